@@ -1,0 +1,121 @@
+"""Engine, sessions and the tenant scheme every query runs under.
+
+Row-level security is how one destination's rows stay invisible to another's, even when a query
+forgets its ``WHERE``. The app connects with any login (``postgres`` in tests) but every app
+transaction starts with ``SET LOCAL ROLE balise_app`` — a non-superuser role that RLS applies
+to — and ``app.destination_id`` set to the tenant (or empty: then no tenant row is visible).
+Both are transaction-local, so a transaction-mode pooler cannot leak them between clients.
+
+``system`` sessions (migrations, scheduler jobs that work across tenants, the look-up of a
+bearer secret before the tenant is known) keep the login's own role: tables are owned by the
+migrating role, and owners bypass RLS unless it is forced.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlmodel import SQLModel
+
+from crm.core.settings import Settings
+
+APP_ROLE = "balise_app"
+
+# Stable constraint names, so that Alembic migrations can name what they alter.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+class TenantSession(Session):
+    """The sync session under every ``AsyncSession``; applies role and tenant on begin."""
+
+
+@event.listens_for(TenantSession, "after_begin")
+def _apply_role_and_tenant(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    if session.info.get("system"):
+        connection.exec_driver_sql("SET LOCAL ROLE NONE")
+        return
+    connection.exec_driver_sql(f"SET LOCAL ROLE {APP_ROLE}")
+    tenant = session.info.get("destination_id")
+    connection.execute(
+        text("SELECT set_config('app.destination_id', :tenant, true)"),
+        {"tenant": str(tenant) if tenant else ""},
+    )
+
+
+def database_url(settings: Settings) -> str:
+    """``DATABASE_URL`` when set, else the embedded server's (started if needed)."""
+    if settings.database_url:
+        url = settings.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+    from crm.core import embedded
+
+    return embedded.start(settings.data_dir)
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine on psycopg 3 with sane pool defaults."""
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that never expire loaded objects on commit (no lazy loads in async code)."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TenantSession)
+
+
+class Database:
+    """One engine and its session factory; the app keeps one on ``app.state.db``."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = create_engine(url, **engine_kwargs)
+        self.sessions = session_factory(self.engine)
+
+    @asynccontextmanager
+    async def session(
+        self, destination_id: uuid.UUID | None = None, *, system: bool = False
+    ) -> AsyncIterator[AsyncSession]:
+        """A session scoped to one tenant (or none), or a ``system`` session across tenants."""
+        async with self.sessions() as session:
+            session.info["destination_id"] = destination_id
+            session.info["system"] = system
+            yield session
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+async def set_tenant(session: AsyncSession, destination_id: uuid.UUID) -> None:
+    """Switch the current transaction (and later ones of this session) to a tenant."""
+    session.info["destination_id"] = destination_id
+    await session.execute(
+        text("SELECT set_config('app.destination_id', :tenant, true)"),
+        {"tenant": str(destination_id)},
+    )
+
+
+def driver_connection(connection: Any) -> Any:
+    """The psycopg connection under a SQLAlchemy async connection (for COPY and arrays)."""
+    return connection.sync_connection.connection.driver_connection

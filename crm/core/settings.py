@@ -1,0 +1,49 @@
+"""Server settings, read from the environment (and a ``.env`` file when present)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Everything an operator may tune; defaults suit the demo and a single small destination."""
+
+    model_config = SettingsConfigDict(env_prefix="BALISE_", env_file=".env", extra="ignore")
+
+    # DATABASE_URL is the conventional unprefixed name; unset means the embedded server.
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    data_dir: Path = PROJECT_ROOT / ".balise"
+    # Key that encrypts EID identity keys at rest (base64 of 32 bytes). The demo derives one
+    # under data_dir; production must set it (docs/operations.md).
+    server_key: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    log_json: bool = False
+
+    # Ingest
+    ingest_max_body_bytes: int = 8 * 1024 * 1024
+    ingest_max_events: int = 5_000
+    clock_skew_correction_s: float = 120.0
+    ingest_past_days: int = 30
+    ingest_future_s: float = 300.0
+
+    # Visits and retention
+    visit_gap_s: int = 30 * 60
+    retention_days_after_stay: int = 30
+    profile_inactivity_days: int = 3 * 365
+    dedup_ledger_days: int = 120
+
+    # Scheduler
+    scheduler_enabled: bool = True
+    scheduler_retry_s: float = 30.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings``)."""
+    return Settings()
