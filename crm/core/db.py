@@ -20,7 +20,13 @@ from typing import Any
 
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import SQLModel
 
@@ -91,6 +97,23 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessions = session_factory(self.engine)
+
+    @classmethod
+    def bound_to(cls, connection: AsyncConnection) -> Database:
+        """Sessions inside an open transaction of ``connection``, each one a savepoint.
+
+        Tests use it to run the whole app inside a transaction that is rolled back afterwards.
+        """
+        db = cls.__new__(cls)
+        db.url = str(connection.engine.url)
+        db.engine = connection.engine
+        db.sessions = async_sessionmaker(
+            bind=connection,
+            expire_on_commit=False,
+            sync_session_class=TenantSession,
+            join_transaction_mode="create_savepoint",
+        )
+        return db
 
     @asynccontextmanager
     async def session(

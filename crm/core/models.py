@@ -35,4 +35,5 @@ TENANT_TABLES: tuple[str, ...] = (
     "audit_log",
     "erasure_ledger",
     "place",
+    "eid_window",
 )

@@ -50,6 +50,8 @@ class Site(TenantRow, table=True):
     latitude: float | None = None
     longitude: float | None = None
     # {"mon": [["09:00", "18:00"]], ...} in the destination's time zone
-    opening_hours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    opening_hours: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False)
+    )
     wishes: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)

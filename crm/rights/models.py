@@ -18,7 +18,9 @@ class AuditLog(TenantRow, table=True):
 
     __tablename__ = "audit_log"
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
     at: datetime = Field(default_factory=utcnow, index=True)
     actor: str = Field(max_length=128)
     action: str = Field(max_length=64)

@@ -34,9 +34,7 @@ class Consent(TenantRow, table=True):
     """One entry of the consent ledger: a scope given or withdrawn, never updated."""
 
     __table_args__ = (
-        CheckConstraint(
-            "scope IN ('proximity', 'personalisation', 'marketing')", name="scope"
-        ),
+        CheckConstraint("scope IN ('proximity', 'personalisation', 'marketing')", name="scope"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

@@ -1,0 +1,245 @@
+"""The ``crm`` command line: what operators and installers script against (DESIGN.md §4).
+
+Every command reads ``DATABASE_URL``, or starts/uses the embedded server under ``.balise/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.core.errors import Problem
+
+app = typer.Typer(
+    name="crm",
+    help="Balise CRM: serve the API and pages, migrate the database, "
+    "manage sites, gateways and visitors.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+site_app = typer.Typer(help="Sites of the destination.", no_args_is_help=True)
+gateway_app = typer.Typer(
+    help="Gateways: register, rotate and revoke tokens.", no_args_is_help=True
+)
+visitor_app = typer.Typer(help="Visitors: enrol at the desk.", no_args_is_help=True)
+app.add_typer(site_app, name="site")
+app.add_typer(gateway_app, name="gateway")
+app.add_typer(visitor_app, name="visitor")
+
+T = TypeVar("T")
+
+
+def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed system session (operators act across tenants)."""
+    from crm.core.db import Database, database_url
+    from crm.core.schema import load_models
+    from crm.core.settings import get_settings
+
+    load_models()
+
+    async def main() -> T:
+        db = Database(database_url(get_settings()), pool_size=1, max_overflow=0)
+        try:
+            async with db.session(system=True) as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except Problem as problem:
+        typer.secho(f"error: {problem.detail or problem.title}", err=True, fg="red")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database schema to this version (safe to run on a live system)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from crm.core.db import database_url
+    from crm.core.settings import PROJECT_ROOT, get_settings
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", database_url(get_settings()).replace("%", "%%"))
+    command.upgrade(config, "head")
+    typer.echo("database schema is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (the CRM is stateless).")] = 1,
+) -> None:
+    """Serve the CRM (API, visitor pages, back-office) with uvicorn."""
+    import uvicorn
+
+    from crm.core.db import database_url
+    from crm.core.settings import get_settings
+
+    # Resolve the embedded server once so that every worker shares it.
+    os.environ["DATABASE_URL"] = database_url(get_settings())
+    uvicorn.run(
+        "crm.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=True,
+    )
+
+
+@app.command()
+def demo(
+    scenario: Annotated[
+        Path, typer.Option(help="Where to write the gateway simulation scenario.")
+    ] = Path(".balise/demo/scenario.json"),
+    base_url: Annotated[
+        str, typer.Option(help="The CRM's public URL, for the printed links.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """Seed the demo destination (Amnéville) and print its URLs; issues fresh demo secrets."""
+    from crm import demo as demo_seed
+    from crm.main import register_packages
+
+    register_packages()
+    seeded = _in_session(demo_seed.seed)
+    scenario.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "crm_url": base_url,
+        "data_dir": str(scenario.parent / "gateways"),
+        "gateways": [
+            {"id": name, "token": token, "site": demo_seed.GATEWAYS[name]}
+            for name, token in seeded.gateway_tokens.items()
+        ],
+        "passes": seeded.passes,
+    }
+    # The file holds gateway secrets: readable by its owner only.
+    fd = os.open(scenario, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(document, out, indent=2)
+    for name, (language, token) in seeded.roadbooks.items():
+        typer.echo(f"Roadbook of {name} ({language}): {base_url}/r/{token}")
+        typer.echo(f"Feed of {name} ({language}): {base_url}/r/{token}/feed.json")
+    typer.echo(f"API documentation: {base_url}/docs")
+
+
+def _emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+
+
+@site_app.command("list")
+def site_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List sites (id, slug, name, kind, position)."""
+    from crm.destinations import service
+
+    sites = _in_session(service.list_sites)
+    rows = [
+        {
+            "id": str(s.id),
+            "slug": s.slug,
+            "name": s.name,
+            "kind": s.kind,
+            "destination_id": str(s.destination_id),
+            "latitude": s.latitude,
+            "longitude": s.longitude,
+        }
+        for s in sites
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['slug']:<22} {row['name']:<32} {row['id']}")
+
+
+@gateway_app.command("add")
+def gateway_add(
+    name: Annotated[str, typer.Argument(help="The gateway's id, e.g. zoo-1.")],
+    site: Annotated[str, typer.Option(help="Site slug or id.")],
+) -> None:
+    """Register a gateway; prints its token once, alone on the last line (only its hash is kept)."""
+    from crm.destinations import service as destinations_service
+    from crm.gateways import service
+
+    async def work(session: AsyncSession) -> str:
+        found = await destinations_service.find_site(session, site)
+        _, token = await service.add_gateway(session, name, found)
+        return token
+
+    token = _in_session(work)
+    typer.echo(f"Gateway {name} registered at {site}. Its token (shown once):", err=False)
+    typer.echo(token)
+
+
+@visitor_app.command("add")
+def visitor_add(
+    lang: Annotated[str, typer.Option(help="fr, en, de or nl.")] = "fr",
+    wishes: Annotated[str, typer.Option(help="Comma-separated wish slugs.")] = "",
+    consent: Annotated[
+        str, typer.Option(help="Comma-separated scopes: proximity, personalisation, marketing.")
+    ] = "",
+    pass_uid: Annotated[
+        str | None, typer.Option(help="NAMESPACE:INSTANCE of a UID pass, in hex.")
+    ] = None,
+    destination: Annotated[
+        str | None, typer.Option(help="Destination slug (default: the only one).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print {visitor_id, roadbook_token} as JSON.")
+    ] = False,
+) -> None:
+    """Enrol a visitor (desk use); prints the roadbook token once."""
+    from sqlalchemy import select
+
+    from crm.destinations.models import Destination
+    from crm.visitors import service
+
+    def split(text: str) -> list[str]:
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        query = select(Destination)
+        if destination:
+            query = query.where(Destination.slug == destination)
+        found = (await session.execute(query)).scalars().all()
+        if len(found) != 1:
+            raise Problem(
+                400,
+                "Bad Request",
+                "name the destination with --destination SLUG"
+                if found
+                else f"no destination {destination or ''}".strip(),
+            )
+        enrolment = await service.enrol(
+            session,
+            found[0].id,
+            language=lang,
+            wishes=split(wishes),
+            consents=split(consent),
+            pass_uid=pass_uid,
+            by="desk",
+        )
+        return str(enrolment.visitor.id), enrolment.roadbook_token
+
+    visitor_id, token = _in_session(work)
+    if as_json:
+        _emit_json({"visitor_id": visitor_id, "roadbook_token": token})
+    else:
+        typer.echo(f"Visitor {visitor_id} enrolled; roadbook token (shown once):")
+        typer.echo(token)

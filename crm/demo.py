@@ -1,0 +1,277 @@
+"""The demo destination, modelled on Amnéville-les-Thermes (Moselle).
+
+Sites are real venues of the Bois de Coulange leisure area with coordinates rounded to about
+100 m; opening hours are plausible, not authoritative. Visitors and passes are invented.
+``seed`` is idempotent: the destination is created once; every call issues fresh gateway and
+roadbook tokens (revoking the previous ones) because secrets are shown once and never stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.core import hooks
+from crm.core.models import utcnow
+from crm.core.security import Credential, new_token, token_hash
+from crm.destinations import service as destinations_service
+from crm.destinations.models import Destination, Site
+from crm.gateways import service as gateways_service
+from crm.gateways.models import Device, Gateway
+from crm.visitors import service as visitors_service
+from crm.visitors.models import Visitor
+
+DESTINATION_SLUG = "amneville"
+# A namespace for the demo's UID card stock (any vendor's namespace is accepted).
+PASS_NAMESPACE = "ba11ce0000000000a3e7"  # noqa: S105 - an identifier, not a secret
+
+_DAY = [["10:00", "19:00"]]
+_WEEK = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), _DAY)
+
+SITES: list[dict[str, Any]] = [
+    {
+        "slug": "zoo",
+        "name": "Zoo d'Amnéville",
+        "kind": "zoo",
+        "latitude": 49.2567,
+        "longitude": 6.1183,
+        "wishes": ["family", "nature"],
+        "opening_hours": {d: [["09:30", "18:30"]] for d in _WEEK},
+    },
+    {
+        "slug": "thermapolis",
+        "name": "Thermapolis",
+        "kind": "spa",
+        "latitude": 49.2590,
+        "longitude": 6.1268,
+        "wishes": ["wellness"],
+        "opening_hours": {d: [["10:00", "22:00"]] for d in _WEEK},
+    },
+    {
+        "slug": "villa-pompei",
+        "name": "Villa Pompéi",
+        "kind": "spa",
+        "latitude": 49.2596,
+        "longitude": 6.1245,
+        "wishes": ["wellness"],
+        "opening_hours": {d: [["10:00", "21:00"]] for d in _WEEK},
+    },
+    {
+        "slug": "snowhall",
+        "name": "Snowhall",
+        "kind": "ski-slope",
+        "latitude": 49.2611,
+        "longitude": 6.1352,
+        "wishes": ["sport", "family"],
+        "opening_hours": {d: [["10:00", "23:00"]] for d in _WEEK},
+    },
+    {
+        "slug": "galaxie",
+        "name": "Galaxie Amnéville",
+        "kind": "concert-hall",
+        "latitude": 49.2547,
+        "longitude": 6.1398,
+        "wishes": ["nightlife", "culture"],
+        "opening_hours": {"fri": [["19:00", "23:59"]], "sat": [["19:00", "23:59"]]},
+    },
+    {
+        "slug": "casino",
+        "name": "Casino d'Amnéville",
+        "kind": "casino",
+        "latitude": 49.2586,
+        "longitude": 6.1281,
+        "wishes": ["nightlife"],
+        "opening_hours": {d: [["10:00", "03:00"]] for d in _WEEK},
+    },
+    {
+        "slug": "golf",
+        "name": "Golf d'Amnéville",
+        "kind": "golf",
+        "latitude": 49.2640,
+        "longitude": 6.1215,
+        "wishes": ["sport", "nature"],
+        "opening_hours": {d: [["08:00", "19:00"]] for d in _WEEK},
+    },
+    {
+        "slug": "brasserie-du-lac",
+        "name": "Brasserie du Lac",
+        "kind": "restaurant",
+        "latitude": 49.2575,
+        "longitude": 6.1300,
+        "wishes": ["gastronomy"],
+        "opening_hours": {d: [["11:30", "14:30"], ["18:30", "22:30"]] for d in _WEEK},
+    },
+    {
+        "slug": "table-des-thermes",
+        "name": "La Table des Thermes",
+        "kind": "restaurant",
+        "latitude": 49.2593,
+        "longitude": 6.1259,
+        "wishes": ["gastronomy", "wellness"],
+        "opening_hours": {
+            d: [["12:00", "14:00"], ["19:00", "21:30"]]
+            for d in ("tue", "wed", "thu", "fri", "sat", "sun")
+        },
+    },
+    {
+        "slug": "hotel-diane",
+        "name": "Hôtel Diane",
+        "kind": "hotel",
+        "latitude": 49.2582,
+        "longitude": 6.1232,
+        "wishes": ["wellness"],
+        "opening_hours": {d: [["00:00", "23:59"]] for d in _WEEK},
+    },
+    {
+        "slug": "hotel-du-bois",
+        "name": "Hôtel du Bois de Coulange",
+        "kind": "hotel",
+        "latitude": 49.2603,
+        "longitude": 6.1302,
+        "wishes": ["nature"],
+        "opening_hours": {d: [["00:00", "23:59"]] for d in _WEEK},
+    },
+]
+
+# One gateway at each of the busiest sites.
+GATEWAYS = {
+    "zoo-1": "zoo",
+    "thermapolis-1": "thermapolis",
+    "snowhall-1": "snowhall",
+    "galaxie-1": "galaxie",
+    "brasserie-1": "brasserie-du-lac",
+}
+
+VISITORS: list[dict[str, Any]] = [
+    {
+        "name": "Léa",
+        "language": "fr",
+        "wishes": ["wellness", "family"],
+        "consents": ["proximity", "personalisation"],
+        "instance": "000000000001",
+    },
+    {
+        "name": "Tom",
+        "language": "en",
+        "wishes": ["sport", "nightlife"],
+        "consents": ["proximity", "personalisation"],
+        "instance": "000000000002",
+    },
+    {
+        "name": "Anke",
+        "language": "de",
+        "wishes": ["nature", "gastronomy"],
+        "consents": ["proximity", "personalisation"],
+        "instance": "000000000003",
+    },
+    {
+        "name": "Daan",
+        "language": "nl",
+        "wishes": ["family", "culture"],
+        "consents": ["proximity", "personalisation"],
+        "instance": "000000000004",
+    },
+    # No proximity consent: the CRM keeps only anonymous counts of this pass.
+    {
+        "name": "Marc",
+        "language": "fr",
+        "wishes": ["gastronomy"],
+        "consents": ["personalisation"],
+        "instance": "000000000005",
+    },
+]
+
+
+@dataclass
+class DemoSeed:
+    """What ``seed`` made or refreshed: secrets the demo needs, shown once."""
+
+    destination: Destination
+    sites: dict[str, Site]
+    gateway_tokens: dict[str, str] = field(default_factory=dict)
+    roadbooks: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (language, token)
+    passes: list[dict[str, str]] = field(default_factory=list)
+
+
+async def seed(session: AsyncSession) -> DemoSeed:
+    """Create the demo destination if needed and issue fresh demo secrets. ``session`` is system."""
+    destination = await destinations_service.destination_by_slug(session, DESTINATION_SLUG)
+    created = destination is None
+    if destination is None:
+        destination = await destinations_service.create_destination(
+            session, DESTINATION_SLUG, "Amnéville-les-Thermes"
+        )
+        for site in SITES:
+            await destinations_service.add_site(session, destination.id, **site)
+    sites = {s.slug: s for s in await destinations_service.list_sites(session, destination.id)}
+    result = DemoSeed(destination=destination, sites=sites)
+    await _revoke_demo_secrets(session, destination.id)
+    for name, site_slug in GATEWAYS.items():
+        gateway = await session.get(Gateway, name)
+        if gateway is None:
+            _, token = await gateways_service.add_gateway(session, name, sites[site_slug])
+        else:
+            token = await gateways_service.issue_token(session, gateway)
+        result.gateway_tokens[name] = token
+    for person in VISITORS:
+        identity = visitors_service.uid_identity(PASS_NAMESPACE, person["instance"])
+        device = (
+            await session.execute(
+                select(Device).where(
+                    Device.destination_id == destination.id, Device.identity == identity
+                )
+            )
+        ).scalar_one_or_none()
+        if device is None or device.visitor_id is None:
+            enrolment = await visitors_service.enrol(
+                session,
+                destination.id,
+                language=person["language"],
+                wishes=person["wishes"],
+                consents=person["consents"],
+                pass_uid=f"{PASS_NAMESPACE}:{person['instance']}",
+                by="demo",
+            )
+            token = enrolment.roadbook_token
+        else:
+            visitor = await session.get(Visitor, device.visitor_id)
+            assert visitor is not None
+            token = await _new_roadbook_token(session, visitor)
+        result.roadbooks[person["name"]] = (person["language"], token)
+        result.passes.append(
+            {"type": "eddystone-uid", "namespace": PASS_NAMESPACE, "instance": person["instance"]}
+        )
+    if created:
+        await hooks.run("demo.seed", session, destination, sites)
+    await session.flush()
+    return result
+
+
+async def _revoke_demo_secrets(session: AsyncSession, destination_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Credential)
+        .where(
+            Credential.destination_id == destination_id,
+            Credential.kind.in_(("gateway", "roadbook")),  # type: ignore[attr-defined]
+            Credential.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(revoked_at=utcnow())
+    )
+
+
+async def _new_roadbook_token(session: AsyncSession, visitor: Visitor) -> str:
+    token = new_token()
+    session.add(
+        Credential(
+            token_hash=token_hash(token),
+            kind="roadbook",
+            subject=str(visitor.id),
+            destination_id=visitor.destination_id,
+        )
+    )
+    await session.flush()
+    return token

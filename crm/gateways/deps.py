@@ -1,0 +1,62 @@
+"""Authentication of gateways: a bearer token that maps to exactly one gateway."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from crm.core.deps import SystemSessionDep
+from crm.core.errors import Problem
+from crm.core.models import utcnow
+from crm.core.security import Credential, token_hash
+from crm.gateways.models import Gateway
+
+_bearer = HTTPBearer(auto_error=False, description="The gateway's token (crm gateway add)")
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayPrincipal:
+    """Who is calling: a gateway, its destination and its site."""
+
+    gateway_id: str
+    destination_id: uuid.UUID
+    site_id: uuid.UUID
+
+
+async def current_gateway(
+    session: SystemSessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> GatewayPrincipal:
+    """The gateway behind the bearer token, or 401."""
+    unauthorized = Problem(
+        401,
+        "Unauthorized",
+        "a valid gateway token is required",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized
+    now = utcnow()
+    row = (
+        await session.execute(
+            select(Gateway.id, Gateway.destination_id, Gateway.site_id)
+            .join(Credential, Credential.subject == Gateway.id)
+            .where(
+                Credential.token_hash == token_hash(credentials.credentials),
+                Credential.kind == "gateway",
+                Credential.revoked_at.is_(None),  # type: ignore[union-attr]
+                (Credential.expires_at.is_(None)) | (Credential.expires_at > now),  # type: ignore[union-attr,operator]
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise unauthorized
+    return GatewayPrincipal(gateway_id=row[0], destination_id=row[1], site_id=row[2])
+
+
+GatewayDep = Annotated[GatewayPrincipal, Depends(current_gateway)]

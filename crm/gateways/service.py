@@ -1,0 +1,58 @@
+"""Gateways: registration, tokens (shown once, stored hashed), rotation and revocation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.core.errors import Problem
+from crm.core.models import utcnow
+from crm.core.security import Credential, new_token, token_hash
+from crm.destinations.models import Site
+from crm.gateways.models import Gateway
+
+
+async def add_gateway(session: AsyncSession, name: str, site: Site) -> tuple[Gateway, str]:
+    """Register gateway ``name`` at ``site``; returns it and its token (never stored in clear)."""
+    if await session.get(Gateway, name) is not None:
+        raise Problem(409, "Conflict", f"gateway {name!r} already exists")
+    gateway = Gateway.model_validate(
+        {"id": name, "destination_id": site.destination_id, "site_id": site.id}
+    )
+    session.add(gateway)
+    await session.flush()
+    return gateway, await issue_token(session, gateway)
+
+
+async def issue_token(session: AsyncSession, gateway: Gateway) -> str:
+    """A new token for ``gateway``; earlier tokens stay valid until revoked (rotation)."""
+    token = new_token()
+    session.add(
+        Credential(
+            token_hash=token_hash(token),
+            kind="gateway",
+            subject=gateway.id,
+            destination_id=gateway.destination_id,
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def revoke_tokens(session: AsyncSession, gateway_id: str) -> int:
+    """Revoke every token of a gateway; returns how many were live."""
+    result = await session.execute(
+        update(Credential)
+        .where(
+            Credential.subject == gateway_id,
+            Credential.kind == "gateway",
+            Credential.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def list_gateways(session: AsyncSession) -> list[Gateway]:
+    """Gateways visible to the session."""
+    return list((await session.execute(select(Gateway).order_by(Gateway.id))).scalars().all())

@@ -1,0 +1,78 @@
+"""The CRM's composition root: the one place that wires every package into one app.
+
+``roadbook`` and ``partners`` depend on ``crm``; ``crm`` reaches them only from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI, Request, Response
+from starlette.middleware.base import RequestResponseEndpoint
+
+from crm.core import errors, health, hooks
+from crm.core import logging as core_logging
+from crm.core.db import Database, database_url
+from crm.core.schema import load_models
+from crm.core.settings import Settings, get_settings
+
+API_DESCRIPTION = """
+Balise CRM: gateways report proximity events, visitors read their roadbook, the office and
+partners manage content and read aggregates. Every error is RFC 9457 problem+json.
+"""
+
+
+def register_packages() -> None:
+    """Plug ``roadbook`` and ``partners`` into ``crm``'s hooks (idempotent)."""
+    from roadbook.content import demo as content_demo
+
+    hooks.register("demo.seed", content_demo.seed_places)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and database."""
+    settings = settings or get_settings()
+    load_models()
+    register_packages()
+    core_logging.configure(json_lines=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = db is None
+        app.state.db = db or Database(database_url(settings))
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Balise CRM",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.migration_head = health.migration_head()
+    if db is not None:
+        app.state.db = db
+    errors.install(app)
+    app.add_middleware(CorrelationIdMiddleware)
+
+    @app.middleware("http")
+    async def _privacy_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        # Roadbook URLs carry a secret: never leak them to third parties through Referer.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    app.include_router(health.router)
+    from crm.ingest.router import router as ingest_router
+    from roadbook.feeds.router import router as feeds_router
+
+    app.include_router(ingest_router)
+    app.include_router(feeds_router)
+    return app

@@ -1,0 +1,194 @@
+"""Visitors: enrolment, passes, the consent ledger and roadbook tokens."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.core.errors import Problem
+from crm.core.models import utcnow
+from crm.core.security import Credential, new_token, token_hash
+from crm.gateways.models import Device
+from crm.visitors.models import CONSENT_SCOPES, Consent, Visitor
+
+LANGUAGES = ("fr", "en", "de", "nl")
+WISHES = ("nature", "wellness", "family", "gastronomy", "culture", "nightlife", "sport", "shopping")
+NOTICE_VERSION = "2026-11"
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """A new visitor and the secret of their roadbook (shown once)."""
+
+    visitor: Visitor
+    roadbook_token: str
+
+
+def uid_identity(namespace: str, instance: str) -> str:
+    """The device identity key of a UID pass, as ingest resolves it."""
+    return f"uid:{namespace.lower()}:{instance.lower()}"
+
+
+def parse_pass_uid(value: str) -> tuple[str, str]:
+    """``NAMESPACE:INSTANCE`` in hex (10 + 6 bytes), any vendor's namespace."""
+    try:
+        namespace, instance = value.lower().split(":")
+        bytes.fromhex(namespace)
+        bytes.fromhex(instance)
+    except ValueError:
+        raise Problem(
+            422, "Unprocessable Content", f"pass UID {value!r} is not NAMESPACE:INSTANCE in hex"
+        ) from None
+    if len(namespace) != 20 or len(instance) != 12:
+        raise Problem(
+            422, "Unprocessable Content", "a pass UID is a 10-byte namespace and a 6-byte instance"
+        )
+    return namespace, instance
+
+
+async def enrol(
+    session: AsyncSession,
+    destination_id: uuid.UUID,
+    *,
+    language: str = "fr",
+    wishes: Iterable[str] = (),
+    consents: Iterable[str] = (),
+    pass_uid: str | None = None,
+    stay_start: date | None = None,
+    stay_end: date | None = None,
+    adults: int = 1,
+    children: int = 0,
+    by: str = "visitor",
+    at: datetime | None = None,
+) -> Enrolment:
+    """Enrol a visitor with their choices; every consent given goes into the ledger."""
+    wishes, consents = list(dict.fromkeys(wishes)), list(dict.fromkeys(consents))
+    if language not in LANGUAGES:
+        raise Problem(
+            422, "Unprocessable Content", f"language must be one of {', '.join(LANGUAGES)}"
+        )
+    if unknown := [w for w in wishes if w not in WISHES]:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"unknown wishes {unknown}; choose from {', '.join(WISHES)}",
+        )
+    if unknown := [c for c in consents if c not in CONSENT_SCOPES]:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"unknown consent scopes {unknown}; choose from {', '.join(CONSENT_SCOPES)}",
+        )
+    if stay_start and stay_end and stay_end < stay_start:
+        raise Problem(422, "Unprocessable Content", "the stay ends before it starts")
+    at = at or utcnow()
+    visitor = Visitor.model_validate(
+        {
+            "destination_id": destination_id,
+            "language": language,
+            "wishes": wishes,
+            "stay_start": stay_start,
+            "stay_end": stay_end,
+            "adults": adults,
+            "children": children,
+            "created_at": at,
+            "last_action_at": at,
+        }
+    )
+    session.add(visitor)
+    await session.flush()
+    for scope in consents:
+        session.add(
+            Consent(
+                destination_id=destination_id,
+                visitor_id=visitor.id,
+                scope=scope,
+                granted=True,
+                notice_version=NOTICE_VERSION,
+                at=at,
+                by=by,
+            )
+        )
+    if pass_uid:
+        await assign_uid_pass(session, visitor, *parse_pass_uid(pass_uid))
+    token = new_token()
+    session.add(
+        Credential(
+            token_hash=token_hash(token),
+            kind="roadbook",
+            subject=str(visitor.id),
+            destination_id=destination_id,
+        )
+    )
+    await session.flush()
+    return Enrolment(visitor=visitor, roadbook_token=token)
+
+
+async def assign_uid_pass(
+    session: AsyncSession, visitor: Visitor, namespace: str, instance: str
+) -> Device:
+    """Give a visitor a static UID pass (reassigning a returned card to its new holder)."""
+    identity = uid_identity(namespace, instance)
+    device = (
+        await session.execute(
+            select(Device).where(
+                Device.destination_id == visitor.destination_id, Device.identity == identity
+            )
+        )
+    ).scalar_one_or_none()
+    if device is None:
+        device = Device(
+            destination_id=visitor.destination_id,
+            kind="eddystone-uid",
+            identity=identity,
+            visitor_id=visitor.id,
+        )
+        session.add(device)
+    else:
+        device.visitor_id = visitor.id
+    await session.flush()
+    return device
+
+
+async def record_consent(
+    session: AsyncSession, visitor: Visitor, scope: str, granted: bool, by: str = "visitor"
+) -> Consent:
+    """Append a consent given or withdrawn to the ledger (never updated in place)."""
+    if scope not in CONSENT_SCOPES:
+        raise Problem(422, "Unprocessable Content", f"unknown consent scope {scope!r}")
+    consent = Consent(
+        destination_id=visitor.destination_id,
+        visitor_id=visitor.id,
+        scope=scope,
+        granted=granted,
+        notice_version=NOTICE_VERSION,
+        by=by,
+    )
+    session.add(consent)
+    visitor.last_action_at = consent.at
+    await session.flush()
+    return consent
+
+
+async def roadbook_owner(session: AsyncSession, token: str) -> Visitor | None:
+    """The visitor a live roadbook token belongs to.
+
+    Runs before the tenant is known, so ``session`` must be a system session.
+    """
+    row = (
+        await session.execute(
+            select(Credential.subject).where(
+                Credential.token_hash == token_hash(token),
+                Credential.kind == "roadbook",
+                Credential.revoked_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return await session.get(Visitor, uuid.UUID(row[0]))
