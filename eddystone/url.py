@@ -83,16 +83,17 @@ def encode_url(url: str) -> bytes:
     Raises :class:`UrlEncodingError` for an unknown scheme, a character Eddystone-URL cannot
     carry, or a body longer than 17 bytes.
     """
-    scheme, rest = _split_scheme(url)
-    rest = _lower_host(rest)
-    if not rest:
-        raise UrlEncodingError(f"URL has nothing after its scheme: {url!r}")
-    for char in rest:
+    for char in url:
+        # Checked before any lower-casing: "\u212a".lower() is an ASCII "k".
         if not "\x21" <= char <= "\x7e":
             raise UrlEncodingError(
                 f"URL contains {char!r}, which Eddystone-URL cannot carry "
                 "(only printable US-ASCII: percent-encode it)"
             )
+    scheme, rest = _split_scheme(url)
+    rest = _lower_host(rest)
+    if not rest:
+        raise UrlEncodingError(f"URL has nothing after its scheme: {url!r}")
     body = bytearray()
     i = 0
     while i < len(rest):
