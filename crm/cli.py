@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm.core.errors import Problem
 
@@ -216,7 +217,7 @@ def visitor_add(
     async def work(session: AsyncSession) -> tuple[str, str]:
         query = select(Destination)
         if destination:
-            query = query.where(Destination.slug == destination)
+            query = query.where(col(Destination.slug) == destination)
         found = (await session.execute(query)).scalars().all()
         if len(found) != 1:
             raise Problem(

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm.core import hooks
 from crm.core.models import utcnow
@@ -222,7 +223,7 @@ async def seed(session: AsyncSession) -> DemoSeed:
         device = (
             await session.execute(
                 select(Device).where(
-                    Device.destination_id == destination.id, Device.identity == identity
+                    col(Device.destination_id) == destination.id, col(Device.identity) == identity
                 )
             )
         ).scalar_one_or_none()
@@ -255,9 +256,9 @@ async def _revoke_demo_secrets(session: AsyncSession, destination_id: uuid.UUID)
     await session.execute(
         update(Credential)
         .where(
-            Credential.destination_id == destination_id,
-            Credential.kind.in_(("gateway", "roadbook")),  # type: ignore[attr-defined]
-            Credential.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(Credential.destination_id) == destination_id,
+            col(Credential.kind).in_(("gateway", "roadbook")),
+            col(Credential.revoked_at).is_(None),
         )
         .values(revoked_at=utcnow())
     )

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -28,8 +27,6 @@ from crm.core.db import Database, database_url
 from crm.core.settings import PROJECT_ROOT, Settings
 
 RUN_ID = uuid.uuid4().hex[:8]
-# platformdirs warns when XDG_RUNTIME_DIR is unset (CI containers); the embedded server asks it.
-os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
 
 def _admin_dsn(url: str, dbname: str = "postgres") -> str:

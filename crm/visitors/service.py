@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm.core.errors import Problem
 from crm.core.models import utcnow
@@ -137,7 +138,8 @@ async def assign_uid_pass(
     device = (
         await session.execute(
             select(Device).where(
-                Device.destination_id == visitor.destination_id, Device.identity == identity
+                col(Device.destination_id) == visitor.destination_id,
+                col(Device.identity) == identity,
             )
         )
     ).scalar_one_or_none()
@@ -182,10 +184,10 @@ async def roadbook_owner(session: AsyncSession, token: str) -> Visitor | None:
     """
     row = (
         await session.execute(
-            select(Credential.subject).where(
-                Credential.token_hash == token_hash(token),
-                Credential.kind == "roadbook",
-                Credential.revoked_at.is_(None),  # type: ignore[union-attr]
+            select(col(Credential.subject)).where(
+                col(Credential.token_hash) == token_hash(token),
+                col(Credential.kind) == "roadbook",
+                col(Credential.revoked_at).is_(None),
             )
         )
     ).one_or_none()

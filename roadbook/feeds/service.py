@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm.destinations.models import Destination, Site
 from crm.ingest.schemas import rfc3339
@@ -30,9 +31,9 @@ async def visitor_feed(
     visits = (
         await session.execute(
             select(Visit, Site)
-            .join(Site, Site.id == Visit.site_id)
-            .where(Visit.visitor_id == visitor.id)
-            .order_by(Visit.last_seen_at.desc())  # type: ignore[attr-defined]
+            .join(Site, col(Site.id) == Visit.site_id)
+            .where(col(Visit.visitor_id) == visitor.id)
+            .order_by(col(Visit.last_seen_at).desc())
             .limit(MAX_VISITS)
         )
     ).all()
