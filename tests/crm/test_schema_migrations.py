@@ -33,7 +33,8 @@ def test_upgrade_check_downgrade_upgrade(databases: Databases) -> None:
     command.downgrade(config, "base")
     with psycopg.connect(_dsn(url)) as conn:
         left = conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            "SELECT tablename FROM pg_tables"
+            " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
         ).fetchall()
     assert left == []
     command.upgrade(config, "head")

@@ -27,7 +27,7 @@ async def _two_destinations(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
 
 
 async def test_forgotten_where_returns_only_own_rows(db: Database) -> None:
-    a, b = await _two_destinations(db)
+    a, _ = await _two_destinations(db)
     async with db.session(a) as session:
         sites = (await session.execute(select(Site))).scalars().all()
         people = (await session.execute(select(Visitor))).scalars().all()
