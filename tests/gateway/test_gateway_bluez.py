@@ -1,0 +1,201 @@
+"""The real bleak scanner against python-dbusmock's BlueZ on a private system bus.
+
+bleak wants its own event loop per bus, while pytest-asyncio runs one loop for the session: the
+scanner runs in a thread with its own loop (``asyncio.run``), and this test drives the mock from
+the main thread with blocking dbus-python calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import dbus
+import dbus.bus
+import pytest
+
+from beacon_gateway.clock import SystemClock
+from beacon_gateway.config import config_from_mapping
+from beacon_gateway.events import ProximityEvent
+from beacon_gateway.pipeline import Pipeline
+from beacon_gateway.scanner import Scanner
+from eddystone import build_uid
+
+pytestmark = pytest.mark.bluez
+
+
+NS = bytes.fromhex("00112233445566778899")
+INST = bytes.fromhex("aabbccddeeff")
+FEAA = "0000feaa-0000-1000-8000-00805f9b34fb"
+ADAPTER = "/org/bluez/hci0"
+
+
+@pytest.fixture
+def bluez() -> Iterator[Any]:
+    if shutil.which("dbus-daemon") is None:
+        pytest.fail("dbus-daemon is missing: apt-get install dbus (never skipped silently)")
+    from dbusmock.testcase import BusType, PrivateDBus, SpawnedMock
+
+    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+    with PrivateDBus(BusType.SYSTEM) as bus:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+        with SpawnedMock.spawn_with_template("bluez5", {}, bustype=BusType.SYSTEM) as server:
+            server.obj.AddAdapter("hci0", "gw", dbus_interface="org.bluez.Mock")
+            conn = dbus.bus.BusConnection(bus.address)
+            yield conn
+            conn.close()
+    if old is None:
+        os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+    else:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
+
+
+def _props(address: str, rssi: int, frame: bytes) -> Any:
+    return dbus.Dictionary(
+        {
+            "Address": dbus.String(address),
+            "Alias": dbus.String(address.replace(":", "-")),
+            "Adapter": dbus.ObjectPath(ADAPTER),
+            "AddressType": dbus.String("random"),
+            "RSSI": dbus.Int16(rssi),
+            "UUIDs": dbus.Array([FEAA], signature="s"),
+            "ServiceData": dbus.Dictionary(
+                {FEAA: dbus.Array(frame, signature="y")}, signature="sv"
+            ),
+            "ManufacturerData": dbus.Dictionary({}, signature="qv"),
+            "Paired": dbus.Boolean(False),
+            "Connected": dbus.Boolean(False),
+        },
+        signature="sv",
+    )
+
+
+def add_device(conn: Any, address: str, rssi: int, frame: bytes) -> Any:
+    path = f"{ADAPTER}/dev_{address.replace(':', '_')}"
+    root = conn.get_object("org.bluez", "/")
+    props = _props(address, rssi, frame)
+    root.AddObject(path, "org.bluez.Device1", props, [], dbus_interface="org.freedesktop.DBus.Mock")
+    root.EmitSignal(
+        "org.freedesktop.DBus.ObjectManager",
+        "InterfacesAdded",
+        "oa{sa{sv}}",
+        [dbus.ObjectPath(path), dbus.Dictionary({"org.bluez.Device1": props}, signature="sa{sv}")],
+        dbus_interface="org.freedesktop.DBus.Mock",
+    )
+    return conn.get_object("org.bluez", path)
+
+
+def push(device: Any, rssi: int, frame: bytes) -> None:
+    device.UpdateProperties(
+        "org.bluez.Device1",
+        dbus.Dictionary(
+            {
+                "RSSI": dbus.Int16(rssi),
+                "ServiceData": dbus.Dictionary(
+                    {FEAA: dbus.Array(frame, signature="y")}, signature="sv"
+                ),
+            },
+            signature="sv",
+        ),
+        dbus_interface="org.freedesktop.DBus.Mock",
+    )
+
+
+class GatewayThread(threading.Thread):
+    """Scanner + pipeline on their own event loop, with a 0.1 s timer tick."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        cfg = config_from_mapping(
+            {
+                "scan": {"namespaces": [NS.hex()], "restart_interval_s": 0.5},
+                "presence": {
+                    "exit_timeout_s": 1.5,
+                    "dwell_interval_s": 1.0,
+                    "smoothing_window_s": 0.5,
+                },
+            }
+        )
+        self.clock = SystemClock(synchronized=lambda: True)
+        self.pipeline = Pipeline(cfg, make_id=lambda at: "id")
+        self.events: list[ProximityEvent] = []
+        self.scanner = Scanner(cfg.scan, self._on_advert, self.clock)
+        self.started = threading.Event()
+        self.error: BaseException | None = None
+        self._stop_requested = threading.Event()
+
+    def _on_advert(self, adv: Any) -> None:
+        self.events += self.pipeline.process(adv)
+
+    async def _main(self) -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.scanner.run(stop))
+        while self.scanner._scanner is None and not task.done():
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+        self.started.set()
+        while not self._stop_requested.is_set():
+            self.events += self.pipeline.advance(self.clock.now())
+            await asyncio.sleep(0.1)
+        stop.set()
+        await task
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:
+            self.error = exc
+            self.started.set()
+
+    def stop(self) -> None:
+        self._stop_requested.set()
+        self.join(10)
+
+
+def test_frames_over_dbus_become_events_and_a_repeating_pass_stays(bluez: Any) -> None:
+    gw = GatewayThread()
+    gw.start()
+    assert gw.started.wait(10)
+    assert gw.error is None, gw.error
+    adapter = bluez.get_object("org.bluez", ADAPTER)
+    get = adapter.Get
+    assert bool(get("org.bluez.Adapter1", "Discovering", dbus_interface=dbus.PROPERTIES_IFACE))
+
+    frame = build_uid(-18, NS, INST)
+    foreign = build_uid(-18, bytes(10), bytes(6))
+    card = add_device(bluez, "C4:7C:8D:6A:1B:2F", -60, frame)
+    other = add_device(bluez, "C4:7C:8D:6A:1B:30", -50, foreign)
+    # the same frame, over and over, for 3 s: twice exit_timeout_s
+    t_end = time.monotonic() + 3.0
+    i = 0
+    while time.monotonic() < t_end:
+        push(card, -60 - (i % 2), frame)
+        push(other, -50, foreign)
+        i += 1
+        time.sleep(0.15)
+    during = [e.kind for e in gw.events]
+    time.sleep(2.5)  # silence: exit after exit_timeout_s
+    gw.stop()
+    assert gw.error is None, gw.error
+
+    assert during[0] == "enter"
+    assert "exit" not in during, "a pass repeating an identical frame stays present"
+    assert during.count("dwell") >= 2
+    kinds = [e.kind for e in gw.events]
+    assert kinds[-1] == "exit"
+    assert kinds.count("enter") == 1
+    exit_event = gw.events[-1]
+    assert exit_event.device == {
+        "type": "eddystone-uid",
+        "namespace": NS.hex(),
+        "instance": INST.hex(),
+    }
+    assert gw.pipeline.counters.filtered_namespace >= 10
+    assert gw.scanner.stats.reports >= 20
+    assert gw.scanner.stats.restarts >= 4  # the duplicate-filter remedy ran
+    assert gw.scanner.stats.restart_failures == 0
