@@ -1,0 +1,72 @@
+"""Gateway ingest endpoint (DESIGN.md §4): thin — reading, auth and the transaction only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from crm.core.deps import DbDep, SettingsDep, get_db
+from crm.core.errors import PROBLEM_JSON
+from crm.core.models import utcnow
+from crm.gateways.deps import GatewayPrincipal, current_gateway
+from crm.ingest import service
+from crm.ingest.body import read_body
+from crm.ingest.schemas import IngestBatch, IngestResult
+
+router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])
+
+_bearer = HTTPBearer(auto_error=False, description="The gateway's token (crm gateway add)")
+
+
+async def ingest_gateway(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> GatewayPrincipal:
+    """The calling gateway (401 otherwise), looked up in a session closed before ingest starts.
+
+    ``GatewayDep`` keeps its system session open for the whole request: a second pooled
+    connection per batch, and in the rollback test harness its savepoint would undo the batch.
+    """
+    async with get_db(request).session(system=True) as session:
+        return await current_gateway(session, credentials)
+
+
+IngestGatewayDep = Annotated[GatewayPrincipal, Depends(ingest_gateway)]
+
+_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+
+
+@router.post(
+    "/events",
+    response_model=IngestResult,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": IngestBatch.model_json_schema()},
+            },
+            "description": "A batch of proximity events (JSON, optionally Content-Encoding: gzip)",
+        }
+    },
+    responses={
+        400: {"description": "Not JSON or not valid gzip", **_PROBLEM},
+        401: {"description": "No valid gateway token", **_PROBLEM},
+        403: {"description": "gateway_id is not the token's gateway", **_PROBLEM},
+        413: {"description": "Inflated body or event count over the limit", **_PROBLEM},
+        422: {"description": "Not an ingest batch", **_PROBLEM},
+    },
+)
+async def post_events(
+    request: Request, gateway: IngestGatewayDep, db: DbDep, settings: SettingsDep
+) -> IngestResult:
+    """Store a batch: new events counted in ``accepted``, retried ones in ``duplicates``."""
+    now = utcnow()
+    body = await read_body(
+        request.stream(), request.headers.get("content-encoding"), settings.ingest_max_body_bytes
+    )
+    batch = service.parse_batch(body)
+    source = service.Source(gateway.gateway_id, gateway.destination_id, gateway.site_id)
+    async with db.session(gateway.destination_id) as session, session.begin():
+        return await service.ingest_batch(session, source, batch, settings, now)

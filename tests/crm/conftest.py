@@ -1,0 +1,37 @@
+"""Fixtures of the ingest tests (helpers live in ``ingest_support``)."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from crm.core.db import Database
+
+# --import-mode=importlib puts no test folder on sys.path: make the shared helpers importable.
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest_support import Tenant, make_client, seed_tenant  # noqa: E402
+
+
+@pytest.fixture
+async def tenant(db: Database) -> Tenant:
+    """A destination with two sites (spa: two gateways; zoo: one) and three visitors."""
+    return await seed_tenant(
+        db,
+        f"amneville-{uuid.uuid4().hex[:6]}",
+        sites={
+            "spa": [f"spa-gw1-{uuid.uuid4().hex[:6]}", f"spa-gw2-{uuid.uuid4().hex[:6]}"],
+            "zoo": [f"zoo-gw1-{uuid.uuid4().hex[:6]}"],
+        },
+        visitors_={"lea": ["proximity"], "tom": ["personalisation"], "ana": ["proximity"]},
+    )
+
+
+@pytest.fixture
+async def client(db: Database) -> AsyncIterator[httpx2.AsyncClient]:
+    async with make_client(db) as c:
+        yield c
