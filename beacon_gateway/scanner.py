@@ -39,9 +39,6 @@ __all__ = ["ScanStats", "Scanner", "to_advertisement"]
 
 log = logging.getLogger("beacon_gateway.scanner")
 
-# AD type 0x16 = Service Data - 16-bit UUID, followed by 0xFEAA little-endian.
-EDDYSTONE_OR_PATTERNS = [(0, 0x16, b"\xaa\xfe")]
-
 
 @dataclass(slots=True)
 class ScanStats:
@@ -95,10 +92,17 @@ class Scanner:
 
             factory = BleakScanner
         if self.config.mode == "passive":
+            from bleak.args.bluez import OrPattern
+            from bleak.assigned_numbers import AdvertisementDataType
+
+            # Service Data - 16-bit UUID (AD type 0x16) starting with 0xFEAA, little-endian
+            patterns: list[OrPattern | tuple[int, AdvertisementDataType, bytes]] = [
+                OrPattern(0, AdvertisementDataType.SERVICE_DATA_UUID16, b"\xaa\xfe")
+            ]
             return factory(
                 detection_callback=self._callback,
                 scanning_mode="passive",
-                bluez={"adapter": self.config.adapter, "or_patterns": EDDYSTONE_OR_PATTERNS},
+                bluez={"adapter": self.config.adapter, "or_patterns": patterns},
             )
         return factory(
             detection_callback=self._callback,

@@ -109,11 +109,11 @@ def push(device: Any, rssi: int, frame: bytes) -> None:
 class GatewayThread(threading.Thread):
     """Scanner + pipeline on their own event loop, with a 0.1 s timer tick."""
 
-    def __init__(self) -> None:
+    def __init__(self, mode: str) -> None:
         super().__init__(daemon=True)
         cfg = config_from_mapping(
             {
-                "scan": {"namespaces": [NS.hex()], "restart_interval_s": 0.5},
+                "scan": {"namespaces": [NS.hex()], "restart_interval_s": 0.5, "mode": mode},
                 "presence": {
                     "exit_timeout_s": 1.5,
                     "dwell_interval_s": 1.0,
@@ -135,7 +135,7 @@ class GatewayThread(threading.Thread):
     async def _main(self) -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(self.scanner.run(stop))
-        while self.scanner._scanner is None and not task.done():
+        while self.scanner._scanner is None and not task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.2)
         self.started.set()
@@ -157,14 +157,16 @@ class GatewayThread(threading.Thread):
         self.join(10)
 
 
-def test_frames_over_dbus_become_events_and_a_repeating_pass_stays(bluez: Any) -> None:
-    gw = GatewayThread()
+@pytest.mark.parametrize("mode", ["active", "passive"])
+def test_frames_over_dbus_become_events_and_a_repeating_pass_stays(bluez: Any, mode: str) -> None:
+    gw = GatewayThread(mode)
     gw.start()
     assert gw.started.wait(10)
     assert gw.error is None, gw.error
     adapter = bluez.get_object("org.bluez", ADAPTER)
     get = adapter.Get
-    assert bool(get("org.bluez.Adapter1", "Discovering", dbus_interface=dbus.PROPERTIES_IFACE))
+    discovering = get("org.bluez.Adapter1", "Discovering", dbus_interface=dbus.PROPERTIES_IFACE)
+    assert bool(discovering) == (mode == "active")  # passive = a monitor, not discovery
 
     frame = build_uid(-18, NS, INST)
     foreign = build_uid(-18, bytes(10), bytes(6))
