@@ -83,6 +83,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (the CRM is stateless).")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (tokens are scrubbed).")
+    ] = True,
 ) -> None:
     """Serve the CRM (API, visitor pages, back-office) with uvicorn."""
     import uvicorn
@@ -99,7 +102,7 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
-        access_log=True,
+        access_log=access_log,
     )
 
 

@@ -60,7 +60,8 @@ class ProximityEventIn(BaseModel):
     rssi: Annotated[float, Field(ge=-127, le=20)] | None = None
     distance_m: Annotated[float, Field(ge=0, le=1000)] | None = None
     zone: Literal["immediate", "near", "far"] | None = None
-    dwell_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 0
+    # seconds present so far; gateways may report fractions (stored rounded)
+    dwell_s: Annotated[float, Field(ge=0, le=30 * 86400)] = 0
 
 
 class IngestBatch(BaseModel):
