@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -290,3 +291,157 @@ def simulate(
         )
     if any(s["auth_failed"] for s in final):
         raise typer.Exit(1)
+
+
+# --- live commands -----------------------------------------------------------------------------
+
+
+def _logging() -> None:
+    import logging
+
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=_stderr())]
+    )
+
+
+@app.command()
+def run(config: ConfigOption) -> None:
+    """Run the gateway: scan, decide presence, keep every event, upload (what systemd starts)."""
+    from beacon_gateway.runtime import run_gateway
+
+    cfg = _load(config)
+    token = _read_token(cfg)
+    _logging()
+    result = asyncio.run(run_gateway(cfg, token, handle_signals=True))
+    _stderr().print(f"stopped: {result}", markup=False)
+    if result["scan_error"] or result["auth_failed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def scan(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Gateway config (for calibration).")
+    ] = None,
+    adapter: Annotated[str, typer.Option(help="Bluetooth adapter.")] = "hci0",
+    seconds: Annotated[float, typer.Option(help="Stop after this many seconds.")] = 0.0,
+) -> None:
+    """Live table of decoded Eddystone frames with RSSI and estimated distance."""
+    from rich.live import Live
+    from rich.table import Table
+
+    from beacon_gateway.advert import FEAA, Advertisement
+    from beacon_gateway.clock import SystemClock
+    from beacon_gateway.config import GatewayConfig, ScanConfig
+    from beacon_gateway.scanner import Scanner
+    from beacon_gateway.signal import SignalModel, eddystone_ref_1m
+    from eddystone import EddystoneError, frame_to_json, parse_service_data
+
+    cfg = _load(config) if config else GatewayConfig(scan=ScanConfig(adapter=adapter))
+    model = SignalModel(cfg.presence.rx_offset_db, cfg.presence.path_loss_exponent)
+    rows: dict[str, tuple[str, float, str]] = {}
+
+    def on_advert(adv: Advertisement) -> None:
+        data = adv.service_data.get(FEAA)
+        if not data:
+            return
+        try:
+            frame = parse_service_data(data)
+        except EddystoneError as exc:
+            rows[data.hex()] = (f"malformed: {exc}", adv.rssi, "")
+            return
+        body = frame_to_json(frame)
+        tx = getattr(frame, "tx_power_0m", None)
+        ref = eddystone_ref_1m(tx) if isinstance(tx, int) else None
+        dist = model.distance_m(adv.rssi + model.rx_offset_db, ref)
+        key = json.dumps({k: v for k, v in body.items() if k not in ("adv_count", "uptime_s")})
+        rows[key] = (json.dumps(body), adv.rssi, "" if dist is None else f"{dist:.1f} m")
+
+    def table() -> Table:
+        t = Table("frame", "rssi", "distance")
+        for frame, rssi, dist in sorted(rows.values(), key=lambda r: -r[1])[:40]:
+            t.add_row(frame, f"{rssi:.0f}", dist)
+        return t
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        scanner = Scanner(cfg.scan, on_advert, SystemClock(synchronized=lambda: False))
+        task = asyncio.create_task(scanner.run(stop))
+        started = loop.time()
+        with Live(table(), console=_stderr(), refresh_per_second=2) as live:
+            while not stop.is_set() and not task.done():
+                await asyncio.sleep(0.5)
+                live.update(table())
+                if seconds and loop.time() - started >= seconds:
+                    stop.set()
+        await task
+
+    asyncio.run(main())
+
+
+@app.command()
+def record(
+    file: Annotated[Path, typer.Argument(help="Trace file to write (JSON lines).")],
+    adapter: Annotated[str, typer.Option(help="Bluetooth adapter.")] = "hci0",
+    seconds: Annotated[float, typer.Option(help="Stop after this many seconds (0: Ctrl-C).")] = 0.0,
+    keep_addresses: Annotated[
+        bool,
+        typer.Option(
+            "--keep-addresses",
+            help="Write BLE addresses in clear (they belong to bystanders too: avoid).",
+        ),
+    ] = False,
+) -> None:
+    """Record advertisement reports to a trace file for `replay` (addresses salted-hashed)."""
+    from beacon_gateway.advert import Advertisement
+    from beacon_gateway.config import ScanConfig
+    from beacon_gateway.scanner import Scanner
+    from beacon_gateway.trace import AddressHasher, advert_to_json
+
+    hasher = AddressHasher()
+    count = 0
+
+    class UnixClock:
+        def now(self) -> float:
+            return time.time()
+
+        def base(self) -> str:
+            return "unix"
+
+        def unix_offset(self) -> float | None:
+            return 0.0
+
+        def wall(self) -> float:
+            return time.time()
+
+    with file.open("a", encoding="utf-8") as out:
+
+        def on_advert(adv: Advertisement) -> None:
+            nonlocal count
+            address = adv.address if keep_addresses else hasher(adv.address)
+            out.write(json.dumps(advert_to_json(adv, address), separators=(",", ":")) + "\n")
+            count += 1
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            if seconds:
+                loop.call_later(seconds, stop.set)
+            scanner = Scanner(ScanConfig(adapter=adapter), on_advert, UnixClock())
+            with _progress(sys.stderr.isatty()) as progress:
+                task = progress.add_task("recording", total=None, status="")
+                runner = asyncio.create_task(scanner.run(stop))
+                while not runner.done():
+                    await asyncio.sleep(0.5)
+                    progress.update(task, status=f"{count} reports")
+                await runner
+
+        asyncio.run(main())
+    _stderr().print(f"{count} advertisement reports written to {file}", markup=False)
