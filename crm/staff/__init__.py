@@ -1,0 +1,1 @@
+"""Office staff: accounts, roles (admin, marketing, desk), sessions and API tokens."""
