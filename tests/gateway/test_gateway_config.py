@@ -92,3 +92,8 @@ def test_remote_section_replaces_and_hash_changes() -> None:
     assert new.presence.min_sightings == 2  # the pushed section replaces the whole section
     assert new.remote_hash() != base.remote_hash()
     assert config_from_mapping({}, base=base).remote_hash() == base.remote_hash()
+
+
+def test_example_config_documents_exactly_the_defaults() -> None:
+    example = Path(__file__).parents[2] / "examples" / "gateway.toml"
+    assert load_config(example) == GatewayConfig()
