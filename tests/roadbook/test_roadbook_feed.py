@@ -1,0 +1,95 @@
+"""The roadbook feed: JSON Feed 1.1, in the visitor's language, wishes first, visits listed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx2
+
+from crm.core.db import Database
+from crm.core.settings import Settings
+from crm.destinations import service as destinations
+from crm.main import create_app
+from crm.visitors import service as visitors
+from crm.visits.models import Visit
+from roadbook.content.models import Place
+
+
+async def _seed(db: Database) -> dict[str, str]:
+    async with db.session(system=True) as session:
+        dest = await destinations.create_destination(session, "feedtown", "Feedtown")
+        spa = await destinations.add_site(session, dest.id, "spa", "Les Thermes", kind="spa")
+        session.add_all(
+            [
+                Place(
+                    destination_id=dest.id,
+                    slug="a-museum",
+                    wishes=["culture"],
+                    title={"fr": "Musée", "de": "Museum"},
+                    summary={"fr": "Art"},
+                ),
+                Place(
+                    destination_id=dest.id,
+                    slug="b-spa",
+                    wishes=["wellness"],
+                    site_id=spa.id,
+                    title={"fr": "Bains", "en": "Baths", "de": "Bäder"},
+                    summary={"fr": "Eau"},
+                ),
+            ]
+        )
+        anna = await visitors.enrol(session, dest.id, language="de", wishes=["wellness"])
+        start = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+        session.add(
+            Visit(
+                destination_id=dest.id,
+                visitor_id=anna.visitor.id,
+                site_id=spa.id,
+                first_seen_at=start,
+                last_seen_at=start + timedelta(minutes=95),
+                dwell_s=95 * 60,
+            )
+        )
+        await session.commit()
+        return {"token": anna.roadbook_token}
+
+
+async def test_feed_is_json_feed_in_the_visitors_language(db: Database) -> None:
+    seeded = await _seed(db)
+    app = create_app(Settings(_env_file=None, database_url=db.url, scheduler_enabled=False), db=db)  # type: ignore[call-arg]
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        response = await client.get(f"/r/{seeded['token']}/feed.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/feed+json"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    feed = response.json()
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert feed["title"] == "Ihr Reisebuch — Feedtown"
+    assert feed["language"] == "de"
+    assert feed["feed_url"] == f"http://t/r/{seeded['token']}/feed.json"
+    kinds = [item["_balise"]["kind"] for item in feed["items"]]
+    assert kinds == ["visit", "place", "place"]
+    visit, first_place, second_place = feed["items"]
+    assert visit["title"] == "Besuch: Les Thermes"
+    assert visit["content_text"] == "Sie waren 95 Min. dort."
+    assert visit["_balise"]["dwell_s"] == 95 * 60
+    assert visit["date_published"] == "2026-07-01T10:00:00Z"
+    # The wellness place comes first (the visitor's wish), in German.
+    assert first_place["title"] == "Bäder"
+    # No English or German summary: French, the office's language, stands in.
+    assert first_place["content_text"] == "Eau"
+    assert second_place["title"] == "Museum"
+    assert len({item["id"] for item in feed["items"]}) == 3
+
+
+async def test_revoked_or_unknown_token_is_404(db: Database) -> None:
+    await _seed(db)
+    app = create_app(Settings(_env_file=None, database_url=db.url, scheduler_enabled=False), db=db)  # type: ignore[call-arg]
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        response = await client.get("/r/" + "A" * 43 + "/feed.json")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
