@@ -286,8 +286,10 @@ async def ingest_batch(
             cols["rssi"].append(ev.rssi)
             cols["distance"].append(ev.distance_m)
             cols["zone"].append(ev.zone)
-            cols["dwell"].append(ev.dwell_s)
-            sightings.append(Sighting(e.id, visitor_id, e.observed_at, ev.kind, ev.dwell_s))
+            # proximity_event keeps whole seconds (the gateway may send fractions)
+            dwell_s = round(ev.dwell_s)
+            cols["dwell"].append(dwell_s)
+            sightings.append(Sighting(e.id, visitor_id, e.observed_at, ev.kind, dwell_s))
         else:
             # The identity is dropped here: nothing of it reaches the database.
             for name in ("device", "visitor", "seq", "rssi", "distance", "zone", "dwell"):

@@ -72,7 +72,7 @@ def uid_event(
     *,
     event_id: uuid.UUID | None = None,
     seq: int = 1,
-    dwell_s: int = 0,
+    dwell_s: float = 0,
     namespace: str = NAMESPACE,
 ) -> dict[str, Any]:
     """One wire event of a UID pass."""

@@ -39,7 +39,7 @@ async def test_valid_batch_is_stored_with_visit(
     now = utcnow()
     events = [
         uid_event(tenant.passes["lea"], now - timedelta(seconds=120), "enter", seq=1),
-        uid_event(tenant.passes["lea"], now - timedelta(seconds=60), "dwell", seq=2, dwell_s=60),
+        uid_event(tenant.passes["lea"], now - timedelta(seconds=60), "dwell", seq=2, dwell_s=59.6),
     ]
     response = await client.post(URL, json=batch(gw, events), headers=auth(tenant, gw))
     assert response.status_code == 200, response.text
@@ -57,6 +57,11 @@ async def test_valid_batch_is_stored_with_visit(
     assert row == f"({gw},{tenant.sites['spa']},1,-67.5,near)"
     assert await scalar(db, "SELECT count(*) FROM ingested_event WHERE gateway_id = :g", g=gw) == 2
     assert await scalar(db, "SELECT dwell_s FROM visit WHERE visitor_id = :v", v=lea) == 60
+    # the contract allows fractions of a second; events keep whole seconds
+    assert (
+        await scalar(db, "SELECT max(dwell_s) FROM proximity_event WHERE visitor_id = :v", v=lea)
+        == 60
+    )
 
     # a retry of the same batch is recognised, never counted twice
     again = await client.post(URL, json=batch(gw, events), headers=auth(tenant, gw))
