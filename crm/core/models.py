@@ -36,4 +36,5 @@ TENANT_TABLES: tuple[str, ...] = (
     "erasure_ledger",
     "place",
     "eid_window",
+    "staff_user",
 )

@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "crm.visits.models",
     "crm.rights.models",
     "roadbook.content.models",
+    "crm.staff.models",
 )
 
 
