@@ -42,6 +42,7 @@ _UUID_LISTS = {
     AD_UUID128_INCOMPLETE: 16,
     AD_UUID128_COMPLETE: 16,
 }
+_FEAA_LE = b"\xaa\xfe"
 _SERVICE_DATA = {AD_SERVICE_DATA_16: 2, AD_SERVICE_DATA_32: 4, AD_SERVICE_DATA_128: 16}
 
 
@@ -151,7 +152,9 @@ def frames_in(adv: Advertisement) -> list[Frame]:
     """
     frames: list[Frame] = []
     for ad_type, value in adv.structures:
-        if ad_type in _SERVICE_DATA:
+        if ad_type == AD_SERVICE_DATA_16 and value[:2] == _FEAA_LE:
+            frames.append(parse_service_data(value[2:]))
+        elif ad_type in _SERVICE_DATA:
             key, data = _service_data_entry(ad_type, value)
             if key == EDDYSTONE_SERVICE_UUID:
                 frames.append(parse_service_data(data))

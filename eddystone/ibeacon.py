@@ -17,6 +17,10 @@ IBEACON_LENGTH = 23
 """Manufacturer data bytes after the company id: prefix (2) + UUID (16) + major, minor, power."""
 
 _IBEACON = Struct(">2x16sHHb")
+_UUID_CACHE: dict[bytes, uuid.UUID] = {}
+_UUID_CACHE_MAX = 4096
+# A site hears few distinct proximity UUIDs (one per vendor or deployment) and building a
+# uuid.UUID costs more than the rest of the parse: memoise, with a bound against noise.
 
 
 def parse_manufacturer_data(company_id: int, data: bytes) -> IBeaconFrame | None:
@@ -30,7 +34,12 @@ def parse_manufacturer_data(company_id: int, data: bytes) -> IBeaconFrame | None
     if len(data) < IBEACON_LENGTH:
         raise TruncatedError(f"iBeacon needs 23 bytes of manufacturer data, got {len(data)}")
     raw_uuid, major, minor, power = _IBEACON.unpack_from(data)
-    return IBeaconFrame(uuid.UUID(bytes=raw_uuid), major, minor, power)
+    proximity_uuid = _UUID_CACHE.get(raw_uuid)
+    if proximity_uuid is None:
+        if len(_UUID_CACHE) >= _UUID_CACHE_MAX:
+            _UUID_CACHE.clear()
+        proximity_uuid = _UUID_CACHE[raw_uuid] = uuid.UUID(bytes=raw_uuid)
+    return IBeaconFrame(proximity_uuid, major, minor, power)
 
 
 def build_ibeacon(proximity_uuid: uuid.UUID, major: int, minor: int, measured_power: int) -> bytes:

@@ -43,6 +43,9 @@ _UID = Struct(">xb10s6s")
 _TLM = Struct(">xxHhII")
 _ETLM = Struct(">xx12s2s2s")
 _EID = Struct(">xb8s")
+_URL_CACHE: dict[bytes, str] = {}
+_URL_CACHE_MAX = 4096
+# URL beacons repeat the same few URLs all day: memoise the expansion, bounded against noise.
 
 
 def _uid(data: bytes) -> UidFrame:
@@ -61,7 +64,14 @@ def _url(data: bytes) -> UrlFrame:
             f"Eddystone-URL carries at most {MAX_BODY_BYTES} URL bytes, got {size - 3}"
         )
     tx_power = data[1]
-    return UrlFrame(tx_power - 256 if tx_power > 127 else tx_power, decode_url(data[2:]))
+    encoded = bytes(data[2:])
+    url = _URL_CACHE.get(encoded)
+    if url is None:
+        url = decode_url(encoded)
+        if len(_URL_CACHE) >= _URL_CACHE_MAX:
+            _URL_CACHE.clear()
+        _URL_CACHE[encoded] = url
+    return UrlFrame(tx_power - 256 if tx_power > 127 else tx_power, url)
 
 
 def _tlm(data: bytes) -> TlmFrame | EtlmFrame:

@@ -30,10 +30,11 @@ IK_B = h("00112233445566778899AABBCCDDEEFF")
 NOW = 1_795_600_012
 
 
-def test_table_holds_current_and_adjacent_windows() -> None:
+@pytest.mark.parametrize("cache_contexts", [False, True])
+def test_table_holds_current_and_adjacent_windows(cache_contexts: bool) -> None:
     """With adjacent=1 each pass has 3 EIDs: previous, current and next window."""
     identities = {"a": EidIdentity(IK_A, 10), "b": EidIdentity(IK_B, 12, clock_offset=-NOW + 5000)}
-    table = EidTable(identities)
+    table = EidTable(identities, cache_contexts=cache_contexts)
     assert table.refresh(NOW) == 6
     assert len(table) == 6
     for delta in (-1024, 0, 1024):
@@ -62,14 +63,16 @@ def test_match_gives_the_window_for_etlm() -> None:
         decrypt_etlm(IK_A, etlm, time_counter=match.window_start, k=12)
 
 
-def test_table_across_a_temporary_key_rollover() -> None:
+@pytest.mark.parametrize("cache_contexts", [False, True])
+def test_table_across_a_temporary_key_rollover(cache_contexts: bool) -> None:
     """Windows on both sides of a 65536-s TK boundary use their own temporary key."""
     t = 65536 * 3 + 100  # current window just after a TK roll-over
-    table = EidTable({"a": EidIdentity(IK_A, 10)})
-    table.refresh(t)
+    table = EidTable({"a": EidIdentity(IK_A, 10)}, cache_contexts=cache_contexts)
     assert temporary_key(IK_A, t - 1024) != temporary_key(IK_A, t)
-    for delta in (-1024, 0, 1024):
-        assert table.resolve(compute_eid(IK_A, t + delta, 10)) == "a"
+    for now in (t, t + 30, t + 1024, t - 1024):  # later refreshes reuse the cache
+        table.refresh(now)
+        for delta in (-1024, 0, 1024):
+            assert table.resolve(compute_eid(IK_A, now + delta, 10)) == "a"
 
 
 def test_refresh_moves_with_time_and_prunes_keys() -> None:

@@ -319,6 +319,8 @@ def test_namespace_from_fqdn() -> None:
 
     expected = hashlib.sha1(b"balise.example", usedforsecurity=False).digest()[:10]
     assert namespace_from_fqdn("balise.example") == expected
+    with pytest.raises(BuildError):
+        namespace_from_fqdn("a.." + "b" * 70)
 
 
 # --- JSON shapes (DESIGN.md §4) ----------------------------------------------------------------
