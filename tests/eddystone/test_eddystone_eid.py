@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eddystone import (
     EddystoneError,
@@ -176,3 +178,38 @@ def test_low_order_or_malformed_public_keys_are_refused(bad_public: bytes) -> No
         shared_secret(generate_private_key(), bad_public)
     with pytest.raises(KeyExchangeError):
         resolver_identity_key(generate_private_key(), bad_public)
+
+
+@settings(deadline=None, max_examples=100)
+@given(
+    st.lists(
+        st.tuples(
+            st.binary(min_size=16, max_size=16), st.integers(0, 15), st.integers(-(2**31), 2**31)
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 2),
+    st.booleans(),
+)
+def test_table_agrees_with_compute_eid(
+    passes: list[tuple[bytes, int, int]], now: int, adjacent: int, cache_contexts: bool
+) -> None:
+    """Every window the table holds resolves to its pass, exactly as compute_eid computes it."""
+    identities = {i: EidIdentity(ik, k, offset) for i, (ik, k, offset) in enumerate(passes)}
+    table = EidTable(identities, adjacent=adjacent, cache_contexts=cache_contexts)
+    table.refresh(now)
+    expected = 0
+    for identity in identities.values():
+        size = 1 << identity.k
+        current = (now + identity.clock_offset) >> identity.k << identity.k
+        for step in range(-adjacent, adjacent + 1):
+            start = current + step * size
+            if 0 <= start <= 0xFFFFFFFF:
+                expected += 1
+                match = table.match(compute_eid(identity.identity_key, start, identity.k))
+                assert match is not None
+                assert match.window_start == start
+                assert identities[match.key_id].identity_key == identity.identity_key
+    assert len(table) + table.collisions == expected
