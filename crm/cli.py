@@ -247,3 +247,41 @@ def visitor_add(
     else:
         typer.echo(f"Visitor {visitor_id} enrolled; roadbook token (shown once):")
         typer.echo(token)
+
+
+staff_app = typer.Typer(
+    help="Office staff accounts (admin, marketing, desk).", no_args_is_help=True
+)
+app.add_typer(staff_app, name="staff")
+
+
+@staff_app.command("add")
+def staff_add(
+    email: Annotated[str, typer.Argument(help="The staff member's e-mail (their login).")],
+    role: Annotated[str, typer.Option(help="admin, marketing or desk.")],
+    destination: Annotated[str, typer.Option(help="Destination slug.")],
+    name: Annotated[str, typer.Option(help="Display name (default: the e-mail).")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a staff account; the password is prompted for (or read with --password-stdin)."""
+    from crm.destinations import service as destinations_service
+    from crm.staff import service
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def work(session: AsyncSession) -> str:
+        found = await destinations_service.destination_by_slug(session, destination)
+        if found is None:
+            raise Problem(404, "Not Found", f"no destination {destination!r}")
+        user = await service.add_staff(
+            session, found.id, email=email, name=name, role=role, password=password
+        )
+        return str(user.id)
+
+    user_id = _in_session(work)
+    typer.echo(f"Staff account {service.normalize_email(email)} ({role}) created: {user_id}")

@@ -75,4 +75,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(ingest_router)
     app.include_router(feeds_router)
+    from crm.staff.router import router as staff_router
+
+    app.include_router(staff_router)
     return app

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     # Key that encrypts EID identity keys at rest (base64 of 32 bytes). The demo derives one
     # under data_dir; production must set it (docs/operations.md).
     server_key: str | None = None
+    # During a rotation: the old key, still accepted for decryption (docs/operations.md).
+    server_key_previous: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     log_json: bool = False
 
@@ -38,9 +40,25 @@ class Settings(BaseSettings):
     profile_inactivity_days: int = 3 * 365
     dedup_ledger_days: int = 120
 
+    # Staff: lifetime of a login's token and session cookie
+    staff_session_hours: float = 12.0
+
     # Scheduler
     scheduler_enabled: bool = True
     scheduler_retry_s: float = 30.0
+    # How often the leader checks its lock connection (a terminated one is noticed at once).
+    scheduler_probe_s: float = 5.0
+
+    # Gateway health from heartbeats (a gateway sends one about every minute)
+    gateway_stale_s: float = 180.0
+    gateway_offline_s: float = 900.0
+
+    # Rate limits: token buckets kept in each worker process (N workers allow N times as much);
+    # a rate of 0 disables the limit.
+    ratelimit_ingest_per_s: float = 10.0
+    ratelimit_ingest_burst: int = 60
+    ratelimit_roadbook_per_s: float = 10.0
+    ratelimit_roadbook_burst: int = 100
 
 
 @lru_cache

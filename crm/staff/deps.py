@@ -87,13 +87,12 @@ async def principal_for_token(db_session: AsyncSession, token: str) -> StaffPrin
     )
 
 
-async def current_staff(
+async def presented_token(
     request: Request,
-    db: DbDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
-) -> StaffPrincipal:
-    """The staff member behind the bearer token or the session cookie, or 401 problem+json.
+) -> str:
+    """The staff secret the request carries (bearer header first, else the cookie), or 401.
 
     A state-changing request authenticated only by the cookie must not come from another
     origin: when the browser sends ``Origin`` it has to match the request's own (CSRF defence
@@ -111,7 +110,14 @@ async def current_staff(
     else:
         raise _unauthorized()
     if len(token) > 256:
-        raise _unauthorized()
+        raise _unauthorized("the staff token is unknown, expired or revoked")
+    return token
+
+
+async def current_staff(
+    db: DbDep, token: Annotated[str, Depends(presented_token)]
+) -> StaffPrincipal:
+    """The staff member behind the bearer token or the session cookie, or 401 problem+json."""
     async with db.session(system=True) as session:
         principal = await principal_for_token(session, token)
     if principal is None:

@@ -1,0 +1,71 @@
+"""``crm staff add``: the password comes from stdin or a prompt, never from argv."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+
+def crm(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "crm", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=120,
+    )
+
+
+def dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def test_staff_add_reads_the_password_from_stdin(committed_db_url: str) -> None:
+    with psycopg.connect(dsn(committed_db_url)) as conn:
+        conn.execute(
+            "INSERT INTO destination (id, slug, name, timezone, default_language, created_at)"
+            " VALUES (gen_random_uuid(), 'amneville', 'Amnéville', 'Europe/Paris', 'fr', now())"
+        )
+    args = ("staff", "add", "Lea@Office.example", "--role", "admin", "--destination", "amneville")
+    result = crm(committed_db_url, *args, "--password-stdin", stdin="a long passphrase\n")
+    assert result.returncode == 0, result.stderr
+    assert "lea@office.example (admin) created" in result.stdout
+    with psycopg.connect(dsn(committed_db_url)) as conn:
+        row = conn.execute("SELECT email, role, password_hash FROM staff_user").fetchone()
+    assert row is not None
+    email, role, hashed = row
+    assert (email, role) == ("lea@office.example", "admin")
+    assert hashed.startswith("$argon2id$") and "a long passphrase" not in hashed
+
+    again = crm(committed_db_url, *args, "--password-stdin", stdin="another passphrase\n")
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    short = crm(
+        committed_db_url, "staff", "add", "x@office.example", "--role", "desk",
+        "--destination", "amneville", "--password-stdin", stdin="short\n",
+    )  # fmt: skip
+    assert short.returncode == 1 and "password" in short.stderr
+    nowhere = crm(
+        committed_db_url, "staff", "add", "x@office.example", "--role", "desk",
+        "--destination", "nowhere", "--password-stdin", stdin="a long passphrase\n",
+    )  # fmt: skip
+    assert nowhere.returncode == 1 and "no destination" in nowhere.stderr
+
+
+def test_staff_add_has_no_password_option() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "crm", "staff", "add", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0
+    assert "--password-stdin" in result.stdout
+    assert "--password " not in result.stdout
