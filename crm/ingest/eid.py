@@ -65,12 +65,12 @@ async def refresh_eid_windows(
             eids.setdefault(compute(identity.identity_key, start, identity.k), (device.id, start))
     conn = driver_connection(await session.connection())
     async with conn.cursor() as cur:
-        await cur.execute("DELETE FROM eid_window WHERE destination_id = %s", [destination_id])
+        await cur.execute("DELETE FROM eid_window WHERE destination_id = %b", [destination_id])
         await cur.execute(
             """
             INSERT INTO eid_window (destination_id, eid, device_id, window_start, refreshed_at)
-            SELECT %(dest)s, t.eid, t.device_id, t.start, %(now)s
-            FROM unnest(%(eid)s::bytea[], %(device)s::uuid[], %(start)s::bigint[])
+            SELECT %(dest)b, t.eid, t.device_id, t.start, %(now)b
+            FROM unnest(%(eid)b::bytea[], %(device)b::uuid[], %(start)b::bigint[])
                 AS t(eid, device_id, start)
             """,
             {

@@ -130,14 +130,18 @@ def consent_active(at: Sequence[datetime], granted: Sequence[bool], observed_at:
     return i > 0 and granted[i - 1]
 
 
+# Joining unnest() (not "= ANY(array)") lets the planner hash-join or probe the unique index
+# instead of comparing every row with every element.
 _RESOLVE = """
 SELECT r.kind, r.key, d.id, d.visitor_id, c.ats, c.grants
 FROM (
     SELECT 'u' AS kind, identity AS key, id AS device_id
-    FROM device WHERE destination_id = %(dest)s AND identity = ANY(%(uids)s::text[])
+    FROM device JOIN unnest(%(uids)b::text[]) AS u(identity) USING (identity)
+    WHERE destination_id = %(dest)b
     UNION ALL
     SELECT 'e', encode(eid, 'hex'), device_id
-    FROM eid_window WHERE destination_id = %(dest)s AND eid = ANY(%(eids)s::bytea[])
+    FROM eid_window JOIN unnest(%(eids)b::bytea[]) AS q(eid) USING (eid)
+    WHERE destination_id = %(dest)b
 ) AS r
 JOIN device d ON d.id = r.device_id
 LEFT JOIN LATERAL (
@@ -152,28 +156,28 @@ LEFT JOIN LATERAL (
 _STORE = """
 WITH ev AS (
     SELECT * FROM unnest(
-        %(id)s::uuid[], %(stored)s::bool[], %(observed_at)s::timestamptz[], %(kind)s::text[],
-        %(device)s::uuid[], %(visitor)s::uuid[], %(seq)s::bigint[], %(rssi)s::float8[],
-        %(distance)s::float8[], %(zone)s::text[], %(dwell)s::int[]
+        %(id)b::uuid[], %(stored)b::bool[], %(observed_at)b::timestamptz[], %(kind)b::text[],
+        %(device)b::uuid[], %(visitor)b::uuid[], %(seq)b::bigint[], %(rssi)b::float8[],
+        %(distance)b::float8[], %(zone)b::text[], %(dwell)b::int[]
     ) AS t(id, stored, observed_at, kind, device_id, visitor_id, seq, rssi, distance_m, zone,
            dwell_s)
 ),
 new AS (
     INSERT INTO ingested_event (id, destination_id, gateway_id, ingested_at)
-    SELECT id, %(dest)s, %(gateway)s, %(now)s FROM ev ORDER BY id
+    SELECT id, %(dest)b, %(gateway)b, %(now)b FROM ev ORDER BY id
     ON CONFLICT (id) DO NOTHING
     RETURNING id
 ),
 stored AS (
     INSERT INTO proximity_event (id, observed_at, destination_id, received_at, gateway_id,
         site_id, device_id, visitor_id, seq, kind, rssi, distance_m, zone, dwell_s)
-    SELECT ev.id, ev.observed_at, %(dest)s, %(now)s, %(gateway)s, %(site)s, ev.device_id,
+    SELECT ev.id, ev.observed_at, %(dest)b, %(now)b, %(gateway)b, %(site)b, ev.device_id,
         ev.visitor_id, ev.seq, ev.kind, ev.rssi, ev.distance_m, ev.zone, ev.dwell_s
     FROM ev JOIN new USING (id) WHERE ev.stored
 ),
 counted AS (
     INSERT INTO presence_count AS p (destination_id, site_id, hour, kind, count)
-    SELECT %(dest)s, %(site)s, date_trunc('hour', ev.observed_at, 'UTC'), ev.kind, count(*)
+    SELECT %(dest)b, %(site)b, date_trunc('hour', ev.observed_at, 'UTC'), ev.kind, count(*)
     FROM ev JOIN new USING (id) WHERE NOT ev.stored
     GROUP BY 3, 4 ORDER BY 3, 4
     ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = p.count + excluded.count
@@ -191,7 +195,7 @@ async def _ensure_partitions(conn: Any, database: str, months: set[date]) -> Non
         return
     async with conn.cursor() as cur:
         await cur.execute(
-            "SELECT balise_ensure_event_partition(m) FROM unnest(%s::date[]) AS m", [missing]
+            "SELECT balise_ensure_event_partition(m) FROM unnest(%b::date[]) AS m", [missing]
         )
     _PARTITIONS.update((database, m) for m in missing)
 
@@ -326,7 +330,8 @@ async def _resolve(conn: Any, destination_id: uuid.UUID, keys: set[str]) -> dict
     eids = [bytes.fromhex(k[1:]) for k in keys if k[0] == "e"]
     out: dict[str, _Resolved] = {}
     async with conn.cursor() as cur:
-        await cur.execute(_RESOLVE, {"dest": destination_id, "uids": uids, "eids": eids})
+        params = {"dest": destination_id, "uids": uids, "eids": eids}
+        await cur.execute(_RESOLVE, params, binary=True)
         for kind, key, device_id, visitor_id, ats, grants in await cur.fetchall():
             out[kind + key] = _Resolved(device_id, visitor_id, ats or (), grants or ())
     return out

@@ -96,8 +96,8 @@ def merge(latest: _Visit | None, sightings: list[Sighting], gap: timedelta) -> l
 
 _LATEST = """
 SELECT DISTINCT ON (visitor_id) id, visitor_id, first_seen_at, last_seen_at, dwell_s, closed_at
-FROM visit
-WHERE destination_id = %(dest)s AND site_id = %(site)s AND visitor_id = ANY(%(visitors)s::uuid[])
+FROM visit JOIN unnest(%(visitors)b::uuid[]) AS q(visitor_id) USING (visitor_id)
+WHERE destination_id = %(dest)b AND site_id = %(site)b
 ORDER BY visitor_id, last_seen_at DESC
 """
 
@@ -105,16 +105,16 @@ _UPSERT = """
 WITH up AS (
     INSERT INTO visit (id, destination_id, visitor_id, site_id, first_seen_at, last_seen_at,
         dwell_s, closed_at)
-    SELECT t.id, %(dest)s, t.visitor_id, %(site)s, t.first_seen_at, t.last_seen_at, t.dwell_s,
+    SELECT t.id, %(dest)b, t.visitor_id, %(site)b, t.first_seen_at, t.last_seen_at, t.dwell_s,
         t.closed_at
-    FROM unnest(%(id)s::uuid[], %(visitor)s::uuid[], %(first)s::timestamptz[],
-        %(last)s::timestamptz[], %(dwell)s::int[], %(closed)s::timestamptz[])
+    FROM unnest(%(id)b::uuid[], %(visitor)b::uuid[], %(first)b::timestamptz[],
+        %(last)b::timestamptz[], %(dwell)b::int[], %(closed)b::timestamptz[])
         AS t(id, visitor_id, first_seen_at, last_seen_at, dwell_s, closed_at)
     ON CONFLICT (id) DO UPDATE SET first_seen_at = excluded.first_seen_at,
         last_seen_at = excluded.last_seen_at, dwell_s = excluded.dwell_s,
         closed_at = excluded.closed_at
 )
-SELECT count(pg_notify(%(channel)s, n)) FROM unnest(%(notices)s::text[]) AS n
+SELECT count(pg_notify(%(channel)b, n)) FROM unnest(%(notices)b::text[]) AS n
 """
 
 
@@ -137,7 +137,7 @@ async def record_sightings(
     latest: dict[uuid.UUID, _Visit] = {}
     async with conn.cursor() as cur:
         await cur.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys]
+            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%b::bigint[]) AS k", [keys]
         )
         # A new statement: its snapshot sees what the lock holders before us committed.
         await cur.execute(_LATEST, {"dest": destination_id, "site": site_id, "visitors": visitors})

@@ -1,0 +1,392 @@
+"""Ingest benchmark: HTTP ingest end to end vs a raw binary COPY vs row-by-row SQLModel.
+
+Creates its own database from scratch on the ``DATABASE_URL`` server (the embedded one when
+unset), migrates it, seeds one destination with a site, a gateway and ``VISITORS`` visitors
+(each with a UID pass and ``proximity`` consent), then, in the same run:
+
+a. **ingest**: the real app served by uvicorn in a separate process (``WORKERS`` workers),
+   ``CLIENTS`` concurrent clients posting gzip batches of 1,000 events built beforehand (3 of 4
+   events from enrolled passes, 1 of 4 from unknown passes: the anonymous-count path), each
+   event new (validate, dedup, resolve, consent gate, store events, counts and visits);
+b. **copy**: a binary ``COPY`` of the same number of rows into the same partitioned
+   ``proximity_event`` table (as the table owner: COPY is refused under RLS);
+c. **orm**: the usual row-by-row path: one SQLModel ``ProximityEvent`` added and committed at a
+   time, through an async session (a smaller sample).
+
+Figures are medians over ``REPEATS`` runs; ratio = ingest events/s over COPY rows/s.
+Budget (DESIGN.md §7): ratio >= 0.3 and >= 30k events/s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx2
+import psycopg
+from alembic import command
+from alembic.config import Config
+from psycopg.sql import SQL, Identifier
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bench.report import report
+from crm.core.db import Database, database_url
+from crm.core.settings import PROJECT_ROOT, Settings
+
+VISITORS = 2_000
+BATCH = 1_000
+BATCHES = 48
+CLIENTS = 8
+WORKERS = int(os.environ.get("BENCH_INGEST_WORKERS", "2"))
+REPEATS = 3
+ORM_ROWS = 500
+NAMESPACE = "0123456789abcdef0123"
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_database() -> str:
+    """A fresh migrated database on the server; returns its SQLAlchemy URL."""
+    server = database_url(Settings(_env_file=None))  # type: ignore[call-arg]
+    name = f"balise_bench_ingest_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_dsn(server), autocommit=True) as conn:
+        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, "head")
+    return url
+
+
+def drop_database(url: str) -> None:
+    name = make_url(url).database
+    admin = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(_dsn(admin), autocommit=True) as conn:
+        conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(str(name))))
+
+
+async def seed(url: str) -> dict[str, Any]:
+    """One destination, site, gateway (token) and VISITORS consenting visitors with UID passes."""
+    from crm.core.schema import load_models
+    from crm.destinations import service as destinations
+    from crm.gateways import service as gateways
+    from crm.visitors import service as visitors
+
+    load_models()
+    db = Database(url)
+    async with db.session(system=True) as session:
+        destination = await destinations.create_destination(session, "bench", "Bench")
+        site = await destinations.add_site(session, destination.id, "spa", "Spa")
+        _, token = await gateways.add_gateway(session, "bench-gw", site)
+        at = datetime.now(UTC) - timedelta(days=1)
+        visitor_ids: list[uuid.UUID] = []
+        for i in range(VISITORS):
+            enrolment = await visitors.enrol(
+                session,
+                destination.id,
+                consents=["proximity"],
+                pass_uid=f"{NAMESPACE}:{i:012x}",
+                at=at,
+            )
+            visitor_ids.append(enrolment.visitor.id)
+        await session.commit()
+        rows = await session.execute(text("SELECT id FROM device ORDER BY identity"))
+        device_ids = list(rows.scalars().all())
+    await db.dispose()
+    # a live database has statistics (autovacuum); a freshly seeded one must be analysed once
+    with psycopg.connect(_dsn(url), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    return {
+        "destination_id": destination.id,
+        "site_id": site.id,
+        "token": token,
+        "visitor_ids": visitor_ids,
+        "device_ids": device_ids,
+    }
+
+
+def wire_events(rng: random.Random, n: int, now: datetime) -> list[dict[str, Any]]:
+    """``n`` new events: 3 in 4 from enrolled passes, 1 in 4 from unknown ones."""
+    kinds = ("enter", "dwell", "dwell", "dwell", "exit")
+    out = []
+    for i in range(n):
+        known = rng.random() < 0.75
+        instance = rng.randrange(VISITORS) if known else VISITORS + rng.randrange(10**6)
+        at = now - timedelta(seconds=rng.uniform(1, 3600))
+        out.append(
+            {
+                "id": str(uuid.uuid4()),
+                "seq": i,
+                "kind": rng.choice(kinds),
+                "observed_at": at.isoformat().replace("+00:00", "Z"),
+                "device": {
+                    "type": "eddystone-uid",
+                    "namespace": NAMESPACE,
+                    "instance": f"{instance:012x}",
+                },
+                "rssi": round(rng.uniform(-90, -50), 1),
+                "distance_m": round(rng.uniform(0.2, 8), 2),
+                "zone": rng.choice(("immediate", "near", "far")),
+                "dwell_s": rng.randrange(0, 600),
+            }
+        )
+    return out
+
+
+def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "BALISE_SCHEDULER_ENABLED": "false",
+        "BALISE_LOG_JSON": "false",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "crm.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(WORKERS),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"http://127.0.0.1:{port}/docs", timeout=1).status_code == 200:
+                return proc
+        except httpx2.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("uvicorn did not start")
+
+
+async def post_all(port: int, token: str, bodies: list[bytes]) -> tuple[int, float]:
+    """Post every body with CLIENTS concurrent clients; returns (events accepted, seconds)."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Content-Encoding": "gzip",
+    }
+    accepted = 0
+
+    async def client() -> None:
+        nonlocal accepted
+        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as c:
+            while not queue.empty():
+                body = queue.get_nowait()
+                r = await c.post("/api/v1/gateway/events", content=body, headers=headers)
+                r.raise_for_status()
+                accepted += r.json()["accepted"]
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    return accepted, time.perf_counter() - start
+
+
+def copy_rows(url: str, seeded: dict[str, Any], events: list[dict[str, Any]]) -> float:
+    """Binary COPY of ``events`` as proximity_event rows; returns rows/s."""
+    now = datetime.now(UTC)
+    devices, visitors = seeded["device_ids"], seeded["visitor_ids"]
+    rows = []
+    for i, e in enumerate(events):
+        rows.append(
+            (
+                uuid.uuid4(),
+                datetime.fromisoformat(e["observed_at"]),
+                seeded["destination_id"],
+                now,
+                "bench-gw",
+                seeded["site_id"],
+                devices[i % len(devices)],
+                visitors[i % len(visitors)],
+                e["seq"],
+                e["kind"],
+                e["rssi"],
+                e["distance_m"],
+                e["zone"],
+                e["dwell_s"],
+            )
+        )
+    types = [
+        "uuid",
+        "timestamptz",
+        "uuid",
+        "timestamptz",
+        "varchar",
+        "uuid",
+        "uuid",
+        "uuid",
+        "int8",
+        "varchar",
+        "float8",
+        "float8",
+        "varchar",
+        "int4",
+    ]
+    with psycopg.connect(_dsn(url)) as conn, conn.cursor() as cur:
+        start = time.perf_counter()
+        with cur.copy(
+            "COPY proximity_event (id, observed_at, destination_id, received_at, gateway_id,"
+            " site_id, device_id, visitor_id, seq, kind, rssi, distance_m, zone, dwell_s)"
+            " FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        return len(rows) / (time.perf_counter() - start)
+
+
+async def orm_rows(url: str, seeded: dict[str, Any], events: list[dict[str, Any]]) -> float:
+    """The usual path: one SQLModel row added and committed at a time; returns rows/s."""
+    from crm.ingest.models import ProximityEvent
+
+    db = Database(url)
+    now = datetime.now(UTC)
+    start = time.perf_counter()
+    async with db.session(seeded["destination_id"]) as session:
+        for i, e in enumerate(events):
+            session.add(
+                ProximityEvent.model_validate(
+                    {
+                        "id": uuid.uuid4(),
+                        "observed_at": datetime.fromisoformat(e["observed_at"]),
+                        "destination_id": seeded["destination_id"],
+                        "received_at": now,
+                        "gateway_id": "bench-gw",
+                        "site_id": seeded["site_id"],
+                        "device_id": seeded["device_ids"][i % VISITORS],
+                        "visitor_id": seeded["visitor_ids"][i % VISITORS],
+                        "seq": e["seq"],
+                        "kind": e["kind"],
+                        "rssi": e["rssi"],
+                        "distance_m": e["distance_m"],
+                        "zone": e["zone"],
+                        "dwell_s": e["dwell_s"],
+                    }
+                )
+            )
+            await session.commit()
+    rate = len(events) / (time.perf_counter() - start)
+    await db.dispose()
+    return rate
+
+
+def main() -> None:
+    url = create_database()
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        seeded = asyncio.run(seed(url))
+        rng = random.Random(42)
+        now = datetime.now(UTC)
+        port = 18000 + rng.randrange(1000)
+        proc = start_server(url, port)
+        # warm-up: connection pools, prepared statements, partitions cache
+        warm = [
+            gzip.compress(
+                json.dumps(
+                    {
+                        "gateway_id": "bench-gw",
+                        "sent_at": now.isoformat(),
+                        "events": wire_events(rng, BATCH, now),
+                    }
+                ).encode(),
+                6,
+            )
+            for _ in range(CLIENTS)
+        ]
+        asyncio.run(post_all(port, seeded["token"], warm))
+        ingest_rates, copy_rates, orm_rates = [], [], []
+        for _ in range(REPEATS):
+            batches = [wire_events(rng, BATCH, now) for _ in range(BATCHES)]
+            bodies = [
+                gzip.compress(
+                    json.dumps(
+                        {
+                            "gateway_id": "bench-gw",
+                            "sent_at": datetime.now(UTC).isoformat(),
+                            "events": b,
+                        }
+                    ).encode(),
+                    6,
+                )
+                for b in batches
+            ]
+            accepted, seconds = asyncio.run(post_all(port, seeded["token"], bodies))
+            assert accepted == BATCH * BATCHES, accepted
+            ingest_rates.append(accepted / seconds)
+            copy_rates.append(copy_rows(url, seeded, [e for b in batches for e in b]))
+            orm_rates.append(asyncio.run(orm_rows(url, seeded, batches[0][:ORM_ROWS])))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+        drop_database(url)
+    events_per_s = statistics.median(ingest_rates)
+    copy_per_s = statistics.median(copy_rates)
+    orm_per_s = statistics.median(orm_rates)
+    ratio = events_per_s / copy_per_s
+    report(
+        "ingest",
+        [
+            (
+                "HTTP ingest end to end",
+                f"{events_per_s:,.0f} events/s",
+                f"{CLIENTS} clients, {BATCH}-event gzip batches, {WORKERS} uvicorn workers",
+            ),
+            (
+                "binary COPY, same rows",
+                f"{copy_per_s:,.0f} rows/s",
+                "same partitioned table and indexes, table owner",
+            ),
+            (
+                "SQLModel row by row",
+                f"{orm_per_s:,.0f} rows/s",
+                f"{ORM_ROWS} rows, add + commit each",
+            ),
+            ("ingest / COPY", f"{ratio:.2f}", "budget >= 0.3"),
+        ],
+        {
+            "events_per_s": round(events_per_s),
+            "copy_rows_per_s": round(copy_per_s),
+            "orm_rows_per_s": round(orm_per_s),
+            "cpu_count": os.cpu_count(),
+        },
+        ratio,
+        ">= 0.3 of COPY and >= 30k events/s",
+    )
+
+
+if __name__ == "__main__":
+    main()
