@@ -363,6 +363,7 @@ def test_json_shapes() -> None:
 def test_frames_are_frozen_values() -> None:
     """Frames are immutable, comparable and hashable."""
     frame = parse_service_data(UID20)
+    assert isinstance(frame, UidFrame)
     with pytest.raises(AttributeError):
         frame.tx_power_0m = 0  # type: ignore[misc]
     assert len({frame, parse_service_data(UID20)}) == 1
