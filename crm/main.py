@@ -78,4 +78,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from crm.staff.router import router as staff_router
 
     app.include_router(staff_router)
+    from crm.destinations.router import router as destinations_router
+    from crm.gateways.router import router as gateways_router
+
+    app.include_router(destinations_router)
+    app.include_router(gateways_router)
     return app

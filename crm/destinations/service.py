@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -76,3 +77,86 @@ async def find_site(session: AsyncSession, slug_or_id: str) -> Site:
             409, "Conflict", f"{slug_or_id!r} names sites in several destinations: use its id"
         )
     return sites[0]
+
+
+# --- Office API (crm/destinations/router.py): reads and writes in a tenant session -----------
+
+
+async def get_site(session: AsyncSession, site_id: uuid.UUID) -> Site:
+    """A site visible to the session, or 404."""
+    site = await session.get(Site, site_id)
+    if site is None:
+        raise Problem(404, "Not Found", f"no site {site_id}")
+    return site
+
+
+async def get_partner(session: AsyncSession, partner_id: uuid.UUID) -> Partner:
+    """A partner visible to the session, or 404."""
+    partner = await session.get(Partner, partner_id)
+    if partner is None:
+        raise Problem(404, "Not Found", f"no partner {partner_id}")
+    return partner
+
+
+async def list_partners(session: AsyncSession) -> Sequence[Partner]:
+    """Partners visible to the session, by name."""
+    return (await session.execute(select(Partner).order_by(Partner.name))).scalars().all()
+
+
+async def _check_partner(session: AsyncSession, partner_id: uuid.UUID | None) -> None:
+    # Foreign keys are checked without row-level security: make sure the partner is ours.
+    if partner_id is not None and await session.get(Partner, partner_id) is None:
+        raise Problem(422, "Unprocessable Content", f"no partner {partner_id}")
+
+
+async def _flush_unique(session: AsyncSession, row: Site | Partner, what: str) -> None:
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        raise Problem(
+            409, "Conflict", f"another {what} already has the slug {row.slug!r}"
+        ) from None
+
+
+async def create_site(
+    session: AsyncSession, destination_id: uuid.UUID, fields: dict[str, Any]
+) -> Site:
+    """A new site (its slug unique in the destination, its partner one of the destination's)."""
+    await _check_partner(session, fields.get("partner_id"))
+    site = Site.model_validate({**fields, "destination_id": destination_id})
+    await _flush_unique(session, site, "site")
+    return site
+
+
+async def update_site(session: AsyncSession, site_id: uuid.UUID, changes: dict[str, Any]) -> Site:
+    """Apply ``changes`` (already validated) to a site."""
+    site = await get_site(session, site_id)
+    if "partner_id" in changes:
+        await _check_partner(session, changes["partner_id"])
+    for name, value in changes.items():
+        setattr(site, name, value)
+    await _flush_unique(session, site, "site")
+    return site
+
+
+async def create_partner(
+    session: AsyncSession, destination_id: uuid.UUID, slug: str, name: str
+) -> Partner:
+    """A new partner (slug unique in the destination)."""
+    partner = Partner.model_validate({"destination_id": destination_id, "slug": slug, "name": name})
+    await _flush_unique(session, partner, "partner")
+    return partner
+
+
+async def update_partner(
+    session: AsyncSession, partner_id: uuid.UUID, changes: dict[str, Any]
+) -> Partner:
+    """Rename a partner or change its slug."""
+    partner = await get_partner(session, partner_id)
+    for name, value in changes.items():
+        if value is not None:
+            setattr(partner, name, value)
+    await _flush_unique(session, partner, "partner")
+    return partner

@@ -40,17 +40,18 @@ async def issue_token(session: AsyncSession, gateway: Gateway) -> str:
     return token
 
 
-async def revoke_tokens(session: AsyncSession, gateway_id: str) -> int:
-    """Revoke every token of a gateway; returns how many were live."""
-    result = await session.execute(
-        update(Credential)
-        .where(
-            col(Credential.subject) == gateway_id,
-            col(Credential.kind) == "gateway",
-            col(Credential.revoked_at).is_(None),
-        )
-        .values(revoked_at=utcnow())
+async def revoke_tokens(
+    session: AsyncSession, gateway_id: str, *, keep: bytes | None = None
+) -> int:
+    """Revoke every token of a gateway (but the one hashed ``keep``); how many were live."""
+    query = update(Credential).where(
+        col(Credential.subject) == gateway_id,
+        col(Credential.kind) == "gateway",
+        col(Credential.revoked_at).is_(None),
     )
+    if keep is not None:
+        query = query.where(col(Credential.token_hash) != keep)
+    result = await session.execute(query.values(revoked_at=utcnow()))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
