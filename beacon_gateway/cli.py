@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import signal
 import sys
@@ -128,67 +129,98 @@ def replay(
     Timers (exit_timeout_s, dwell_interval_s) fire at their due time between rows, and every
     presence still open at the end is closed by the same rules. Without --dry-run the events
     go into the outbox (data_dir) and are uploaded to the CRM.
+
+    Event ids are derived from the trace and the gateway id, so the same replay always makes
+    the same ids (a --dry-run shows them). A replay killed at any point resumes when started
+    again: the outbox records how many events of this trace it holds, so nothing is made twice.
     """
-    from beacon_gateway.ids import uuid7
+    from beacon_gateway.ids import SeededIds
     from beacon_gateway.outbox import Outbox
     from beacon_gateway.pipeline import Pipeline
     from beacon_gateway.trace import TraceError, parse_line
 
     cfg = _load(config)
     token = "" if dry_run else _read_token(cfg)
-    pipe = Pipeline(cfg, make_id=lambda at: str(uuid7(int(at * 1000))))
+    try:
+        digest = _trace_digest(trace)
+    except FileNotFoundError as exc:
+        raise _fail("no such trace file", trace) from exc
+    make_id = SeededIds(f"replay:{cfg.gateway.id}:{digest}".encode())
+    pipe = Pipeline(cfg, make_id=make_id)
     outbox = (
         None
         if dry_run
         else Outbox(Path(cfg.gateway.data_dir) / "outbox.db", cfg.upload.outbox_max_events)
     )
+    done_key, made_key = f"replay_done:{digest[:32]}", f"replay_made:{digest[:32]}"
+    already = 0 if outbox is None else (outbox.get_meta(made_key) or 0)
+    finished = outbox is not None and outbox.get_meta(done_key) == 1
+    if already or finished:
+        _stderr().print(
+            f"resuming: {already} events of this trace already in the outbox or uploaded"
+            + ("; replay complete, uploading what is left" if finished else "")
+        )
     seq = 0
+    made = 0  # events the pipeline has produced so far (skipped or stored)
     pending: list[ProximityEvent] = []
 
     def emit(events: list[ProximityEvent], force: bool = False) -> None:
-        nonlocal seq
-        pending.extend(events)
-        if not pending or (len(pending) < 256 and not force):
+        nonlocal seq, made
+        for e in events:
+            made += 1
+            if made > already:
+                pending.append(e)
+        if not force and len(pending) < 256:
             return
         if outbox is None:
             for e in pending:
                 seq += 1
                 line = json.dumps(dataclasses.replace(e, seq=seq).to_wire(), separators=(",", ":"))
                 sys.stdout.write(line + "\n")
-        else:
-            outbox.add(pending)
+        elif pending or force:
+            outbox.add(pending, progress=(made_key, max(made, already)))
         pending.clear()
 
-    size = trace.stat().st_size if trace.exists() else 0
+    size = trace.stat().st_size
     last_t: float | None = None
-    try:
-        with _progress(sys.stderr.isatty()) as progress, trace.open(encoding="utf-8") as fh:
-            task = progress.add_task("replaying", total=size, status="")
-            done = 0
-            for lineno, line in enumerate(fh, start=1):
-                done += len(line)
-                if not line.strip():
-                    continue
-                adv = parse_line(line, lineno)
-                last_t = adv.t
-                emit(pipe.process(adv))
-                if lineno % 5000 == 0:
-                    progress.update(task, completed=done, status=f"{lineno} lines")
-        emit(pipe.close_all(last_t if last_t is not None else 0.0), force=True)
-    except FileNotFoundError as exc:
-        raise _fail("no such trace file", trace) from exc
-    except TraceError as exc:
-        raise _fail("bad trace", f"{trace}: {exc}") from exc
-    c = pipe.counters
-    _stderr().print(
-        f"{c.adverts} adverts, {c.sightings} sightings, events {c.events}, "
-        f"{c.filtered_namespace} filtered, {c.malformed} malformed"
-    )
+    if not finished:
+        try:
+            with _progress(sys.stderr.isatty()) as progress, trace.open(encoding="utf-8") as fh:
+                task = progress.add_task("replaying", total=size, status="")
+                done = 0
+                for lineno, line in enumerate(fh, start=1):
+                    done += len(line)
+                    if not line.strip():
+                        continue
+                    adv = parse_line(line, lineno)
+                    last_t = adv.t
+                    emit(pipe.process(adv))
+                    if lineno % 5000 == 0:
+                        progress.update(task, completed=done, status=f"{lineno} lines")
+            emit(pipe.close_all(last_t if last_t is not None else 0.0), force=True)
+        except TraceError as exc:
+            raise _fail("bad trace", f"{trace}: {exc}") from exc
+        if outbox is not None:
+            outbox.add([], progress=(done_key, 1))
+        c = pipe.counters
+        _stderr().print(
+            f"{c.adverts} adverts, {c.sightings} sightings, events {c.events}, "
+            f"{c.filtered_namespace} filtered, {c.malformed} malformed"
+        )
     if outbox is not None:
         ok = asyncio.run(_upload_all(cfg, outbox, token))
         outbox.close()
         if not ok:
             raise typer.Exit(1)
+
+
+def _trace_digest(trace: Path) -> str:
+    """SHA-256 (hex) of a trace file: names the replay for deterministic ids and resumption."""
+    h = hashlib.sha256()
+    with trace.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 async def _upload_all(cfg: GatewayConfig, outbox: Outbox, token: str) -> bool:

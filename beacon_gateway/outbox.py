@@ -116,6 +116,18 @@ class Outbox:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0
 
+    def _set_meta(self, key: str, value: int) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def get_meta(self, key: str) -> int | None:
+        """A value of the meta table (e.g. a replay's progress), None if never set."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
+
     def _bump(self, key: str, by: int) -> None:
         self._db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -123,12 +135,19 @@ class Outbox:
             (key, by),
         )
 
-    def add(self, events: Sequence[ProximityEvent], base: str = UNIX_BASE) -> list[ProximityEvent]:
+    def add(
+        self,
+        events: Sequence[ProximityEvent],
+        base: str = UNIX_BASE,
+        progress: tuple[str, int] | None = None,
+    ) -> list[ProximityEvent]:
         """Persist ``events`` in one transaction; return them with their ``seq`` assigned.
 
         Returns only after the commit, so whoever acts on the result acts on durable events.
+        ``progress`` ``(key, value)`` is written to the meta table in the same transaction
+        (a replay records how far it got: the events and the mark are durable together).
         """
-        if not events:
+        if not events and progress is None:
             return []
         db = self._db
         wall = self._wall()
@@ -161,6 +180,8 @@ class Outbox:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (first + len(stored),),
             )
+            if progress is not None:
+                self._set_meta(*progress)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

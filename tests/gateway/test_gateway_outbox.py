@@ -133,3 +133,30 @@ def test_committed_events_survive_sigkill(tmp_path: Path) -> None:
         assert len(rows) >= 50
         assert [e.seq for e in rows] == list(range(1, len(rows) + 1))
         assert all(json.loads(e.payload)["kind"] == "enter" for e in rows)
+
+
+def test_progress_mark_commits_with_the_events(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    with Outbox(path) as box:
+        assert box.get_meta("replay_made:x") is None
+        box.add([ev(1), ev(2)], progress=("replay_made:x", 2))
+        box.add([], progress=("replay_done:x", 1))
+    with Outbox(path) as box:
+        assert box.get_meta("replay_made:x") == 2
+        assert box.get_meta("replay_done:x") == 1
+        assert box.depth == 2
+
+
+def test_seeded_ids_are_deterministic_uuid7() -> None:
+    import uuid
+
+    from beacon_gateway.ids import SeededIds
+
+    a, b, other = SeededIds(b"trace-1"), SeededIds(b"trace-1"), SeededIds(b"trace-2")
+    first = [a(1_795_600_000.0 + i) for i in range(100)]
+    assert first == [b(1_795_600_000.0 + i) for i in range(100)]
+    assert not set(first) & {other(1_795_600_000.0 + i) for i in range(100)}
+    assert len(set(first)) == 100 and a.count == 100
+    parsed = [uuid.UUID(x) for x in first]
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert parsed == sorted(parsed, key=lambda u: u.int >> 80)  # time-ordered by ms
