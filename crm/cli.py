@@ -176,18 +176,36 @@ def site_list(
 def gateway_add(
     name: Annotated[str, typer.Argument(help="The gateway's id, e.g. zoo-1.")],
     site: Annotated[str, typer.Option(help="Site slug or id.")],
+    claim: Annotated[
+        bool,
+        typer.Option(
+            "--claim",
+            help="Print a one-time claim code (valid 24 h) for `beacon-gateway enroll CODE` "
+            "instead of the token.",
+        ),
+    ] = False,
 ) -> None:
     """Register a gateway; prints its token once, alone on the last line (only its hash is kept)."""
+    from crm.core.models import utcnow
     from crm.destinations import service as destinations_service
-    from crm.gateways import service
+    from crm.gateways import fleet_service, service
 
     async def work(session: AsyncSession) -> str:
         found = await destinations_service.find_site(session, site)
+        if claim:
+            _, code = await fleet_service.add_gateway_with_claim(session, name, found, utcnow())
+            return code
         _, token = await service.add_gateway(session, name, found)
         return token
 
     token = _in_session(work)
-    typer.echo(f"Gateway {name} registered at {site}. Its token (shown once):", err=False)
+    if claim:
+        typer.echo(
+            f"Gateway {name} registered at {site}. On the Pi, within 24 h, run "
+            "`beacon-gateway enroll CODE` with this one-time claim code:"
+        )
+    else:
+        typer.echo(f"Gateway {name} registered at {site}. Its token (shown once):", err=False)
     typer.echo(token)
 
 

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, LargeBinary, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from crm.core.models import TenantRow, utcnow
 
@@ -19,6 +19,13 @@ class Gateway(TenantRow, table=True):
     id: str = Field(primary_key=True, max_length=64)
     site_id: uuid.UUID = Field(foreign_key="site.id", index=True, ondelete="CASCADE")
     config_version: int = 0
+    # The office's remote-config override ({"presence": {...}, ...}, crm/gateways/fleet_service)
+    # and the hash of the document last served, so any change bumps config_version.
+    config_override: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    config_hash: str | None = Field(default=None, max_length=64)
     last_heartbeat_at: datetime | None = None
     heartbeat: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
@@ -44,3 +51,14 @@ class Device(TenantRow, table=True):
     rotation_exponent: int | None = None
     health: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ClaimAttempt(SQLModel, table=True):
+    """Failed claim-code exchanges per client address (lockout); no tenant, no identities."""
+
+    __tablename__ = "claim_attempt"
+
+    client: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    first_failure_at: datetime
+    locked_until: datetime | None = None

@@ -1,0 +1,184 @@
+"""Fleet endpoints (DESIGN.md §4): heartbeat, remote config, enrolment; the office's config edit.
+
+Thin: reading, auth and the transaction; the logic is in :mod:`crm.gateways.fleet_service`,
+the models in :mod:`crm.gateways.fleet_schemas`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
+
+from crm.core.deps import DbDep, get_db
+from crm.core.errors import PROBLEM_JSON, Problem
+from crm.core.models import utcnow
+from crm.gateways import fleet_service as service
+from crm.gateways.deps import GatewayPrincipal, current_gateway
+from crm.gateways.fleet_schemas import (
+    ConfigOverride,
+    EnrollIn,
+    EnrollOut,
+    GatewayConfigDocument,
+    HeartbeatAck,
+    HeartbeatIn,
+    OfficeGatewayConfig,
+)
+from crm.ingest.body import read_body
+from crm.staff.deps import StaffSessionDep, require_role
+
+router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])
+office_router = APIRouter(prefix="/api/v1/office/gateways", tags=["office"])
+
+HEARTBEAT_MAX_BYTES = 4 * 1024 * 1024
+_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+_bearer = HTTPBearer(auto_error=False, description="The gateway's token (crm gateway add)")
+
+
+async def fleet_gateway(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> GatewayPrincipal:
+    """The calling gateway (401 otherwise), looked up in a session closed before the work."""
+    async with get_db(request).session(system=True) as session:
+        return await current_gateway(session, credentials)
+
+
+FleetGatewayDep = Annotated[GatewayPrincipal, Depends(fleet_gateway)]
+
+
+def _invalid(exc: ValidationError) -> Problem:
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    if any(e["type"] == "json_invalid" for e in errors):
+        return Problem(400, "Bad Request", "the body is not JSON")
+    return Problem(
+        422, "Unprocessable Content", "The request does not match the schema.", errors=errors
+    )
+
+
+@router.post(
+    "/heartbeat",
+    response_model=HeartbeatAck,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": HeartbeatIn.model_json_schema()}},
+            "description": "The gateway's health (JSON, optionally Content-Encoding: gzip)",
+        }
+    },
+    responses={
+        400: {"description": "Not JSON or not valid gzip", **_PROBLEM},
+        401: {"description": "No valid gateway token", **_PROBLEM},
+        403: {"description": "gateway_id is not the token's gateway", **_PROBLEM},
+        413: {"description": "Body too large", **_PROBLEM},
+        422: {"description": "Not a heartbeat", **_PROBLEM},
+    },
+)
+async def post_heartbeat(request: Request, gateway: FleetGatewayDep, db: DbDep) -> HeartbeatAck:
+    """Record the gateway's health and its passes' TLM; says whether its config is stale."""
+    now = utcnow()
+    body = await read_body(
+        request.stream(), request.headers.get("content-encoding"), HEARTBEAT_MAX_BYTES
+    )
+    try:
+        heartbeat = HeartbeatIn.model_validate_json(body)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    async with db.session(gateway.destination_id) as session, session.begin():
+        return await service.record_heartbeat(session, gateway.gateway_id, heartbeat, now)
+
+
+@router.get(
+    "/config",
+    response_model=GatewayConfigDocument,
+    responses={
+        304: {"description": "If-None-Match matches the current ETag"},
+        401: {"description": "No valid gateway token", **_PROBLEM},
+    },
+)
+async def get_config(
+    gateway: FleetGatewayDep,
+    db: DbDep,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    """The gateway's remote config (``[scan] [presence] [advertise] [upload]``), with ETag."""
+    async with db.session(gateway.destination_id) as session, session.begin():
+        document, etag = await service.gateway_config(session, gateway.gateway_id)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if service.etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return document
+
+
+@router.post(
+    "/enroll",
+    response_model=EnrollOut,
+    responses={
+        403: {"description": "Unknown, expired or used claim code", **_PROBLEM},
+        422: {"description": "Not a claim code", **_PROBLEM},
+        429: {"description": "Too many wrong codes from this address", **_PROBLEM},
+    },
+)
+async def post_enroll(request: Request, claim: EnrollIn, db: DbDep) -> EnrollOut:
+    """Exchange a one-time claim code for the gateway's id, token and config (no auth)."""
+    now = utcnow()
+    client = service.client_key(request.client.host if request.client else None)
+    async with db.session(system=True) as session:
+        outcome = await service.enroll(session, claim.code, client, now)
+        await session.commit()  # a refusal still counts towards the lockout
+    if isinstance(outcome, service.Refused):
+        raise outcome.problem
+    return outcome
+
+
+_ADMIN = [Depends(require_role("admin"))]
+_OFFICE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid staff token or session", **_PROBLEM},
+    403: {"description": "Not an admin", **_PROBLEM},
+    404: {"description": "No such gateway in this destination", **_PROBLEM},
+}
+
+
+@office_router.get(
+    "/{gateway_id}/config",
+    response_model=OfficeGatewayConfig,
+    dependencies=_ADMIN,
+    responses=_OFFICE_ERRORS,
+)
+async def office_get_config(gateway_id: str, session: StaffSessionDep) -> OfficeGatewayConfig:
+    """A gateway's override, the document it is served and the version it last applied."""
+    view = await service.office_config(session, gateway_id)
+    await session.commit()
+    return view
+
+
+@office_router.put(
+    "/{gateway_id}/config",
+    response_model=OfficeGatewayConfig,
+    dependencies=_ADMIN,
+    responses={**_OFFICE_ERRORS, 422: {"description": "Invalid override", **_PROBLEM}},
+)
+async def office_put_config(
+    gateway_id: str, override: ConfigOverride, session: StaffSessionDep
+) -> OfficeGatewayConfig:
+    """Replace a gateway's override (only the keys to change); bumps its config version."""
+    view = await service.set_override(session, gateway_id, override)
+    await session.commit()
+    return view
+
+
+@office_router.post(
+    "/{gateway_id}/claim",
+    dependencies=_ADMIN,
+    responses=_OFFICE_ERRORS,
+)
+async def office_new_claim(gateway_id: str, session: StaffSessionDep) -> dict[str, str]:
+    """A new one-time claim code for an existing gateway (a new Pi, a replaced SD card)."""
+    now = utcnow()
+    code = await service.reissue_claim(session, gateway_id, now)
+    await session.commit()
+    return {"code": code, "expires_at": (now + service.CLAIM_TTL).isoformat()}
