@@ -83,4 +83,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(destinations_router)
     app.include_router(gateways_router)
+    from crm.rights.router import router as rights_router
+    from crm.visitors.router import router as visitors_router
+
+    app.include_router(visitors_router)
+    app.include_router(rights_router)
     return app

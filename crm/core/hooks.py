@@ -11,6 +11,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 Hook = Callable[..., Awaitable[Any]]
+
+# Hook points of the data-subject rights (crm.rights.service). Hooks get a session inside the
+# caller's transaction — a tenant session or a ``system`` one (RLS off: filter on
+# ``destination_id`` yourself) — and must not commit it.
+#
+# ``visitor.export``: ``async def hook(session: AsyncSession, visitor: Visitor) ->
+# Mapping[str, Any]`` returns extra top-level sections of the visitor's export (e.g.
+# ``{"exposures": [...], "redemptions": [...]}``), JSON-ready; replacing a core section is an error.
+VISITOR_EXPORT = "visitor.export"
+# ``visitor.erase``: ``async def hook(session: AsyncSession, destination_id: uuid.UUID,
+# visitor_ids: Sequence[uuid.UUID]) -> None`` deletes every row of the package that refers to
+# these visitors. Called before crm deletes its own rows, again for the same ids after a backup
+# is restored (``crm rights reapply-erasures``), so it must be idempotent and set-wise.
+VISITOR_ERASE = "visitor.erase"
 _hooks: defaultdict[str, list[Hook]] = defaultdict(list)
 
 

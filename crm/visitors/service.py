@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -15,11 +15,18 @@ from crm.core.errors import Problem
 from crm.core.models import utcnow
 from crm.core.security import Credential, new_token, token_hash
 from crm.gateways.models import Device
+from crm.visitors import notice
 from crm.visitors.models import CONSENT_SCOPES, Consent, Visitor
 
 LANGUAGES = ("fr", "en", "de", "nl")
 WISHES = ("nature", "wellness", "family", "gastronomy", "culture", "nightlife", "sport", "shopping")
-NOTICE_VERSION = "2026-11"
+# Accessibility needs, a fixed list (the four families of the French "Tourisme & Handicap" label,
+# wheelchair apart): no free text, since needs can reveal health data (GDPR art. 9); the visitor
+# ticks them themself, and they are only used to choose accessible places.
+ACCESSIBILITY = ("wheelchair", "mobility", "visual", "hearing", "cognitive")
+NOTICE_VERSION = notice.CURRENT_VERSION
+MAX_PARTY = 50
+MAX_STAY_DAYS = 366
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +35,7 @@ class Enrolment:
 
     visitor: Visitor
     roadbook_token: str
+    notice_version: str = NOTICE_VERSION
 
 
 def uid_identity(namespace: str, instance: str) -> str:
@@ -64,11 +72,19 @@ async def enrol(
     stay_end: date | None = None,
     adults: int = 1,
     children: int = 0,
+    accessibility: Iterable[str] = (),
+    notice_version: str | None = None,
     by: str = "visitor",
     at: datetime | None = None,
 ) -> Enrolment:
-    """Enrol a visitor with their choices; every consent given goes into the ledger."""
+    """Enrol a visitor with their choices; every consent given goes into the ledger.
+
+    ``notice_version`` is the notice the visitor was shown (default: the current one); every
+    consent given cites it. Everything is validated before anything is written.
+    """
     wishes, consents = list(dict.fromkeys(wishes)), list(dict.fromkeys(consents))
+    accessibility = list(dict.fromkeys(accessibility))
+    notice_version = notice_version or NOTICE_VERSION
     if language not in LANGUAGES:
         raise Problem(
             422, "Unprocessable Content", f"language must be one of {', '.join(LANGUAGES)}"
@@ -85,8 +101,26 @@ async def enrol(
             "Unprocessable Content",
             f"unknown consent scopes {unknown}; choose from {', '.join(CONSENT_SCOPES)}",
         )
+    if unknown := [a for a in accessibility if a not in ACCESSIBILITY]:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"unknown accessibility needs {unknown}; choose from {', '.join(ACCESSIBILITY)}",
+        )
+    if not notice.is_known(notice_version):
+        raise Problem(422, "Unprocessable Content", f"unknown notice version {notice_version!r}")
     if stay_start and stay_end and stay_end < stay_start:
         raise Problem(422, "Unprocessable Content", "the stay ends before it starts")
+    if stay_start and stay_end and (stay_end - stay_start).days > MAX_STAY_DAYS:
+        raise Problem(422, "Unprocessable Content", f"a stay lasts at most {MAX_STAY_DAYS} days")
+    if not 0 <= adults <= MAX_PARTY or not 0 <= children <= MAX_PARTY or adults + children < 1:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"a party is 0 to {MAX_PARTY} adults and 0 to {MAX_PARTY} children, "
+            "at least one person",
+        )
+    namespace_instance = parse_pass_uid(pass_uid) if pass_uid else None
     at = at or utcnow()
     visitor = Visitor.model_validate(
         {
@@ -97,6 +131,7 @@ async def enrol(
             "stay_end": stay_end,
             "adults": adults,
             "children": children,
+            "accessibility": accessibility,
             "created_at": at,
             "last_action_at": at,
         }
@@ -110,13 +145,13 @@ async def enrol(
                 visitor_id=visitor.id,
                 scope=scope,
                 granted=True,
-                notice_version=NOTICE_VERSION,
+                notice_version=notice_version,
                 at=at,
                 by=by,
             )
         )
-    if pass_uid:
-        await assign_uid_pass(session, visitor, *parse_pass_uid(pass_uid))
+    if namespace_instance:
+        await assign_uid_pass(session, visitor, *namespace_instance)
     token = new_token()
     session.add(
         Credential(
@@ -127,7 +162,7 @@ async def enrol(
         )
     )
     await session.flush()
-    return Enrolment(visitor=visitor, roadbook_token=token)
+    return Enrolment(visitor=visitor, roadbook_token=token, notice_version=notice_version)
 
 
 async def assign_uid_pass(
@@ -158,23 +193,70 @@ async def assign_uid_pass(
 
 
 async def record_consent(
-    session: AsyncSession, visitor: Visitor, scope: str, granted: bool, by: str = "visitor"
+    session: AsyncSession,
+    visitor: Visitor,
+    scope: str,
+    granted: bool,
+    by: str = "visitor",
+    *,
+    notice_version: str | None = None,
+    at: datetime | None = None,
 ) -> Consent:
-    """Append a consent given or withdrawn to the ledger (never updated in place)."""
+    """Append a consent given or withdrawn to the ledger (never updated in place).
+
+    Ingest's consent gate reads the latest entry per scope, so a withdrawal committed here
+    applies to the next batch ingested. Only the visitor's own changes count as their action
+    (for the inactivity clock); staff changes are recorded with ``by`` = the staff member.
+    """
     if scope not in CONSENT_SCOPES:
         raise Problem(422, "Unprocessable Content", f"unknown consent scope {scope!r}")
+    notice_version = notice_version or NOTICE_VERSION
+    if not notice.is_known(notice_version):
+        raise Problem(422, "Unprocessable Content", f"unknown notice version {notice_version!r}")
     consent = Consent(
         destination_id=visitor.destination_id,
         visitor_id=visitor.id,
         scope=scope,
         granted=granted,
-        notice_version=NOTICE_VERSION,
+        notice_version=notice_version,
+        at=at or utcnow(),
         by=by,
     )
     session.add(consent)
-    visitor.last_action_at = consent.at
+    if by == "visitor":
+        await touch(session, visitor, consent.at)
     await session.flush()
     return consent
+
+
+async def touch(session: AsyncSession, visitor: Visitor, at: datetime | None = None) -> None:
+    """Record an action of the visitor themself (resets the 3-year inactivity clock)."""
+    at = at or utcnow()
+    if visitor.last_action_at < at:
+        visitor.last_action_at = at
+        await session.execute(
+            update(Visitor)
+            .where(col(Visitor.id) == visitor.id, col(Visitor.last_action_at) < at)
+            .values(last_action_at=at)
+        )
+
+
+async def consent_ledger(session: AsyncSession, visitor_id: uuid.UUID) -> Sequence[Consent]:
+    """The visitor's consent ledger, oldest first."""
+    result = await session.execute(
+        select(Consent)
+        .where(col(Consent.visitor_id) == visitor_id)
+        .order_by(col(Consent.at), col(Consent.id))
+    )
+    return result.scalars().all()
+
+
+def consent_state(ledger: Iterable[Consent]) -> dict[str, bool]:
+    """Each scope's current state: the latest ledger entry wins; never given means False."""
+    state = dict.fromkeys(CONSENT_SCOPES, False)
+    for entry in sorted(ledger, key=lambda c: c.at):
+        state[entry.scope] = entry.granted
+    return state
 
 
 async def roadbook_owner(session: AsyncSession, token: str) -> Visitor | None:

@@ -1,0 +1,124 @@
+"""Access / portability (``export.json``) and erasure, for the visitor and for office staff.
+
+The visitor acts through their roadbook token; staff with the ``desk`` role (or ``admin``)
+answer requests made at the desk or by mail. Every staff export is audited; a visitor's own
+export is audited with actor ``visitor``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from crm.core.deps import DbDep, SettingsDep
+from crm.core.errors import PROBLEM_JSON
+from crm.core.models import utcnow
+from crm.rights import service
+from crm.staff.deps import StaffPrincipal, StaffSessionDep, require_role
+from crm.visitors import service as visitors_service
+from crm.visitors.deps import VisitorDep
+from crm.visitors.router import office_visitor, staff_actor
+
+router = APIRouter(tags=["rights"])
+
+_P: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+_VISITOR_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown or revoked roadbook token", **_P},
+}
+_OFFICE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid staff token or session", **_P},
+    403: {"description": "The staff member's role does not allow this", **_P},
+    404: {"description": "No such visitor in the staff member's destination", **_P},
+    422: {"description": "Invalid visitor id", **_P},
+}
+_EXPORT: dict[str, Any] = {
+    "description": "Everything held about the visitor (JSON)",
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+
+DeskStaff = Annotated[StaffPrincipal, Depends(require_role("desk"))]
+
+
+def _export_response(document: dict[str, Any]) -> JSONResponse:
+    filename = f"balise-export-{utcnow().date().isoformat()}.json"
+    return JSONResponse(
+        jsonable_encoder(document),
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+@router.get(
+    "/r/{token}/export.json",
+    response_class=JSONResponse,
+    responses={200: _EXPORT, **_VISITOR_ERRORS},
+)
+async def my_export(visitor: VisitorDep, db: DbDep, settings: SettingsDep) -> JSONResponse:
+    """Everything held about me, in one JSON document (access and portability)."""
+    async with db.session(visitor.destination_id) as session:
+        await service.audit(
+            session, visitor.destination_id, "visitor", "visitor.export", visitor.id
+        )
+        # Exporting one's data is an action of the visitor (it resets the inactivity clock).
+        await visitors_service.touch(session, visitor)
+        document = await service.export_visitor(session, visitor, settings)
+        await session.commit()
+    return _export_response(document)
+
+
+@router.delete("/r/{token}", status_code=204, responses=_VISITOR_ERRORS)
+async def erase_me(visitor: VisitorDep, db: DbDep) -> Response:
+    """Erase me and everything about me; the roadbook address stops working at once."""
+    async with db.session(visitor.destination_id) as session:
+        await service.erase_visitor(session, visitor, by="visitor")
+        await session.commit()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/api/v1/office/visitors/{visitor_id}/export.json",
+    response_class=JSONResponse,
+    responses={200: _EXPORT, **_OFFICE_ERRORS},
+)
+async def office_export(
+    visitor_id: uuid.UUID, staff: DeskStaff, session: StaffSessionDep, settings: SettingsDep
+) -> JSONResponse:
+    """A visitor's full export, for a request made at the desk or by mail (audited)."""
+    visitor = await office_visitor(session, staff, visitor_id)
+    await service.audit(
+        session,
+        staff.destination_id,
+        staff_actor(staff),
+        "visitor.export",
+        visitor.id,
+        {"role": staff.role},
+    )
+    document = await service.export_visitor(session, visitor, settings)
+    await session.commit()
+    return _export_response(document)
+
+
+@router.delete("/api/v1/office/visitors/{visitor_id}", status_code=204, responses=_OFFICE_ERRORS)
+async def office_erase(
+    visitor_id: uuid.UUID, staff: DeskStaff, session: StaffSessionDep
+) -> Response:
+    """Erase a visitor and everything about them (recorded in the erasure ledger, by whom)."""
+    visitor = await office_visitor(session, staff, visitor_id)
+    await service.erase_visitor(session, visitor, by=staff_actor(staff))
+    # Accountability without the id: the ledger entry says which pseudonymous id, and by whom.
+    await service.audit(
+        session,
+        staff.destination_id,
+        staff_actor(staff),
+        "visitor.erase",
+        None,
+        {"role": staff.role},
+    )
+    await session.commit()
+    return Response(status_code=204)

@@ -1,0 +1,315 @@
+"""Enrolment (desk and QR self-enrolment), the notice, and the consent ledger.
+
+Who may do what: enrolling at the desk, reading a profile and changing consents for a visitor
+standing at the counter are ``desk`` tasks (``admin`` too); ``marketing`` works on aggregates and
+reads no individual profile. Every staff read or change of a visitor's data is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.core.deps import DbDep, SettingsDep
+from crm.core.errors import PROBLEM_JSON, Problem
+from crm.destinations import service as destinations_service
+from crm.rights import service as rights_service
+from crm.staff.deps import StaffPrincipal, StaffSessionDep, require_role
+from crm.visitors import notice, service
+from crm.visitors.deps import VisitorDep
+from crm.visitors.models import Visitor
+from crm.visitors.schemas import (
+    ConsentChange,
+    ConsentEntry,
+    ConsentsOut,
+    DeskEnrolmentIn,
+    EnrolmentBase,
+    EnrolmentOut,
+    Language,
+    NoticeOut,
+    SelfEnrolmentIn,
+    VisitorOut,
+)
+
+router = APIRouter(tags=["visitors"])
+
+_P: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
+_VISITOR_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown or revoked roadbook token", **_P},
+    422: {"description": "Invalid choices", **_P},
+}
+_OFFICE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid staff token or session", **_P},
+    403: {"description": "The staff member's role does not allow this", **_P},
+    404: {"description": "No such visitor in the staff member's destination", **_P},
+    422: {"description": "Invalid input", **_P},
+}
+
+DeskStaff = Annotated[StaffPrincipal, Depends(require_role("desk"))]
+
+
+def staff_actor(staff: StaffPrincipal) -> str:
+    """How a staff member appears in the audit log and the ledgers."""
+    return f"staff:{staff.user_id}"
+
+
+def _no_store(response: Response) -> None:
+    response.headers["Cache-Control"] = "no-store"
+
+
+def _notice_out(shown: notice.Notice) -> NoticeOut:
+    return NoticeOut(
+        version=shown.version,
+        language=shown.language,
+        title=shown.title,
+        summary=shown.summary,
+        scopes=shown.scopes,
+        uid_warning=shown.uid_warning,
+        retention=shown.retention,
+        rights=shown.rights,
+        text=shown.text,
+    )
+
+
+@router.get("/api/v1/notice", responses={404: {"description": "Unknown notice version", **_P}})
+async def get_notice(
+    settings: SettingsDep,
+    lang: Annotated[Language, Query(description="fr, en, de or nl")] = "fr",
+    version: Annotated[str, Query(max_length=32)] = notice.CURRENT_VERSION,
+) -> NoticeOut:
+    """The enrolment notice to show before asking for consent (the current version by default)."""
+    if not notice.is_known(version):
+        raise Problem(404, "Not Found", f"no notice version {version!r}")
+    return _notice_out(
+        notice.render(
+            lang,
+            version,
+            retention_days=settings.retention_days_after_stay,
+            inactivity_days=settings.profile_inactivity_days,
+        )
+    )
+
+
+async def _enrol(
+    session: AsyncSession,
+    destination_id: uuid.UUID,
+    body: EnrolmentBase,
+    *,
+    pass_uid: str | None,
+    by: str,
+) -> service.Enrolment:
+    return await service.enrol(
+        session,
+        destination_id,
+        language=body.language,
+        wishes=body.wishes,
+        consents=body.consents,
+        pass_uid=pass_uid,
+        stay_start=body.stay_start,
+        stay_end=body.stay_end,
+        adults=body.adults,
+        children=body.children,
+        accessibility=body.accessibility,
+        notice_version=body.notice_version,
+        by=by,
+    )
+
+
+def _enrolment_out(request: Request, enrolment: service.Enrolment) -> EnrolmentOut:
+    return EnrolmentOut(
+        visitor_id=enrolment.visitor.id,
+        roadbook_token=enrolment.roadbook_token,
+        roadbook_url=f"{str(request.base_url).rstrip('/')}/r/{enrolment.roadbook_token}",
+        notice_version=enrolment.notice_version,
+    )
+
+
+@router.post(
+    "/api/v1/enrol",
+    status_code=201,
+    responses={404: {"description": "Unknown destination", **_P}, 422: _VISITOR_ERRORS[422]},
+)
+async def self_enrol(
+    body: SelfEnrolmentIn, request: Request, response: Response, db: DbDep
+) -> EnrolmentOut:
+    """Self-enrolment from the QR code at a site: returns the roadbook token, shown once."""
+    async with db.session(system=True) as session:
+        destination = await destinations_service.destination_by_slug(session, body.destination)
+    if destination is None:
+        raise Problem(404, "Not Found", f"no destination {body.destination!r}")
+    async with db.session(destination.id) as session:
+        enrolment = await _enrol(session, destination.id, body, pass_uid=None, by="visitor")
+        await session.commit()
+    _no_store(response)
+    return _enrolment_out(request, enrolment)
+
+
+@router.post("/api/v1/visitors", status_code=201, responses=_OFFICE_ERRORS)
+async def desk_enrol(
+    body: DeskEnrolmentIn,
+    request: Request,
+    response: Response,
+    staff: DeskStaff,
+    session: StaffSessionDep,
+) -> EnrolmentOut:
+    """Enrolment at the desk (role desk): may hand over a static UID pass."""
+    enrolment = await _enrol(
+        session, staff.destination_id, body, pass_uid=body.pass_uid, by=staff_actor(staff)
+    )
+    await rights_service.audit(
+        session,
+        staff.destination_id,
+        staff_actor(staff),
+        "visitor.enrol",
+        enrolment.visitor.id,
+        {"role": staff.role, "pass": body.pass_uid is not None},
+    )
+    await session.commit()
+    _no_store(response)
+    return _enrolment_out(request, enrolment)
+
+
+async def _consents_out(session: AsyncSession, visitor_id: uuid.UUID) -> ConsentsOut:
+    ledger = await service.consent_ledger(session, visitor_id)
+    return ConsentsOut(
+        state=service.consent_state(ledger),
+        ledger=[
+            ConsentEntry(
+                scope=c.scope,
+                granted=c.granted,
+                notice_version=c.notice_version,
+                at=c.at,
+                by=c.by,
+            )
+            for c in ledger
+        ],
+    )
+
+
+@router.get("/r/{token}/consents", responses=_VISITOR_ERRORS)
+async def my_consents(visitor: VisitorDep, db: DbDep, response: Response) -> ConsentsOut:
+    """The visitor's consents: each scope's state and the whole ledger."""
+    async with db.session(visitor.destination_id) as session:
+        out = await _consents_out(session, visitor.id)
+    _no_store(response)
+    return out
+
+
+@router.post("/r/{token}/consents", status_code=201, responses=_VISITOR_ERRORS)
+async def change_my_consent(
+    body: ConsentChange, visitor: VisitorDep, db: DbDep, response: Response
+) -> ConsentsOut:
+    """Give or withdraw a scope (appended to the ledger; a withdrawal of ``proximity`` applies
+    from the next batch any gateway sends)."""
+    async with db.session(visitor.destination_id) as session:
+        await service.record_consent(
+            session,
+            visitor,
+            body.scope,
+            body.granted,
+            by="visitor",
+            notice_version=body.notice_version,
+        )
+        await session.commit()
+        out = await _consents_out(session, visitor.id)
+    _no_store(response)
+    return out
+
+
+async def office_visitor(
+    session: AsyncSession, staff: StaffPrincipal, visitor_id: uuid.UUID
+) -> Visitor:
+    """The visitor of the staff member's destination, or 404."""
+    found = await rights_service.visitor_in(session, staff.destination_id, visitor_id)
+    if found is None:
+        raise Problem(404, "Not Found", "no such visitor")
+    return found
+
+
+@router.get("/api/v1/office/visitors/{visitor_id}", responses=_OFFICE_ERRORS)
+async def office_profile(
+    visitor_id: uuid.UUID, staff: DeskStaff, session: StaffSessionDep, response: Response
+) -> VisitorOut:
+    """A visitor's profile (audited)."""
+    visitor = await office_visitor(session, staff, visitor_id)
+    ledger = await service.consent_ledger(session, visitor.id)
+    await rights_service.audit(
+        session,
+        staff.destination_id,
+        staff_actor(staff),
+        "visitor.read",
+        visitor.id,
+        {"role": staff.role},
+    )
+    await session.commit()
+    _no_store(response)
+    return VisitorOut(
+        id=visitor.id,
+        language=visitor.language,
+        wishes=visitor.wishes,
+        stay_start=visitor.stay_start,
+        stay_end=visitor.stay_end,
+        adults=visitor.adults,
+        children=visitor.children,
+        accessibility=visitor.accessibility,
+        created_at=visitor.created_at,
+        last_action_at=visitor.last_action_at,
+        consents=service.consent_state(ledger),
+    )
+
+
+@router.get("/api/v1/office/visitors/{visitor_id}/consents", responses=_OFFICE_ERRORS)
+async def office_consents(
+    visitor_id: uuid.UUID, staff: DeskStaff, session: StaffSessionDep, response: Response
+) -> ConsentsOut:
+    """A visitor's consent ledger (audited)."""
+    visitor = await office_visitor(session, staff, visitor_id)
+    out = await _consents_out(session, visitor.id)
+    await rights_service.audit(
+        session,
+        staff.destination_id,
+        staff_actor(staff),
+        "consents.read",
+        visitor.id,
+        {"role": staff.role},
+    )
+    await session.commit()
+    _no_store(response)
+    return out
+
+
+@router.post(
+    "/api/v1/office/visitors/{visitor_id}/consents", status_code=201, responses=_OFFICE_ERRORS
+)
+async def office_change_consent(
+    visitor_id: uuid.UUID,
+    body: ConsentChange,
+    staff: DeskStaff,
+    session: StaffSessionDep,
+    response: Response,
+) -> ConsentsOut:
+    """Record a consent given or withdrawn on the visitor's behalf (``by`` the staff member)."""
+    visitor = await office_visitor(session, staff, visitor_id)
+    await service.record_consent(
+        session,
+        visitor,
+        body.scope,
+        body.granted,
+        by=staff_actor(staff),
+        notice_version=body.notice_version,
+    )
+    await rights_service.audit(
+        session,
+        staff.destination_id,
+        staff_actor(staff),
+        "consents.change",
+        visitor.id,
+        {"role": staff.role, "scope": body.scope, "granted": body.granted},
+    )
+    await session.commit()
+    out = await _consents_out(session, visitor.id)
+    _no_store(response)
+    return out
