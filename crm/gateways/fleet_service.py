@@ -288,7 +288,8 @@ async def update_pass_health(
         docs.append(
             json.dumps(
                 {
-                    "battery_mv": health.battery_mv,
+                    # TLM says 0 mV when the pass does not measure its battery
+                    "battery_mv": health.battery_mv or None,
                     "temperature_c": health.temperature_c,
                     "adv_count": health.adv_count,
                     "uptime_s": health.uptime_s,

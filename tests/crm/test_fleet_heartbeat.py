@@ -228,3 +228,18 @@ async def test_bad_heartbeats_get_problems_and_change_nothing(
         i=f"uid:{NAMESPACE}:{tenant.passes['lea']}",
     )
     assert health == {}
+
+
+async def test_unmeasured_battery_is_stored_as_null(
+    client: httpx2.AsyncClient, db: Database, tenant: Tenant
+) -> None:
+    gw = gateway_names(tenant, "zoo-gw1")[0]
+    passes = [uid_health(tenant.passes["ana"], battery_mv=0)]
+    response = await client.post(URL, json=heartbeat(gw, passes=passes), headers=auth(tenant, gw))
+    assert response.json()["passes_updated"] == 1
+    (health,) = await fetch(
+        db,
+        "SELECT health FROM device WHERE identity = :i",
+        i=f"uid:{NAMESPACE}:{tenant.passes['ana']}",
+    )
+    assert health["battery_mv"] is None and health["adv_count"] == 1234

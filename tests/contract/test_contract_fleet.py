@@ -1,0 +1,185 @@
+"""Where the gateway and the CRM's fleet contract meet (crm/gateways/fleet_schemas.py).
+
+- Every remote config document the CRM can serve is accepted by the gateway's own parser
+  (``beacon_gateway.config.config_from_mapping``), applied key by key over a local config — for
+  the defaults, for typical overrides and for any override the CRM accepts (hypothesis).
+- The pass health the gateway's real pipeline collects from TLM frames, in the identity form
+  its events use, and its real outbox statistics, fit ``HeartbeatIn``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from beacon_gateway.advert import FEAA, Advertisement
+from beacon_gateway.config import GatewayConfig, config_from_mapping
+from beacon_gateway.events import device_json
+from beacon_gateway.outbox import Outbox
+from beacon_gateway.pipeline import Pipeline
+from crm.gateways.fleet_schemas import ConfigOverride, GatewayConfigDocument, HeartbeatIn
+from crm.gateways.fleet_service import effective_sections
+from eddystone import build_tlm, build_uid
+
+NAMESPACE = "a1b2c3d4e5f60718293a"
+LOCAL = GatewayConfig()
+
+
+def apply_remote(local: GatewayConfig, document: dict[str, Any]) -> GatewayConfig:
+    """What the gateway must do with a served document: its keys over the local sections."""
+    body = GatewayConfigDocument.model_validate(document)
+    sections = {}
+    for name in ("scan", "presence", "advertise", "upload"):
+        mine = dataclasses.asdict(getattr(local, name))
+        mine.update(getattr(body, name))
+        sections[name] = mine
+    return config_from_mapping(sections, base=local)
+
+
+def served(override: dict[str, Any], namespaces: list[str]) -> dict[str, Any]:
+    """The document the CRM serves for ``override`` (raises if the CRM refuses it)."""
+    checked = ConfigOverride.model_validate(override).to_document()
+    return {"gateway_id": "spa-gw1", "config_version": 7, **effective_sections(checked, namespaces)}
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {},
+        {"presence": {"enter_rssi_dbm": -68, "exit_rssi_dbm": -80, "exit_timeout_s": 90}},
+        {"scan": {"mode": "passive", "reference_beacon": f"{'0' * 20}:{'1' * 12}"}},
+        {"advertise": {"url": "https://goo.gl/abc", "uid": f"{NAMESPACE}:00000000002a"}},
+        {"advertise": {"url": None}, "upload": {"batch_max": 5000, "interval_s": 0.5}},
+        {"presence": {"rx_offset_db": -4.5, "path_loss_exponent": 3.1, "max_tracked": 2000}},
+    ],
+)
+def test_served_documents_are_accepted_by_the_gateway(override: dict[str, Any]) -> None:
+    document = served(override, [NAMESPACE])
+    cfg = apply_remote(LOCAL, document)
+    assert NAMESPACE in cfg.scan.namespaces
+    for section, values in document.items():
+        if section in ("gateway_id", "config_version"):
+            continue
+        for key, value in values.items():
+            got = getattr(getattr(cfg, section), key)
+            assert (list(got) if isinstance(got, tuple) else got) == value, (section, key)
+
+
+def test_keys_the_crm_does_not_send_keep_their_local_value() -> None:
+    local = dataclasses.replace(
+        LOCAL,
+        scan=dataclasses.replace(LOCAL.scan, adapter="hci1"),
+        presence=dataclasses.replace(LOCAL.presence, rx_offset_db=-3.0),  # calibrated on site
+    )
+    cfg = apply_remote(local, served({"presence": {"enter_rssi_dbm": -70}}, []))
+    assert cfg.scan.adapter == "hci1"
+    assert cfg.presence.rx_offset_db == -3.0
+    assert cfg.presence.enter_rssi_dbm == -70
+    assert cfg.scan.namespaces == ()  # no registered pass: the CRM says nothing, keep all
+
+
+_floats = st.floats(allow_nan=False, allow_infinity=False, width=32)
+
+
+def _section(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+overrides = st.fixed_dictionaries(
+    {},
+    optional={
+        "scan": _section(
+            mode=st.sampled_from(["active", "passive"]),
+            namespaces=st.lists(st.from_regex(r"\A[0-9a-f]{20}\Z"), max_size=3),
+            watchdog_silence_s=_floats,
+            restart_interval_s=_floats,
+        ),
+        "presence": _section(
+            enter_rssi_dbm=st.floats(-130, 25),
+            exit_rssi_dbm=st.floats(-130, 25),
+            exit_timeout_s=st.floats(0, 4000),
+            dwell_interval_s=st.floats(0, 90000),
+            min_sightings=st.integers(-1, 120),
+            smoothing_window_s=st.floats(-1, 130),
+            rx_offset_db=st.floats(-60, 60),
+            path_loss_exponent=st.floats(0, 7),
+            max_tracked=st.integers(0, 2_000_000),
+        ),
+        "advertise": _section(tx_power_0m=st.integers(-110, 30), interval_ms=st.integers(0, 20000)),
+        "upload": _section(
+            batch_max=st.integers(0, 6000),
+            interval_s=_floats,
+            timeout_s=_floats,
+            outbox_max_events=st.integers(0, 10**9),
+            backoff_max_s=_floats,
+        ),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(override=overrides)
+def test_whatever_the_crm_accepts_the_gateway_accepts(override: dict[str, Any]) -> None:
+    try:
+        document = served(override, [NAMESPACE])
+    except (ValidationError, ValueError):
+        return  # the office got a 422: nothing is served
+    apply_remote(LOCAL, document)  # must not raise ConfigError
+
+
+def test_real_pipeline_health_and_outbox_stats_fit_the_heartbeat(tmp_path: Path) -> None:
+    now = time.time()
+    pipeline = Pipeline(LOCAL, lambda _at: "0" * 32)
+    instance = bytes.fromhex("00000000002a")
+    uid = build_uid(-18, bytes.fromhex(NAMESPACE), instance)
+    tlms = [build_tlm(2950, 21.5, 1200, 3600.0), build_tlm(0, None, 5, 0.5)]
+    for i, tlm in enumerate(tlms):
+        address = f"C4:7C:8D:6A:1B:{i:02X}"
+        pipeline.process(Advertisement(now + i, address, -60.0, {FEAA: uid}))
+        pipeline.process(Advertisement(now + i + 0.1, address, -60.0, {FEAA: tlm}))
+    assert pipeline.health, "the pipeline paired no TLM frame"
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    try:
+        stats = outbox.stats()
+    finally:
+        outbox.close()
+    passes = [
+        {
+            "device": device_json(identity),
+            "battery_mv": frame.battery_mv,
+            "temperature_c": frame.temperature_c,
+            "adv_count": frame.adv_count,
+            "uptime_s": frame.uptime_s,
+        }
+        for identity, frame in pipeline.health.items()
+    ]
+    body = {
+        "gateway_id": LOCAL.gateway.id,
+        "sent_at": "2026-11-25T17:00:12.503Z",
+        "version": "0.1.0",
+        "config_version": None,
+        "config_hash": LOCAL.remote_hash(),
+        "uptime_s": 12.5,
+        "adverts_per_s": pipeline.counters.adverts / 2,
+        "last_advert_age_s": 0.2,
+        "outbox_depth": stats.depth,
+        "outbox_oldest_age_s": stats.oldest_age_s,
+        "outbox_dropped": stats.dropped_dwell + stats.dropped_other,
+        "watchdog": {"scan_restarts": 0, "adapter_resets": 0, "exits": 0},
+        "counters": {"malformed": pipeline.counters.malformed},
+        "clock_synced": True,
+        "passes": passes,
+    }
+    heartbeat = HeartbeatIn.model_validate(body)
+    assert heartbeat.passes[-1].battery_mv == 0
+    assert heartbeat.passes[-1].temperature_c is None
+    # an address never fits anywhere in the contract
+    with pytest.raises(ValidationError):
+        HeartbeatIn.model_validate({**body, "passes": [{**passes[0], "address": "C4:7C"}]})
