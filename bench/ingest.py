@@ -7,7 +7,8 @@ unset), migrates it, seeds one destination with a site, a gateway and ``VISITORS
 a. **ingest**: the real app served by uvicorn in a separate process (``WORKERS`` workers),
    ``CLIENTS`` concurrent clients posting gzip batches of 1,000 events built beforehand (3 of 4
    events from enrolled passes, 1 of 4 from unknown passes: the anonymous-count path), each
-   event new (validate, dedup, resolve, consent gate, store events, counts and visits);
+   event new with a UUIDv7 id as gateways mint them (validate, dedup, resolve, consent gate,
+   store events, counts and visits);
 b. **copy**: a binary ``COPY`` of the same number of rows into the same partitioned
    ``proximity_event`` table (as the table owner: COPY is refused under RLS);
 c. **orm**: the usual row-by-row path: one SQLModel ``ProximityEvent`` added and committed at a
@@ -40,6 +41,7 @@ from psycopg.sql import SQL, Identifier
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from beacon_gateway.ids import uuid7
 from bench.report import report
 from crm.core.db import Database, database_url
 from crm.core.settings import PROJECT_ROOT, Settings
@@ -128,7 +130,8 @@ def wire_events(rng: random.Random, n: int, now: datetime) -> list[dict[str, Any
         at = now - timedelta(seconds=rng.uniform(1, 3600))
         out.append(
             {
-                "id": str(uuid.uuid4()),
+                # gateways mint UUIDv7 (time-ordered): the ledger's index sees them in order
+                "id": str(uuid7(int(time.time() * 1000))),
                 "seq": i,
                 "kind": rng.choice(kinds),
                 "observed_at": at.isoformat().replace("+00:00", "Z"),
@@ -222,7 +225,7 @@ def copy_rows(url: str, seeded: dict[str, Any], events: list[dict[str, Any]]) ->
     for i, e in enumerate(events):
         rows.append(
             (
-                uuid.uuid4(),
+                uuid7(int(time.time() * 1000)),
                 datetime.fromisoformat(e["observed_at"]),
                 seeded["destination_id"],
                 now,
@@ -280,7 +283,7 @@ async def orm_rows(url: str, seeded: dict[str, Any], events: list[dict[str, Any]
             session.add(
                 ProximityEvent.model_validate(
                     {
-                        "id": uuid.uuid4(),
+                        "id": uuid7(int(time.time() * 1000)),
                         "observed_at": datetime.fromisoformat(e["observed_at"]),
                         "destination_id": seeded["destination_id"],
                         "received_at": now,
