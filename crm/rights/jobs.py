@@ -1,0 +1,132 @@
+"""Retention jobs (DESIGN.md §6), run by the scheduler leader (``crm/core/scheduling.py``).
+
+- ``purge_expired_events``: a visitor's raw proximity events are kept until
+  ``retention_days_after_stay`` days after their stay ends, then added to the anonymous
+  per-site, per-hour ``presence_count`` and deleted. The stay ends at the end (UTC) of its last
+  day; with no stay known, or for an event after the stay (stale stay dates), the event's own
+  time counts instead: no event outlives ``max(stay end, observed_at) + retention``.
+  Visits (the site sessions the roadbook shows) are part of the profile and go with it.
+- ``erase_inactive_profiles``: profiles with no action of the visitor themself
+  (``visitor.last_action_at``: enrolment, consent changes, export...) for
+  ``profile_inactivity_days`` are erased through the erasure path (into the erasure ledger,
+  ``by`` = ``retention``).
+
+Both work across destinations in a ``system`` session, in batches each committed on its own
+(a crash loses at most one batch's progress, never consistency), and are idempotent: a leader
+change may run them twice. ``now`` is a parameter for tests; the scheduler passes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import select, text
+from sqlmodel import col
+
+from crm.core.db import Database
+from crm.core.models import utcnow
+from crm.core.settings import Settings
+from crm.rights import service
+from crm.visitors.models import Visitor
+
+log = structlog.get_logger(__name__)
+
+EVENT_BATCH = 5_000
+PROFILE_BATCH = 500
+
+# One statement per batch: pick expired events, delete them, count them anonymously. A row
+# another run deleted first is not RETURNed here, so concurrent runs never count twice.
+_PURGE_EVENTS = text("""
+WITH doomed AS (
+    SELECT e.id, e.observed_at
+    FROM proximity_event e
+    LEFT JOIN visitor v ON v.id = e.visitor_id
+    WHERE e.observed_at < :cutoff
+      AND greatest(
+            e.observed_at,
+            coalesce(((v.stay_end + 1)::timestamp AT TIME ZONE 'UTC'), e.observed_at)
+          ) < :cutoff
+    LIMIT :batch
+), gone AS (
+    DELETE FROM proximity_event p USING doomed d
+    WHERE p.id = d.id AND p.observed_at = d.observed_at
+    RETURNING p.destination_id, p.site_id, p.observed_at, p.kind
+), counted AS (
+    INSERT INTO presence_count AS c (destination_id, site_id, hour, kind, count)
+    SELECT destination_id, site_id, date_trunc('hour', observed_at, 'UTC'), kind, count(*)
+    FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = c.count + excluded.count
+)
+SELECT count(*) FROM gone
+""")
+
+
+async def purge_expired_events(
+    db: Database,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    batch_size: int = EVENT_BATCH,
+) -> int:
+    """Job: roll up and delete raw events past their retention; the number deleted."""
+    cutoff = (now or utcnow()) - timedelta(days=settings.retention_days_after_stay)
+    total = 0
+    while True:
+        async with db.session(system=True) as session:
+            deleted = int(
+                (
+                    await session.execute(_PURGE_EVENTS, {"cutoff": cutoff, "batch": batch_size})
+                ).scalar_one()
+            )
+            await session.commit()
+        total += deleted
+        if deleted < batch_size:
+            break
+    if total:
+        log.info("retention_events_purged", events=total)
+    return total
+
+
+async def erase_inactive_profiles(
+    db: Database,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    batch_size: int = PROFILE_BATCH,
+) -> int:
+    """Job: erase profiles idle for ``profile_inactivity_days``; the number erased."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=settings.profile_inactivity_days)
+    total = 0
+    while True:
+        async with db.session(system=True) as session:
+            rows = (
+                await session.execute(
+                    select(col(Visitor.destination_id), col(Visitor.id))
+                    .where(col(Visitor.last_action_at) < cutoff)
+                    .order_by(col(Visitor.last_action_at))
+                    .limit(batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            by_destination: dict[uuid.UUID, list[uuid.UUID]] = {}
+            for destination_id, visitor_id in rows:
+                by_destination.setdefault(destination_id, []).append(visitor_id)
+            for destination_id, ids in by_destination.items():
+                await service.erase_visitors(session, destination_id, ids, by="retention", at=now)
+            await session.commit()
+        total += len(rows)
+        if len(rows) < batch_size:
+            break
+    if total:
+        log.info("retention_profiles_erased", visitors=total)
+    return total
+
+
+JOBS: list[tuple[str, Callable[[Database, Settings], Awaitable[object]], float]] = [
+    ("retention_events", purge_expired_events, 3600.0),
+    ("retention_profiles", erase_inactive_profiles, 24 * 3600.0),
+]
