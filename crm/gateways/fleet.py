@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from crm.core.deps import DbDep, get_db
 from crm.core.errors import PROBLEM_JSON, Problem
@@ -49,6 +49,25 @@ async def fleet_gateway(
 FleetGatewayDep = Annotated[GatewayPrincipal, Depends(fleet_gateway)]
 
 
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema with ``$defs`` inlined (a ``#/$defs`` ref breaks inside OpenAPI)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 def _invalid(exc: ValidationError) -> Problem:
     errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
     if any(e["type"] == "json_invalid" for e in errors):
@@ -64,7 +83,7 @@ def _invalid(exc: ValidationError) -> Problem:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": HeartbeatIn.model_json_schema()}},
+            "content": {"application/json": {"schema": inline_schema(HeartbeatIn)}},
             "description": "The gateway's health (JSON, optionally Content-Encoding: gzip)",
         }
     },

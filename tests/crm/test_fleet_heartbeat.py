@@ -9,12 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 import httpx2
-from ingest_support import NAMESPACE, Tenant, auth, gateway_names
+from ingest_support import NAMESPACE, Tenant, app_settings, auth, gateway_names
 from sqlalchemy import text
 
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.ingest.schemas import rfc3339
+from crm.main import create_app
 
 URL = "/api/v1/gateway/heartbeat"
 EID_HEX = "0102030405060708"
@@ -243,3 +244,9 @@ async def test_unmeasured_battery_is_stored_as_null(
         i=f"uid:{NAMESPACE}:{tenant.passes['ana']}",
     )
     assert health["battery_mv"] is None and health["adv_count"] == 1234
+
+
+def test_openapi_heartbeat_schema_has_no_dangling_refs() -> None:
+    spec = json.dumps(create_app(app_settings()).openapi())
+    assert "#/$defs/" not in spec  # nested models are inlined in the heartbeat's request body
+    assert "battery_mv" in spec
