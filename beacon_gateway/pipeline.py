@@ -72,6 +72,18 @@ class Pipeline:
         self._pair_ttl = config.presence.exit_timeout_s
         self.last_advert_at: float | None = None
 
+    def reconfigure(self, config: GatewayConfig) -> None:
+        """Apply a new config live (remote config): filters and presence thresholds.
+
+        Open presences are kept (a threshold change must not end every visit); they follow
+        the new thresholds from the next sighting or timer on.
+        """
+        self.config = config
+        self.presence.reconfigure(config.presence)
+        self.namespaces = frozenset(bytes.fromhex(ns) for ns in config.scan.namespaces)
+        self._max_pairs = config.presence.max_tracked
+        self._pair_ttl = config.presence.exit_timeout_s
+
     def _decode(self, data: bytes) -> _Decoded | None:
         try:
             frame = parse_service_data(data)

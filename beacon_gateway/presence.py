@@ -80,6 +80,15 @@ class PresenceMachine:
         self._now = -float("inf")
         self.evicted = 0
 
+    def reconfigure(self, config: PresenceConfig) -> None:
+        """New thresholds and signal model from now on (remote config); open presences stay.
+
+        Timers already set keep their due time (a shorter ``exit_timeout_s`` takes effect at
+        the next sighting), and tracks keep their smoothing window until they are forgotten.
+        """
+        self.config = config
+        self.model = SignalModel(config.rx_offset_db, config.path_loss_exponent)
+
     def __len__(self) -> int:
         return len(self._tracks)
 

@@ -5,6 +5,11 @@ Events are collected from the scanner callback and committed to the outbox every
 timers when nothing is heard. systemd is told ``READY=1`` once scanning, and ``WATCHDOG=1`` on
 each flush while the pipeline makes progress (advertisements keep arriving, or the adapter is
 quiet but timers still run), so a wedged process is restarted by systemd.
+
+The fleet client (:mod:`beacon_gateway.fleet`) sends heartbeats and pulls the remote config;
+the last good remote config on disk is applied before scanning starts. A new config is applied
+live: presence thresholds and filters at once, the upload cadence at the next batch, and a
+changed ``[scan]`` section restarts the scanner.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from beacon_gateway.advert import Advertisement
 from beacon_gateway.clock import Clock, SystemClock
 from beacon_gateway.config import GatewayConfig
 from beacon_gateway.events import ProximityEvent
+from beacon_gateway.fleet import FleetClient
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.pipeline import Pipeline, id_factory
 from beacon_gateway.scanner import Scanner
@@ -61,6 +67,8 @@ async def run_gateway(
     transport: httpx2.AsyncBaseTransport | None = None,
     stop: asyncio.Event | None = None,
     handle_signals: bool = False,
+    heartbeat_interval_s: float = 60.0,
+    thermal_zone: Path | None = None,
 ) -> dict[str, Any]:
     """Run the gateway until ``stop`` (or SIGINT/SIGTERM); returns final counters."""
     clock = clock or SystemClock()
@@ -76,7 +84,6 @@ async def run_gateway(
     def on_advert(adv: Advertisement) -> None:
         pending.extend(pipeline.process(adv))
 
-    scanner = Scanner(cfg.scan, on_advert, clock, scanner_factory)
     client = httpx2.AsyncClient(transport=transport) if transport else httpx2.AsyncClient()
     uploader = Uploader(
         outbox,
@@ -88,6 +95,32 @@ async def run_gateway(
         clock=clock,
     )
     wake = asyncio.Event()
+    current = {"scan": cfg.scan}
+
+    def on_config(new: GatewayConfig) -> None:
+        pipeline.reconfigure(new)
+        uploader.config = new.upload
+        uploader.batch_size = min(uploader.batch_size, new.upload.batch_max)
+        current["scan"] = new.scan  # the main loop restarts the scanner if it changed
+
+    fleet_options: dict[str, Any] = {}
+    if thermal_zone is not None:
+        fleet_options["thermal_zone"] = thermal_zone
+    fleet = FleetClient(
+        cfg,
+        client,
+        token=token,
+        clock=clock,
+        pipeline=pipeline,
+        outbox=outbox,
+        uploader=uploader,
+        on_config=on_config,
+        interval_s=heartbeat_interval_s,
+        **fleet_options,
+    )
+    fleet.load_stored()
+    scanner = Scanner(current["scan"], on_advert, clock, scanner_factory)
+    scan_stop = asyncio.Event()
 
     def flush(events: list[ProximityEvent]) -> None:
         if events:
@@ -95,8 +128,9 @@ async def run_gateway(
             events.clear()
             wake.set()
 
-    scan_task = asyncio.create_task(scanner.run(stop))
+    scan_task = asyncio.create_task(scanner.run(scan_stop))
     upload_task = asyncio.create_task(uploader.run(stop, wake))
+    fleet_task = asyncio.create_task(fleet.run(stop))
     sd_notify("READY=1")
     try:
         while not stop.is_set():
@@ -104,14 +138,22 @@ async def run_gateway(
                 await asyncio.wait_for(stop.wait(), timeout=FLUSH_S)
             if scan_task.done():
                 break  # the scanner died: let systemd restart us (exit non-zero below)
+            if current["scan"] != scanner.config:
+                log.info("scan settings changed: restarting the scanner")
+                scan_stop.set()
+                await scan_task
+                scanner = Scanner(current["scan"], on_advert, clock, scanner_factory)
+                scan_stop = asyncio.Event()
+                scan_task = asyncio.create_task(scanner.run(scan_stop))
             pending.extend(pipeline.advance(clock.now()))
             flush(pending)
             sd_notify("WATCHDOG=1")
     finally:
         stop.set()
+        scan_stop.set()
         pending.extend(pipeline.close_all(clock.now()))
         flush(pending)
-        results = await asyncio.gather(scan_task, upload_task, return_exceptions=True)
+        results = await asyncio.gather(scan_task, upload_task, fleet_task, return_exceptions=True)
         await uploader.drain(5.0)
         outbox.close()
         await client.aclose()
@@ -128,4 +170,6 @@ async def run_gateway(
         "accepted": uploader.state.accepted,
         "scan_error": None if scan_error is None else str(scan_error),
         "auth_failed": uploader.state.auth_failed,
+        "heartbeats": fleet.state.heartbeats,
+        "config_version": None if fleet.state.applied is None else fleet.state.applied.version,
     }

@@ -58,6 +58,8 @@ async def test_run_gateway_end_to_end(tmp_path: Path) -> None:
     bodies: list[dict[str, Any]] = []
 
     def crm(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path != "/api/v1/gateway/events":
+            return httpx2.Response(404)  # heartbeat and config: tested in test_gateway_fleet
         body = json.loads(gzip.decompress(request.content))
         bodies.append(body)
         n = len(body["events"])

@@ -1,0 +1,167 @@
+"""Fleet client: remote config applied live and kept on disk, refused whole when invalid."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import stat
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from beacon_gateway.clock import ManualClock, SystemClock
+from beacon_gateway.config import GatewayConfig, config_from_mapping
+from beacon_gateway.fleet import (
+    CONFIG_PATH,
+    HEARTBEAT_PATH,
+    ConfigStore,
+    FleetClient,
+    RemoteConfig,
+    cpu_temperature_c,
+    write_secret,
+)
+from beacon_gateway.ids import uuid7
+from beacon_gateway.outbox import Outbox
+from beacon_gateway.pipeline import Pipeline
+from beacon_gateway.runtime import run_gateway
+from tests.gateway.test_gateway_runtime import FakeScanner
+
+GW = "zoo-1"
+
+
+def _doc(version: int, **sections: dict[str, Any]) -> dict[str, Any]:
+    base: dict[str, Any] = {"scan": {}, "presence": {}, "advertise": {}, "upload": {}}
+    return {"gateway_id": GW, "config_version": version, **base, **sections}
+
+
+class Crm:
+    """A CRM double for the fleet endpoints (and the events endpoint: accepts all)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.heartbeats: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.down = False
+
+    def etag(self) -> str:
+        return f'"v{self.document["config_version"]}"'
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        if self.down:
+            raise httpx2.ConnectError("connection refused", request=request)
+        if request.url.path == CONFIG_PATH:
+            if request.headers.get("if-none-match") == self.etag():
+                return httpx2.Response(304)
+            return httpx2.Response(200, json=self.document, headers={"ETag": self.etag()})
+        body = json.loads(gzip.decompress(request.content))
+        if request.url.path == HEARTBEAT_PATH:
+            self.heartbeats.append(body)
+            stale = body["config_etag"] != self.etag()
+            return httpx2.Response(200, json={"config_stale": stale, "config_version": 0})
+        self.events.extend(body["events"])
+        n = len(body["events"])
+        return httpx2.Response(200, json={"accepted": n, "duplicates": 0, "rejected": []})
+
+
+def _cfg(tmp_path: Path, **extra: dict[str, Any]) -> GatewayConfig:
+    return config_from_mapping(
+        {
+            "gateway": {"id": GW, "crm_url": "http://crm.test", "data_dir": str(tmp_path)},
+            "scan": {"restart_interval_s": 0.3},
+            "presence": {"dwell_interval_s": 0.5, "exit_timeout_s": 1.0},
+            "upload": {"interval_s": 0.2},
+            **extra,
+        }
+    )
+
+
+async def test_run_applies_the_remote_config_live_and_reports_it(tmp_path: Path) -> None:
+    # The CRM raises enter_rssi_dbm above what the card (-60 dBm) reaches: no visit is opened.
+    crm = Crm(_doc(7, presence={"enter_rssi_dbm": -40.0, "exit_rssi_dbm": -95.0}))
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(1.2, stop.set)
+    result = await run_gateway(
+        _cfg(tmp_path),
+        "tok",
+        clock=SystemClock(synchronized=lambda: True),
+        scanner_factory=FakeScanner,
+        transport=httpx2.MockTransport(crm),
+        stop=stop,
+        heartbeat_interval_s=0.3,
+    )
+    assert result["config_version"] == 7
+    assert result["heartbeats"] >= 2
+    assert result["adverts"] > 10
+    assert crm.events == [], "the live config forbade entering"
+    assert all(b["config_version"] == 7 for b in crm.heartbeats)
+    assert crm.heartbeats[-1]["adverts_per_s"] > 0
+    stored = ConfigStore(tmp_path).load()
+    assert stored is not None and stored.version == 7 and stored.etag == '"v7"'
+
+
+async def test_last_good_config_applies_at_start_without_network(tmp_path: Path) -> None:
+    doc = _doc(4, presence={"enter_rssi_dbm": -40.0, "exit_rssi_dbm": -95.0})
+    ConfigStore(tmp_path).save(RemoteConfig(4, '"v4"', doc))
+    crm = Crm(doc)
+    crm.down = True
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.8, stop.set)
+    result = await run_gateway(
+        _cfg(tmp_path),
+        "tok",
+        clock=SystemClock(synchronized=lambda: True),
+        scanner_factory=FakeScanner,
+        transport=httpx2.MockTransport(crm),
+        stop=stop,
+        heartbeat_interval_s=0.2,
+    )
+    assert result["config_version"] == 4
+    assert result["events"]["enter"] == 0
+
+
+async def test_an_invalid_config_is_refused_whole_and_reported(tmp_path: Path) -> None:
+    clock = ManualClock(time.time())
+    cfg = _cfg(tmp_path)
+    pipeline = Pipeline(cfg, lambda at: str(uuid7(int(at * 1000))))
+    crm = Crm(_doc(1, presence={"enter_rssi_dbm": -70.0}))
+    applied: list[GatewayConfig] = []
+    with Outbox(tmp_path / "outbox.db") as outbox:
+        async with httpx2.AsyncClient(transport=httpx2.MockTransport(crm)) as client:
+            fleet = FleetClient(
+                cfg,
+                client,
+                token="tok",
+                clock=clock,
+                pipeline=pipeline,
+                outbox=outbox,
+                on_config=applied.append,
+                thermal_zone=tmp_path / "no-such-zone",
+            )
+            assert await fleet.fetch_config()
+            crm.document = _doc(2, presence={"min_sightings": 0}, bogus={})
+            crm.document.pop("bogus")
+            assert not await fleet.fetch_config()
+            await fleet.heartbeat()
+    assert [c.presence.enter_rssi_dbm for c in applied] == [-70.0]
+    assert fleet.effective.presence.enter_rssi_dbm == -70.0
+    beat = crm.heartbeats[-1]
+    assert beat["config_version"] == 1
+    assert "presence.min_sightings" in beat["config_error"]
+    assert beat["cpu_temperature_c"] is None
+    stored = ConfigStore(tmp_path).load()
+    assert stored is not None and stored.version == 1, "the bad one never reached the disk"
+
+
+def test_cpu_temperature_and_secret_file(tmp_path: Path) -> None:
+    zone = tmp_path / "temp"
+    zone.write_text("51234\n")
+    assert cpu_temperature_c(zone) == 51.234
+    zone.write_text("garbage")
+    assert cpu_temperature_c(zone) is None
+    token = tmp_path / "etc" / "token"
+    write_secret(token, "s3cr3t")
+    assert token.read_text() == "s3cr3t"
+    assert stat.S_IMODE(token.stat().st_mode) == 0o600
