@@ -303,3 +303,50 @@ def staff_add(
 
     user_id = _in_session(work)
     typer.echo(f"Staff account {service.normalize_email(email)} ({role}) created: {user_id}")
+
+
+rights_app = typer.Typer(
+    help="Data-subject rights: the erasure ledger (re-apply it after restoring a backup).",
+    no_args_is_help=True,
+)
+app.add_typer(rights_app, name="rights")
+
+
+@rights_app.command("reapply-erasures")
+def rights_reapply_erasures(
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also merge this exported ledger (JSON lines from export-erasures) first: "
+            "needed when the backup predates some erasures.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Erase again every visitor in the erasure ledger: run after any restore from backup."""
+    from dataclasses import asdict
+
+    from crm.main import register_packages
+    from crm.rights import service
+
+    # roadbook / partners erase their own rows through the visitor.erase hook.
+    register_packages()
+
+    lines = ledger.read_text(encoding="utf-8").splitlines() if ledger else []
+
+    async def work(session: AsyncSession) -> dict[str, int]:
+        added, skipped = await service.merge_ledger(session, lines)
+        report = await service.reapply_erasures(session)
+        return {"ledger_added": added, "ledger_skipped": skipped, **asdict(report)}
+
+    _emit_json(_in_session(work))
+
+
+@rights_app.command("export-erasures")
+def rights_export_erasures() -> None:
+    """Print the erasure ledger as JSON lines, to keep next to (not inside) the backups."""
+    from crm.rights import service
+
+    for entry in _in_session(service.ledger_entries):
+        _emit_json(entry)

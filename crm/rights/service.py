@@ -386,3 +386,84 @@ async def reapply_erasures(session: AsyncSession, *, batch_size: int = 500) -> E
         for destination_id, ids in by_destination.items():
             total.add(await erase_visitors(session, destination_id, ids, by="reapply"))
         after = (rows[-1][0], rows[-1][1])
+
+
+async def ledger_entries(session: AsyncSession) -> list[dict[str, str]]:
+    """The whole erasure ledger (a ``system`` session), JSON-ready, oldest first.
+
+    Keep a copy outside the database (``crm rights export-erasures``): restoring a backup
+    taken before an erasure also restores a ledger without it.
+    """
+    rows = (
+        (
+            await session.execute(
+                select(ErasureLedger).order_by(
+                    col(ErasureLedger.erased_at), col(ErasureLedger.visitor_id)
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return [
+        {
+            "destination_id": str(r.destination_id),
+            "visitor_id": str(r.visitor_id),
+            "erased_at": r.erased_at.isoformat(),
+            "by": r.by,
+        }
+        for r in rows
+    ]
+
+
+async def merge_ledger(session: AsyncSession, lines: Sequence[str]) -> tuple[int, int]:
+    """Add the entries of an exported ledger (JSON lines) that the database lacks.
+
+    All or nothing: a malformed line raises ``Problem`` (422) naming it before anything is
+    written. Entries of destinations this database does not hold are skipped (nothing of theirs
+    can be here). Returns (entries added, entries of unknown destinations skipped).
+    """
+    from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+
+    from crm.core.errors import Problem
+
+    class _Entry(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        destination_id: uuid.UUID
+        visitor_id: uuid.UUID
+        erased_at: AwareDatetime
+        by: str
+
+    entries: list[_Entry] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(_Entry.model_validate_json(line))
+        except ValidationError as exc:
+            raise Problem(
+                422, "Unprocessable Content", f"ledger line {number}: {exc.errors()[0]['msg']}"
+            ) from None
+    known = set((await session.execute(select(col(Destination.id)))).scalars())
+    wanted = [e for e in entries if e.destination_id in known]
+    added = 0
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        result = await session.execute(
+            insert(ErasureLedger)
+            .values(
+                [
+                    {
+                        "destination_id": e.destination_id,
+                        "visitor_id": e.visitor_id,
+                        "erased_at": e.erased_at,
+                        "by": e.by[:128],
+                    }
+                    for e in chunk
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["visitor_id"])
+            .returning(col(ErasureLedger.visitor_id))
+        )
+        added += len(result.all())
+    return added, len(entries) - len(wanted)
