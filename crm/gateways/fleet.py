@@ -59,7 +59,11 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/$defs/"):
                 return resolve(defs[ref.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
+            out = {key: resolve(value) for key, value in node.items()}
+            if isinstance(out.get("discriminator"), dict):
+                # mapping values are refs too; with inlined variants, propertyName suffices
+                out["discriminator"] = {"propertyName": out["discriminator"]["propertyName"]}
+            return out
         if isinstance(node, list):
             return [resolve(item) for item in node]
         return node
