@@ -3,6 +3,8 @@
 - Every remote config document the CRM can serve is accepted by the gateway's own parser
   (``beacon_gateway.config.config_from_mapping``), applied key by key over a local config — for
   the defaults, for typical overrides and for any override the CRM accepts (hypothesis).
+- The real gateway client (``beacon_gateway.fleet``) against the real CRM app: enrolment by
+  claim code, config with ETag and 304, heartbeats, an office override making it stale.
 - The pass health the gateway's real pipeline collects from TLM frames, in the identity form
   its events use, and its real outbox statistics, fit ``HeartbeatIn``.
 """
@@ -14,18 +16,35 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from sqlalchemy import text
 
 from beacon_gateway.advert import FEAA, Advertisement
-from beacon_gateway.config import GatewayConfig, config_from_mapping
+from beacon_gateway.clock import ManualClock
+from beacon_gateway.config import GatewayConfig, GatewaySection, config_from_mapping
 from beacon_gateway.events import device_json
+from beacon_gateway.fleet import FleetClient, enroll
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.pipeline import Pipeline
-from crm.gateways.fleet_schemas import ConfigOverride, GatewayConfigDocument, HeartbeatIn
+from crm.core.db import Database
+from crm.core.models import utcnow
+from crm.core.settings import Settings
+from crm.destinations import service as destinations
+from crm.gateways import fleet_service
+from crm.gateways.fleet_schemas import (
+    ConfigOverride,
+    GatewayConfigDocument,
+    HeartbeatAck,
+    HeartbeatIn,
+)
 from crm.gateways.fleet_service import effective_sections
+from crm.gateways.models import Gateway
+from crm.main import create_app
+from crm.visitors import service as visitors
 from eddystone import build_tlm, build_uid
 
 NAMESPACE = "a1b2c3d4e5f60718293a"
@@ -183,3 +202,84 @@ def test_real_pipeline_health_and_outbox_stats_fit_the_heartbeat(tmp_path: Path)
     # an address never fits anywhere in the contract
     with pytest.raises(ValidationError):
         HeartbeatIn.model_validate({**body, "passes": [{**passes[0], "address": "C4:7C"}]})
+
+
+async def test_real_gateway_client_against_the_real_crm(tmp_path: Path, db: Database) -> None:
+    """Claim → token → config (200, then 304) → heartbeat → override → stale → new config."""
+    async with db.session(system=True) as session:
+        destination = await destinations.create_destination(session, "contract", "Contract")
+        site = await destinations.add_site(session, destination.id, "spa", "Spa")
+        await visitors.enrol(session, destination.id, pass_uid=f"{NAMESPACE}:00000000002a")
+        _, code = await fleet_service.add_gateway_with_claim(session, "spa-gw1", site, utcnow())
+        await session.commit()
+    app = create_app(Settings(_env_file=None, scheduler_enabled=False), db=db)  # type: ignore[call-arg]
+    clock = ManualClock(time.time())
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://crm.test"
+    ) as client:
+        enrolment = await enroll(client, "http://crm.test", code.lower())
+        assert enrolment.gateway_id == "spa-gw1"
+        local = GatewayConfig(
+            gateway=GatewaySection(id="spa-gw1", crm_url="http://crm.test", data_dir=str(tmp_path))
+        )
+        pipeline = Pipeline(local, lambda _at: "0" * 32)
+        uid = build_uid(-18, bytes.fromhex(NAMESPACE), bytes.fromhex("00000000002a"))
+        now = clock.now()
+        pipeline.process(Advertisement(now, "h:1", -60.0, {FEAA: uid}))
+        pipeline.process(
+            Advertisement(now + 0.1, "h:1", -60.0, {FEAA: build_tlm(2800, 20.0, 9, 9)})
+        )
+        applied: list[GatewayConfig] = []
+        with Outbox(tmp_path / "outbox.db", wall=clock.wall) as outbox:
+            fleet = FleetClient(
+                local,
+                client,
+                token=enrolment.token,
+                clock=clock,
+                pipeline=pipeline,
+                outbox=outbox,
+                on_config=applied.append,
+                version="0.1.0",
+            )
+            assert await fleet.fetch_config()
+            assert not await fleet.fetch_config(), "304 on the second fetch"
+            ack = await fleet.heartbeat()
+            assert ack is not None, fleet.state.last_error
+            assert HeartbeatAck.model_validate(ack).config_stale is False
+            assert ack["passes_updated"] == 1
+
+            async with db.session(system=True) as session:
+                gateway = await session.get(Gateway, "spa-gw1")
+                assert gateway is not None
+                await fleet_service.set_override(
+                    session,
+                    "spa-gw1",
+                    ConfigOverride.model_validate(
+                        {"presence": {"enter_rssi_dbm": -66, "exit_rssi_dbm": -79}}
+                    ),
+                )
+                await session.commit()
+            ack = await fleet.heartbeat()
+            assert ack is not None and ack["config_stale"] is True
+            assert await fleet.fetch_config()
+            ack = await fleet.heartbeat()
+            assert ack is not None and ack["config_stale"] is False
+
+    assert applied[-1].presence.enter_rssi_dbm == -66.0
+    assert applied[-1].scan.namespaces == (NAMESPACE,)
+    async with db.session(system=True) as session:
+        row = (
+            await session.execute(
+                text("SELECT heartbeat, config_version FROM gateway WHERE id = 'spa-gw1'")
+            )
+        ).one()
+        health = (
+            await session.execute(
+                text("SELECT health FROM device WHERE identity = :i"),
+                {"i": f"uid:{NAMESPACE}:00000000002a"},
+            )
+        ).scalar_one()
+    stored, version = row
+    assert stored["applied_config_version"] == version == 2
+    assert stored["clock_synced"] is True
+    assert health["battery_mv"] == 2800
