@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -477,3 +477,116 @@ def record(
 
         asyncio.run(main())
     _stderr().print(f"{count} advertisement reports written to {file}", markup=False)
+
+
+# --- enroll ------------------------------------------------------------------------------------
+
+
+def _set_gateway_keys(text: str, values: dict[str, str]) -> str:
+    """Set ``[gateway]`` keys in TOML text, keeping everything else (comments included)."""
+    lines = text.splitlines()
+    start = next(
+        (i for i, line in enumerate(lines) if line.strip().split("#")[0].strip() == "[gateway]"),
+        None,
+    )
+    if start is None:
+        lines[:0] = ["[gateway]", ""]
+        start = 0
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")),
+        len(lines),
+    )
+    for key, value in values.items():
+        rendered = f"{key} = {json.dumps(value)}"
+        for i in range(start + 1, end):
+            if lines[i].split("=")[0].strip() == key:
+                lines[i] = rendered
+                break
+        else:
+            lines.insert(start + 1, rendered)
+            end += 1
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def enroll(
+    code: Annotated[str, typer.Argument(help="The one-time claim code from the CRM's office.")],
+    config: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Gateway config to create or update.",
+            envvar="BALISE_GATEWAY_CONFIG",
+        ),
+    ] = Path("/etc/balise/gateway.toml"),
+    crm_url: Annotated[
+        str | None,
+        typer.Option(help="The CRM's address (default: gateway.crm_url of the config)."),
+    ] = None,
+    token_file: Annotated[
+        Path | None, typer.Option(help="Where to write the token (default: from the config).")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Gateway data directory (default: from the config).")
+    ] = None,
+) -> None:
+    """Register this gateway with a claim code: writes its token (0600) and its config.
+
+    The office creates the gateway (`crm gateway add NAME --site SITE --claim`) and reads you a
+    one-time code; this exchanges it for the gateway's name, secret token and settings, so no
+    secret is ever copied by hand. Run it again with a new code to re-enroll.
+    """
+    from beacon_gateway.config import ConfigError, GatewayConfig, load_config
+    from beacon_gateway.fleet import ConfigStore, FleetError, apply_remote, write_secret
+    from beacon_gateway.fleet import enroll as enroll_request
+
+    existing = config.exists()
+    cfg = _load(config) if existing else GatewayConfig()
+    url = crm_url or (cfg.gateway.crm_url if existing else None)
+    if url is None:
+        raise _fail("no CRM address", f"{config} does not exist yet: give --crm-url")
+    token_path = token_file or Path(cfg.gateway.token_file)
+    data_path = data_dir or Path(cfg.gateway.data_dir)
+
+    async def exchange() -> Any:
+        import httpx2
+
+        async with httpx2.AsyncClient() as client:
+            return await enroll_request(client, url, code)
+
+    try:
+        got = asyncio.run(exchange())
+    except FleetError as exc:
+        raise _fail("enrolment refused", exc) from exc
+    write_secret(token_path, got.token + "\n")
+    text = (
+        config.read_text(encoding="utf-8")
+        if existing
+        else (
+            "# Balise gateway configuration, written by `beacon-gateway enroll`.\n"
+            "# Every key is explained in examples/gateway.toml of the balise package.\n"
+        )
+    )
+    values = {"id": got.gateway_id, "crm_url": url}
+    if token_file is not None or not existing:
+        values["token_file"] = str(token_path)
+    if data_dir is not None or not existing:
+        values["data_dir"] = str(data_path)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    tmp = config.with_name(config.name + ".tmp")
+    tmp.write_text(_set_gateway_keys(text, values), encoding="utf-8")
+    try:
+        new_cfg = load_config(tmp)
+        apply_remote(new_cfg, got.config.document, got.gateway_id)
+    except ConfigError as exc:
+        tmp.unlink()
+        raise _fail("the enrolled config does not validate (nothing changed)", exc) from exc
+    tmp.replace(config)
+    ConfigStore(data_path).save(got.config)
+    _stderr().print(
+        f"enrolled as [bold]{got.gateway_id}[/bold] (config version {got.config.version}); "
+        f"token written to {token_path} (mode 0600), config {config}.\n"
+        "Next: sudo systemctl enable --now beacon-gateway",
+        highlight=False,
+    )

@@ -1,0 +1,91 @@
+"""`beacon-gateway enroll CODE` against the real CRM: a claim code becomes a token and a config."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx2
+
+from beacon_gateway.cli import _set_gateway_keys
+from beacon_gateway.config import load_config
+from beacon_gateway.fleet import ConfigStore
+from tests.conftest import LiveServer
+
+
+def _crm(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "crm", *args], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def _enroll(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "beacon_gateway", "enroll", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_enroll_writes_the_token_0600_and_the_config(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    env = {**os.environ, "DATABASE_URL": live_server.database_url}
+    _crm(env, "demo", "--scenario", str(tmp_path / "scenario.json"))
+    slug = json.loads(_crm(env, "site", "list", "--json"))[0]["slug"]
+    code = _crm(env, "gateway", "add", "pi-9", "--site", slug, "--claim").strip().splitlines()[-1]
+
+    config, token_file, data_dir = tmp_path / "gw.toml", tmp_path / "token", tmp_path / "data"
+    argv = [code, "--config", str(config), "--crm-url", live_server.url]
+    argv += ["--token-file", str(token_file), "--data-dir", str(data_dir)]
+    done = _enroll(*argv)
+    assert done.returncode == 0, done.stderr
+    assert "enrolled as pi-9" in done.stderr
+
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    token = token_file.read_text().strip()
+    cfg = load_config(config)
+    assert cfg.gateway.id == "pi-9"
+    assert cfg.gateway.crm_url == live_server.url
+    assert cfg.gateway.token_file == str(token_file)
+    stored = ConfigStore(data_dir).load()
+    assert stored is not None and stored.document["gateway_id"] == "pi-9"
+
+    answer = httpx2.get(
+        live_server.url + "/api/v1/gateway/config",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, "the token works"
+    assert answer.json()["config_version"] == stored.version
+
+    again = _enroll(*argv)
+    assert again.returncode == 2
+    assert "enrolment refused" in again.stderr and "403" in again.stderr
+    assert token_file.read_text().strip() == token, "a refused code changes nothing"
+
+
+def test_existing_config_keeps_its_comments_and_other_keys() -> None:
+    text = (
+        '# site: spa\n[gateway]   # who\nid = "old"  # renamed by enroll\n'
+        'data_dir = "/srv/balise"\n\n[presence]\nrx_offset_db = 4.5\n'
+    )
+    out = _set_gateway_keys(text, {"id": "pi-9", "crm_url": "https://crm.example"})
+    assert out.splitlines() == [
+        "# site: spa",
+        "[gateway]   # who",
+        'crm_url = "https://crm.example"',
+        'id = "pi-9"',
+        'data_dir = "/srv/balise"',
+        "",
+        "[presence]",
+        "rx_offset_db = 4.5",
+    ]
+    assert _set_gateway_keys("", {"id": "a"}).startswith('[gateway]\nid = "a"')
