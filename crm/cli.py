@@ -209,6 +209,26 @@ def gateway_add(
     typer.echo(token)
 
 
+@gateway_app.command("claim")
+def gateway_claim(
+    name: Annotated[str, typer.Argument(help="An existing gateway's id.")],
+) -> None:
+    """A new one-time claim code for an existing gateway (new Pi, replaced SD card).
+
+    Printed alone on the last line; valid 24 h. Enrolling with it revokes the gateway's
+    earlier tokens, so the old Pi stops uploading.
+    """
+    from crm.core.models import utcnow
+    from crm.gateways import fleet_service
+
+    async def work(session: AsyncSession) -> str:
+        return await fleet_service.reissue_claim(session, name, utcnow())
+
+    code = _in_session(work)
+    typer.echo(f"Claim code for {name} (one use, 24 h): run `beacon-gateway enroll CODE` on the Pi")
+    typer.echo(code)
+
+
 @visitor_app.command("add")
 def visitor_add(
     lang: Annotated[str, typer.Option(help="fr, en, de or nl.")] = "fr",

@@ -192,3 +192,30 @@ async def test_cli_gateway_add_with_claim_prints_the_code_last(
         )
         rows = await cursor.fetchall()
     assert rows == [("claim", hashlib.sha256(canonical.encode()).digest())]
+
+    def crm(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "crm", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+
+    again = await asyncio.to_thread(crm, "gateway", "claim", "zoo-claim")
+    assert again.returncode == 0, again.stderr
+    second = fleet_service.normalize_claim(again.stdout.splitlines()[-1])
+    assert second is not None and second != canonical
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+        cursor = await conn.execute(
+            "SELECT token_hash, revoked_at IS NULL FROM credential "
+            "WHERE subject = 'zoo-claim' ORDER BY created_at"
+        )
+        live = {bytes(h): ok for h, ok in await cursor.fetchall()}
+    assert live == {
+        hashlib.sha256(canonical.encode()).digest(): False,  # the first code no longer works
+        hashlib.sha256(second.encode()).digest(): True,
+    }
+    missing = await asyncio.to_thread(crm, "gateway", "claim", "nowhere-1")
+    assert missing.returncode == 1
+    assert "no gateway 'nowhere-1'" in missing.stderr
