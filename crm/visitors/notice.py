@@ -55,10 +55,10 @@ class Notice:
 NOTICES: dict[str, dict[str, NoticeText]] = {
     "2026-11": {
         "fr": NoticeText(
-            title="Votre carnet de voyage Balise : vos données et vos choix",
+            title="Votre carnet de route Balise : vos données et vos choix",
             summary=(
                 "L'office de tourisme (responsable du traitement) vous propose un carnet de "
-                "voyage personnalisé. Nous n'avons besoin ni de votre nom ni de votre e-mail : "
+                "route personnalisé. Nous n'avons besoin ni de votre nom ni de votre e-mail : "
                 "votre profil est identifié par un numéro pseudonyme. Chaque usage ci-dessous "
                 "demande votre accord séparé ; refuser ne vous prive pas du carnet."
             ),

@@ -18,7 +18,7 @@ from crm.core.errors import PROBLEM_JSON, Problem
 from crm.destinations import service as destinations_service
 from crm.rights import service as rights_service
 from crm.staff.deps import StaffPrincipal, StaffSessionDep, require_role
-from crm.visitors import notice, service
+from crm.visitors import notice, pages, service
 from crm.visitors.deps import VisitorDep
 from crm.visitors.models import Visitor
 from crm.visitors.schemas import (
@@ -35,6 +35,8 @@ from crm.visitors.schemas import (
 )
 
 router = APIRouter(tags=["visitors"])
+# The server-rendered self-enrolment page rides on this router (no extra wiring in crm.main).
+router.include_router(pages.router)
 
 _P: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 _VISITOR_ERRORS: dict[int | str, dict[str, Any]] = {

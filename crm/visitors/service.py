@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -120,8 +120,13 @@ async def enrol(
             f"a party is 0 to {MAX_PARTY} adults and 0 to {MAX_PARTY} children, "
             "at least one person",
         )
-    namespace_instance = parse_pass_uid(pass_uid) if pass_uid else None
     at = at or utcnow()
+    # Raw events are kept until 30 days after the stay: a far-off end would keep them forever.
+    if stay_end and stay_end > at.date() + timedelta(days=MAX_STAY_DAYS):
+        raise Problem(
+            422, "Unprocessable Content", f"the stay ends more than {MAX_STAY_DAYS} days from now"
+        )
+    namespace_instance = parse_pass_uid(pass_uid) if pass_uid else None
     visitor = Visitor.model_validate(
         {
             "destination_id": destination_id,

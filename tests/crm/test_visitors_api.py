@@ -169,6 +169,7 @@ async def test_self_enrolment_rejects_bad_input_precisely_and_writes_nothing(
     [
         ({"stay_start": "2026-12-10", "stay_end": "2026-12-01"}, "ends before it starts"),
         ({"stay_start": "2026-01-01", "stay_end": "2027-06-01"}, "at most"),
+        ({"stay_end": "2099-01-01"}, "more than 366 days from now"),
         ({"adults": 0, "children": 0}, "at least one person"),
         ({"notice_version": "1999-01"}, "unknown notice version"),
     ],

@@ -1,0 +1,350 @@
+"""The self-enrolment page (QR code at a site, or a desk tablet): server-rendered, fr/en/de/nl.
+
+``GET /enrol/{destination}?lang=de`` shows the form with the notice; ``POST`` the same address
+enrols and shows the roadbook link once. Bad input re-renders the form (422) with a message
+next to each field, in the visitor's language, with what they entered kept — and writes nothing.
+Passes are not handed out here (a static UID can be read by anyone's scanner, so binding one to
+a profile is a desk operation, ``POST /api/v1/visitors``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+
+from crm.core.deps import DbDep, SettingsDep
+from crm.core.errors import Problem
+from crm.core.models import utcnow
+from crm.destinations import service as destinations_service
+from crm.destinations.models import Destination
+from crm.visitors import notice, service
+from crm.visitors.models import CONSENT_SCOPES
+
+router = APIRouter(tags=["visitor pages"], include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+Slug = Annotated[str, PathParam(min_length=1, max_length=64)]
+
+UI: dict[str, dict[str, str]] = {
+    "heading": {
+        "fr": "Créer mon carnet de route",
+        "en": "Create my roadbook",
+        "de": "Mein Reisebuch anlegen",
+        "nl": "Mijn reisboek aanmaken",
+    },
+    "language": {"fr": "Langue", "en": "Language", "de": "Sprache", "nl": "Taal"},
+    "wishes": {"fr": "Mes envies", "en": "My wishes", "de": "Meine Wünsche", "nl": "Mijn wensen"},
+    "stay": {"fr": "Mon séjour", "en": "My stay", "de": "Mein Aufenthalt", "nl": "Mijn verblijf"},
+    "stay_start": {"fr": "Arrivée", "en": "Arrival", "de": "Anreise", "nl": "Aankomst"},
+    "stay_end": {"fr": "Départ", "en": "Departure", "de": "Abreise", "nl": "Vertrek"},
+    "party": {"fr": "Nous sommes", "en": "We are", "de": "Wir sind", "nl": "Wij zijn"},
+    "adults": {"fr": "Adultes", "en": "Adults", "de": "Erwachsene", "nl": "Volwassenen"},
+    "children": {"fr": "Enfants", "en": "Children", "de": "Kinder", "nl": "Kinderen"},
+    "accessibility": {
+        "fr": "Accessibilité (facultatif)",
+        "en": "Accessibility (optional)",
+        "de": "Barrierefreiheit (freiwillig)",
+        "nl": "Toegankelijkheid (optioneel)",
+    },
+    "consents": {
+        "fr": "Mes accords (chacun facultatif)",
+        "en": "My consents (each optional)",
+        "de": "Meine Einwilligungen (jeweils freiwillig)",
+        "nl": "Mijn toestemmingen (elk optioneel)",
+    },
+    "submit": {
+        "fr": "Créer mon carnet",
+        "en": "Create my roadbook",
+        "de": "Reisebuch anlegen",
+        "nl": "Reisboek aanmaken",
+    },
+    "fix": {
+        "fr": "Merci de corriger les champs signalés.",
+        "en": "Please correct the fields marked below.",
+        "de": "Bitte korrigieren Sie die markierten Felder.",
+        "nl": "Verbeter a.u.b. de gemarkeerde velden.",
+    },
+    "done": {
+        "fr": "Votre carnet de route est prêt",
+        "en": "Your roadbook is ready",
+        "de": "Ihr Reisebuch ist bereit",
+        "nl": "Uw reisboek is klaar",
+    },
+    "keep": {
+        "fr": "Gardez ce lien (ajoutez-le à l'écran d'accueil) : il n'est affiché qu'une fois "
+        "et il suffit pour lire, exporter ou effacer vos données.",
+        "en": "Keep this link (add it to your home screen): it is shown only once, and it is "
+        "all it takes to read, export or erase your data.",
+        "de": "Bewahren Sie diesen Link auf (zum Startbildschirm hinzufügen): Er wird nur "
+        "einmal angezeigt und genügt, um Ihre Daten zu lesen, zu exportieren oder zu löschen.",
+        "nl": "Bewaar deze link (zet hem op uw beginscherm): hij wordt maar één keer getoond "
+        "en is genoeg om uw gegevens te lezen, te exporteren of te wissen.",
+    },
+    "bad_date": {
+        "fr": "Date invalide (AAAA-MM-JJ).",
+        "en": "Not a valid date (YYYY-MM-DD).",
+        "de": "Ungültiges Datum (JJJJ-MM-TT).",
+        "nl": "Ongeldige datum (JJJJ-MM-DD).",
+    },
+    "end_before_start": {
+        "fr": "Le départ précède l'arrivée.",
+        "en": "Departure is before arrival.",
+        "de": "Die Abreise liegt vor der Anreise.",
+        "nl": "Vertrek ligt vóór aankomst.",
+    },
+    "too_long": {
+        "fr": "Un séjour dure au plus {days} jours et finit dans moins de {days} jours.",
+        "en": "A stay lasts at most {days} days and ends within {days} days.",
+        "de": "Ein Aufenthalt dauert höchstens {days} Tage und endet in weniger als {days} Tagen.",
+        "nl": "Een verblijf duurt hoogstens {days} dagen en eindigt binnen {days} dagen.",
+    },
+    "bad_number": {
+        "fr": "Un nombre entre 0 et {max}.",
+        "en": "A number from 0 to {max}.",
+        "de": "Eine Zahl von 0 bis {max}.",
+        "nl": "Een getal van 0 tot {max}.",
+    },
+    "nobody": {
+        "fr": "Au moins une personne.",
+        "en": "At least one person.",
+        "de": "Mindestens eine Person.",
+        "nl": "Minstens één persoon.",
+    },
+    "bad_choice": {
+        "fr": "Choix inconnu.",
+        "en": "Unknown choice.",
+        "de": "Unbekannte Auswahl.",
+        "nl": "Onbekende keuze.",
+    },
+}
+
+WISH_LABELS: dict[str, dict[str, str]] = {
+    "nature": {"fr": "Nature", "en": "Nature", "de": "Natur", "nl": "Natuur"},
+    "wellness": {"fr": "Bien-être", "en": "Wellness", "de": "Wellness", "nl": "Wellness"},
+    "family": {"fr": "En famille", "en": "Family", "de": "Familie", "nl": "Gezin"},
+    "gastronomy": {"fr": "Gastronomie", "en": "Food", "de": "Gastronomie", "nl": "Gastronomie"},
+    "culture": {
+        "fr": "Culture et patrimoine",
+        "en": "Culture and heritage",
+        "de": "Kultur und Erbe",
+        "nl": "Cultuur en erfgoed",
+    },
+    "nightlife": {
+        "fr": "Spectacles et sorties",
+        "en": "Shows and nightlife",
+        "de": "Shows und Nachtleben",
+        "nl": "Shows en uitgaan",
+    },
+    "sport": {"fr": "Sport", "en": "Sport", "de": "Sport", "nl": "Sport"},
+    "shopping": {"fr": "Shopping", "en": "Shopping", "de": "Einkaufen", "nl": "Winkelen"},
+}
+NEED_LABELS: dict[str, dict[str, str]] = {
+    "wheelchair": {
+        "fr": "Fauteuil roulant",
+        "en": "Wheelchair",
+        "de": "Rollstuhl",
+        "nl": "Rolstoel",
+    },
+    "mobility": {
+        "fr": "Mobilité réduite",
+        "en": "Reduced mobility",
+        "de": "Eingeschränkte Mobilität",
+        "nl": "Beperkte mobiliteit",
+    },
+    "visual": {"fr": "Vue", "en": "Sight", "de": "Sehen", "nl": "Zicht"},
+    "hearing": {"fr": "Audition", "en": "Hearing", "de": "Hören", "nl": "Gehoor"},
+    "cognitive": {"fr": "Mental", "en": "Cognitive", "de": "Kognitiv", "nl": "Cognitief"},
+}
+SCOPE_LABELS: dict[str, dict[str, str]] = {
+    "proximity": {"fr": "Passages", "en": "Proximity", "de": "Nähe", "nl": "Nabijheid"},
+    "personalisation": {
+        "fr": "Personnalisation",
+        "en": "Personalisation",
+        "de": "Personalisierung",
+        "nl": "Personalisatie",
+    },
+    "marketing": {"fr": "Offres", "en": "Offers", "de": "Angebote", "nl": "Aanbiedingen"},
+}
+LANGUAGE_NAMES = {"fr": "Français", "en": "English", "de": "Deutsch", "nl": "Nederlands"}
+
+
+def _language(value: str | None, destination: Destination | None = None) -> str:
+    if value in service.LANGUAGES:
+        return str(value)
+    fallback = destination.default_language if destination else "fr"
+    return fallback if fallback in service.LANGUAGES else "fr"
+
+
+def _t(key: str, language: str, **values: object) -> str:
+    return UI[key][language].format(**values)
+
+
+async def _destination(db: DbDep, slug: str) -> Destination:
+    async with db.session(system=True) as session:
+        found = await destinations_service.destination_by_slug(session, slug)
+    if found is None:
+        raise Problem(404, "Not Found", f"no destination {slug!r}")
+    return found
+
+
+def _render(
+    request: Request,
+    settings: SettingsDep,
+    destination: Destination,
+    language: str,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    shown = notice.render(
+        language,
+        retention_days=settings.retention_days_after_stay,
+        inactivity_days=settings.profile_inactivity_days,
+    )
+    context = {
+        "destination": destination,
+        "lang": language,
+        "languages": LANGUAGE_NAMES,
+        "ui": {key: texts[language] for key, texts in UI.items()},
+        "wishes": [(w, WISH_LABELS[w][language]) for w in service.WISHES],
+        "needs": [(n, NEED_LABELS[n][language]) for n in service.ACCESSIBILITY],
+        "scopes": [(s, SCOPE_LABELS[s][language], shown.scopes[s]) for s in CONSENT_SCOPES],
+        "notice": shown,
+        "values": values
+        or {"wishes": [], "accessibility": [], "consents": [], "adults": "1", "children": "0"},
+        "errors": errors or {},
+    }
+    response = templates.TemplateResponse(request, "enrol.html", context, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/enrol/{destination}", response_class=HTMLResponse)
+async def enrol_page(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    destination: Slug,
+    lang: Annotated[str | None, Query(max_length=8)] = None,
+) -> HTMLResponse:
+    """The self-enrolment form."""
+    found = await _destination(db, destination)
+    return _render(request, settings, found, _language(lang, found))
+
+
+def _parse(form: FormData, language: str, today: date) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's values (as entered, for re-rendering) and a message per invalid field."""
+    values: dict[str, Any] = {
+        "wishes": [str(v) for v in form.getlist("wishes")][:16],
+        "accessibility": [str(v) for v in form.getlist("accessibility")][:16],
+        "consents": [str(v) for v in form.getlist("consents")][:8],
+    }
+    for key in ("stay_start", "stay_end", "adults", "children"):
+        raw = form.get(key)
+        values[key] = raw.strip()[:32] if isinstance(raw, str) else ""
+    errors: dict[str, str] = {}
+    for key, allowed in (
+        ("wishes", service.WISHES),
+        ("accessibility", service.ACCESSIBILITY),
+        ("consents", CONSENT_SCOPES),
+    ):
+        if any(v not in allowed for v in values[key]):
+            errors[key] = _t("bad_choice", language)
+    dates: dict[str, date | None] = {}
+    for key in ("stay_start", "stay_end"):
+        try:
+            dates[key] = date.fromisoformat(values[key]) if values[key] else None
+        except ValueError:
+            dates[key] = None
+            errors[key] = _t("bad_date", language)
+    start, end = dates["stay_start"], dates["stay_end"]
+    if start and end and end < start:
+        errors["stay_end"] = _t("end_before_start", language)
+    elif (start and end and (end - start).days > service.MAX_STAY_DAYS) or (
+        end and (end - today).days > service.MAX_STAY_DAYS
+    ):
+        errors["stay_end"] = _t("too_long", language, days=service.MAX_STAY_DAYS)
+    party: dict[str, int] = {}
+    for key, default in (("adults", 1), ("children", 0)):
+        try:
+            party[key] = int(values[key]) if values[key] else default
+            if not 0 <= party[key] <= service.MAX_PARTY:
+                raise ValueError
+        except ValueError:
+            party[key] = default
+            errors[key] = _t("bad_number", language, max=service.MAX_PARTY)
+    if "adults" not in errors and "children" not in errors and sum(party.values()) < 1:
+        errors["adults"] = _t("nobody", language)
+    values["parsed"] = {"stay_start": start, "stay_end": end, **party}
+    return values, errors
+
+
+@router.post("/enrol/{destination}", response_class=HTMLResponse)
+async def enrol_submit(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    destination: Slug,
+    lang: Annotated[str | None, Query(max_length=8)] = None,
+) -> HTMLResponse:
+    """Enrol from the form: the roadbook link once, or the form again with messages (422)."""
+    found = await _destination(db, destination)
+    form = await request.form(max_files=0, max_fields=64, max_part_size=4096)
+    raw_language = form.get("language")
+    language = _language(raw_language if isinstance(raw_language, str) else lang, found)
+    values, errors = _parse(form, language, utcnow().date())
+    if errors:
+        return _render(
+            request, settings, found, language, values=values, errors=errors, status_code=422
+        )
+    parsed = values["parsed"]
+    raw_version = form.get("notice_version")
+    try:
+        async with db.session(found.id) as session:
+            enrolment = await service.enrol(
+                session,
+                found.id,
+                language=language,
+                wishes=values["wishes"],
+                consents=values["consents"],
+                stay_start=parsed["stay_start"],
+                stay_end=parsed["stay_end"],
+                adults=parsed["adults"],
+                children=parsed["children"],
+                accessibility=values["accessibility"],
+                notice_version=raw_version if isinstance(raw_version, str) else None,
+                by="visitor",
+            )
+            await session.commit()
+    except Problem as problem:  # a rule only the service knows (e.g. an outdated notice)
+        return _render(
+            request,
+            settings,
+            found,
+            language,
+            values=values,
+            errors={"form": problem.detail or problem.title},
+            status_code=422,
+        )
+    url = f"{str(request.base_url).rstrip('/')}/r/{enrolment.roadbook_token}"
+    response = templates.TemplateResponse(
+        request,
+        "enrolled.html",
+        {
+            "lang": language,
+            "destination": found,
+            "ui": {key: texts[language] for key, texts in UI.items()},
+            "url": url,
+        },
+        status_code=201,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
