@@ -126,7 +126,41 @@ async def erase_inactive_profiles(
     return total
 
 
+# An ingest transaction that resolved a pass just before its visitor's erasure committed can
+# still store that event just after it (proximity_event has no foreign keys). The sweep removes
+# such stragglers of recent erasures; reapply_erasures covers the whole ledger after a restore.
+_SWEEP_ERASED = text("""
+WITH gone AS (
+    DELETE FROM proximity_event p USING erasure_ledger l
+    WHERE p.visitor_id = l.visitor_id AND p.destination_id = l.destination_id
+      AND l.erased_at >= :since
+    RETURNING p.destination_id, p.site_id, p.observed_at, p.kind
+), counted AS (
+    INSERT INTO presence_count AS c (destination_id, site_id, hour, kind, count)
+    SELECT destination_id, site_id, date_trunc('hour', observed_at, 'UTC'), kind, count(*)
+    FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = c.count + excluded.count
+)
+SELECT count(*) FROM gone
+""")
+SWEEP_WINDOW = timedelta(days=2)
+
+
+async def sweep_erased_events(
+    db: Database, settings: Settings, *, now: datetime | None = None
+) -> int:
+    """Job: delete (counted anonymously) events stored for visitors erased in the last 2 days."""
+    since = (now or utcnow()) - SWEEP_WINDOW
+    async with db.session(system=True) as session:
+        deleted = int((await session.execute(_SWEEP_ERASED, {"since": since})).scalar_one())
+        await session.commit()
+    if deleted:
+        log.warning("erased_visitor_events_swept", events=deleted)
+    return deleted
+
+
 JOBS: list[tuple[str, Callable[[Database, Settings], Awaitable[object]], float]] = [
     ("retention_events", purge_expired_events, 3600.0),
     ("retention_profiles", erase_inactive_profiles, 24 * 3600.0),
+    ("erasure_sweep", sweep_erased_events, 600.0),
 ]
