@@ -590,3 +590,40 @@ def enroll(
         "Next: sudo systemctl enable --now beacon-gateway",
         highlight=False,
     )
+
+
+# --- advertise ---------------------------------------------------------------------------------
+
+
+@app.command()
+def advertise(
+    config: ConfigOption,
+    seconds: Annotated[float, typer.Option(help="Stop after this many seconds (0: Ctrl-C).")] = 0.0,
+) -> None:
+    """Broadcast the site's Eddystone-URL and -UID (and the Pi's TLM), as configured.
+
+    `run` does this too when the advertise section has a url or uid; this command is for
+    checking the broadcast with a phone on site, without scanning or uploading.
+    """
+    from beacon_gateway.advertiser import Advertiser
+
+    cfg = _load(config)
+    adv = Advertiser(cfg.advertise, cfg.scan.adapter)
+    if not adv.frames:
+        raise _fail("nothing to advertise", "set advertise.url and/or advertise.uid in the config")
+    _logging()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if seconds:
+            loop.call_later(seconds, stop.set)
+        await adv.run(stop)
+
+    try:
+        asyncio.run(main())
+    except Exception as exc:
+        raise _fail("cannot advertise", f"{type(exc).__name__}: {exc}", code=1) from exc
+    _stderr().print(f"stopped: {adv.stats}", markup=False)

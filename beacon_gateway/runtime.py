@@ -131,6 +131,7 @@ async def run_gateway(
     scan_task = asyncio.create_task(scanner.run(scan_stop))
     upload_task = asyncio.create_task(uploader.run(stop, wake))
     fleet_task = asyncio.create_task(fleet.run(stop))
+    advertise_task = asyncio.create_task(_advertise(cfg, stop))
     sd_notify("READY=1")
     try:
         while not stop.is_set():
@@ -153,7 +154,9 @@ async def run_gateway(
         scan_stop.set()
         pending.extend(pipeline.close_all(clock.now()))
         flush(pending)
-        results = await asyncio.gather(scan_task, upload_task, fleet_task, return_exceptions=True)
+        results = await asyncio.gather(
+            scan_task, upload_task, fleet_task, advertise_task, return_exceptions=True
+        )
         await uploader.drain(5.0)
         outbox.close()
         await client.aclose()
@@ -173,3 +176,15 @@ async def run_gateway(
         "heartbeats": fleet.state.heartbeats,
         "config_version": None if fleet.state.applied is None else fleet.state.applied.version,
     }
+
+
+async def _advertise(cfg: GatewayConfig, stop: asyncio.Event) -> None:
+    """Broadcast the site's frames when configured; a failure is logged, never fatal."""
+    if not (cfg.advertise.url or cfg.advertise.uid):
+        return
+    from beacon_gateway.advertiser import Advertiser
+
+    try:
+        await Advertiser(cfg.advertise, cfg.scan.adapter).run(stop)
+    except Exception:
+        log.exception("advertising failed; scanning and uploading go on")

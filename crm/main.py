@@ -12,7 +12,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
-from crm.core import errors, health, hooks
+from crm.core import errors, health, hooks, ratelimit, scheduling
 from crm.core import logging as core_logging
 from crm.core.db import Database, database_url
 from crm.core.schema import load_models
@@ -42,9 +42,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = db is None
         app.state.db = db or Database(database_url(settings))
+        # One leader among all workers and replicas runs the jobs (crm/core/scheduling.py).
+        leader = scheduling.start(app.state.db, settings) if settings.scheduler_enabled else None
+        app.state.scheduler = leader
         try:
             yield
         finally:
+            if leader is not None:
+                await leader.stop()
             if owned:
                 await app.state.db.dispose()
 
@@ -59,6 +64,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     if db is not None:
         app.state.db = db
     errors.install(app)
+    ratelimit.install(app, settings)
     app.add_middleware(CorrelationIdMiddleware)
 
     @app.middleware("http")

@@ -50,6 +50,9 @@ async def readyz(request: Request) -> dict[str, str]:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    """Prometheus exposition of the process's metrics."""
+async def metrics(request: Request) -> Response:
+    """Prometheus exposition: this process's counters and the database gauges (never fails)."""
+    from crm.core import metrics as core_metrics
+
+    await core_metrics.refresh_database_gauges(request.app.state.db, request.app.state.settings)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

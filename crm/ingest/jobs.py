@@ -1,0 +1,146 @@
+"""Ingest's scheduler jobs: event partitions ahead, the dedup ledger's purge, the EID table.
+
+Each job is idempotent (a leader change may run it twice) and works across destinations.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from crm.core import serverkey
+from crm.core.db import Database
+from crm.core.models import utcnow
+from crm.core.settings import Settings
+from crm.destinations.models import Destination
+from crm.gateways.models import Device
+from crm.ingest.eid import refresh_eid_windows
+from eddystone.eid import EidIdentity
+
+log = structlog.get_logger(__name__)
+
+PARTITION_MONTHS_AHEAD = 2
+PURGE_BATCH = 10_000
+
+
+def month_start(day: date, months_ahead: int = 0) -> date:
+    """The first day of the month ``months_ahead`` after ``day``'s."""
+    index = day.year * 12 + day.month - 1 + months_ahead
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def partition_name(month: date) -> str:
+    """The partition of ``proximity_event`` holding ``month`` (balise_ensure_event_partition)."""
+    return f"proximity_event_p{month:%Y%m}"
+
+
+async def ensure_partitions(db: Database, settings: Settings) -> None:
+    """Job: this month's partition and the next ``PARTITION_MONTHS_AHEAD`` months' exist."""
+    today = utcnow().date()
+    async with db.session(system=True) as session, session.begin():
+        for ahead in range(PARTITION_MONTHS_AHEAD + 1):
+            await session.execute(
+                text("SELECT balise_ensure_event_partition(:day)"),
+                {"day": month_start(today, ahead)},
+            )
+
+
+async def next_partition_missing(session: AsyncSession, now: datetime) -> bool:
+    """Whether next month's partition is missing (an alert: ingest would fail next month)."""
+    name = partition_name(month_start(now.date(), 1))
+    found = (
+        await session.execute(
+            text(
+                """SELECT EXISTS (SELECT 1 FROM pg_inherits i
+                   JOIN pg_class c ON c.oid = i.inhrelid
+                   WHERE i.inhparent = 'proximity_event'::regclass AND c.relname = :name)"""
+            ),
+            {"name": name},
+        )
+    ).scalar()
+    return not found
+
+
+async def purge_dedup_ledger(db: Database, settings: Settings) -> None:
+    """Job: forget ledger ids older than ``dedup_ledger_days`` (far beyond any outbox backlog).
+
+    Deletes in batches, one short transaction each, so a large backlog never holds long locks.
+    """
+    cutoff = utcnow() - timedelta(days=settings.dedup_ledger_days)
+    total = 0
+    while True:
+        async with db.session(system=True) as session, session.begin():
+            result = await session.execute(
+                text(
+                    """DELETE FROM ingested_event WHERE id IN (
+                         SELECT id FROM ingested_event WHERE ingested_at < :cutoff LIMIT :n)"""
+                ),
+                {"cutoff": cutoff, "n": PURGE_BATCH},
+            )
+        deleted = int(getattr(result, "rowcount", 0) or 0)
+        total += deleted
+        if deleted < PURGE_BATCH:
+            break
+    if total:
+        log.info("dedup_ledger_purged", rows=total, before=cutoff.isoformat())
+
+
+def identity_of(keys: list[bytes], device: Device) -> EidIdentity | None:
+    """A pass's EID identity (key decrypted with the server key); None when unusable."""
+    if device.identity_key_enc is None or device.rotation_exponent is None:
+        return None
+    try:
+        identity_key = serverkey.unseal(keys, device.identity_key_enc)
+    except serverkey.ServerKeyError as exc:
+        log.warning("eid_identity_unreadable", device=str(device.id), error=str(exc))
+        return None
+    # The beacon's clock is taken as Unix time (offset 0) until registration records one.
+    return EidIdentity(identity_key, device.rotation_exponent)
+
+
+async def refresh_eid(db: Database, settings: Settings) -> None:
+    """Job: rebuild every destination's EID table around now (one transaction each)."""
+    keys = serverkey.server_keys(settings)
+    async with db.session(system=True) as session:
+        destinations = list((await session.execute(select(col(Destination.id)))).scalars())
+    now = utcnow()
+    for destination_id in destinations:
+        await _refresh_destination(db, destination_id, now, keys)
+
+
+async def _refresh_destination(
+    db: Database, destination_id: uuid.UUID, now: datetime, keys: list[bytes]
+) -> None:
+    async with db.session(destination_id) as session, session.begin():
+        await refresh_eid_windows(session, destination_id, now, lambda d: identity_of(keys, d))
+
+
+async def eid_table_age_s(session: AsyncSession, now: datetime) -> float | None:
+    """Seconds since the stalest EID table refresh among destinations with EID passes."""
+    age = (
+        await session.execute(
+            text(
+                """SELECT max(extract(epoch FROM :now - coalesce(w.refreshed, 'epoch')))
+                   FROM (SELECT DISTINCT destination_id FROM device
+                         WHERE kind = 'eddystone-eid') d
+                   LEFT JOIN (SELECT destination_id, max(refreshed_at) AS refreshed
+                              FROM eid_window GROUP BY destination_id) w USING (destination_id)"""
+            ),
+            {"now": now},
+        )
+    ).scalar()
+    return float(age) if age is not None else None
+
+
+# EID windows last 2^K s (K >= 8: 256 s) and the table keeps one on each side of the current
+# one: refreshing every 2 minutes keeps every pass resolvable.
+JOBS = [
+    ("event_partitions", ensure_partitions, 6 * 3600.0),
+    ("dedup_ledger_purge", purge_dedup_ledger, 3600.0),
+    ("eid_windows", refresh_eid, 120.0),
+]

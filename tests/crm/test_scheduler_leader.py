@@ -1,0 +1,229 @@
+"""Scheduler leader election: one leader among instances, takeover, stop on a lost lock connection.
+
+Every test runs two (or more) ``SchedulerLeader``s on one committed database, as two workers or
+replicas would; a few use short retry and probe intervals to stay quick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from crm.core import metrics
+from crm.core.db import Database
+from crm.core.scheduling import (
+    APPLICATION_NAME,
+    CLIENT_KEEPALIVES,
+    SCHEDULER_LOCK,
+    SERVER_KEEPALIVES,
+    JobSpec,
+    SchedulerLeader,
+    collect_jobs,
+    leader_status,
+    lock_conninfo,
+)
+from crm.core.settings import Settings
+
+RETRY_S = 0.5
+
+
+def settings_for(url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"scheduler_retry_s": RETRY_S, "scheduler_probe_s": 0.2}
+    values.update(overrides)
+    return Settings(_env_file=None, database_url=url, **values)  # type: ignore[call-arg]
+
+
+async def wait_until(condition: Callable[[], bool], within: float, what: str) -> float:
+    """Poll ``condition``; the seconds it took (AssertionError after ``within``)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while not condition():
+        if loop.time() - start > within:
+            raise AssertionError(f"not within {within} s: {what}")
+        await asyncio.sleep(0.01)
+    return loop.time() - start
+
+
+def ticking(counts: dict[str, int], name: str) -> list[JobSpec]:
+    async def tick(db: Database, settings: Settings) -> None:
+        counts[name] += 1
+
+    return [("tick", tick, 0.05)]
+
+
+def lock_holder_pid(url: str) -> int | None:
+    with psycopg.connect(lock_conninfo(url), autocommit=True) as conn:
+        row = conn.execute(
+            """SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+               AND objsubid = 1 AND classid::bigint = %s AND objid::bigint = %s""",
+            [SCHEDULER_LOCK >> 32, SCHEDULER_LOCK & 0xFFFFFFFF],
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
+def terminate(url: str, pid: int) -> None:
+    with psycopg.connect(lock_conninfo(url), autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+async def test_one_leader_runs_the_jobs_and_a_follower_takes_over(committed_db: Database) -> None:
+    settings = settings_for(committed_db.url)
+    counts = {"a": 0, "b": 0}
+    a = SchedulerLeader(committed_db, settings, ticking(counts, "a"), name="a")
+    b = SchedulerLeader(committed_db, settings, ticking(counts, "b"), name="b")
+    try:
+        a.start()
+        await wait_until(lambda: a.is_leader, 5, "a leads")
+        b.start()
+        await asyncio.sleep(3 * RETRY_S)  # b has tried several times by now
+        assert a.is_leader and not b.is_leader
+        assert counts["a"] > 0 and counts["b"] == 0
+        async with committed_db.session(system=True) as session:
+            status = await leader_status(session)
+        assert status.present and status.heartbeat_at is not None
+
+        await a.stop()  # a worker shutting down releases the lock
+        took = await wait_until(lambda: b.is_leader, RETRY_S + 2, "b takes over")
+        assert took <= RETRY_S + 1.5
+        ran = counts["a"]
+        await wait_until(lambda: counts["b"] > 0, 2, "b runs the jobs")
+        await asyncio.sleep(0.2)
+        assert counts["a"] == ran and not a.is_leader
+    finally:
+        await a.stop()
+        await b.stop()
+    async with committed_db.session(system=True) as session:
+        assert not (await leader_status(session)).present
+
+
+async def test_leader_stops_the_moment_its_lock_connection_is_terminated(
+    committed_db: Database,
+) -> None:
+    # A long probe interval: only watching the socket can notice the loss this fast.
+    settings = settings_for(committed_db.url, scheduler_probe_s=30.0, scheduler_retry_s=1.0)
+    counts = {"a": 0, "b": 0}
+    cancelled: list[str] = []
+
+    async def forever(db: Database, settings: Settings) -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.append("forever")
+            raise
+
+    a = SchedulerLeader(
+        committed_db, settings, [*ticking(counts, "a"), ("forever", forever, 3600.0)], name="a"
+    )
+    b = SchedulerLeader(committed_db, settings, ticking(counts, "b"), name="b")
+    try:
+        a.start()
+        await wait_until(lambda: a.is_leader, 5, "a leads")
+        b.start()
+        await asyncio.sleep(0.3)
+        assert a.conn is not None
+        pid = lock_holder_pid(committed_db.url)
+        assert pid == a.conn.info.backend_pid
+
+        terminate(committed_db.url, pid)
+        took = await wait_until(lambda: not a.is_leader, 1.0, "a stops its scheduler")
+        assert took < 0.5
+        # A running job is cancelled, not left to finish.
+        await wait_until(lambda: cancelled == ["forever"], 0.5, "the running job is cancelled")
+        ran = counts["a"]
+
+        # Someone leads again within the retry interval, and only one.
+        await wait_until(lambda: a.is_leader or b.is_leader, 1.0 + 2, "a new leader")
+        await asyncio.sleep(0.3)
+        assert a.is_leader != b.is_leader
+        if b.is_leader:
+            assert counts["a"] == ran
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+async def test_many_instances_elect_exactly_one(committed_db: Database) -> None:
+    settings = settings_for(committed_db.url)
+    leaders = [SchedulerLeader(committed_db, settings, [], name=f"w{i}") for i in range(4)]
+    try:
+        for leader in leaders:
+            leader.start()
+        await wait_until(lambda: any(x.is_leader for x in leaders), 5, "a leader")
+        await asyncio.sleep(2 * RETRY_S)
+        assert sum(x.is_leader for x in leaders) == 1
+        assert metrics.SCHEDULER_LEADER._value.get() == 1
+    finally:
+        for leader in leaders:
+            await leader.stop()
+    assert metrics.SCHEDULER_LEADER._value.get() == 0
+
+
+async def test_lock_connection_has_keepalives_on_both_ends(committed_db: Database) -> None:
+    leader = SchedulerLeader(committed_db, settings_for(committed_db.url), [], name="k")
+    try:
+        leader.start()
+        await wait_until(lambda: leader.is_leader, 5, "leads")
+        conn = leader.conn
+        assert conn is not None
+        params = conn.info.get_parameters()
+        assert params["keepalives_idle"] == "10"
+        assert params["tcp_user_timeout"] == "30000"
+        assert params["application_name"] == APPLICATION_NAME
+    finally:
+        await leader.stop()
+    # The server's side: what the leader runs after connecting takes effect over TCP.
+    async with await psycopg.AsyncConnection.connect(
+        lock_conninfo(committed_db.url), autocommit=True, **CLIENT_KEEPALIVES
+    ) as probe:
+        await probe.execute(SERVER_KEEPALIVES)
+        cur = await probe.execute(
+            "SELECT current_setting('tcp_keepalives_idle'), current_setting('tcp_user_timeout'),"
+            " inet_client_addr() IS NOT NULL"
+        )
+        idle, user_timeout, over_tcp = (await cur.fetchone()) or (None, None, None)
+    if over_tcp:
+        assert (idle, user_timeout) == ("10", "30000")
+
+
+async def test_a_follower_keeps_trying_while_the_database_is_unreachable() -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+    settings = settings_for(url, scheduler_retry_s=0.05)
+    leader = SchedulerLeader(Database(url), settings, [], name="lost")
+    try:
+        leader.start()
+        await asyncio.sleep(0.3)
+        assert not leader.is_leader
+        assert leader._task is not None and not leader._task.done()
+    finally:
+        await leader.stop()
+        await leader.db.dispose()
+
+
+def test_jobs_are_collected_from_domain_modules() -> None:
+    jobs = {name: (func, interval) for name, func, interval in collect_jobs()}
+    for name in ("event_partitions", "dedup_ledger_purge", "eid_windows", "gateway_health"):
+        assert name in jobs
+        func, interval = jobs[name]
+        assert asyncio.iscoroutinefunction(func) and interval > 0
+        # Module-level functions (APScheduler's rule; and no closure can hide state).
+        assert func.__qualname__ == func.__name__
+
+
+@pytest.mark.parametrize("entry", ["('x', None, 10.0)", "('x', print, 0)", "('x', print, -5)"])
+def test_bad_job_entries_are_refused(
+    entry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"fakepkg_{uuid.uuid4().hex[:8]}"
+    (tmp_path / name / "dom").mkdir(parents=True)
+    (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / name / "dom" / "__init__.py").write_text("")
+    (tmp_path / name / "dom" / "jobs.py").write_text(f"JOBS = [{entry}]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match="bad job entry"):
+        collect_jobs(name)
