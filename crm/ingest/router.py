@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from crm.core import metrics
 from crm.core.deps import DbDep, SettingsDep, get_db
 from crm.core.errors import PROBLEM_JSON
 from crm.core.models import utcnow
@@ -69,4 +70,6 @@ async def post_events(
     batch = service.parse_batch(body)
     source = service.Source(gateway.gateway_id, gateway.destination_id, gateway.site_id)
     async with db.session(gateway.destination_id) as session, session.begin():
-        return await service.ingest_batch(session, source, batch, settings, now)
+        result = await service.ingest_batch(session, source, batch, settings, now)
+    metrics.record_ingest(result.accepted, result.duplicates, (r.reason for r in result.rejected))
+    return result
