@@ -31,6 +31,7 @@ from crm.visitors.schemas import (
     Language,
     NoticeOut,
     SelfEnrolmentIn,
+    TokenOut,
     VisitorOut,
 )
 
@@ -315,3 +316,48 @@ async def office_change_consent(
     out = await _consents_out(session, visitor.id)
     _no_store(response)
     return out
+
+
+def _token_out(request: Request, token: str) -> TokenOut:
+    return TokenOut(
+        roadbook_token=token, roadbook_url=f"{str(request.base_url).rstrip('/')}/r/{token}"
+    )
+
+
+@router.post("/r/{token}/token", status_code=201, responses=_VISITOR_ERRORS)
+async def reissue_my_token(
+    visitor: VisitorDep, request: Request, db: DbDep, response: Response
+) -> TokenOut:
+    """Replace my roadbook address (if the link leaked): the old one stops working at once."""
+    async with db.session(visitor.destination_id) as session:
+        token = await service.reissue_roadbook_token(session, visitor)
+        await service.touch(session, visitor)
+        await session.commit()
+    _no_store(response)
+    return _token_out(request, token)
+
+
+@router.post(
+    "/api/v1/office/visitors/{visitor_id}/token", status_code=201, responses=_OFFICE_ERRORS
+)
+async def office_reissue_token(
+    visitor_id: uuid.UUID,
+    request: Request,
+    staff: DeskStaff,
+    session: StaffSessionDep,
+    response: Response,
+) -> TokenOut:
+    """A new roadbook address for a visitor who lost theirs (at the desk); old ones revoked."""
+    visitor = await office_visitor(session, staff, visitor_id)
+    token = await service.reissue_roadbook_token(session, visitor)
+    await rights_service.audit(
+        session,
+        staff.destination_id,
+        staff_actor(staff),
+        "token.reissue",
+        visitor.id,
+        {"role": staff.role},
+    )
+    await session.commit()
+    _no_store(response)
+    return _token_out(request, token)

@@ -123,3 +123,10 @@ class NoticeOut(BaseModel):
     retention: str
     rights: str
     text: str
+
+
+class TokenOut(BaseModel):
+    """A new roadbook token (shown once); every earlier one is revoked."""
+
+    roadbook_token: str
+    roadbook_url: str

@@ -264,6 +264,38 @@ def consent_state(ledger: Iterable[Consent]) -> dict[str, bool]:
     return state
 
 
+async def reissue_roadbook_token(
+    session: AsyncSession, visitor: Visitor, at: datetime | None = None
+) -> str:
+    """Revoke every roadbook token of ``visitor`` and issue a new one (returned, shown once).
+
+    For a link that leaked, or one the visitor lost (then at the desk).
+    """
+    at = at or utcnow()
+    await session.execute(
+        update(Credential)
+        .where(
+            col(Credential.destination_id) == visitor.destination_id,
+            col(Credential.kind) == "roadbook",
+            col(Credential.subject) == str(visitor.id),
+            col(Credential.revoked_at).is_(None),
+        )
+        .values(revoked_at=at)
+    )
+    token = new_token()
+    session.add(
+        Credential(
+            token_hash=token_hash(token),
+            kind="roadbook",
+            subject=str(visitor.id),
+            destination_id=visitor.destination_id,
+            created_at=at,
+        )
+    )
+    await session.flush()
+    return token
+
+
 async def roadbook_owner(session: AsyncSession, token: str) -> Visitor | None:
     """The visitor a live roadbook token belongs to.
 

@@ -391,3 +391,33 @@ async def test_withdrawal_applies_to_the_next_batch(
         ).scalar_one()
     assert stored == 1
     assert anonymous == 1
+
+
+async def test_roadbook_token_can_be_reissued_by_the_visitor_and_at_the_desk(
+    client: httpx2.AsyncClient, db: Database, destination: tuple[uuid.UUID, str]
+) -> None:
+    dest_id, slug = destination
+    enrolled = await client.post("/api/v1/enrol", json={"destination": slug})
+    old = enrolled.json()["roadbook_token"]
+    visitor_id = enrolled.json()["visitor_id"]
+    response = await client.post(f"/r/{old}/token")
+    assert response.status_code == 201
+    assert response.headers["cache-control"] == "no-store"
+    new = response.json()["roadbook_token"]
+    assert new != old and response.json()["roadbook_url"].endswith(f"/r/{new}")
+    assert (await client.get(f"/r/{old}/consents")).status_code == 404
+    assert (await client.get(f"/r/{new}/consents")).status_code == 200
+
+    desk_id, desk = await staff_token(db, dest_id, "desk")
+    url = f"/api/v1/office/visitors/{visitor_id}/token"
+    assert (await client.post(url)).status_code == 401
+    at_desk = await client.post(url, headers=bearer(desk))
+    assert at_desk.status_code == 201
+    newest = at_desk.json()["roadbook_token"]
+    assert (await client.get(f"/r/{new}/consents")).status_code == 404
+    assert (await client.get(f"/r/{newest}/consents")).status_code == 200
+    export = (await client.get(f"/r/{newest}/export.json")).json()
+    assert [t["revoked_at"] is None for t in export["roadbook_tokens"]] == [False, False, True]
+    assert ("token.reissue", f"staff:{desk_id}") in {
+        (a["action"], a["actor"]) for a in export["audit_log"]
+    }
