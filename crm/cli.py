@@ -370,3 +370,37 @@ def rights_export_erasures() -> None:
 
     for entry in _in_session(service.ledger_entries):
         _emit_json(entry)
+
+
+server_key_app = typer.Typer(
+    help="The server key that encrypts EID identity keys (docs/operations.md).",
+    no_args_is_help=True,
+)
+app.add_typer(server_key_app, name="server-key")
+
+
+@server_key_app.command("generate")
+def server_key_generate() -> None:
+    """Print a new key for BALISE_SERVER_KEY (base64 of 32 random bytes)."""
+    from crm.core import serverkey
+
+    typer.echo(serverkey.generate())
+
+
+@server_key_app.command("reseal")
+def server_key_reseal() -> None:
+    """Re-encrypt every identity key under BALISE_SERVER_KEY (rotation; reads the previous)."""
+    from crm.core import serverkey
+    from crm.core.settings import get_settings
+
+    keys = serverkey.server_keys(get_settings())
+
+    async def work(session: AsyncSession) -> int:
+        return await serverkey.reseal_identity_keys(session, keys)
+
+    try:
+        changed = _in_session(work)
+    except serverkey.ServerKeyError as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        raise typer.Exit(1) from None
+    _emit_json({"resealed": changed})

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import structlog
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.core.settings import Settings
 
@@ -87,3 +89,33 @@ def unseal(keys: list[bytes], sealed: bytes) -> bytes:
             except Exception as exc:  # cryptography raises InvalidTag
                 raise ServerKeyError("sealed value does not authenticate") from exc
     raise ServerKeyError("sealed under a key this server does not have")
+
+
+def generate() -> str:
+    """A new server key, base64 of 32 random bytes (what ``BALISE_SERVER_KEY`` holds)."""
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+async def reseal_identity_keys(session: AsyncSession, keys: list[bytes]) -> int:
+    """Re-encrypt every EID identity key under ``keys[0]``; returns how many were changed.
+
+    Run during a rotation (new key current, old one in ``server_key_previous``); afterwards
+    the previous key can be dropped. Idempotent; one transaction, so all or nothing.
+    """
+    current = key_id(keys[0])
+    rows = (
+        await session.execute(
+            text("SELECT id, identity_key_enc FROM device WHERE identity_key_enc IS NOT NULL")
+        )
+    ).all()
+    changed = 0
+    for device_id, sealed in rows:
+        sealed = bytes(sealed)
+        if sealed[1:5] == current:
+            continue
+        await session.execute(
+            text("UPDATE device SET identity_key_enc = :sealed WHERE id = :id"),
+            {"id": device_id, "sealed": seal(keys[0], unseal(keys, sealed))},
+        )
+        changed += 1
+    return changed
