@@ -123,12 +123,17 @@ MATRIX: dict[str, Access] = {
     "POST /api/v1/office/visitors/{visitor_id}/consents": DESK,
     "GET /api/v1/office/visitors/{visitor_id}/export.json": DESK,
     "DELETE /api/v1/office/visitors/{visitor_id}": DESK,
+    "POST /api/v1/office/visitors/{visitor_id}/token": DESK,
+    # the self-enrolment page (QR code / desk tablet)
+    "GET /enrol/{destination}": PUBLIC,
+    "POST /enrol/{destination}": PUBLIC_WRITE,
     # the visitor's own URLs
     "GET /r/{token}/feed.json": VISITOR,
     "GET /r/{token}/consents": VISITOR,
     "POST /r/{token}/consents": VISITOR,
     "GET /r/{token}/export.json": VISITOR,
     "DELETE /r/{token}": VISITOR,
+    "POST /r/{token}/token": VISITOR,
 }
 
 
@@ -167,6 +172,7 @@ PARAMS: dict[str, Callable[[Office, Caller], str]] = {
     "gateway_id": lambda office, caller: office.gateway_id,
     "staff_id": lambda office, caller: str(office.staff_ids["desk"]),
     "visitor_id": lambda office, caller: str(office.visitor_ids["a"]),
+    "destination": lambda office, caller: office.slug,
 }
 
 BODIES: dict[str, Callable[[Office, Caller], Any]] = {
