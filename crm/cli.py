@@ -138,6 +138,7 @@ def demo(
     for name, (language, token) in seeded.roadbooks.items():
         typer.echo(f"Roadbook of {name} ({language}): {base_url}/r/{token}")
         typer.echo(f"Feed of {name} ({language}): {base_url}/r/{token}/feed.json")
+    typer.echo(f"Self-enrolment page (QR code): {base_url}/enrol/{demo_seed.DESTINATION_SLUG}")
     typer.echo(f"API documentation: {base_url}/docs")
 
 
