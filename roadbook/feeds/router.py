@@ -2,40 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from crm.core.deps import DbDep
-from crm.core.errors import Problem
-from crm.visitors import service as visitors_service
-from crm.visitors.models import Visitor
+from crm.visitors.deps import Token, VisitorDep
 from roadbook.feeds import service
 
 router = APIRouter(tags=["roadbook"])
 
-Token = Annotated[
-    str, Path(min_length=20, max_length=128, description="The visitor's roadbook token")
-]
-
-
-async def current_visitor(db: DbDep, token: Token) -> Visitor:
-    """The visitor behind a roadbook token, or 404 (never saying whether it ever existed)."""
-    async with db.session(system=True) as session:
-        found = await visitors_service.roadbook_owner(session, token)
-    if found is None:
-        raise Problem(404, "Not Found", "no roadbook at this address")
-    return found
-
-
-VisitorDep = Annotated[Visitor, Depends(current_visitor)]
+JSON_FEED = "application/feed+json"
 
 
 @router.get(
     "/r/{token}/feed.json",
     response_class=JSONResponse,
-    responses={404: {"description": "Unknown or revoked token"}},
+    responses={
+        200: {
+            "description": "The roadbook as a JSON Feed 1.1 document (`_balise` extension)",
+            "content": {JSON_FEED: {"schema": {"type": "object"}}},
+        },
+        404: {"description": "Unknown or revoked token"},
+    },
 )
 async def feed(request: Request, db: DbDep, token: Token, visitor: VisitorDep) -> JSONResponse:
     """The visitor's roadbook as JSON Feed 1.1."""
@@ -43,4 +33,4 @@ async def feed(request: Request, db: DbDep, token: Token, visitor: VisitorDep) -
         document: dict[str, Any] = await service.visitor_feed(
             session, visitor, str(request.base_url).rstrip("/"), token
         )
-    return JSONResponse(document, media_type="application/feed+json")
+    return JSONResponse(document, media_type=JSON_FEED)
