@@ -348,6 +348,8 @@ def run(config: ConfigOption) -> None:
     _logging()
     result = asyncio.run(run_gateway(cfg, token, handle_signals=True))
     _stderr().print(f"stopped: {result}", markup=False)
+    if result["watchdog_exit"] is not None:
+        raise typer.Exit(result["watchdog_exit"])  # the scan stalled: systemd restarts us
     if result["scan_error"] or result["auth_failed"]:
         raise typer.Exit(1)
 

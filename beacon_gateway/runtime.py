@@ -10,6 +10,12 @@ The fleet client (:mod:`beacon_gateway.fleet`) sends heartbeats and pulls the re
 the last good remote config on disk is applied before scanning starts. A new config is applied
 live: presence thresholds and filters at once, the upload cadence at the next batch, and a
 changed ``[scan]`` section restarts the scanner.
+
+The scan watchdog (:mod:`beacon_gateway.watchdog_shell`) watches the adapter's ``Discovering``
+state and the site's reference beacon, restarts the scan, power-cycles the adapter, and as a
+last resort stops the gateway with ``watchdog_exit`` set in the result, which the CLI turns
+into a non-zero exit status for systemd to restart the service. Its counters go into the
+heartbeat.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 
 import httpx2
 
+from beacon_gateway.adapter import AdapterProbe, BluezAdapter
 from beacon_gateway.advert import Advertisement
 from beacon_gateway.clock import Clock, SystemClock
 from beacon_gateway.config import GatewayConfig
@@ -35,6 +42,7 @@ from beacon_gateway.outbox import Outbox
 from beacon_gateway.pipeline import Pipeline, id_factory
 from beacon_gateway.scanner import Scanner
 from beacon_gateway.uploader import Uploader
+from beacon_gateway.watchdog_shell import ScanWatchdog
 
 __all__ = ["run_gateway", "sd_notify"]
 
@@ -69,8 +77,13 @@ async def run_gateway(
     handle_signals: bool = False,
     heartbeat_interval_s: float = 60.0,
     thermal_zone: Path | None = None,
+    adapter: AdapterProbe | None = None,
+    watchdog_check_s: float = 5.0,
 ) -> dict[str, Any]:
-    """Run the gateway until ``stop`` (or SIGINT/SIGTERM); returns final counters."""
+    """Run the gateway until ``stop`` (or SIGINT/SIGTERM); returns final counters.
+
+    ``adapter`` is the watchdog's view of the Bluetooth adapter (default: BlueZ over D-Bus).
+    """
     clock = clock or SystemClock()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -80,8 +93,26 @@ async def run_gateway(
     outbox = Outbox(Path(cfg.gateway.data_dir) / "outbox.db", cfg.upload.outbox_max_events)
     pipeline = Pipeline(cfg, id_factory(clock))
     pending: list[ProximityEvent] = []
+    exit_code: list[int] = []
+
+    def watchdog_exit(code: int) -> None:
+        exit_code.append(code)
+        stop.set()  # a clean stop: pending events reach the outbox before the process exits
+
+    current = {"scan": cfg.scan}
+    scanners: list[Scanner] = []
+    watchdog = ScanWatchdog(
+        cfg.scan,
+        adapter or BluezAdapter(cfg.scan.adapter),
+        lambda: scanners[-1],
+        clock,
+        watchdog_exit,
+        check_s=watchdog_check_s,
+        state_file=Path(cfg.gateway.data_dir) / "watchdog.json",
+    )
 
     def on_advert(adv: Advertisement) -> None:
+        watchdog.note(adv)
         pending.extend(pipeline.process(adv))
 
     client = httpx2.AsyncClient(transport=transport) if transport else httpx2.AsyncClient()
@@ -95,7 +126,6 @@ async def run_gateway(
         clock=clock,
     )
     wake = asyncio.Event()
-    current = {"scan": cfg.scan}
 
     def on_config(new: GatewayConfig) -> None:
         pipeline.reconfigure(new)
@@ -115,11 +145,13 @@ async def run_gateway(
         outbox=outbox,
         uploader=uploader,
         on_config=on_config,
+        watchdog=watchdog.counters,
         interval_s=heartbeat_interval_s,
         **fleet_options,
     )
     fleet.load_stored()
     scanner = Scanner(current["scan"], on_advert, clock, scanner_factory)
+    scanners.append(scanner)
     scan_stop = asyncio.Event()
 
     def flush(events: list[ProximityEvent]) -> None:
@@ -132,6 +164,7 @@ async def run_gateway(
     upload_task = asyncio.create_task(uploader.run(stop, wake))
     fleet_task = asyncio.create_task(fleet.run(stop))
     advertise_task = asyncio.create_task(_advertise(cfg, stop))
+    watchdog_task = asyncio.create_task(watchdog.run(stop))
     sd_notify("READY=1")
     try:
         while not stop.is_set():
@@ -144,6 +177,8 @@ async def run_gateway(
                 scan_stop.set()
                 await scan_task
                 scanner = Scanner(current["scan"], on_advert, clock, scanner_factory)
+                scanners[:] = [scanner]
+                watchdog.reconfigure(scanner.config)
                 scan_stop = asyncio.Event()
                 scan_task = asyncio.create_task(scanner.run(scan_stop))
             pending.extend(pipeline.advance(clock.now()))
@@ -155,7 +190,12 @@ async def run_gateway(
         pending.extend(pipeline.close_all(clock.now()))
         flush(pending)
         results = await asyncio.gather(
-            scan_task, upload_task, fleet_task, advertise_task, return_exceptions=True
+            scan_task,
+            upload_task,
+            fleet_task,
+            advertise_task,
+            watchdog_task,
+            return_exceptions=True,
         )
         await uploader.drain(5.0)
         outbox.close()
@@ -175,6 +215,8 @@ async def run_gateway(
         "auth_failed": uploader.state.auth_failed,
         "heartbeats": fleet.state.heartbeats,
         "config_version": None if fleet.state.applied is None else fleet.state.applied.version,
+        "watchdog": watchdog.counters(),
+        "watchdog_exit": exit_code[0] if exit_code else None,
     }
 
 

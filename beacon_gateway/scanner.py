@@ -19,7 +19,9 @@ report (with RSSI) of every beacon in range. We use (a) + (d): restart every
 ``restart_interval_s`` (10 s, well inside the 60 s ``exit_timeout_s`` and BlueZ's 30 s
 temporary-device timeout, and slow enough to avoid the InProgress/"Stop Discovery failed"
 loops seen with 5 s cycles, bleak #832). A failed restart is retried with back-off and counted;
-the watchdog judges stalls separately.
+the watchdog judges stalls separately and calls :meth:`Scanner.recover` (a fresh bleak scanner).
+Restarts, recoveries and the final stop are serialised by a lock, so the periodic restart and
+the watchdog never interleave their stop/start calls.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class Scanner:
         self.stats = ScanStats()
         self._factory = scanner_factory
         self._scanner: Any = None
+        self._lock = asyncio.Lock()
 
     def _callback(self, device: Any, adv: Any) -> None:
         self.stats.reports += 1
@@ -115,26 +118,47 @@ class Scanner:
         self._scanner = self._make()
         await self._scanner.start()
 
-    async def stop(self) -> None:
-        """Stop scanning (errors on stop are logged, not raised: we are leaving anyway)."""
-        if self._scanner is not None:
+    async def _stop_quietly(self) -> None:
+        scanner, self._scanner = self._scanner, None
+        if scanner is not None:
             try:
-                await self._scanner.stop()
+                await scanner.stop()
             except Exception as exc:  # BleakError, D-Bus errors: nothing to do about them here
                 log.warning("stopping the scan failed: %s", exc)
-            self._scanner = None
+
+    async def stop(self) -> None:
+        """Stop scanning (errors on stop are logged, not raised: we are leaving anyway)."""
+        async with self._lock:
+            await self._stop_quietly()
 
     async def restart(self) -> bool:
         """Stop and start discovery (clears the controller's duplicate filter)."""
-        self.stats.restarts += 1
-        try:
-            await self._scanner.stop()
-            await self._scanner.start()
-        except Exception as exc:  # InProgress, NotReady: retried on the next cycle
-            self.stats.restart_failures += 1
-            log.warning("scan restart failed: %s", exc)
-            return False
-        return True
+        async with self._lock:
+            self.stats.restarts += 1
+            try:
+                if self._scanner is None:
+                    self._scanner = self._make()
+                else:
+                    await self._scanner.stop()
+                await self._scanner.start()
+            except Exception as exc:  # InProgress, NotReady: retried on the next cycle
+                self.stats.restart_failures += 1
+                log.warning("scan restart failed: %s", exc)
+                return False
+            return True
+
+    async def recover(self) -> bool:
+        """The watchdog's restart: drop the bleak scanner (errors ignored), start a fresh one."""
+        async with self._lock:
+            await self._stop_quietly()
+            try:
+                self._scanner = self._make()
+                await self._scanner.start()
+            except Exception as exc:  # adapter down, BlueZ gone: the watchdog escalates
+                self._scanner = None  # the periodic restart then tries a fresh one too
+                log.warning("scan recovery failed: %s", exc)
+                return False
+            return True
 
     async def run(self, stop: asyncio.Event) -> None:
         """Scan until ``stop`` is set, restarting every ``restart_interval_s``."""
