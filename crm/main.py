@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     if db is not None:
         app.state.db = db
     errors.install(app)
+    errors.document_problems(app)
     ratelimit.install(app, settings)
     app.add_middleware(CorrelationIdMiddleware)
 

@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -94,7 +95,58 @@ def install(app: FastAPI) -> None:
             errors=errors,
         )
 
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database refuses (a NUL character in text, a number out of range) is the
+        # client's input, not a server fault.
+        log.warning("unstorable_value", path=request.url.path, error=str(exc.orig))
+        return problem_response(
+            request,
+            422,
+            "Unprocessable Content",
+            "A value cannot be stored (e.g. a NUL character in a text, or a number out of range).",
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
         return problem_response(request, 500, "Internal Server Error")
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details (validation errors add ``errors``).",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the handlers above do: every 4xx/5xx answer is
+    ``application/problem+json``, and an operation taking a body may answer 400 (unparsable)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": "Unparsable body"})
+                for code, response in responses.items():
+                    if code[:1] in ("4", "5"):
+                        response["content"] = problem
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -109,15 +109,21 @@ async def _check_partner(session: AsyncSession, partner_id: uuid.UUID | None) ->
         raise Problem(422, "Unprocessable Content", f"no partner {partner_id}")
 
 
-async def _flush_unique(session: AsyncSession, row: Site | Partner, what: str) -> None:
+async def _flush_unique(
+    session: AsyncSession, row: Site | Partner, what: str, changes: dict[str, Any] | None = None
+) -> None:
+    # Changes are applied inside the savepoint, so a duplicate slug rolls back only them (and
+    # the savepoint's autoflush cannot fail outside it).
+    changes = changes or {}
+    slug = changes.get("slug", row.slug)
     try:
         async with session.begin_nested():
+            for name, value in changes.items():
+                setattr(row, name, value)
             session.add(row)
             await session.flush()
     except IntegrityError:
-        raise Problem(
-            409, "Conflict", f"another {what} already has the slug {row.slug!r}"
-        ) from None
+        raise Problem(409, "Conflict", f"another {what} already has the slug {slug!r}") from None
 
 
 async def create_site(
@@ -135,9 +141,7 @@ async def update_site(session: AsyncSession, site_id: uuid.UUID, changes: dict[s
     site = await get_site(session, site_id)
     if "partner_id" in changes:
         await _check_partner(session, changes["partner_id"])
-    for name, value in changes.items():
-        setattr(site, name, value)
-    await _flush_unique(session, site, "site")
+    await _flush_unique(session, site, "site", changes)
     return site
 
 
@@ -155,8 +159,6 @@ async def update_partner(
 ) -> Partner:
     """Rename a partner or change its slug."""
     partner = await get_partner(session, partner_id)
-    for name, value in changes.items():
-        if value is not None:
-            setattr(partner, name, value)
-    await _flush_unique(session, partner, "partner")
+    changes = {name: value for name, value in changes.items() if value is not None}
+    await _flush_unique(session, partner, "partner", changes)
     return partner

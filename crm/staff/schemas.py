@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["admin", "marketing", "desk"]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 
 
 class LoginRequest(BaseModel):
@@ -16,8 +17,10 @@ class LoginRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    destination: str = Field(min_length=1, max_length=64, description="The destination's slug")
-    email: str = Field(min_length=3, max_length=254)
+    destination: str = Field(
+        min_length=1, max_length=64, pattern=NO_NUL, description="The destination's slug"
+    )
+    email: str = Field(min_length=3, max_length=254, pattern=NO_NUL)
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -49,8 +52,8 @@ class StaffCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=3, max_length=254)
-    name: str = Field(default="", max_length=200)
+    email: str = Field(min_length=3, max_length=254, pattern=NO_NUL)
+    name: str = Field(default="", max_length=200, pattern=NO_NUL)
     role: Role
     password: str = Field(min_length=10, max_length=1024)
 
@@ -60,7 +63,7 @@ class StaffUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     role: Role | None = None
     disabled: bool | None = None
     password: str | None = Field(default=None, min_length=10, max_length=1024)

@@ -253,8 +253,6 @@ def test_every_route_is_classified() -> None:
     keys = {key for key, _, _ in ROUTES}
     missing = sorted(key for key in keys if key not in MATRIX and not key.startswith("WS "))
     assert not missing, f"unclassified routes {missing}: {HOW_TO}"
-    stale = sorted(set(MATRIX) - keys)
-    assert not stale, f"MATRIX names routes the app no longer has: {stale}; remove or rename them"
 
 
 async def fingerprint(db: Database, destination_id: uuid.UUID) -> dict[str, str]:

@@ -280,3 +280,42 @@ async def test_passes_are_listed_without_secrets(
     [found] = response.json()
     assert found["identity"] == "uid:a1b2c3d4e5f60718293a:0000000000aa"
     assert "identity_key_enc" not in found
+
+
+async def test_renaming_onto_a_taken_slug_is_409_and_changes_nothing(
+    client: httpx2.AsyncClient, office: Office
+) -> None:
+    admin = office.bearer("admin")
+    other_site = await client.post("/api/v1/office/sites", headers=admin, json=SITE)
+    assert other_site.status_code == 201
+    clash = await client.patch(
+        f"/api/v1/office/sites/{other_site.json()['id']}",
+        headers=admin,
+        json={"slug": "zoo", "name": "Renamed"},
+    )
+    assert clash.status_code == 409, clash.text
+    assert clash.json()["detail"] == "another site already has the slug 'zoo'"
+    unchanged = await client.get(f"/api/v1/office/sites/{other_site.json()['id']}", headers=admin)
+    assert unchanged.json()["name"] == "Thermapolis"
+    second = await client.post(
+        "/api/v1/office/partners", headers=admin, json={"slug": "casino", "name": "Casino"}
+    )
+    clash = await client.patch(
+        f"/api/v1/office/partners/{second.json()['id']}",
+        headers=admin,
+        json={"slug": f"zoo-{office.slug}"},
+    )
+    assert clash.status_code == 409, clash.text
+
+
+async def test_nul_characters_are_422_not_500(client: httpx2.AsyncClient, office: Office) -> None:
+    admin = office.bearer("admin")
+    partner = await client.post(
+        "/api/v1/office/partners", headers=admin, json={"slug": "nul", "name": "a\u0000b"}
+    )
+    assert partner.status_code == 422
+    login = await client.post(
+        "/api/v1/auth/login",
+        json={"destination": office.slug, "email": "a\u0000@b.example", "password": "x"},
+    )
+    assert login.status_code == 422
