@@ -9,6 +9,7 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -484,16 +485,27 @@ def record(
 # --- enroll ------------------------------------------------------------------------------------
 
 
-def _set_gateway_keys(text: str, values: dict[str, str]) -> str:
-    """Set ``[gateway]`` keys in TOML text, keeping everything else (comments included)."""
+def _set_toml_keys(text: str, section: str, values: Mapping[str, str | float]) -> str:
+    """Set keys of one ``[section]`` in TOML text, keeping everything else (comments included).
+
+    The one config editor of the CLI (``enroll`` writes ``[gateway]``, ``calibrate`` writes
+    ``[presence]``): a missing section is added, a missing key goes first in its section.
+    """
+    header = f"[{section}]"
     lines = text.splitlines()
     start = next(
-        (i for i, line in enumerate(lines) if line.strip().split("#")[0].strip() == "[gateway]"),
+        (i for i, line in enumerate(lines) if line.strip().split("#")[0].strip() == header),
         None,
     )
     if start is None:
-        lines[:0] = ["[gateway]", ""]
-        start = 0
+        if section == "gateway":
+            lines[:0] = [header, ""]
+            start = 0
+        else:
+            if lines and lines[-1].strip():
+                lines.append("")
+            lines.append(header)
+            start = len(lines) - 1
     end = next(
         (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")),
         len(lines),
@@ -508,6 +520,11 @@ def _set_gateway_keys(text: str, values: dict[str, str]) -> str:
             lines.insert(start + 1, rendered)
             end += 1
     return "\n".join(lines) + "\n"
+
+
+def _set_gateway_keys(text: str, values: dict[str, str]) -> str:
+    """Set ``[gateway]`` keys in TOML text, keeping everything else (comments included)."""
+    return _set_toml_keys(text, "gateway", values)
 
 
 @app.command()
@@ -592,6 +609,115 @@ def enroll(
         "Next: sudo systemctl enable --now beacon-gateway",
         highlight=False,
     )
+
+
+# --- calibrate ---------------------------------------------------------------------------------
+
+
+@app.command()
+def calibrate(
+    config: ConfigOption,
+    seconds: Annotated[float, typer.Option(help="How long to listen to the pass.", min=3.0)] = 30.0,
+    namespace: Annotated[
+        str | None, typer.Option(help="The pass's Eddystone-UID namespace (20 hex digits).")
+    ] = None,
+    instance: Annotated[
+        str | None, typer.Option(help="The pass's Eddystone-UID instance (12 hex digits).")
+    ] = None,
+    any_pass: Annotated[
+        bool,
+        typer.Option("--any", help="Use the strongest pass heard (UID, EID or iBeacon)."),
+    ] = False,
+) -> None:
+    """Measure this gateway's receiver offset with a pass held at 1 m and save it in the config.
+
+    Hold one visitor pass (or a reference card) still, 1 m in front of the gateway, at the
+    height visitors carry it, with nobody in between, for the whole measurement. The median
+    signal is compared with the 1 m power the pass announces; the difference is written as
+    presence.rx_offset_db in the config file (everything else in the file is kept). Restart
+    the service afterwards: sudo systemctl restart beacon-gateway
+    """
+    import re
+
+    from beacon_gateway.advert import Advertisement
+    from beacon_gateway.calibration import CalibrationError, Sampler
+    from beacon_gateway.clock import SystemClock
+    from beacon_gateway.config import ConfigError, load_config
+    from beacon_gateway.scanner import Scanner
+
+    if any_pass == (namespace is not None or instance is not None):
+        raise _fail("which pass?", "give --namespace and --instance, or --any")
+    uid = None
+    if not any_pass:
+        uid = f"{(namespace or '').lower()}:{(instance or '').lower()}"
+        if not re.fullmatch(r"[0-9a-f]{20}:[0-9a-f]{12}", uid):
+            raise _fail("which pass?", "--namespace is 20 hex digits and --instance 12")
+    cfg = _load(config)
+    console = _stderr()
+    console.print(
+        "[bold]Calibration[/bold]: hold the pass still, [bold]1 m[/bold] in front of the "
+        "gateway, at the height visitors carry it, with nobody in between. Keep it there "
+        f"until the bar is full ({seconds:g} s).",
+        highlight=False,
+    )
+    if sys.stdin.isatty():
+        typer.prompt("Press Enter when the pass is in place", default="", show_default=False)
+    sampler = Sampler(uid)
+    clock = SystemClock(synchronized=lambda: False)
+
+    def on_advert(adv: Advertisement) -> None:
+        sampler.add(adv)
+
+    async def listen() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        scanner = Scanner(cfg.scan, on_advert, clock)
+        task = asyncio.create_task(scanner.run(stop))
+        started = loop.time()
+        with _progress(True) as progress:
+            bar = progress.add_task("listening", total=seconds, status="")
+            while not stop.is_set() and not task.done():
+                await asyncio.sleep(0.25)
+                elapsed = min(seconds, loop.time() - started)
+                counts = sorted((len(p.samples) for p in sampler.passes.values()), reverse=True)
+                progress.update(
+                    bar, completed=elapsed, status=f"{counts[0] if counts else 0} readings"
+                )
+                if elapsed >= seconds:
+                    stop.set()
+        await task
+
+    try:
+        asyncio.run(listen())
+    except Exception as exc:  # no adapter, BlueZ down: say so in the installer's words
+        raise _fail(
+            "cannot scan", f"{type(exc).__name__}: {exc} (is Bluetooth on? see `rfkill list`)", 1
+        ) from exc
+    try:
+        result = sampler.result()
+    except CalibrationError as exc:
+        raise _fail("calibration failed (config unchanged)", exc, 1) from exc
+    text = config.read_text(encoding="utf-8")
+    tmp = config.with_name(config.name + ".tmp")
+    tmp.write_text(
+        _set_toml_keys(text, "presence", {"rx_offset_db": result.rx_offset_db}), encoding="utf-8"
+    )
+    try:
+        load_config(tmp)
+    except ConfigError as exc:
+        tmp.unlink()
+        raise _fail("the calibrated config does not validate (nothing changed)", exc) from exc
+    tmp.replace(config)
+    console.print(
+        f"pass [bold]{result.label}[/bold]: median {result.median_rssi:.1f} dBm over "
+        f"{result.samples} readings, announced {result.ref_1m:.0f} dBm at 1 m → "
+        f"[bold]rx_offset_db = {result.rx_offset_db:+.1f}[/bold] written to {config}.\n"
+        "Next: sudo systemctl restart beacon-gateway",
+        highlight=False,
+    )
+    typer.echo(json.dumps(dataclasses.asdict(result), separators=(",", ":")))
 
 
 # --- advertise ---------------------------------------------------------------------------------
