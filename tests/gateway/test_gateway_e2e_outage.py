@@ -12,6 +12,7 @@ holds exactly those ids, and the consented visitors' stored events are a subset 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -167,101 +168,107 @@ backoff_max_s = 0.5
     assert len(set(produced)) == len(produced)
 
     dsn = _dsn(live_server.database_url)
-    db = psycopg.connect(dsn, autocommit=True)
+    # closed on every way out (a failed assertion too): no connection left to the GC
+    with psycopg.connect(dsn, autocommit=True) as db:
 
-    def stored() -> int:
-        row = db.execute(
-            "SELECT count(*) FROM ingested_event WHERE gateway_id = %s", (gateway["id"],)
-        ).fetchone()
-        assert row is not None
-        return int(row[0])
+        def stored() -> int:
+            row = db.execute(
+                "SELECT count(*) FROM ingested_event WHERE gateway_id = %s", (gateway["id"],)
+            ).fetchone()
+            assert row is not None
+            return int(row[0])
 
-    def outbox_state() -> tuple[int, bool]:
-        path = data_dir / "outbox.db"
-        if not path.exists():
-            return 0, False
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as con:
-            try:
-                depth = con.execute("SELECT count(*) FROM event").fetchone()[0]
-                done = con.execute("SELECT 1 FROM meta WHERE key LIKE 'replay_done:%'").fetchone()
-            except sqlite3.OperationalError:  # tables not created yet
+        def outbox_state() -> tuple[int, bool]:
+            path = data_dir / "outbox.db"
+            if not path.exists():
                 return 0, False
-        return int(depth), done is not None
+            # sqlite3's own context manager only ends the transaction: closing() closes
+            uri = f"file:{path}?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5)) as con:
+                try:
+                    depth = con.execute("SELECT count(*) FROM event").fetchone()[0]
+                    done = con.execute(
+                        "SELECT 1 FROM meta WHERE key LIKE 'replay_done:%'"
+                    ).fetchone()
+                except sqlite3.OperationalError:  # tables not created yet
+                    return 0, False
+            return int(depth), done is not None
 
-    def wait_for(what: str, check: Callable[[], bool]) -> None:
-        while not check():
-            if time.monotonic() - started > DEADLINE_S:
-                raise AssertionError(f"timed out waiting for {what}; gateway log:\n{gw.log_tail()}")
+        def wait_for(what: str, check: Callable[[], bool]) -> None:
+            while not check():
+                if time.monotonic() - started > DEADLINE_S:
+                    raise AssertionError(
+                        f"timed out waiting for {what}; gateway log:\n{gw.log_tail()}"
+                    )
+                assert gw.proc is not None
+                if gw.proc.poll() is not None:
+                    raise AssertionError(f"gateway exited early; log:\n{gw.log_tail()}")
+                time.sleep(0.01)
+
+        total = len(produced)
+        gw = Gateway(trace, config, tmp_path)
+        kills = crm_stops = 0
+        killed_mid_replay = False
+        try:
+            gw.start()
+            # Kill #1 as early as possible: while the trace is still going into the outbox if we
+            # are quick enough (the resume mark makes that safe too), else early in the upload.
+            wait_for("the first outbox group", lambda: outbox_state()[0] > 0)
+            killed_mid_replay = not outbox_state()[1]
+            gw.kill()
+            kills += 1
+            gw.start()
+
+            wait_for("15 % uploaded", lambda: stored() >= total * 0.15)
+            gw.kill()  # kill #2: mid-upload, CRM up
+            kills += 1
+            gw.start()
+
+            wait_for("30 % uploaded", lambda: stored() >= total * 0.30)
+            live_server.stop()  # outage #1, and kill #3 while the gateway retries
+            crm_stops += 1
+            time.sleep(1.0)
+            gw.kill()
+            kills += 1
+            gw.start()
+            time.sleep(1.0)
+            live_server.start()
+
+            wait_for("50 % uploaded", lambda: stored() >= total * 0.50)
+            gw.kill()  # kill #4
+            kills += 1
+            gw.start()
+
+            wait_for("65 % uploaded", lambda: stored() >= total * 0.65)
+            live_server.stop()  # outage #2
+            crm_stops += 1
+            time.sleep(1.5)
+            live_server.start()
+
             assert gw.proc is not None
-            if gw.proc.poll() is not None:
-                raise AssertionError(f"gateway exited early; log:\n{gw.log_tail()}")
-            time.sleep(0.01)
+            gw.proc.wait(timeout=max(1.0, DEADLINE_S - (time.monotonic() - started)))
+            assert gw.proc.returncode == 0, gw.log_tail()
+        finally:
+            if gw.proc is not None and gw.proc.poll() is None:
+                gw.proc.kill()
+                gw.proc.wait()
 
-    total = len(produced)
-    gw = Gateway(trace, config, tmp_path)
-    kills = crm_stops = 0
-    killed_mid_replay = False
-    try:
-        gw.start()
-        # Kill #1 as early as possible: while the trace is still going into the outbox if we
-        # are quick enough (the resume mark makes that safe too), else early in the upload.
-        wait_for("the first outbox group", lambda: outbox_state()[0] > 0)
-        killed_mid_replay = not outbox_state()[1]
-        gw.kill()
-        kills += 1
-        gw.start()
-
-        wait_for("15 % uploaded", lambda: stored() >= total * 0.15)
-        gw.kill()  # kill #2: mid-upload, CRM up
-        kills += 1
-        gw.start()
-
-        wait_for("30 % uploaded", lambda: stored() >= total * 0.30)
-        live_server.stop()  # outage #1, and kill #3 while the gateway retries
-        crm_stops += 1
-        time.sleep(1.0)
-        gw.kill()
-        kills += 1
-        gw.start()
-        time.sleep(1.0)
-        live_server.start()
-
-        wait_for("50 % uploaded", lambda: stored() >= total * 0.50)
-        gw.kill()  # kill #4
-        kills += 1
-        gw.start()
-
-        wait_for("65 % uploaded", lambda: stored() >= total * 0.65)
-        live_server.stop()  # outage #2
-        crm_stops += 1
-        time.sleep(1.5)
-        live_server.start()
-
-        assert gw.proc is not None
-        gw.proc.wait(timeout=max(1.0, DEADLINE_S - (time.monotonic() - started)))
-        assert gw.proc.returncode == 0, gw.log_tail()
-    finally:
-        if gw.proc is not None and gw.proc.poll() is None:
-            gw.proc.kill()
-            gw.proc.wait()
-
-    ledger = {
-        str(r[0])
-        for r in db.execute(
-            "SELECT id FROM ingested_event WHERE gateway_id = %s", (gateway["id"],)
-        ).fetchall()
-    }
-    row = db.execute(
-        "SELECT count(*), count(DISTINCT id) FROM proximity_event WHERE gateway_id = %s",
-        (gateway["id"],),
-    ).fetchone()
-    visits = {
-        str(r[0])
-        for r in db.execute(
-            "SELECT id FROM proximity_event WHERE gateway_id = %s", (gateway["id"],)
-        ).fetchall()
-    }
-    db.close()
+        ledger = {
+            str(r[0])
+            for r in db.execute(
+                "SELECT id FROM ingested_event WHERE gateway_id = %s", (gateway["id"],)
+            ).fetchall()
+        }
+        row = db.execute(
+            "SELECT count(*), count(DISTINCT id) FROM proximity_event WHERE gateway_id = %s",
+            (gateway["id"],),
+        ).fetchone()
+        visits = {
+            str(r[0])
+            for r in db.execute(
+                "SELECT id FROM proximity_event WHERE gateway_id = %s", (gateway["id"],)
+            ).fetchall()
+        }
     elapsed = time.monotonic() - started
     report = (
         f"{total} events produced from {rows} trace rows, {crm_stops} CRM stops, {kills} "
