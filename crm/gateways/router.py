@@ -6,6 +6,7 @@ enrolment) and the office's remote-config edit live in ``crm/gateways/fleet.py``
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Path
@@ -19,13 +20,22 @@ from crm.core.security import token_hash
 from crm.destinations.models import Site
 from crm.gateways import service
 from crm.gateways.models import Device, Gateway
-from crm.gateways.schemas import GatewayCreate, GatewayOut, GatewayToken, PassOut, TokensRevoked
+from crm.gateways.schemas import (
+    GatewayCreate,
+    GatewayOut,
+    GatewayToken,
+    PassAssign,
+    PassCreate,
+    PassOut,
+    TokensRevoked,
+)
 from crm.staff.deps import StaffDep, StaffSessionDep, require_role
 
 router = APIRouter(prefix="/api/v1/office", tags=["office"])
 
 READ = [Depends(require_role("marketing", "desk"))]
 WRITE = [Depends(require_role("admin"))]
+DESK = [Depends(require_role("desk"))]
 PROBLEMS: dict[int | str, dict[str, str]] = {
     401: {"description": "Missing, unknown, expired or revoked staff token"},
     403: {"description": "The staff member's role does not allow this"},
@@ -117,3 +127,29 @@ async def list_passes(session: StaffSessionDep) -> list[PassOut]:
     """The destination's beacon passes with their last TLM health (no identity keys)."""
     rows = await session.execute(select(Device).order_by(col(Device.created_at), col(Device.id)))
     return [PassOut.model_validate(d) for d in rows.scalars().all()]
+
+
+@router.post(
+    "/passes",
+    status_code=201,
+    dependencies=DESK,
+    responses={**PROBLEMS, 409: {"description": "Already registered"}},
+)
+async def register_pass(body: PassCreate, staff: StaffDep, session: StaffSessionDep) -> PassOut:
+    """Put a static UID pass in stock (desk or admin); hand it out with PATCH."""
+    namespace, instance = body.uid.lower().split(":")
+    device = await service.register_uid_pass(session, staff.destination_id, namespace, instance)
+    await session.commit()
+    return PassOut.model_validate(device)
+
+
+@router.patch(
+    "/passes/{pass_id}",
+    dependencies=DESK,
+    responses={**ONE, 422: {"description": "Invalid body or unknown visitor"}},
+)
+async def assign_pass(pass_id: uuid.UUID, body: PassAssign, session: StaffSessionDep) -> PassOut:
+    """Hand a pass to a visitor of the destination, or take it back (desk or admin)."""
+    device = await service.assign_pass(session, pass_id, body.visitor_id)
+    await session.commit()
+    return PassOut.model_validate(device)

@@ -57,3 +57,22 @@ class PassOut(BaseModel):
     visitor_id: uuid.UUID | None
     health: dict[str, Any]
     created_at: datetime
+
+
+class PassCreate(BaseModel):
+    """A static Eddystone-UID pass put in stock (any vendor's namespace)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uid: str = Field(
+        pattern=r"^[0-9A-Fa-f]{20}:[0-9A-Fa-f]{12}$",
+        description="NAMESPACE:INSTANCE in hex (10 + 6 bytes)",
+    )
+
+
+class PassAssign(BaseModel):
+    """Hand the pass to a visitor, or take it back (``null``: a returned card)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    visitor_id: uuid.UUID | None

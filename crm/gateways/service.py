@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -10,7 +12,7 @@ from crm.core.errors import Problem
 from crm.core.models import utcnow
 from crm.core.security import Credential, new_token, token_hash
 from crm.destinations.models import Site
-from crm.gateways.models import Gateway
+from crm.gateways.models import Device, Gateway
 
 
 async def add_gateway(session: AsyncSession, name: str, site: Site) -> tuple[Gateway, str]:
@@ -58,3 +60,40 @@ async def revoke_tokens(
 async def list_gateways(session: AsyncSession) -> list[Gateway]:
     """Gateways visible to the session."""
     return list((await session.execute(select(Gateway).order_by(Gateway.id))).scalars().all())
+
+
+async def register_uid_pass(
+    session: AsyncSession, destination_id: uuid.UUID, namespace: str, instance: str
+) -> Device:
+    """Put a static Eddystone-UID pass in stock (no visitor yet); 409 if already registered."""
+    from crm.visitors.service import uid_identity
+
+    identity = uid_identity(namespace, instance)
+    taken = await session.execute(
+        select(col(Device.id)).where(
+            col(Device.destination_id) == destination_id, col(Device.identity) == identity
+        )
+    )
+    if taken.first() is not None:
+        raise Problem(409, "Conflict", f"pass {namespace}:{instance} is already registered")
+    device = Device(destination_id=destination_id, kind="eddystone-uid", identity=identity)
+    session.add(device)
+    await session.flush()
+    return device
+
+
+async def assign_pass(
+    session: AsyncSession, pass_id: uuid.UUID, visitor_id: uuid.UUID | None
+) -> Device:
+    """Hand a pass (visible to the session) to a visitor of the destination, or take it back."""
+    from crm.visitors.models import Visitor
+
+    device = await session.get(Device, pass_id)
+    if device is None:
+        raise Problem(404, "Not Found", f"no pass {pass_id}")
+    if visitor_id is not None and await session.get(Visitor, visitor_id) is None:
+        raise Problem(422, "Unprocessable Content", f"no visitor {visitor_id}")
+    device.visitor_id = visitor_id
+    session.add(device)
+    await session.flush()
+    return device

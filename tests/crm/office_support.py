@@ -37,6 +37,7 @@ class Office:
     site_id: uuid.UUID
     gateway_id: str
     gateway_token: str
+    pass_id: uuid.UUID | None = None  # visitor A's UID pass
     staff_ids: dict[str, uuid.UUID] = field(default_factory=dict)  # role → id
     emails: dict[str, str] = field(default_factory=dict)  # role → e-mail
     staff_tokens: dict[str, str] = field(default_factory=dict)  # role → bearer token
@@ -52,6 +53,7 @@ class Office:
             str(self.destination_id),
             str(self.partner_id),
             str(self.site_id),
+            str(self.pass_id),
             self.gateway_id,
             *(str(i) for i in self.staff_ids.values()),
             *(str(i) for i in self.visitor_ids.values()),
@@ -91,6 +93,11 @@ async def seed_office(db: Database, slug: str | None = None) -> Office:
             )
             office.visitor_ids[name] = enrolment.visitor.id
             office.roadbook_tokens[name] = enrolment.roadbook_token
+        card = await gateways.register_uid_pass(
+            session, destination.id, "a1b2c3d4e5f60718293a", uuid.uuid4().hex[:12]
+        )
+        await gateways.assign_pass(session, card.id, office.visitor_ids["a"])
+        office.pass_id = card.id
         for role in ROLES:
             user = StaffUser(
                 destination_id=destination.id,

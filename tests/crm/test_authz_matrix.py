@@ -114,6 +114,8 @@ MATRIX: dict[str, Access] = {
     "PUT /api/v1/office/gateways/{gateway_id}/config": ADMIN,
     "POST /api/v1/office/gateways/{gateway_id}/claim": ADMIN,
     "GET /api/v1/office/passes": READ,
+    "POST /api/v1/office/passes": DESK,
+    "PATCH /api/v1/office/passes/{pass_id}": DESK,
     # visitors: enrolment, consent, rights
     "GET /api/v1/notice": PUBLIC,
     "POST /api/v1/enrol": PUBLIC_WRITE,
@@ -172,6 +174,7 @@ PARAMS: dict[str, Callable[[Office, Caller], str]] = {
     "gateway_id": lambda office, caller: office.gateway_id,
     "staff_id": lambda office, caller: str(office.staff_ids["desk"]),
     "visitor_id": lambda office, caller: str(office.visitor_ids["a"]),
+    "pass_id": lambda office, caller: str(office.pass_id),
     "destination": lambda office, caller: office.slug,
 }
 
@@ -212,6 +215,10 @@ BODIES: dict[str, Callable[[Office, Caller], Any]] = {
         "site_id": str(o.site_id),
     },
     "PUT /api/v1/office/gateways/{gateway_id}/config": lambda o, c: {},
+    "POST /api/v1/office/passes": lambda o, c: {
+        "uid": f"a1b2c3d4e5f60718293a:{uuid.uuid4().hex[:12]}"
+    },
+    "PATCH /api/v1/office/passes/{pass_id}": lambda o, c: {"visitor_id": str(o.visitor_ids["b"])},
     "POST /api/v1/enrol": lambda o, c: {"destination": o.slug, "consents": ["personalisation"]},
     "POST /api/v1/visitors": lambda o, c: {"consents": ["proximity"]},
     "POST /api/v1/office/visitors/{visitor_id}/consents": lambda o, c: {

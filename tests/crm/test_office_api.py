@@ -277,7 +277,7 @@ async def test_passes_are_listed_without_secrets(
         await session.commit()
     response = await client.get("/api/v1/office/passes", headers=office.bearer("desk"))
     assert response.status_code == 200
-    [found] = response.json()
+    [found] = [p for p in response.json() if p["identity"].endswith(":0000000000aa")]
     assert found["identity"] == "uid:a1b2c3d4e5f60718293a:0000000000aa"
     assert "identity_key_enc" not in found
 
@@ -319,3 +319,43 @@ async def test_nul_characters_are_422_not_500(client: httpx2.AsyncClient, office
         json={"destination": office.slug, "email": "a\u0000@b.example", "password": "x"},
     )
     assert login.status_code == 422
+
+
+async def test_desk_registers_hands_out_and_takes_back_passes(
+    client: httpx2.AsyncClient, office: Office, other: Office
+) -> None:
+    desk = office.bearer("desk")
+    uid = "A1B2C3D4E5F60718293A:0000000000BB"
+    created = await client.post("/api/v1/office/passes", headers=desk, json={"uid": uid})
+    assert created.status_code == 201, created.text
+    card = created.json()
+    assert card["identity"] == "uid:a1b2c3d4e5f60718293a:0000000000bb"
+    assert card["visitor_id"] is None
+    again = await client.post("/api/v1/office/passes", headers=desk, json={"uid": uid.lower()})
+    assert again.status_code == 409
+    # Another destination may register the same card identity (vendors reuse namespaces).
+    elsewhere = await client.post(
+        "/api/v1/office/passes", headers=other.bearer("admin"), json={"uid": uid}
+    )
+    assert elsewhere.status_code == 201
+    url = f"/api/v1/office/passes/{card['id']}"
+    visitor = str(office.visitor_ids["b"])
+    given = await client.patch(url, headers=desk, json={"visitor_id": visitor})
+    assert given.status_code == 200 and given.json()["visitor_id"] == visitor
+    foreign_visitor = await client.patch(
+        url, headers=desk, json={"visitor_id": str(other.visitor_ids["a"])}
+    )
+    assert foreign_visitor.status_code == 422
+    back = await client.patch(url, headers=desk, json={"visitor_id": None})
+    assert back.status_code == 200 and back.json()["visitor_id"] is None
+    assert (
+        await client.patch(url, headers=other.bearer("admin"), json={"visitor_id": None})
+    ).status_code == 404
+    assert (
+        await client.post(
+            "/api/v1/office/passes", headers=office.bearer("marketing"), json={"uid": uid}
+        )
+    ).status_code == 403
+    assert (
+        await client.post("/api/v1/office/passes", headers=desk, json={"uid": "nothex"})
+    ).status_code == 422

@@ -103,6 +103,7 @@ def real_ids(office: Office) -> dict[str, str]:
         "gateway_id": office.gateway_id,
         "staff_id": str(office.staff_ids["desk"]),
         "visitor_id": str(office.visitor_ids["a"]),
+        "pass_id": str(office.pass_id),
         "token": office.roadbook_tokens["b"],
     }
 
