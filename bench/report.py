@@ -36,7 +36,7 @@ def report(
 ) -> None:
     """Print ``rows`` (what, figure, note) as a table and write the JSON result file."""
     widths = [max(len(r[i]) for r in [("what", "figure", "note"), *rows]) for i in range(3)]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(f"\n## {name}\n")
     print(line.format("what", "figure", "note"))
     print(line.format(*("-" * w for w in widths)))

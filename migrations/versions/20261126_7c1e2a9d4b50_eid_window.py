@@ -7,14 +7,15 @@ Revision ID: 7c1e2a9d4b50
 Revises: f3daed94b916
 Create Date: 2026-11-26 09:00:00.000000
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '7c1e2a9d4b50'
-down_revision: str | None = 'f3daed94b916'
+revision: str = "7c1e2a9d4b50"
+down_revision: str | None = "f3daed94b916"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -22,17 +23,28 @@ APP_ROLE = "balise_app"
 
 
 def upgrade() -> None:
-    op.create_table('eid_window',
-    sa.Column('destination_id', sa.Uuid(), nullable=False),
-    sa.Column('eid', sa.LargeBinary(), nullable=False),
-    sa.Column('device_id', sa.Uuid(), nullable=False),
-    sa.Column('window_start', sa.BigInteger(), nullable=False),
-    sa.Column('refreshed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['destination_id'], ['destination.id'], name=op.f('fk_eid_window_destination_id_destination'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['device_id'], ['device.id'], name=op.f('fk_eid_window_device_id_device'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('destination_id', 'eid', name=op.f('pk_eid_window'))
+    op.create_table(
+        "eid_window",
+        sa.Column("destination_id", sa.Uuid(), nullable=False),
+        sa.Column("eid", sa.LargeBinary(), nullable=False),
+        sa.Column("device_id", sa.Uuid(), nullable=False),
+        sa.Column("window_start", sa.BigInteger(), nullable=False),
+        sa.Column("refreshed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["destination_id"],
+            ["destination.id"],
+            name=op.f("fk_eid_window_destination_id_destination"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["device.id"],
+            name=op.f("fk_eid_window_device_id_device"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("destination_id", "eid", name=op.f("pk_eid_window")),
     )
-    op.create_index(op.f('ix_eid_window_device_id'), 'eid_window', ['device_id'], unique=False)
+    op.create_index(op.f("ix_eid_window_device_id"), "eid_window", ["device_id"], unique=False)
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON eid_window TO {APP_ROLE}")
     op.execute("ALTER TABLE eid_window ENABLE ROW LEVEL SECURITY")
     op.execute("""
@@ -43,5 +55,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP POLICY IF EXISTS tenant_isolation ON eid_window")
-    op.drop_index(op.f('ix_eid_window_device_id'), table_name='eid_window')
-    op.drop_table('eid_window')
+    op.drop_index(op.f("ix_eid_window_device_id"), table_name="eid_window")
+    op.drop_table("eid_window")

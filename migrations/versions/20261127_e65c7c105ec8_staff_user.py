@@ -7,14 +7,15 @@ Revision ID: e65c7c105ec8
 Revises: 7c1e2a9d4b50
 Create Date: 2026-11-27 09:00:00.000000
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = 'e65c7c105ec8'
-down_revision: str | None = '7c1e2a9d4b50'
+revision: str = "e65c7c105ec8"
+down_revision: str | None = "7c1e2a9d4b50"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -22,21 +23,33 @@ APP_ROLE = "balise_app"
 
 
 def upgrade() -> None:
-    op.create_table('staff_user',
-    sa.Column('destination_id', sa.Uuid(), nullable=False),
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
-    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('disabled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.CheckConstraint("role IN ('admin', 'marketing', 'desk')", name=op.f('ck_staff_user_role')),
-    sa.ForeignKeyConstraint(['destination_id'], ['destination.id'], name=op.f('fk_staff_user_destination_id_destination'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_user')),
-    sa.UniqueConstraint('destination_id', 'email', name=op.f('uq_staff_user_destination_id_email'))
+    op.create_table(
+        "staff_user",
+        sa.Column("destination_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("disabled_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.CheckConstraint(
+            "role IN ('admin', 'marketing', 'desk')", name=op.f("ck_staff_user_role")
+        ),
+        sa.ForeignKeyConstraint(
+            ["destination_id"],
+            ["destination.id"],
+            name=op.f("fk_staff_user_destination_id_destination"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_user")),
+        sa.UniqueConstraint(
+            "destination_id", "email", name=op.f("uq_staff_user_destination_id_email")
+        ),
     )
-    op.create_index(op.f('ix_staff_user_destination_id'), 'staff_user', ['destination_id'], unique=False)
+    op.create_index(
+        op.f("ix_staff_user_destination_id"), "staff_user", ["destination_id"], unique=False
+    )
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON staff_user TO {APP_ROLE}")
     op.execute("ALTER TABLE staff_user ENABLE ROW LEVEL SECURITY")
     op.execute("""
@@ -47,5 +60,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP POLICY IF EXISTS tenant_isolation ON staff_user")
-    op.drop_index(op.f('ix_staff_user_destination_id'), table_name='staff_user')
-    op.drop_table('staff_user')
+    op.drop_index(op.f("ix_staff_user_destination_id"), table_name="staff_user")
+    op.drop_table("staff_user")

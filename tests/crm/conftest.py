@@ -14,7 +14,7 @@ from crm.core.db import Database
 
 # --import-mode=importlib puts no test folder on sys.path: make the shared helpers importable.
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import Tenant, make_client, seed_tenant  # noqa: E402
+from ingest_support import Tenant, make_client, seed_tenant
 
 
 @pytest.fixture

@@ -287,7 +287,8 @@ async def test_no_consent_leaves_no_identity(
         dump = (
             await session.execute(
                 text(
-                    "SELECT coalesce(string_agg(t::text, ' '), '') FROM (SELECT * FROM ingested_event) t"
+                    "SELECT coalesce(string_agg(t::text, ' '), '')"
+                    " FROM (SELECT * FROM ingested_event) t"
                 )
             )
         ).scalar()

@@ -61,7 +61,8 @@ async def test_same_batch_ten_times_concurrently_is_stored_once(
         counts = (
             await session.execute(
                 text(
-                    "SELECT (SELECT count(*) FROM ingested_event), (SELECT count(*) FROM proximity_event),"
+                    "SELECT (SELECT count(*) FROM ingested_event),"
+                    " (SELECT count(*) FROM proximity_event),"
                     " (SELECT sum(count) FROM presence_count), (SELECT count(*) FROM visit)"
                 )
             )
