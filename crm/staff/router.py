@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from crm.core.deps import DbDep, SettingsDep
+from crm.core.errors import Problem
 from crm.staff import service
 from crm.staff.deps import (
     SESSION_COOKIE,
@@ -28,9 +33,48 @@ _PROBLEMS: dict[int | str, dict[str, str]] = {
 }
 
 
+class LoginThrottle:
+    """Failed logins, per account and per client address, in each worker's memory (like
+    ``crm.core.ratelimit``): ``burst`` failures, then one more try per ``1 / rate`` seconds.
+    Successful logins do not count. Keeps argon2 guessing slow and cheap to refuse."""
+
+    LIMITS = ((1 / 30, 10), (1.0, 60))  # (rate, burst): an account, then a client address
+    MAX_KEYS = 10_000
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.credit: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key → tokens, at
+
+    def _tokens(self, key: str, rate: float, burst: int, now: float) -> float:
+        tokens, at = self.credit.get(key, (float(burst), now))
+        return min(float(burst), tokens + (now - at) * rate)
+
+    def retry_after(self, *keys: str) -> float:
+        """Seconds before all of ``keys`` may try again (0: now)."""
+        now = self.clock()
+        waits = [0.0]
+        for key, (rate, burst) in zip(keys, self.LIMITS, strict=False):
+            tokens = self._tokens(key, rate, burst, now)
+            if tokens < 1.0:
+                waits.append((1.0 - tokens) / rate)
+        return max(waits)
+
+    def failed(self, *keys: str) -> None:
+        """Count a failed login against the account and the client."""
+        now = self.clock()
+        for key, (rate, burst) in zip(keys, self.LIMITS, strict=False):
+            self.credit[key] = (self._tokens(key, rate, burst, now) - 1.0, now)
+            self.credit.move_to_end(key)
+        while len(self.credit) > self.MAX_KEYS:
+            self.credit.popitem(last=False)
+
+
 @router.post(
     "/api/v1/auth/login",
-    responses={401: {"description": "Wrong destination, e-mail or password"}},
+    responses={
+        401: {"description": "Wrong destination, e-mail or password"},
+        429: {"description": "Too many failed logins (Retry-After says when to try again)"},
+    },
 )
 async def login(
     body: LoginRequest, request: Request, response: Response, db: DbDep, settings: SettingsDep
@@ -42,9 +86,28 @@ async def login(
     ``Authorization: Bearer`` header.
     """
     ttl = timedelta(hours=settings.staff_session_hours)
-    async with db.session(system=True) as session:
-        done = await service.login(session, body.destination, body.email, body.password, ttl)
-        await session.commit()
+    throttle: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
+    if throttle is None:
+        throttle = request.app.state.login_throttle = LoginThrottle()
+    keys = (
+        f"account:{body.destination}:{service.normalize_email(body.email)}",
+        f"ip:{request.client.host if request.client else 'unknown'}",
+    )
+    if wait := throttle.retry_after(*keys):
+        raise Problem(
+            429,
+            "Too Many Requests",
+            "too many failed logins; try again later",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+    try:
+        async with db.session(system=True) as session:
+            done = await service.login(session, body.destination, body.email, body.password, ttl)
+            await session.commit()
+    except Problem as problem:
+        if problem.status == 401:
+            throttle.failed(*keys)
+        raise
     response.set_cookie(
         SESSION_COOKIE,
         done.token,

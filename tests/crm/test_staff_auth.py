@@ -302,3 +302,28 @@ async def test_disabling_ends_sessions(
             )
         ).all()
     assert live == []
+
+
+def test_login_throttle_counts_failures_per_account_and_client() -> None:
+    from crm.staff.router import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    keys = ("account:d:a@b.example", "ip:1.2.3.4")
+    for _ in range(10):
+        assert throttle.retry_after(*keys) == 0
+        throttle.failed(*keys)
+    assert throttle.retry_after(*keys) == pytest.approx(30.0)
+    assert throttle.retry_after("account:d:other@b.example", "ip:1.2.3.4") == 0
+    now[0] = 30.0
+    assert throttle.retry_after(*keys) == 0
+
+
+async def test_repeated_wrong_passwords_get_429(client: httpx2.AsyncClient, office: Office) -> None:
+    for _ in range(10):
+        assert (await login(client, office, password="wrong password")).status_code == 401
+    blocked = await login(client, office)  # even the right password, for a while
+    assert blocked.status_code == 429
+    assert blocked.headers["content-type"] == "application/problem+json"
+    assert 0 < int(blocked.headers["retry-after"]) <= 30
+    assert (await login(client, office, "desk")).status_code == 200  # other accounts are fine
