@@ -159,8 +159,8 @@ WITH ev AS (
         %(id)b::uuid[], %(stored)b::bool[], %(observed_at)b::timestamptz[], %(kind)b::text[],
         %(device)b::uuid[], %(visitor)b::uuid[], %(seq)b::bigint[], %(rssi)b::float8[],
         %(distance)b::float8[], %(zone)b::text[], %(dwell)b::int[]
-    ) AS t(id, stored, observed_at, kind, device_id, visitor_id, seq, rssi, distance_m, zone,
-           dwell_s)
+    ) WITH ORDINALITY AS t(id, stored, observed_at, kind, device_id, visitor_id, seq, rssi,
+           distance_m, zone, dwell_s, n)
 ),
 new AS (
     INSERT INTO ingested_event (id, destination_id, gateway_id, ingested_at)
@@ -182,7 +182,8 @@ counted AS (
     GROUP BY 3, 4 ORDER BY 3, 4
     ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = p.count + excluded.count
 )
-SELECT id FROM new
+-- only the retried ones (usually none): the new ids need not travel back
+SELECT ev.n FROM ev LEFT JOIN new USING (id) WHERE new.id IS NULL
 """
 
 # Months whose partition is known to exist, per database (a process may serve several in tests).
@@ -310,14 +311,14 @@ async def ingest_batch(
                 "now": now,
             },
         )
-        new_ids = {row[0] for row in await cur.fetchall()}
+        retried = {ordered[row[0] - 1].id for row in await cur.fetchall()}
 
-    fresh = [s for s in sightings if s.event_id in new_ids]
+    fresh = [s for s in sightings if s.event_id not in retried] if retried else sightings
     if fresh:
         await visits_service.record_sightings(
             conn, source.destination_id, source.site_id, fresh, settings.visit_gap_s
         )
-    accepted = len(new_ids)
+    accepted = len(ordered) - len(retried)
     return IngestResult(
         accepted=accepted,
         duplicates=duplicates + len(events) - accepted,
