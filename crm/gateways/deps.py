@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from crm.core.deps import SystemSessionDep
+from crm.core.deps import get_db
 from crm.core.errors import Problem
 from crm.core.models import utcnow
 from crm.core.security import Credential, token_hash
@@ -29,11 +30,10 @@ class GatewayPrincipal:
     site_id: uuid.UUID
 
 
-async def current_gateway(
-    session: SystemSessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+async def gateway_for_token(
+    session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
 ) -> GatewayPrincipal:
-    """The gateway behind the bearer token, or 401."""
+    """The gateway behind the bearer token, looked up in ``session`` (a system one), or 401."""
     unauthorized = Problem(
         401,
         "Unauthorized",
@@ -58,6 +58,20 @@ async def current_gateway(
     if row is None:
         raise unauthorized
     return GatewayPrincipal(gateway_id=row[0], destination_id=row[1], site_id=row[2])
+
+
+async def current_gateway(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> GatewayPrincipal:
+    """The calling gateway (401 otherwise), looked up in its own short system session.
+
+    The session (and its pooled connection) is closed before the route runs: a request holds
+    one connection at a time, and in the rollback test harness this look-up's savepoint is
+    released before the route's own sessions start.
+    """
+    async with get_db(request).session(system=True) as session:
+        return await gateway_for_token(session, credentials)
 
 
 GatewayDep = Annotated[GatewayPrincipal, Depends(current_gateway)]

@@ -16,7 +16,7 @@ from crm.core.deps import DbDep, get_db
 from crm.core.errors import PROBLEM_JSON, Problem
 from crm.core.models import utcnow
 from crm.gateways import fleet_service as service
-from crm.gateways.deps import GatewayPrincipal, current_gateway
+from crm.gateways.deps import GatewayPrincipal, gateway_for_token
 from crm.gateways.fleet_schemas import (
     ConfigOverride,
     EnrollIn,
@@ -43,7 +43,7 @@ async def fleet_gateway(
 ) -> GatewayPrincipal:
     """The calling gateway (401 otherwise), looked up in a session closed before the work."""
     async with get_db(request).session(system=True) as session:
-        return await current_gateway(session, credentials)
+        return await gateway_for_token(session, credentials)
 
 
 FleetGatewayDep = Annotated[GatewayPrincipal, Depends(fleet_gateway)]

@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Request
 
 from crm.core import metrics
-from crm.core.deps import DbDep, SettingsDep, get_db
+from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import PROBLEM_JSON
 from crm.core.models import utcnow
-from crm.gateways.deps import GatewayPrincipal, current_gateway
+from crm.gateways.deps import GatewayDep
 from crm.ingest import service
 from crm.ingest.body import read_body
 from crm.ingest.schemas import IngestBatch, IngestResult
 
 router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])
-
-_bearer = HTTPBearer(auto_error=False, description="The gateway's token (crm gateway add)")
-
-
-async def ingest_gateway(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> GatewayPrincipal:
-    """The calling gateway (401 otherwise), looked up in a session closed before ingest starts.
-
-    ``GatewayDep`` keeps its system session open for the whole request: a second pooled
-    connection per batch, and in the rollback test harness its savepoint would undo the batch.
-    """
-    async with get_db(request).session(system=True) as session:
-        return await current_gateway(session, credentials)
-
-
-IngestGatewayDep = Annotated[GatewayPrincipal, Depends(ingest_gateway)]
 
 _PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 
@@ -60,7 +41,7 @@ _PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
     },
 )
 async def post_events(
-    request: Request, gateway: IngestGatewayDep, db: DbDep, settings: SettingsDep
+    request: Request, gateway: GatewayDep, db: DbDep, settings: SettingsDep
 ) -> IngestResult:
     """Store a batch: new events counted in ``accepted``, retried ones in ``duplicates``."""
     now = utcnow()
