@@ -29,7 +29,8 @@ from crm.gateways.schemas import (
     PassOut,
     TokensRevoked,
 )
-from crm.staff.deps import StaffDep, StaffSessionDep, require_role
+from crm.rights import service as rights_service
+from crm.staff.deps import StaffDep, StaffPrincipal, StaffSessionDep, require_role
 
 router = APIRouter(prefix="/api/v1/office", tags=["office"])
 
@@ -122,11 +123,35 @@ async def revoke_tokens(gateway_id: GatewayPath, session: StaffSessionDep) -> To
     return TokensRevoked(gateway_id=gateway.id, revoked=revoked)
 
 
+def _pass_out(device: Device, *, holder: bool = True) -> PassOut:
+    out = PassOut.model_validate(device)
+    out.assigned = device.visitor_id is not None
+    if not holder:
+        out.visitor_id = None
+    return out
+
+
+def _actor(staff: StaffPrincipal) -> str:
+    return f"staff:{staff.user_id}"
+
+
 @router.get("/passes", dependencies=READ, responses=PROBLEMS)
-async def list_passes(session: StaffSessionDep) -> list[PassOut]:
-    """The destination's beacon passes with their last TLM health (no identity keys)."""
+async def list_passes(staff: StaffDep, session: StaffSessionDep) -> list[PassOut]:
+    """The destination's beacon passes with their last TLM health (no identity keys).
+
+    Who holds a pass is personal data: desk and admin see ``visitor_id`` (the read is
+    audited), marketing only ``assigned``.
+    """
     rows = await session.execute(select(Device).order_by(col(Device.created_at), col(Device.id)))
-    return [PassOut.model_validate(d) for d in rows.scalars().all()]
+    devices = rows.scalars().all()
+    holder = staff.role in ("admin", "desk")
+    if holder:
+        held = sum(d.visitor_id is not None for d in devices)
+        await rights_service.audit(
+            session, staff.destination_id, _actor(staff), "pass.list", None, {"held": held}
+        )
+        await session.commit()
+    return [_pass_out(d, holder=holder) for d in devices]
 
 
 @router.post(
@@ -140,7 +165,7 @@ async def register_pass(body: PassCreate, staff: StaffDep, session: StaffSession
     namespace, instance = body.uid.lower().split(":")
     device = await service.register_uid_pass(session, staff.destination_id, namespace, instance)
     await session.commit()
-    return PassOut.model_validate(device)
+    return _pass_out(device)
 
 
 @router.patch(
@@ -148,8 +173,22 @@ async def register_pass(body: PassCreate, staff: StaffDep, session: StaffSession
     dependencies=DESK,
     responses={**ONE, 422: {"description": "Invalid body or unknown visitor"}},
 )
-async def assign_pass(pass_id: uuid.UUID, body: PassAssign, session: StaffSessionDep) -> PassOut:
-    """Hand a pass to a visitor of the destination, or take it back (desk or admin)."""
+async def assign_pass(
+    pass_id: uuid.UUID, body: PassAssign, staff: StaffDep, session: StaffSessionDep
+) -> PassOut:
+    """Hand a pass to a visitor of the destination, or take it back (desk or admin; audited)."""
+    before = await session.get(Device, pass_id)
+    previous = before.visitor_id if before is not None else None
     device = await service.assign_pass(session, pass_id, body.visitor_id)
+    for visitor_id, action in ((previous, "pass.return"), (body.visitor_id, "pass.assign")):
+        if visitor_id is not None and previous != body.visitor_id:
+            await rights_service.audit(
+                session,
+                staff.destination_id,
+                _actor(staff),
+                action,
+                visitor_id,
+                {"pass": str(device.id)},
+            )
     await session.commit()
-    return PassOut.model_validate(device)
+    return _pass_out(device)

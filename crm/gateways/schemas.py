@@ -47,13 +47,17 @@ class TokensRevoked(BaseModel):
 
 
 class PassOut(BaseModel):
-    """A beacon pass: its identity kind and key, its visitor (if assigned) and TLM health."""
+    """A beacon pass: its identity kind and key, whether it is handed out, and TLM health.
+
+    ``visitor_id`` (who holds it) is shown to desk and admin only, and audited; marketing sees
+    ``assigned``."""
 
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     kind: str
     identity: str
+    assigned: bool = False
     visitor_id: uuid.UUID | None
     health: dict[str, Any]
     created_at: datetime

@@ -359,3 +359,40 @@ async def test_desk_registers_hands_out_and_takes_back_passes(
     assert (
         await client.post("/api/v1/office/passes", headers=desk, json={"uid": "nothex"})
     ).status_code == 422
+
+
+async def test_who_holds_a_pass_is_for_desk_and_admin_and_audited(
+    client: httpx2.AsyncClient, office: Office, db: Database
+) -> None:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from crm.rights.models import AuditLog
+
+    marketing = await client.get("/api/v1/office/passes", headers=office.bearer("marketing"))
+    [seen] = marketing.json()
+    assert seen["assigned"] is True and seen["visitor_id"] is None
+    desk = await client.get("/api/v1/office/passes", headers=office.bearer("desk"))
+    [held] = desk.json()
+    assert held["visitor_id"] == str(office.visitor_ids["a"])
+    moved = await client.patch(
+        f"/api/v1/office/passes/{office.pass_id}",
+        headers=office.bearer("desk"),
+        json={"visitor_id": str(office.visitor_ids["b"])},
+    )
+    assert moved.status_code == 200
+    async with db.session(system=True) as session:
+        rows = (
+            await session.execute(
+                select(AuditLog)
+                .where(col(AuditLog.destination_id) == office.destination_id)
+                .order_by(col(AuditLog.id))
+            )
+        ).scalars()
+        entries = [(r.actor, r.action, r.visitor_id) for r in rows]
+    actor = f"staff:{office.staff_ids['desk']}"
+    assert entries == [
+        (actor, "pass.list", None),
+        (actor, "pass.return", office.visitor_ids["a"]),
+        (actor, "pass.assign", office.visitor_ids["b"]),
+    ]
