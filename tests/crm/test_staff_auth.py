@@ -327,3 +327,10 @@ async def test_repeated_wrong_passwords_get_429(client: httpx2.AsyncClient, offi
     assert blocked.headers["content-type"] == "application/problem+json"
     assert 0 < int(blocked.headers["retry-after"]) <= 30
     assert (await login(client, office, "desk")).status_code == 200  # other accounts are fine
+
+
+def test_require_role_refuses_unknown_roles() -> None:
+    from crm.staff.deps import require_role
+
+    with pytest.raises(ValueError, match="unknown staff roles"):
+        require_role("root")

@@ -69,3 +69,17 @@ def test_staff_add_has_no_password_option() -> None:
     assert result.returncode == 0
     assert "--password-stdin" in result.stdout
     assert "--password " not in result.stdout
+
+
+def test_staff_add_prompts_twice_for_the_password(committed_db_url: str) -> None:
+    with psycopg.connect(dsn(committed_db_url)) as conn:
+        conn.execute(
+            "INSERT INTO destination (id, slug, name, timezone, default_language, created_at)"
+            " VALUES (gen_random_uuid(), 'metz', 'Metz', 'Europe/Paris', 'fr', now())"
+        )
+    args = ("staff", "add", "tom@office.example", "--role", "desk", "--destination", "metz")
+    mismatch = crm(committed_db_url, *args, stdin="first passphrase\nsecond passphrase\n")
+    assert mismatch.returncode != 0
+    result = crm(committed_db_url, *args, stdin="same passphrase\nsame passphrase\n")
+    assert result.returncode == 0, result.stderr
+    assert "same passphrase" not in result.stdout + result.stderr
