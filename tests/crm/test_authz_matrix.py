@@ -20,7 +20,11 @@ How to classify a route (key ``"METHOD /path"``, as FastAPI spells the path):
 - ``Staff("marketing", "desk", ...)`` — staff of this destination with one of these roles
   (admin always); ``Staff()`` is any staff member, ``Staff("admin")`` admins only. Other roles
   get 403, non-staff 401, another destination's admin 404 on this destination's objects (or,
-  on collections, only their own destination's rows).
+  on collections, only their own destination's rows). ``Staff(..., page=True)`` for an HTML
+  page: non-staff may be redirected to the login page instead of 401.
+- ``PARTNER`` — a partner user's credential (the portal): no caller here holds one, so all
+  get 401/403/404 and nothing changes. Add a partner caller to ``callers`` to test the portal
+  from the inside.
 
 Give a write route a valid body in ``BODIES`` (else ``{}`` is sent, which only proves that the
 refusal comes before validation) and a value for any new path parameter in ``PARAMS``.
@@ -53,8 +57,9 @@ from office_support import Office, seed_office
 
 @dataclass(frozen=True)
 class Access:
-    kind: str  # public | public_write | secret | gateway | visitor | staff | mount
+    kind: str  # public | public_write | secret | gateway | visitor | staff | partner | mount
     roles: frozenset[str] = field(default_factory=frozenset)  # staff: allowed roles
+    page: bool = False  # an HTML page: refusals may redirect to the login page instead of 401
 
 
 PUBLIC = Access("public")
@@ -63,11 +68,13 @@ SECRET = Access("secret")
 GATEWAY = Access("gateway")
 VISITOR = Access("visitor")
 MOUNT = Access("mount")
+PARTNER = Access("partner")
 
 
-def Staff(*roles: str) -> Access:
+def Staff(*roles: str, page: bool = False) -> Access:
     """Staff with one of ``roles`` (admin always); no roles = any staff member."""
-    return Access("staff", frozenset({"admin", *roles}) if roles else frozenset(ROLES))
+    allowed = frozenset({"admin", *roles}) if roles else frozenset(ROLES)
+    return Access("staff", allowed, page)
 
 
 ROLES = ("admin", "marketing", "desk")
@@ -251,8 +258,8 @@ def app_route_keys() -> list[tuple[str, str, str]]:
 ROUTES = app_route_keys()
 HOW_TO = (
     "classify it in MATRIX of tests/crm/test_authz_matrix.py as PUBLIC, PUBLIC_WRITE, SECRET, "
-    'GATEWAY, VISITOR or Staff("role", ...) (see the module docstring), and give it a valid '
-    "body in BODIES if it takes one"
+    'GATEWAY, VISITOR, PARTNER or Staff("role", ...) (see the module docstring), and give it '
+    "a valid body in BODIES if it takes one"
 )
 
 
@@ -293,11 +300,13 @@ def expectation(access: Access, caller: Caller, on_item: bool) -> tuple[str, set
         if caller.name in ("visitor_a", "visitor_b"):
             return "allow", None
         return "deny", {401, 404}
+    if kind == "partner":  # no caller here holds a partner user's credential
+        return "deny", {401, 403, 404}
     assert kind == "staff"
     if caller.name == "other_admin":
         return "foreign", ({403, 404} if on_item else None)
     if caller.role is None:
-        return "deny", {401}
+        return "deny", {401, 302, 303, 307} if access.page else {401}
     if caller.role not in access.roles:
         return "deny", {403}
     return "allow", None
