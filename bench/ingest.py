@@ -149,6 +149,33 @@ def wire_events(rng: random.Random, n: int, now: datetime) -> list[dict[str, Any
     return out
 
 
+def _proc_cpu(match: Any) -> float:
+    """CPU seconds (user + system) of the live processes for which ``match(pid, ppid, comm)``."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if match(int(entry), int(fields[1]), comm):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def cpu_snapshot(server_pid: int) -> tuple[float, float, float]:
+    """CPU seconds so far of: this client process, the uvicorn workers, PostgreSQL processes."""
+    return (
+        time.process_time(),
+        _proc_cpu(lambda pid, ppid, comm: ppid == server_pid or pid == server_pid),
+        _proc_cpu(lambda pid, ppid, comm: comm == "postgres"),
+    )
+
+
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -333,6 +360,7 @@ def main() -> None:
         ]
         asyncio.run(post_all(port, seeded["token"], warm))
         ingest_rates, copy_rates, orm_rates = [], [], []
+        cpu: list[tuple[float, float, float]] = []
         for _ in range(REPEATS):
             batches = [wire_events(rng, BATCH, now) for _ in range(BATCHES)]
             bodies = [
@@ -348,7 +376,10 @@ def main() -> None:
                 )
                 for b in batches
             ]
+            before = cpu_snapshot(proc.pid)
             accepted, seconds = asyncio.run(post_all(port, seeded["token"], bodies))
+            after = cpu_snapshot(proc.pid)
+            cpu.append(tuple((b - a) * 1000 / BATCHES for a, b in zip(before, after, strict=True)))
             assert accepted == BATCH * BATCHES, accepted
             ingest_rates.append(accepted / seconds)
             copy_rates.append(copy_rows(url, seeded, [e for b in batches for e in b]))
@@ -362,6 +393,7 @@ def main() -> None:
     copy_per_s = statistics.median(copy_rates)
     orm_per_s = statistics.median(orm_rates)
     ratio = events_per_s / copy_per_s
+    client_ms, server_ms, pg_ms = (statistics.median(c[i] for c in cpu) for i in range(3))
     report(
         "ingest",
         [
@@ -381,12 +413,18 @@ def main() -> None:
                 f"{ORM_ROWS} rows, add + commit each",
             ),
             ("ingest / COPY", f"{ratio:.2f}", "budget >= 0.3"),
+            ("CPU per batch: client", f"{client_ms:.0f} ms", "httpx2 posting pre-gzipped bodies"),
+            ("CPU per batch: uvicorn", f"{server_ms:.0f} ms", f"{WORKERS} workers together"),
+            ("CPU per batch: PostgreSQL", f"{pg_ms:.0f} ms", "every postgres process"),
         ],
         {
             "events_per_s": round(events_per_s),
             "copy_rows_per_s": round(copy_per_s),
             "orm_rows_per_s": round(orm_per_s),
             "cpu_count": os.cpu_count(),
+            "client_cpu_ms_per_batch": round(client_ms, 1),
+            "server_cpu_ms_per_batch": round(server_ms, 1),
+            "postgres_cpu_ms_per_batch": round(pg_ms, 1),
         },
         ratio,
         ">= 0.3 of COPY and >= 30k events/s",
