@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
 from crm.core import errors, health, hooks, ratelimit, scheduling
@@ -23,6 +23,31 @@ API_DESCRIPTION = """
 Balise CRM: gateways report proximity events, visitors read their roadbook, the office and
 partners manage content and read aggregates. Every error is RFC 9457 problem+json.
 """
+
+
+def _routers() -> list[APIRouter]:
+    """Every package's routers, in the order the API documentation lists them."""
+    from crm.destinations.router import router as destinations
+    from crm.gateways import fleet
+    from crm.gateways.router import router as gateways
+    from crm.ingest.router import router as ingest
+    from crm.rights.router import router as rights
+    from crm.staff.router import router as staff
+    from crm.visitors.router import router as visitors
+    from roadbook.feeds.router import router as feeds
+
+    return [
+        health.router,
+        ingest,
+        fleet.router,
+        feeds,
+        visitors,
+        rights,
+        staff,
+        destinations,
+        gateways,
+        fleet.office_router,
+    ]
 
 
 def register_packages() -> None:
@@ -90,23 +115,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
-    app.include_router(health.router)
-    from crm.ingest.router import router as ingest_router
-    from roadbook.feeds.router import router as feeds_router
-
-    app.include_router(ingest_router)
-    app.include_router(feeds_router)
-    from crm.staff.router import router as staff_router
-
-    app.include_router(staff_router)
-    from crm.destinations.router import router as destinations_router
-    from crm.gateways.router import router as gateways_router
-
-    app.include_router(destinations_router)
-    app.include_router(gateways_router)
-    from crm.rights.router import router as rights_router
-    from crm.visitors.router import router as visitors_router
-
-    app.include_router(visitors_router)
-    app.include_router(rights_router)
+    for router in _routers():
+        app.include_router(router)
     return app
