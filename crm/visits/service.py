@@ -76,6 +76,7 @@ def merge(latest: _Visit | None, sightings: list[Sighting], gap: timedelta) -> l
             visit = _Visit(uuid.uuid4(), s.visitor_id, at, at, 0, None, new=True, changed=True)
             visit.notices.append("opened")
             visits.append(visit)
+        before = (visit.first_seen_at, visit.last_seen_at, visit.dwell_s, visit.closed_at)
         was_closed = visit.closed_at is not None
         is_latest = at >= visit.last_seen_at
         visit.first_seen_at = min(visit.first_seen_at, at)
@@ -90,7 +91,9 @@ def merge(latest: _Visit | None, sightings: list[Sighting], gap: timedelta) -> l
             elif was_closed:
                 visit.closed_at = None
                 visit.notices.append("opened")
-        visit.changed = True
+        # a sighting inside a visit's bounds that moves nothing costs no write
+        if (visit.first_seen_at, visit.last_seen_at, visit.dwell_s, visit.closed_at) != before:
+            visit.changed = True
     return [v for v in visits if v.changed]
 
 
