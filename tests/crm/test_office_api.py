@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,25 +14,7 @@ from crm.core.db import Database
 from crm.core.security import Credential, token_hash
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import make_client
-from office_support import Office, seed_office
-
-
-@pytest.fixture
-async def office(db: Database) -> Office:
-    return await seed_office(db)
-
-
-@pytest.fixture
-async def other(db: Database) -> Office:
-    return await seed_office(db)
-
-
-@pytest.fixture
-async def client(db: Database) -> AsyncIterator[httpx2.AsyncClient]:
-    async with make_client(db) as c:
-        yield c
-
+from office_support import Office
 
 SITE: dict[str, Any] = {
     "slug": "thermapolis",

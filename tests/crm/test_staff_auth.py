@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,23 +18,7 @@ from crm.staff.models import StaffUser
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest_support import make_client
-from office_support import PASSWORD, Office, seed_office
-
-
-@pytest.fixture
-async def office(db: Database) -> Office:
-    return await seed_office(db)
-
-
-@pytest.fixture
-async def other(db: Database) -> Office:
-    return await seed_office(db)
-
-
-@pytest.fixture
-async def client(db: Database) -> AsyncIterator[httpx2.AsyncClient]:
-    async with make_client(db) as c:
-        yield c
+from office_support import PASSWORD, Office
 
 
 async def login(
