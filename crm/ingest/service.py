@@ -133,24 +133,24 @@ def consent_active(at: Sequence[datetime], granted: Sequence[bool], observed_at:
 # Joining unnest() (not "= ANY(array)") lets the planner hash-join or probe the unique index
 # instead of comparing every row with every element.
 _RESOLVE = """
-SELECT r.kind, r.key, d.id, d.visitor_id, c.ats, c.grants
+SELECT r.kind, r.key, r.device_id, r.visitor_id, c.ats, c.grants
 FROM (
-    SELECT 'u' AS kind, identity AS key, id AS device_id
+    SELECT 'u' AS kind, identity AS key, id AS device_id, visitor_id
     FROM device JOIN unnest(%(uids)b::text[]) AS u(identity) USING (identity)
     WHERE destination_id = %(dest)b
     UNION ALL
-    SELECT 'e', encode(eid, 'hex'), device_id
-    FROM eid_window JOIN unnest(%(eids)b::bytea[]) AS q(eid) USING (eid)
-    WHERE destination_id = %(dest)b
+    SELECT 'e', encode(w.eid, 'hex'), d.id, d.visitor_id
+    FROM eid_window AS w JOIN unnest(%(eids)b::bytea[]) AS q(eid) USING (eid)
+    JOIN device AS d ON d.id = w.device_id
+    WHERE w.destination_id = %(dest)b
 ) AS r
-JOIN device d ON d.id = r.device_id
 LEFT JOIN LATERAL (
     -- at a tie, the withdrawal sorts last and wins
     SELECT array_agg(at ORDER BY at, granted DESC) AS ats,
            array_agg(granted ORDER BY at, granted DESC) AS grants
     FROM consent
-    WHERE visitor_id = d.visitor_id AND scope = 'proximity'
-) AS c ON d.visitor_id IS NOT NULL
+    WHERE visitor_id = r.visitor_id AND scope = 'proximity'
+) AS c ON r.visitor_id IS NOT NULL
 """
 
 _STORE = """
