@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import APIRouter, FastAPI, Request, Response
-from starlette.middleware.base import RequestResponseEndpoint
+from fastapi import APIRouter, FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm.core import errors, health, hooks, ratelimit, scheduling
 from crm.core import logging as core_logging
@@ -55,6 +56,28 @@ def register_packages() -> None:
     from roadbook.content import demo as content_demo
 
     hooks.register("demo.seed", content_demo.seed_places)
+
+
+class PrivacyHeadersMiddleware:
+    """Pure ASGI (``@app.middleware("http")`` wraps every request in a task and streams)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                # Roadbook URLs carry a secret: never leak them to third parties via Referer.
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def tune_gc() -> None:
@@ -106,14 +129,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     errors.document_problems(app)
     ratelimit.install(app, settings)
     app.add_middleware(CorrelationIdMiddleware)
-
-    @app.middleware("http")
-    async def _privacy_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        # Roadbook URLs carry a secret: never leak them to third parties through Referer.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+    app.add_middleware(PrivacyHeadersMiddleware)
 
     for router in _routers():
         app.include_router(router)
