@@ -15,8 +15,10 @@ minutes out of range, then another site. Every gateway of the site hears the vis
 distance. RSSI follows the same log-distance model the gateway inverts, with Gaussian noise
 (sd 3 dB), occasional 15 dB body-shadow dips and 10 % lost packets. Frames are real: built by
 the ``eddystone`` builders (UID, or EID computed from the identity key with the scenario's K and
-the simulated time as the beacon's time counter), with a TLM frame interleaved every tenth
-advertisement from the same address.
+the card's own clock as its time counter), with a TLM frame interleaved every tenth
+advertisement from the same address. A card's clock is real time, not sped up: the simulation
+hurries the visitors' walks, not the cards, so the CRM's EID table (kept around real time by its
+scheduler) resolves the EIDs heard.
 
 Each gateway gets its own pipeline, outbox (``data_dir/<gateway id>/outbox.db``) and uploader
 with its own token. Time: the simulated clock starts at the real time and runs ``speed`` times
@@ -214,6 +216,10 @@ class SimClock:
         """The simulated gateway's wall clock."""
         return self.now()
 
+    def real(self, simulated: float) -> float:
+        """The real Unix time at which the simulation reaches ``simulated``."""
+        return self._start + (simulated - self._start) / self._speed
+
 
 @dataclass(slots=True)
 class _Leg:
@@ -279,15 +285,15 @@ class Visitor:
         self.stay_distance = min(4.0, max(0.7, self.stay_distance + self.rng.gauss(0.0, 0.15)))
         return self.stay_distance
 
-    def frame(self, t: float) -> bytes:
-        """The service data sent at ``t``: identity frame, TLM every tenth advertisement."""
+    def frame(self, t: float, beacon_t: float) -> bytes:
+        """The service data sent at ``t`` (``beacon_t`` on the card's own clock)."""
         self.adv_count += 1
         p = self.sim_pass
         if self.adv_count % 10 == 0:
             return build_tlm(3000 - self.index % 400, 21.5, self.adv_count, self.adv_count * 1.0)
         if p.type == "uid":
             return build_uid(TX_POWER_0M, p.namespace, p.instance)
-        counter = int(t) & 0xFFFFFFFF
+        counter = int(beacon_t) & 0xFFFFFFFF
         window = counter >> p.k
         if self._eid_cache is None or self._eid_cache[0] != window:
             self._eid_cache = (window, compute_eid(p.identity_key, counter, p.k))
@@ -304,8 +310,16 @@ class World:
     """All visitors and gateways; produces each gateway's advertisements over time. Pure."""
 
     def __init__(
-        self, gateways: Sequence[SimGateway], passes: Sequence[SimPass], seed: int, t0: float
+        self,
+        gateways: Sequence[SimGateway],
+        passes: Sequence[SimPass],
+        seed: int,
+        t0: float,
+        beacon_time: Callable[[float], float] | None = None,
     ) -> None:
+        # A card counts EID time on its own clock, which the simulation does not speed up:
+        # ``beacon_time`` maps simulated time to it (the identity by default).
+        self.beacon_time = beacon_time or (lambda t: t)
         self.rng = random.Random(seed)  # noqa: S311 (a simulation, not crypto)
         self.gateways = list(gateways)
         sites = sorted({g.site for g in gateways})
@@ -327,7 +341,7 @@ class World:
                 if leg.site is None:
                     continue
                 distance = v.distance(leg, at)
-                data = v.frame(at)
+                data = v.frame(at, self.beacon_time(at))
                 for gi, gw in enumerate(self.gateways):
                     if gw.site != leg.site or rng.random() < LOSS:
                         continue
@@ -373,7 +387,7 @@ async def run_simulation(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     clock = SimClock(time.time(), speed)
-    world = World(scenario.gateways, scenario.passes, seed, clock.now())
+    world = World(scenario.gateways, scenario.passes, seed, clock.now(), beacon_time=clock.real)
     client = httpx2.AsyncClient(transport=transport) if transport else httpx2.AsyncClient()
     nodes: list[_Node] = []
     for gw in scenario.gateways:

@@ -31,6 +31,17 @@ gateway_app = typer.Typer(
     help="Gateways: register, rotate and revoke tokens.", no_args_is_help=True
 )
 visitor_app = typer.Typer(help="Visitors: enrol at the desk.", no_args_is_help=True)
+
+
+@app.callback()
+def _logging() -> None:
+    """Logs go to stderr: stdout is for what scripts parse (JSON, tokens on the last line)."""
+    from crm.core import logging as core_logging
+    from crm.core.settings import get_settings
+
+    core_logging.configure(json_lines=get_settings().log_json)
+
+
 app.add_typer(site_app, name="site")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(visitor_app, name="visitor")
@@ -120,7 +131,11 @@ def demo(
     from crm.main import register_packages
 
     register_packages()
-    seeded = _in_session(demo_seed.seed)
+    from crm.core.serverkey import server_keys
+    from crm.core.settings import get_settings
+
+    server_key = server_keys(get_settings())[0]
+    seeded = _in_session(lambda session: demo_seed.seed(session, server_key))
     scenario.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "crm_url": base_url,
@@ -240,23 +255,46 @@ def visitor_add(
     pass_uid: Annotated[
         str | None, typer.Option(help="NAMESPACE:INSTANCE of a UID pass, in hex.")
     ] = None,
+    pass_eid: Annotated[
+        bool,
+        typer.Option(help="Give a new rotating Eddystone-EID pass (prints its key, once)."),
+    ] = False,
+    pass_eid_public_key: Annotated[
+        str | None,
+        typer.Option(help="Register an EID pass by its X25519 public key (hex, 32 bytes)."),
+    ] = None,
+    eid_k: Annotated[int, typer.Option(help="EID rotation exponent K (8 to 12).")] = 10,
     destination: Annotated[
         str | None, typer.Option(help="Destination slug (default: the only one).")
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print {visitor_id, roadbook_token} as JSON.")
+        bool, typer.Option("--json", help="Print {visitor_id, roadbook_token[, pass]} as JSON.")
     ] = False,
 ) -> None:
-    """Enrol a visitor (desk use); prints the roadbook token once."""
+    """Enrol a visitor (desk use); prints the roadbook token once.
+
+    EID passes are the default for new card stock (DESIGN §6): ``--pass-eid`` generates the
+    identity key to write to the card; ``--pass-eid-public-key`` registers a card that runs the
+    X25519 exchange itself and prints the resolver key to give it.
+    """
     from sqlalchemy import select
 
+    from crm.core.serverkey import server_keys
+    from crm.core.settings import get_settings
     from crm.destinations.models import Destination
+    from crm.gateways import service as gateways_service
     from crm.visitors import service
 
     def split(text: str) -> list[str]:
         return [part.strip() for part in text.split(",") if part.strip()]
 
-    async def work(session: AsyncSession) -> tuple[str, str]:
+    try:
+        beacon_public = bytes.fromhex(pass_eid_public_key) if pass_eid_public_key else None
+    except ValueError:
+        typer.secho("error: --pass-eid-public-key is not hex", err=True, fg="red")
+        raise typer.Exit(1) from None
+
+    async def work(session: AsyncSession) -> tuple[str, str, dict[str, object] | None]:
         query = select(Destination)
         if destination:
             query = query.where(col(Destination.slug) == destination)
@@ -278,12 +316,32 @@ def visitor_add(
             pass_uid=pass_uid,
             by="desk",
         )
-        return str(enrolment.visitor.id), enrolment.roadbook_token
+        card: dict[str, object] | None = None
+        if pass_eid or beacon_public is not None:
+            provisioned = await gateways_service.register_eid_pass(
+                session,
+                found[0].id,
+                server_keys(get_settings())[0],
+                rotation_exponent=eid_k,
+                beacon_public_key=beacon_public,
+                visitor_id=enrolment.visitor.id,
+            )
+            card = {"type": "eddystone-eid", "k": eid_k}
+            if provisioned.identity_key is not None:
+                card["identity_key"] = provisioned.identity_key.hex()
+            if provisioned.resolver_public_key is not None:
+                card["resolver_public_key"] = provisioned.resolver_public_key.hex()
+        return str(enrolment.visitor.id), enrolment.roadbook_token, card
 
-    visitor_id, token = _in_session(work)
+    visitor_id, token, card = _in_session(work)
     if as_json:
-        _emit_json({"visitor_id": visitor_id, "roadbook_token": token})
+        answer: dict[str, object] = {"visitor_id": visitor_id, "roadbook_token": token}
+        if card:
+            answer["pass"] = card
+        _emit_json(answer)
     else:
+        if card:
+            typer.echo(f"EID pass to provision (shown once): {json.dumps(card)}")
         typer.echo(f"Visitor {visitor_id} enrolled; roadbook token (shown once):")
         typer.echo(token)
 

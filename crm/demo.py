@@ -8,21 +8,23 @@ roadbook tokens (revoking the previous ones) because secrets are shown once and 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core import hooks
 from crm.core.models import utcnow
-from crm.core.security import Credential, new_token, token_hash
 from crm.destinations import service as destinations_service
 from crm.destinations.models import Destination, Site
 from crm.gateways import service as gateways_service
 from crm.gateways.models import Device, Gateway
+from crm.ingest.eid import refresh_eid_windows
+from crm.ingest.jobs import identity_of
 from crm.visitors import service as visitors_service
 from crm.visitors.models import Visitor
 
@@ -167,7 +169,8 @@ VISITORS: list[dict[str, Any]] = [
         "language": "de",
         "wishes": ["nature", "gastronomy"],
         "consents": ["proximity", "personalisation"],
-        "instance": "000000000003",
+        # A rotating EID pass, the default for new card stock (DESIGN §6).
+        "eid_k": 10,
     },
     {
         "name": "Daan",
@@ -198,8 +201,11 @@ class DemoSeed:
     passes: list[dict[str, str]] = field(default_factory=list)
 
 
-async def seed(session: AsyncSession) -> DemoSeed:
-    """Create the demo destination if needed and issue fresh demo secrets. ``session`` is system."""
+async def seed(session: AsyncSession, server_key: bytes) -> DemoSeed:
+    """Create the demo destination if needed and issue fresh demo secrets. ``session`` is system.
+
+    ``server_key`` seals the EID pass's identity key, as for any EID pass.
+    """
     destination = await destinations_service.destination_by_slug(session, DESTINATION_SLUG)
     created = destination is None
     if destination is None:
@@ -210,69 +216,81 @@ async def seed(session: AsyncSession) -> DemoSeed:
             await destinations_service.add_site(session, destination.id, **site)
     sites = {s.slug: s for s in await destinations_service.list_sites(session, destination.id)}
     result = DemoSeed(destination=destination, sites=sites)
-    await _revoke_demo_secrets(session, destination.id)
     for name, site_slug in GATEWAYS.items():
         gateway = await session.get(Gateway, name)
         if gateway is None:
             _, token = await gateways_service.add_gateway(session, name, sites[site_slug])
         else:
+            await gateways_service.revoke_tokens(session, gateway.id)
             token = await gateways_service.issue_token(session, gateway)
         result.gateway_tokens[name] = token
     for person in VISITORS:
-        identity = visitors_service.uid_identity(PASS_NAMESPACE, person["instance"])
-        device = (
-            await session.execute(
-                select(Device).where(
-                    col(Device.destination_id) == destination.id, col(Device.identity) == identity
-                )
-            )
-        ).scalar_one_or_none()
-        if device is None or device.visitor_id is None:
-            enrolment = await visitors_service.enrol(
-                session,
-                destination.id,
-                language=person["language"],
-                wishes=person["wishes"],
-                consents=person["consents"],
-                pass_uid=f"{PASS_NAMESPACE}:{person['instance']}",
-                by="demo",
-            )
-            token = enrolment.roadbook_token
-        else:
-            visitor = await session.get(Visitor, device.visitor_id)
-            assert visitor is not None
-            token = await _new_roadbook_token(session, visitor)
+        token, card = await _demo_visitor(session, destination.id, person, server_key)
         result.roadbooks[person["name"]] = (person["language"], token)
-        result.passes.append(
-            {"type": "eddystone-uid", "namespace": PASS_NAMESPACE, "instance": person["instance"]}
-        )
+        result.passes.append(card)
     if created:
         await hooks.run("demo.seed", session, destination, sites)
+    # The EID pass must resolve at once, not at the scheduler's next EID refresh.
+    await refresh_eid_windows(
+        session, destination.id, utcnow(), lambda device: identity_of([server_key], device)
+    )
     await session.flush()
     return result
 
 
-async def _revoke_demo_secrets(session: AsyncSession, destination_id: uuid.UUID) -> None:
-    await session.execute(
-        update(Credential)
-        .where(
-            col(Credential.destination_id) == destination_id,
-            col(Credential.kind).in_(("gateway", "roadbook")),
-            col(Credential.revoked_at).is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
+def _demo_eid_key(name: str) -> bytes:
+    """A stable identity key per demo visitor, so a re-seeded demo finds its pass again."""
+    return hashlib.sha256(f"balise-demo-eid:{name}".encode()).digest()[:16]
 
 
-async def _new_roadbook_token(session: AsyncSession, visitor: Visitor) -> str:
-    token = new_token()
-    session.add(
-        Credential(
-            token_hash=token_hash(token),
-            kind="roadbook",
-            subject=str(visitor.id),
-            destination_id=visitor.destination_id,
+async def _demo_visitor(
+    session: AsyncSession, destination_id: uuid.UUID, person: dict[str, Any], server_key: bytes
+) -> tuple[str, dict[str, Any]]:
+    """Enrol a demo visitor with their pass once; later runs reissue their roadbook token."""
+    if "eid_k" in person:
+        key = _demo_eid_key(person["name"])
+        identity = gateways_service.eid_identity(key)
+        card: dict[str, Any] = {
+            "type": "eddystone-eid",
+            "identity_key": key.hex(),
+            "k": person["eid_k"],
+        }
+    else:
+        identity = visitors_service.uid_identity(PASS_NAMESPACE, person["instance"])
+        card = {
+            "type": "eddystone-uid",
+            "namespace": PASS_NAMESPACE,
+            "instance": person["instance"],
+        }
+    device = (
+        await session.execute(
+            select(Device).where(
+                col(Device.destination_id) == destination_id, col(Device.identity) == identity
+            )
         )
+    ).scalar_one_or_none()
+    if device is not None and device.visitor_id is not None:
+        visitor = await session.get(Visitor, device.visitor_id)
+        assert visitor is not None
+        return await visitors_service.reissue_roadbook_token(session, visitor), card
+    enrolment = await visitors_service.enrol(
+        session,
+        destination_id,
+        language=person["language"],
+        wishes=person["wishes"],
+        consents=person["consents"],
+        pass_uid=None if "eid_k" in person else f"{PASS_NAMESPACE}:{person['instance']}",
+        by="demo",
     )
-    await session.flush()
-    return token
+    if device is not None:
+        device.visitor_id = enrolment.visitor.id
+    elif "eid_k" in person:
+        await gateways_service.register_eid_pass(
+            session,
+            destination_id,
+            server_key,
+            rotation_exponent=person["eid_k"],
+            identity_key=key,
+            visitor_id=enrolment.visitor.id,
+        )
+    return enrolment.roadbook_token, card
