@@ -451,8 +451,9 @@ async def run_simulation(
         for node in nodes:
             store(node, node.pipeline.close_all(now))
         await asyncio.gather(*tasks, return_exceptions=True)
-        for node in nodes:
-            await node.uploader.drain(10.0)
+        # One bounded flush for all gateways at once: what is not acknowledged stays in the
+        # outboxes for the next run.
+        await asyncio.gather(*(node.uploader.drain(5.0) for node in nodes))
         final = status()
         for node in nodes:
             node.outbox.close()
