@@ -253,7 +253,8 @@ async def ingest_batch(
     )
     resolved = await _resolve(conn, source.destination_id, {e.key for e in events.values()})
 
-    ordered = sorted(events.values(), key=lambda e: e.id)
+    # UUID order (its .int: compared in C, not through UUID.__lt__)
+    ordered = sorted(events.values(), key=lambda e: e.id.int)
     cols: dict[str, list[Any]] = {
         name: []
         for name in (

@@ -143,7 +143,7 @@ async def record_sightings(
     by_visitor: dict[uuid.UUID, list[Sighting]] = defaultdict(list)
     for s in sightings:
         by_visitor[s.visitor_id].append(s)
-    visitors = sorted(by_visitor)
+    visitors = sorted(by_visitor, key=lambda v: v.int)  # UUID order, compared in C
     keys = sorted(lock_key(v, site_id) for v in visitors)
     latest: dict[uuid.UUID, _Visit] = {}
     async with conn.cursor() as cur:
