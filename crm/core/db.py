@@ -45,6 +45,11 @@ SQLModel.metadata.naming_convention = {
 metadata: MetaData = SQLModel.metadata
 
 
+_ROLE_AND_TENANT = text(
+    "SELECT set_config('role', :role, true), set_config('app.destination_id', :tenant, true)"
+)
+
+
 class TenantSession(Session):
     """The sync session under every ``AsyncSession``; applies role and tenant on begin."""
 
@@ -53,14 +58,16 @@ class TenantSession(Session):
 def _apply_role_and_tenant(
     session: Session, transaction: SessionTransaction, connection: Connection
 ) -> None:
-    if session.info.get("system"):
-        connection.exec_driver_sql("SET LOCAL ROLE NONE")
-        return
-    connection.exec_driver_sql(f"SET LOCAL ROLE {APP_ROLE}")
+    # One round trip: role and tenant are both transaction-local settings (``SET LOCAL ROLE``
+    # is ``set_config('role', ..., true)``).
+    system = bool(session.info.get("system"))
     tenant = session.info.get("destination_id")
     connection.execute(
-        text("SELECT set_config('app.destination_id', :tenant, true)"),
-        {"tenant": str(tenant) if tenant else ""},
+        _ROLE_AND_TENANT,
+        {
+            "role": "none" if system else APP_ROLE,
+            "tenant": "" if system or not tenant else str(tenant),
+        },
     )
 
 
