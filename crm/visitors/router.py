@@ -63,20 +63,6 @@ def _no_store(response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-def _notice_out(shown: notice.Notice) -> NoticeOut:
-    return NoticeOut(
-        version=shown.version,
-        language=shown.language,
-        title=shown.title,
-        summary=shown.summary,
-        scopes=shown.scopes,
-        uid_warning=shown.uid_warning,
-        retention=shown.retention,
-        rights=shown.rights,
-        text=shown.text,
-    )
-
-
 @router.get("/api/v1/notice", responses={404: {"description": "Unknown notice version", **_P}})
 async def get_notice(
     settings: SettingsDep,
@@ -86,14 +72,13 @@ async def get_notice(
     """The enrolment notice to show before asking for consent (the current version by default)."""
     if not notice.is_known(version):
         raise Problem(404, "Not Found", f"no notice version {version!r}")
-    return _notice_out(
-        notice.render(
-            lang,
-            version,
-            retention_days=settings.retention_days_after_stay,
-            inactivity_days=settings.profile_inactivity_days,
-        )
+    shown = notice.render(
+        lang,
+        version,
+        retention_days=settings.retention_days_after_stay,
+        inactivity_days=settings.profile_inactivity_days,
     )
+    return NoticeOut.model_validate(shown, from_attributes=True)
 
 
 async def _enrol(
@@ -249,19 +234,8 @@ async def office_profile(
     )
     await session.commit()
     _no_store(response)
-    return VisitorOut(
-        id=visitor.id,
-        language=visitor.language,
-        wishes=visitor.wishes,
-        stay_start=visitor.stay_start,
-        stay_end=visitor.stay_end,
-        adults=visitor.adults,
-        children=visitor.children,
-        accessibility=visitor.accessibility,
-        created_at=visitor.created_at,
-        last_action_at=visitor.last_action_at,
-        consents=service.consent_state(ledger),
-    )
+    fields = visitor.model_dump(include=set(VisitorOut.model_fields) - {"consents"})
+    return VisitorOut(**fields, consents=service.consent_state(ledger))
 
 
 @router.get("/api/v1/office/visitors/{visitor_id}/consents", responses=_OFFICE_ERRORS)

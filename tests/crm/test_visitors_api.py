@@ -227,6 +227,13 @@ async def test_desk_enrolment_needs_desk_role_hands_a_pass_and_is_audited(
             await session.execute(select(AuditLog).where(col(AuditLog.visitor_id) == visitor_id))
         ).scalar_one()
         assert (audit.actor, audit.action) == (f"staff:{desk_id}", "visitor.enrol")
+    profile = await client.get(f"/api/v1/office/visitors/{visitor_id}", headers=bearer(desk))
+    assert profile.status_code == 200
+    shown = profile.json()
+    assert (shown["id"], shown["language"], shown["wishes"]) == (str(visitor_id), "de", ["sport"])
+    assert (shown["adults"], shown["children"], shown["accessibility"]) == (1, 0, [])
+    assert shown["consents"]["proximity"] is True
+    assert shown["consents"]["marketing"] is False
 
 
 async def test_visitor_changes_consent_through_token_appending_to_the_ledger(
