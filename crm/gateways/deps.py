@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from crm.core.db import APP_ROLE, driver_connection
 from crm.core.deps import get_db
 from crm.core.errors import Problem
 from crm.core.models import utcnow
@@ -30,16 +31,20 @@ class GatewayPrincipal:
     site_id: uuid.UUID
 
 
-async def gateway_for_token(
-    session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
-) -> GatewayPrincipal:
-    """The gateway behind the bearer token, looked up in ``session`` (a system one), or 401."""
-    unauthorized = Problem(
+def _unauthorized() -> Problem:
+    return Problem(
         401,
         "Unauthorized",
         "a valid gateway token is required",
         headers={"WWW-Authenticate": "Bearer"},
     )
+
+
+async def gateway_for_token(
+    session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
+) -> GatewayPrincipal:
+    """The gateway behind the bearer token, looked up in ``session`` (a system one), or 401."""
+    unauthorized = _unauthorized()
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized
     now = utcnow()
@@ -60,9 +65,53 @@ async def gateway_for_token(
     return GatewayPrincipal(gateway_id=row[0], destination_id=row[1], site_id=row[2])
 
 
+GatewayCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+# The look-up and the switch to the gateway's tenant in one statement: ``set_config`` in the
+# select list runs only for the matching row, and takes effect from the next statement on.
+_ENTER = """
+SELECT g.id, g.destination_id, g.site_id,
+    set_config('role', %(role)b, true),
+    set_config('app.destination_id', g.destination_id::text, true)
+FROM credential AS c JOIN gateway AS g ON g.id = c.subject
+WHERE c.token_hash = %(hash)b AND c.kind = 'gateway' AND c.revoked_at IS NULL
+    AND (c.expires_at IS NULL OR c.expires_at > %(now)b)
+"""
+
+
+def require_bearer(credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The bearer token, or 401 when there is none."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized()
+    return credentials.credentials
+
+
+async def enter_as_gateway(
+    session: AsyncSession, credentials: HTTPAuthorizationCredentials | None
+) -> GatewayPrincipal:
+    """Authenticate in ``session`` (a system one, in a transaction), then become its tenant, or 401.
+
+    One round trip instead of a short session of its own (checkout, ping, begin, role, select,
+    end): on success the rest of the transaction runs as ``balise_app`` under the gateway's
+    destination (RLS on), exactly as a tenant session; on 401 nothing was switched.
+    """
+    token = require_bearer(credentials)
+    conn = driver_connection(await session.connection())
+    async with conn.cursor() as cur:
+        await cur.execute(
+            _ENTER, {"hash": token_hash(token), "now": utcnow(), "role": APP_ROLE}, binary=True
+        )
+        row = await cur.fetchone()
+    if row is None:
+        raise _unauthorized()
+    session.info["system"] = False
+    session.info["destination_id"] = row[1]
+    return GatewayPrincipal(gateway_id=row[0], destination_id=row[1], site_id=row[2])
+
+
 async def current_gateway(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: GatewayCredentials,
 ) -> GatewayPrincipal:
     """The calling gateway (401 otherwise), looked up in its own short system session.
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 
 from crm.core import metrics
 from crm.core.deps import DbDep, SettingsDep
-from crm.core.errors import PROBLEM_JSON
+from crm.core.errors import PROBLEM_JSON, Problem
 from crm.core.models import utcnow
-from crm.gateways.deps import GatewayDep
+from crm.gateways.deps import GatewayCredentials, enter_as_gateway, require_bearer
 from crm.ingest import service
 from crm.ingest.body import read_body
 from crm.ingest.schemas import IngestBatch, IngestResult
@@ -41,16 +41,33 @@ _PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
     },
 )
 async def post_events(
-    request: Request, gateway: GatewayDep, db: DbDep, settings: SettingsDep
+    request: Request, credentials: GatewayCredentials, db: DbDep, settings: SettingsDep
 ) -> IngestResult:
-    """Store a batch: new events counted in ``accepted``, retried ones in ``duplicates``."""
+    """Store a batch: new events counted in ``accepted``, retried ones in ``duplicates``.
+
+    The token is checked inside the batch's own transaction (one statement that also switches
+    to the gateway's tenant), not in a short session of its own. The body is read before it
+    (a slow upload holds no database connection) but its errors wait for the token's: a bad
+    token is a 401 whatever the body.
+    """
     now = utcnow()
-    body = await read_body(
-        request.stream(), request.headers.get("content-encoding"), settings.ingest_max_body_bytes
-    )
-    batch = service.parse_batch(body)
-    source = service.Source(gateway.gateway_id, gateway.destination_id, gateway.site_id)
-    async with db.session(gateway.destination_id) as session, session.begin():
+    require_bearer(credentials)  # no token at all: 401 before the body is even read
+    body = b""
+    body_problem: Problem | None = None
+    try:
+        body = await read_body(
+            request.stream(),
+            request.headers.get("content-encoding"),
+            settings.ingest_max_body_bytes,
+        )
+    except Problem as exc:
+        body_problem = exc
+    async with db.session(system=True) as session, session.begin():
+        gateway = await enter_as_gateway(session, credentials)
+        if body_problem is not None:
+            raise body_problem
+        batch = service.parse_batch(body)
+        source = service.Source(gateway.gateway_id, gateway.destination_id, gateway.site_id)
         result = await service.ingest_batch(session, source, batch, settings, now)
     metrics.record_ingest(result.accepted, result.duplicates, (r.reason for r in result.rejected))
     return result
