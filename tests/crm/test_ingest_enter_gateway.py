@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from fastapi.security import HTTPAuthorizationCredentials
-from ingest_support import seed_tenant
+from ingest_support import app_settings, auth, make_client, seed_tenant
 from sqlalchemy import text
 
 from crm.core.db import APP_ROLE, Database
@@ -44,3 +46,23 @@ async def test_enter_as_gateway_bad_token_switches_nothing(db: Database) -> None
     with pytest.raises(Problem):
         async with db.session(system=True) as session, session.begin():
             await enter_as_gateway(session, None)
+
+
+async def test_a_bad_token_is_401_whatever_the_body(db: Database) -> None:
+    tenant = await seed_tenant(db, "enter-d", sites={"spa": ["gw-d"]}, visitors_={})
+    gzip_headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    async with make_client(db, app_settings(ingest_max_body_bytes=1_000)) as client:
+        for body in (b"not gzip", gzip.compress(b"x" * 5_000), gzip.compress(b"{")):
+            for headers in ({}, {"Authorization": "Bearer nope"}):
+                r = await client.post(
+                    "/api/v1/gateway/events", content=body, headers={**gzip_headers, **headers}
+                )
+                assert r.status_code == 401, (body, headers, r.text)
+                assert r.headers["www-authenticate"] == "Bearer"
+        # with the right token the body's own error shows
+        good = {**gzip_headers, **auth(tenant, "gw-d")}
+        statuses = []
+        for body in (b"not gzip", gzip.compress(b"x" * 5_000), gzip.compress(b"{")):
+            r = await client.post("/api/v1/gateway/events", content=body, headers=good)
+            statuses.append(r.status_code)
+        assert statuses == [400, 413, 400]
