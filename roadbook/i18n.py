@@ -1,10 +1,8 @@
-"""The four languages of the roadbook and picking text in them."""
+"""The roadbook's own messages, in the four languages of ``crm.core.i18n``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-LANGUAGES = ("fr", "en", "de", "nl")
+from crm.core.i18n import translate
 
 MESSAGES: dict[str, dict[str, str]] = {
     "roadbook_title": {
@@ -29,11 +27,5 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 def message(key: str, language: str, **values: object) -> str:
-    """A message in ``language`` (French, the office's language, when missing)."""
-    texts = MESSAGES[key]
-    return texts.get(language, texts["fr"]).format(**values)
-
-
-def pick(texts: Mapping[str, str], language: str, fallback: str = "fr") -> str:
-    """The text in ``language``, else the fallback language, else any."""
-    return texts.get(language) or texts.get(fallback) or next(iter(texts.values()), "")
+    """A roadbook message in ``language`` (French, the office's language, when missing)."""
+    return translate(MESSAGES, key, language, **values)

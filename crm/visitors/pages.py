@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import Problem
+from crm.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from crm.core.models import utcnow
 from crm.destinations import service as destinations_service
 from crm.destinations.models import Destination
@@ -176,14 +177,14 @@ LANGUAGE_NAMES = {"fr": "Français", "en": "English", "de": "Deutsch", "nl": "Ne
 
 
 def _language(value: str | None, destination: Destination | None = None) -> str:
-    if value in service.LANGUAGES:
+    if value in LANGUAGES:
         return str(value)
-    fallback = destination.default_language if destination else "fr"
-    return fallback if fallback in service.LANGUAGES else "fr"
+    fallback = destination.default_language if destination else DEFAULT_LANGUAGE
+    return fallback if fallback in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _t(key: str, language: str, **values: object) -> str:
-    return UI[key][language].format(**values)
+    return translate(UI, key, language, **values)
 
 
 async def _destination(db: DbDep, slug: str) -> Destination:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import PROBLEM_JSON, Problem
+from crm.core.i18n import Language
 from crm.destinations import service as destinations_service
 from crm.rights import service as rights_service
 from crm.staff.deps import StaffPrincipal, StaffSessionDep, require_role
@@ -28,7 +29,6 @@ from crm.visitors.schemas import (
     DeskEnrolmentIn,
     EnrolmentBase,
     EnrolmentOut,
-    Language,
     NoticeOut,
     SelfEnrolmentIn,
     TokenOut,

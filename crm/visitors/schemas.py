@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Language = Literal["fr", "en", "de", "nl"]
+from crm.core.i18n import Language
+
 Wish = Literal[
     "nature", "wellness", "family", "gastronomy", "culture", "nightlife", "sport", "shopping"
 ]

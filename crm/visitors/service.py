@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core.errors import Problem
+from crm.core.i18n import LANGUAGES
 from crm.core.models import utcnow
 from crm.core.security import Credential, new_token, token_hash
 from crm.gateways.models import Device
 from crm.visitors import notice
 from crm.visitors.models import CONSENT_SCOPES, Consent, Visitor
 
-LANGUAGES = ("fr", "en", "de", "nl")
 WISHES = ("nature", "wellness", "family", "gastronomy", "culture", "nightlife", "sport", "shopping")
 # Accessibility needs, a fixed list (the four families of the French "Tourisme & Handicap" label,
 # wheelchair apart): no free text, since needs can reveal health data (GDPR art. 9); the visitor

@@ -9,12 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from crm.core.i18n import pick
 from crm.destinations.models import Destination, Site
 from crm.ingest.schemas import rfc3339
 from crm.visitors.models import Visitor
 from crm.visits.models import Visit
 from roadbook.content.models import Place
-from roadbook.i18n import message, pick
+from roadbook.i18n import message
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 MAX_VISITS = 50
