@@ -50,6 +50,10 @@ VISITORS = 2_000
 BATCH = 1_000
 BATCHES = 48
 CLIENTS = 8
+# Each client is one gateway posting its own batches one after the other, as a gateway's uploader
+# does; gateways stand two to a site, so visits still merge concurrent batches of one site.
+GATEWAYS = int(os.environ.get("BENCH_INGEST_GATEWAYS", str(CLIENTS)))
+SITES = int(os.environ.get("BENCH_INGEST_SITES", str(max(1, GATEWAYS // 2))))
 WORKERS = int(os.environ.get("BENCH_INGEST_WORKERS", "2"))
 REPEATS = 3
 ORM_ROWS = 500
@@ -81,7 +85,7 @@ def drop_database(url: str) -> None:
 
 
 async def seed(url: str) -> dict[str, Any]:
-    """One destination, site, gateway (token) and VISITORS consenting visitors with UID passes."""
+    """One destination, SITES sites, GATEWAYS gateways and VISITORS consenting UID visitors."""
     from crm.core.schema import load_models
     from crm.destinations import service as destinations
     from crm.gateways import service as gateways
@@ -91,8 +95,15 @@ async def seed(url: str) -> dict[str, Any]:
     db = Database(url)
     async with db.session(system=True) as session:
         destination = await destinations.create_destination(session, "bench", "Bench")
-        site = await destinations.add_site(session, destination.id, "spa", "Spa")
-        _, token = await gateways.add_gateway(session, "bench-gw", site)
+        sites = [
+            await destinations.add_site(session, destination.id, f"site-{i}", f"Site {i}")
+            for i in range(SITES)
+        ]
+        tokens = {}
+        for i in range(GATEWAYS):
+            _, tokens[f"bench-gw-{i}"] = await gateways.add_gateway(
+                session, f"bench-gw-{i}", sites[i % SITES]
+            )
         at = datetime.now(UTC) - timedelta(days=1)
         visitor_ids: list[uuid.UUID] = []
         for i in range(VISITORS):
@@ -113,8 +124,8 @@ async def seed(url: str) -> dict[str, Any]:
         conn.execute("ANALYZE")
     return {
         "destination_id": destination.id,
-        "site_id": site.id,
-        "token": token,
+        "site_id": sites[0].id,
+        "tokens": tokens,
         "visitor_ids": visitor_ids,
         "device_ids": device_ids,
     }
@@ -220,20 +231,33 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("uvicorn did not start")
 
 
-async def post_all(port: int, token: str, bodies: list[bytes]) -> tuple[int, float]:
-    """Post every body with CLIENTS concurrent clients; returns (events accepted, seconds)."""
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Content-Type": "application/json",
-        "Content-Encoding": "gzip",
-    }
+def gateway_of(batch: int) -> str:
+    return f"bench-gw-{batch % GATEWAYS}"
+
+
+def gzip_batch(gateway_id: str, events: list[dict[str, Any]]) -> bytes:
+    envelope = {"gateway_id": gateway_id, "sent_at": datetime.now(UTC).isoformat()}
+    return gzip.compress(json.dumps({**envelope, "events": events}).encode(), 6)
+
+
+async def post_all(port: int, tokens: dict[str, str], bodies: list[bytes]) -> tuple[int, float]:
+    """Post every body (body i from gateway ``gateway_of(i)``) with CLIENTS concurrent clients.
+
+    Client c posts gateway ``c % GATEWAYS``'s bodies one after another; returns (accepted, s).
+    """
+    queues: dict[str, asyncio.Queue[bytes]] = {g: asyncio.Queue() for g in tokens}
+    for i, body in enumerate(bodies):
+        queues[gateway_of(i)].put_nowait(body)
     accepted = 0
 
-    async def client() -> None:
+    async def client(gateway_id: str) -> None:
         nonlocal accepted
+        queue = queues[gateway_id]
+        headers = {
+            "Authorization": f"Bearer {tokens[gateway_id]}",
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        }
         async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as c:
             while not queue.empty():
                 body = queue.get_nowait()
@@ -242,7 +266,7 @@ async def post_all(port: int, token: str, bodies: list[bytes]) -> tuple[int, flo
                 accepted += r.json()["accepted"]
 
     start = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    await asyncio.gather(*(client(gateway_of(c)) for c in range(CLIENTS)))
     return accepted, time.perf_counter() - start
 
 
@@ -258,7 +282,7 @@ def copy_rows(url: str, seeded: dict[str, Any], events: list[dict[str, Any]]) ->
                 datetime.fromisoformat(e["observed_at"]),
                 seeded["destination_id"],
                 now,
-                "bench-gw",
+                "bench-gw-0",
                 seeded["site_id"],
                 devices[i % len(devices)],
                 visitors[i % len(visitors)],
@@ -316,7 +340,7 @@ async def orm_rows(url: str, seeded: dict[str, Any], events: list[dict[str, Any]
                         "observed_at": datetime.fromisoformat(e["observed_at"]),
                         "destination_id": seeded["destination_id"],
                         "received_at": now,
-                        "gateway_id": "bench-gw",
+                        "gateway_id": "bench-gw-0",
                         "site_id": seeded["site_id"],
                         "device_id": seeded["device_ids"][i % VISITORS],
                         "visitor_id": seeded["visitor_ids"][i % VISITORS],
@@ -345,39 +369,15 @@ def main() -> None:
         port = 18000 + rng.randrange(1000)
         proc = start_server(url, port)
         # warm-up: connection pools, prepared statements, partitions cache
-        warm = [
-            gzip.compress(
-                json.dumps(
-                    {
-                        "gateway_id": "bench-gw",
-                        "sent_at": now.isoformat(),
-                        "events": wire_events(rng, BATCH, now),
-                    }
-                ).encode(),
-                6,
-            )
-            for _ in range(CLIENTS)
-        ]
-        asyncio.run(post_all(port, seeded["token"], warm))
+        warm = [gzip_batch(gateway_of(i), wire_events(rng, BATCH, now)) for i in range(CLIENTS)]
+        asyncio.run(post_all(port, seeded["tokens"], warm))
         ingest_rates, copy_rates, orm_rates = [], [], []
         cpu: list[tuple[float, float, float]] = []
         for _ in range(REPEATS):
             batches = [wire_events(rng, BATCH, now) for _ in range(BATCHES)]
-            bodies = [
-                gzip.compress(
-                    json.dumps(
-                        {
-                            "gateway_id": "bench-gw",
-                            "sent_at": datetime.now(UTC).isoformat(),
-                            "events": b,
-                        }
-                    ).encode(),
-                    6,
-                )
-                for b in batches
-            ]
+            bodies = [gzip_batch(gateway_of(i), b) for i, b in enumerate(batches)]
             before = cpu_snapshot(proc.pid)
-            accepted, seconds = asyncio.run(post_all(port, seeded["token"], bodies))
+            accepted, seconds = asyncio.run(post_all(port, seeded["tokens"], bodies))
             after = cpu_snapshot(proc.pid)
             cpu.append(tuple((b - a) * 1000 / BATCHES for a, b in zip(before, after, strict=True)))
             assert accepted == BATCH * BATCHES, accepted
@@ -400,7 +400,8 @@ def main() -> None:
             (
                 "HTTP ingest end to end",
                 f"{events_per_s:,.0f} events/s",
-                f"{CLIENTS} clients, {BATCH}-event gzip batches, {WORKERS} uvicorn workers",
+                f"{CLIENTS} clients as {GATEWAYS} gateways at {SITES} sites, {BATCH}-event gzip"
+                f" batches, {WORKERS} uvicorn workers",
             ),
             (
                 "binary COPY, same rows",
@@ -422,6 +423,9 @@ def main() -> None:
             "copy_rows_per_s": round(copy_per_s),
             "orm_rows_per_s": round(orm_per_s),
             "cpu_count": os.cpu_count(),
+            "clients": CLIENTS,
+            "gateways": GATEWAYS,
+            "sites": SITES,
             "client_cpu_ms_per_batch": round(client_ms, 1),
             "server_cpu_ms_per_batch": round(server_ms, 1),
             "postgres_cpu_ms_per_batch": round(pg_ms, 1),
