@@ -7,6 +7,7 @@ validates every request with them.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -52,7 +53,8 @@ class ProximityEventIn(BaseModel):
     """One enter / dwell / exit as the gateway reports it."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
-    id: Annotated[str, StringConstraints(min_length=32, max_length=36)]
+    # any form of UUID is accepted; the CRM handles (and dedups) it in canonical form
+    id: uuid.UUID
     seq: Annotated[int, Field(ge=0, le=2**63 - 1)]
     kind: Literal["enter", "dwell", "exit"]
     observed_at: AwareDatetime

@@ -31,7 +31,6 @@ VISIT_CHANNEL = "balise_visit"
 class Sighting:
     """A stored event of a consented visitor, as visits need it."""
 
-    event_id: uuid.UUID
     visitor_id: uuid.UUID
     observed_at: datetime
     kind: str

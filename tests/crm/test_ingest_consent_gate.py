@@ -1,0 +1,81 @@
+"""The consent gate ingest runs in SQL, against the rule of DESIGN §6 written plainly in Python.
+
+The rule: an event observed at ``t`` is stored when the latest ``proximity`` entry at or before
+``t`` is a grant and the latest entry of all is a grant; at a tie the withdrawal wins.
+Hypothesis draws ledgers from a few instants, so that ties and events at an entry's very
+instant come up often.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crm.ingest.service import _CONSENT_GATE, _LEDGER
+from tests.conftest import _admin_dsn
+
+BASE = datetime(2026, 7, 1, 12, tzinfo=UTC)
+instants = st.integers(min_value=0, max_value=6).map(lambda m: BASE + timedelta(minutes=m))
+ledgers = st.lists(st.tuples(instants, st.booleans()), min_size=1, max_size=6)
+
+GATE = f"""
+SELECT {_CONSENT_GATE}
+FROM (SELECT {_LEDGER} FROM unnest(%s::timestamptz[], %s::bool[]) AS c(at, granted)) AS l,
+    (SELECT %s::timestamptz AS observed_at) AS ev
+"""
+
+
+def rule(ledger: list[tuple[datetime, bool]], observed_at: datetime) -> bool:
+    def latest(entries: list[tuple[datetime, bool]]) -> bool | None:
+        # the latest entry; at one instant a withdrawal counts as later than a grant
+        return max(entries, key=lambda e: (e[0], not e[1]))[1] if entries else None
+
+    then = latest([e for e in ledger if e[0] <= observed_at])
+    return bool(then) and bool(latest(ledger))
+
+
+@pytest.fixture(scope="module")
+def conn(server_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(_admin_dsn(server_url), autocommit=True) as conn:
+        yield conn
+
+
+@settings(max_examples=300, deadline=None)
+@given(ledger=ledgers, observed_at=instants)
+def test_sql_gate_is_the_rule(
+    conn: psycopg.Connection, ledger: list[tuple[datetime, bool]], observed_at: datetime
+) -> None:
+    ats = [at for at, _ in ledger]
+    grants = [granted for _, granted in ledger]
+    row = conn.execute(GATE, [ats, grants, observed_at]).fetchone()
+    assert row is not None
+    assert row[0] is rule(ledger, observed_at)
+
+
+@pytest.mark.parametrize(
+    ("ledger", "minute", "stored"),
+    [
+        ([(0, True)], 0, True),  # granted at the very instant
+        ([(1, True)], 0, False),  # observed before the grant
+        ([(0, True), (2, False)], 1, False),  # withdrawn since: the backlog goes too
+        ([(0, True), (2, False), (3, True)], 1, True),  # granted again: the first period counts
+        ([(0, True), (2, False), (3, True)], 2, False),  # inside the withdrawn period
+        ([(0, True), (0, False)], 0, False),  # a tie: the withdrawal wins
+    ],
+)
+def test_sql_gate_examples(
+    conn: psycopg.Connection, ledger: list[tuple[int, bool]], minute: int, stored: bool
+) -> None:
+    entries = [(BASE + timedelta(minutes=m), g) for m, g in ledger]
+    observed_at = BASE + timedelta(minutes=minute)
+    assert rule(entries, observed_at) is stored
+    row = conn.execute(
+        GATE, [[e[0] for e in entries], [e[1] for e in entries], observed_at]
+    ).fetchone()
+    assert row is not None
+    assert row[0] is stored
