@@ -13,6 +13,7 @@ migrating role, and owners bypass RLS unless it is forced.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -144,6 +145,20 @@ async def set_tenant(session: AsyncSession, destination_id: uuid.UUID) -> None:
         text("SELECT set_config('app.destination_id', :tenant, true)"),
         {"tenant": str(destination_id)},
     )
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def array_literal(values: list[str | int | float | bool | None]) -> str:
+    """A PostgreSQL array literal (pass it as text, cast to the array type) for bulk statements.
+
+    PostgreSQL parses a 1,000-element literal in well under a millisecond, and building it is
+    one C-encoded JSON dump: JSON's quoting is the array syntax's for what may pass here —
+    UUIDs, RFC 3339 times, fixed words, hex, numbers and nulls, all plain ASCII without
+    backslashes or braces. Never free text.
+    """
+    return "{" + _ENCODE(values)[1:-1] + "}"
 
 
 def driver_connection(connection: Any) -> Any:

@@ -22,7 +22,6 @@ Duplicate ids inside one batch count once (the extra copies count as duplicates)
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +31,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.core.db import driver_connection
+from crm.core.db import array_literal, driver_connection
 from crm.core.errors import Problem
 from crm.core.settings import Settings
 from crm.ingest.schemas import (
@@ -44,7 +43,7 @@ from crm.ingest.schemas import (
     reason_for,
 )
 from crm.visits import service as visits_service
-from crm.visits.service import Sighting
+from crm.visits.service import EPOCH_US, Sighting
 
 _EVENTS = TypeAdapter(list[ProximityEventIn])
 
@@ -181,7 +180,7 @@ stored AS (
     SELECT ev.id, ev.observed_at, %(dest)b, %(now)b, %(gateway)b, %(site)b, g.device_id,
         g.visitor_id, ev.seq, ev.kind, ev.rssi, ev.distance_m, ev.zone, ev.dwell_s
     FROM ev JOIN new USING (id) JOIN gated AS g USING (id)
-    RETURNING visitor_id, observed_at, kind, dwell_s
+    RETURNING visitor_id::text, {EPOCH_US.format("observed_at")} AS observed_us, kind, dwell_s
 ),
 counted AS (
     -- the identity is dropped here: only the site, the hour and the kind are kept
@@ -193,9 +192,9 @@ counted AS (
     ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = p.count + excluded.count
 )
 -- one row with the number of new events, then the new stored sightings (for visits)
-SELECT count(*)::int, NULL::uuid, NULL::timestamptz, NULL::text, NULL::int FROM new
+SELECT count(*)::int, NULL::text, NULL::bigint, NULL::text, NULL::int FROM new
 UNION ALL
-SELECT NULL, visitor_id, observed_at, kind, dwell_s FROM stored
+SELECT NULL, visitor_id, observed_us, kind, dwell_s FROM stored
 """  # noqa: S608 (a constant fragment, no input)
 
 # Months whose partition is known to exist, per database (a process may serve several in tests).
@@ -270,11 +269,11 @@ async def ingest_batch(
                 "now": now,
             },
         )
-        for new, visitor_id, observed_at, kind, dwell_s in await cur.fetchall():
+        for new, visitor_id, observed_us, kind, dwell_s in await cur.fetchall():
             if new is not None:
                 accepted = new
             else:
-                sightings.append(Sighting(visitor_id, observed_at, kind, dwell_s))
+                sightings.append(Sighting(visitor_id, observed_us, kind, dwell_s))
     if sightings:
         await visits_service.record_sightings(
             conn, source.destination_id, source.site_id, sightings, settings.visit_gap_s
@@ -286,29 +285,19 @@ async def ingest_batch(
     )
 
 
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 _SCALARS = ("id", "observed_at", "kind", "seq", "rssi", "distance_m", "zone", "dwell_s")
-
-
-def _array(values: list[Any]) -> str:
-    """A PostgreSQL array literal: JSON's quoting is the array syntax's for validated values.
-
-    Only values the contract validated pass here — UUIDs, RFC 3339 times, the fixed words, hex,
-    numbers and nulls — all ASCII, so no escape in them means anything else to PostgreSQL.
-    """
-    return "{" + _ENCODE(values)[1:-1] + "}"
 
 
 def _columns(events: list[ProximityEventIn]) -> dict[str, str]:
     """The events as one array literal per column (PostgreSQL parses these ~10x faster than
     JSON records, and building them costs less than binary arrays element by element)."""
     rows = _EVENTS.dump_python(events, mode="json")
-    columns = {name: _array([row[name] for row in rows]) for name in _SCALARS}
+    columns = {name: array_literal([row[name] for row in rows]) for name in _SCALARS}
     devices = [row["device"] for row in rows]
-    columns["uid"] = _array(
+    columns["uid"] = array_literal(
         [f"uid:{d['namespace']}:{d['instance']}" if "namespace" in d else None for d in devices]
     )
-    columns["eid"] = _array([d.get("eid") for d in devices])
+    columns["eid"] = array_literal([d.get("eid") for d in devices])
     return columns
 
 

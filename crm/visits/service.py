@@ -12,120 +12,132 @@ a fixed order (so concurrent batches of two gateways of one site cannot both ope
 reads the latest visit of each pair, and one upserts the changed visits and sends
 ``NOTIFY balise_visit, '{"visitor_id", "site_id", "visit_id", "state": "opened"|"closed"}'``
 (delivered on commit) for the roadbook to react to.
+
+The merge runs on every batch's stored events, so it computes in plain ints and strs: times in
+microseconds since the Unix epoch (exact, converted by PostgreSQL), ids in their text form.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
+from crm.core.db import array_literal
+
 VISIT_CHANNEL = "balise_visit"
+
+# SQL: a timestamptz as microseconds since the Unix epoch, and back (both exact)
+EPOCH_US = "(extract(epoch FROM {}) * 1000000)::bigint"
+FROM_EPOCH_US = "(timestamptz 'epoch' + {} * interval '1 microsecond')"
 
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
     """A stored event of a consented visitor, as visits need it."""
 
-    visitor_id: uuid.UUID
-    observed_at: datetime
+    visitor_id: str  # the UUID's text form
+    observed_us: int  # microseconds since the Unix epoch
     kind: str
     dwell_s: int
 
 
 @dataclass(slots=True)
 class _Visit:
-    id: uuid.UUID
-    visitor_id: uuid.UUID
-    first_seen_at: datetime
-    last_seen_at: datetime
+    id: str
+    visitor_id: str
+    first_us: int
+    last_us: int
     dwell_s: int
-    closed_at: datetime | None
+    closed_us: int | None
     new: bool = False
     changed: bool = False
     notices: list[str] = field(default_factory=list)
 
 
-def lock_key(visitor_id: uuid.UUID, site_id: uuid.UUID) -> int:
-    """The advisory lock key of a (visitor, site) pair: a stable signed 64-bit hash."""
-    digest = hashlib.blake2b(visitor_id.bytes + site_id.bytes, digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-def _fits(visit: _Visit, at: datetime, gap: timedelta) -> bool:
-    return visit.first_seen_at - gap <= at <= visit.last_seen_at + gap
-
-
-def merge(latest: _Visit | None, sightings: list[Sighting], gap: timedelta) -> list[_Visit]:
+def merge(latest: _Visit | None, sightings: list[Sighting], gap_us: int) -> list[_Visit]:
     """Fold one visitor's sightings (any order) at one site into visits; returns those changed."""
     visits: list[_Visit] = [latest] if latest is not None else []
-    for s in sorted(sightings, key=lambda s: s.observed_at):
-        at = s.observed_at
-        visit = next((v for v in reversed(visits) if _fits(v, at, gap)), None)
+    ordered = sightings if len(sightings) == 1 else sorted(sightings, key=lambda s: s.observed_us)
+    for s in ordered:
+        at = s.observed_us
+        visit = None
+        for candidate in reversed(visits):
+            if candidate.first_us - gap_us <= at <= candidate.last_us + gap_us:
+                visit = candidate
+                break
         if visit is None:
-            if visits and visits[-1].closed_at is None and at > visits[-1].last_seen_at:
+            if visits and visits[-1].closed_us is None and at > visits[-1].last_us:
                 previous = visits[-1]
-                previous.closed_at = previous.last_seen_at
+                previous.closed_us = previous.last_us
                 previous.changed = True
                 previous.notices.append("closed")
-            visit = _Visit(uuid.uuid4(), s.visitor_id, at, at, 0, None, new=True, changed=True)
+            visit = _Visit(str(uuid.uuid4()), s.visitor_id, at, at, 0, None, new=True, changed=True)
             visit.notices.append("opened")
             visits.append(visit)
-        before = (visit.first_seen_at, visit.last_seen_at, visit.dwell_s, visit.closed_at)
-        was_closed = visit.closed_at is not None
-        is_latest = at >= visit.last_seen_at
-        visit.first_seen_at = min(visit.first_seen_at, at)
-        visit.last_seen_at = max(visit.last_seen_at, at)
-        span = int((visit.last_seen_at - visit.first_seen_at).total_seconds())
-        visit.dwell_s = max(visit.dwell_s, span, s.dwell_s)
+        before = (visit.first_us, visit.last_us, visit.dwell_s, visit.closed_us)
+        was_closed = visit.closed_us is not None
+        is_latest = at >= visit.last_us
+        visit.first_us = min(visit.first_us, at)
+        visit.last_us = max(visit.last_us, at)
+        span_s = (visit.last_us - visit.first_us) // 1_000_000
+        visit.dwell_s = max(visit.dwell_s, span_s, s.dwell_s)
         if is_latest:
             if s.kind == "exit":
-                visit.closed_at = at
+                visit.closed_us = at
                 if not was_closed:
                     visit.notices.append("closed")
             elif was_closed:
-                visit.closed_at = None
+                visit.closed_us = None
                 visit.notices.append("opened")
         # a sighting inside a visit's bounds that moves nothing costs no write
-        if (visit.first_seen_at, visit.last_seen_at, visit.dwell_s, visit.closed_at) != before:
+        if (visit.first_us, visit.last_us, visit.dwell_s, visit.closed_us) != before:
             visit.changed = True
     return [v for v in visits if v.changed]
 
 
+# In key order, so that two batches locking overlapping pairs cannot deadlock.
+_LOCK = """
+SELECT count(pg_advisory_xact_lock(k))
+FROM (
+    SELECT DISTINCT hashtextextended(v || %(site)s, 0) AS k
+    FROM unnest(%(visitors)s::text[]) AS v
+    ORDER BY k
+) AS keys
+"""
+
 # One index probe per visitor (LIMIT 1 under LATERAL): the plan stays the same whether
 # PostgreSQL plans it custom or generic (psycopg prepares a statement after 5 runs, and the
 # generic plan of a DISTINCT ON over a join read every visit of the site: ~40 ms a batch).
-_LATEST = """
-SELECT v.id, v.visitor_id, v.first_seen_at, v.last_seen_at, v.dwell_s, v.closed_at
-FROM unnest(%(visitors)b::uuid[]) AS q(visitor_id)
+_LATEST = f"""
+SELECT v.id::text, v.visitor_id::text, {EPOCH_US.format("v.first_seen_at")},
+    {EPOCH_US.format("v.last_seen_at")}, v.dwell_s, {EPOCH_US.format("v.closed_at")}
+FROM unnest(%(visitors)s::uuid[]) AS q(visitor_id)
 CROSS JOIN LATERAL (
     SELECT id, visitor_id, first_seen_at, last_seen_at, dwell_s, closed_at
     FROM visit
-    WHERE visitor_id = q.visitor_id AND site_id = %(site)b AND destination_id = %(dest)b
+    WHERE visitor_id = q.visitor_id AND site_id = %(site)s AND destination_id = %(dest)s
     ORDER BY last_seen_at DESC
     LIMIT 1
 ) AS v
-"""
+"""  # noqa: S608 (constant fragments)
 
-_UPSERT = """
+_UPSERT = f"""
 WITH up AS (
     INSERT INTO visit (id, destination_id, visitor_id, site_id, first_seen_at, last_seen_at,
         dwell_s, closed_at)
-    SELECT t.id, %(dest)b, t.visitor_id, %(site)b, t.first_seen_at, t.last_seen_at, t.dwell_s,
-        t.closed_at
-    FROM unnest(%(id)b::uuid[], %(visitor)b::uuid[], %(first)b::timestamptz[],
-        %(last)b::timestamptz[], %(dwell)b::int[], %(closed)b::timestamptz[])
-        AS t(id, visitor_id, first_seen_at, last_seen_at, dwell_s, closed_at)
+    SELECT t.id, %(dest)s, t.visitor_id, %(site)s, {FROM_EPOCH_US.format("t.first_us")},
+        {FROM_EPOCH_US.format("t.last_us")}, t.dwell_s, {FROM_EPOCH_US.format("t.closed_us")}
+    FROM unnest(%(id)s::uuid[], %(visitor)s::uuid[], %(first)s::bigint[], %(last)s::bigint[],
+        %(dwell)s::int[], %(closed)s::bigint[])
+        AS t(id, visitor_id, first_us, last_us, dwell_s, closed_us)
     ON CONFLICT (id) DO UPDATE SET first_seen_at = excluded.first_seen_at,
         last_seen_at = excluded.last_seen_at, dwell_s = excluded.dwell_s,
         closed_at = excluded.closed_at
 )
-SELECT count(pg_notify(%(channel)b, n)) FROM unnest(%(notices)b::text[]) AS n
-"""
+SELECT count(pg_notify(%(channel)s, n)) FROM unnest(%(notices)s::text[]) AS n
+"""  # noqa: S608 (constant fragments)
 
 
 async def record_sightings(
@@ -139,31 +151,24 @@ async def record_sightings(
 
     ``conn`` is the psycopg connection of the caller's tenant transaction.
     """
-    by_visitor: dict[uuid.UUID, list[Sighting]] = defaultdict(list)
+    by_visitor: dict[str, list[Sighting]] = {}
     for s in sightings:
-        by_visitor[s.visitor_id].append(s)
-    visitors = sorted(by_visitor, key=lambda v: v.int)  # UUID order, compared in C
-    keys = sorted(lock_key(v, site_id) for v in visitors)
-    latest: dict[uuid.UUID, _Visit] = {}
+        by_visitor.setdefault(s.visitor_id, []).append(s)
+    site = str(site_id)
+    visitors = array_literal(list(by_visitor))
+    latest: dict[str, _Visit] = {}
     async with conn.cursor() as cur:
-        await cur.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%b::bigint[]) AS k", [keys]
-        )
+        await cur.execute(_LOCK, {"site": site, "visitors": visitors})
         # A new statement: its snapshot sees what the lock holders before us committed.
         await cur.execute(_LATEST, {"dest": destination_id, "site": site_id, "visitors": visitors})
         for row in await cur.fetchall():
             latest[row[1]] = _Visit(*row)
-        gap = timedelta(seconds=gap_s)
+        gap_us = round(gap_s * 1_000_000)
         changed: list[_Visit] = []
-        for visitor_id in visitors:
-            changed.extend(merge(latest.get(visitor_id), by_visitor[visitor_id], gap))
+        for visitor_id, theirs in by_visitor.items():
+            changed.extend(merge(latest.get(visitor_id), theirs, gap_us))
         notices = [
-            {
-                "visitor_id": str(v.visitor_id),
-                "site_id": str(site_id),
-                "visit_id": str(v.id),
-                "state": state,
-            }
+            {"visitor_id": v.visitor_id, "site_id": site, "visit_id": v.id, "state": state}
             for v in changed
             for state in v.notices
         ]
@@ -172,12 +177,12 @@ async def record_sightings(
             {
                 "dest": destination_id,
                 "site": site_id,
-                "id": [v.id for v in changed],
-                "visitor": [v.visitor_id for v in changed],
-                "first": [v.first_seen_at for v in changed],
-                "last": [v.last_seen_at for v in changed],
-                "dwell": [v.dwell_s for v in changed],
-                "closed": [v.closed_at for v in changed],
+                "id": array_literal([v.id for v in changed]),
+                "visitor": array_literal([v.visitor_id for v in changed]),
+                "first": array_literal([v.first_us for v in changed]),
+                "last": array_literal([v.last_us for v in changed]),
+                "dwell": array_literal([v.dwell_s for v in changed]),
+                "closed": array_literal([v.closed_us for v in changed]),
                 "channel": VISIT_CHANNEL,
                 "notices": [json.dumps(n, separators=(",", ":")) for n in notices],
             },
