@@ -112,28 +112,28 @@ def _validate_events(raw_events: list[Any]) -> list[ProximityEventIn | Rejection
     return out
 
 
-# A visitor's ``proximity`` ledger in one row (``c``: its consent entries): entries ordered by
-# time, a withdrawal after a grant at the same instant.
-_LEDGER = """
-bool_and(c.granted) AS always, min(c.at) AS since,
-array_agg(c.at ORDER BY c.at, c.granted DESC) AS ats,
-array_agg(c.granted ORDER BY c.at, c.granted DESC) AS grants
-"""
+# A visitor's ``proximity`` ledger summed up (``c``: its consent entries): whether it holds
+# grants only, and the first of them.
+_LEDGER = "c.visitor_id, bool_and(c.granted) AS always, min(c.at) AS since"
 
-# DESIGN §6, per event ``ev`` of a visitor with ledger ``l``: stored when consent was granted at
+# DESIGN §6, per event ``ev`` of visitor ``l.visitor_id``: stored when consent was granted at
 # ``observed_at`` (the latest entry at or before it is a grant) and is not withdrawn now (the
 # latest entry is a grant); at a tie the withdrawal wins. Most ledgers hold grants only: then
-# whether ``observed_at`` is past the first grant decides, without a look through the entries.
+# whether ``observed_at`` is past the first grant decides, and the entries are not read again.
 _CONSENT_GATE = """
-CASE
-    WHEN l.always THEN ev.observed_at >= l.since
-    WHEN NOT l.grants[cardinality(l.grants)] THEN false
-    ELSE coalesce((
-        SELECT u.granted FROM unnest(l.ats, l.grants) AS u(at, granted)
-        WHERE u.at <= ev.observed_at
-        ORDER BY u.at DESC, u.granted
+CASE WHEN l.always THEN ev.observed_at >= l.since
+ELSE coalesce((
+        SELECT c.granted FROM consent AS c
+        WHERE c.visitor_id = l.visitor_id AND c.scope = 'proximity' AND c.at <= ev.observed_at
+        ORDER BY c.at DESC, c.granted
         LIMIT 1
     ), false)
+    AND (
+        SELECT c.granted FROM consent AS c
+        WHERE c.visitor_id = l.visitor_id AND c.scope = 'proximity'
+        ORDER BY c.at DESC, c.granted
+        LIMIT 1
+    )
 END
 """
 
@@ -158,7 +158,7 @@ hit AS (
     WHERE d.visitor_id IS NOT NULL
 ),
 ledger AS (
-    SELECT c.visitor_id, {_LEDGER}
+    SELECT {_LEDGER}
     FROM consent AS c
     WHERE c.scope = 'proximity' AND c.visitor_id IN (SELECT visitor_id FROM hit)
     GROUP BY c.visitor_id
