@@ -40,6 +40,7 @@ from crm.ingest.schemas import (
     ProximityEventIn,
     Rejection,
     RejectReason,
+    UidDevice,
     reason_for,
 )
 from crm.visits import service as visits_service
@@ -289,15 +290,21 @@ _SCALARS = ("id", "observed_at", "kind", "seq", "rssi", "distance_m", "zone", "d
 
 
 def _columns(events: list[ProximityEventIn]) -> dict[str, str]:
-    """The events as one array literal per column (PostgreSQL parses these ~10x faster than
-    JSON records, and building them costs less than binary arrays element by element)."""
-    rows = _EVENTS.dump_python(events, mode="json")
-    columns = {name: array_literal([row[name] for row in rows]) for name in _SCALARS}
-    devices = [row["device"] for row in rows]
-    columns["uid"] = array_literal(
-        [f"uid:{d['namespace']}:{d['instance']}" if "namespace" in d else None for d in devices]
-    )
-    columns["eid"] = array_literal([d.get("eid") for d in devices])
+    """The events as one array literal per column: PostgreSQL parses these ~10x faster than
+    JSON records, and they cost less to build than binary arrays element by element."""
+    columns = {name: array_literal([getattr(e, name) for e in events]) for name in _SCALARS}
+    uids: list[str | None] = []
+    eids: list[str | None] = []
+    for e in events:
+        device = e.device
+        if isinstance(device, UidDevice):
+            uids.append(f"uid:{device.namespace}:{device.instance}")
+            eids.append(None)
+        else:
+            uids.append(None)
+            eids.append(device.eid)
+    columns["uid"] = array_literal(uids)
+    columns["eid"] = array_literal(eids)
     return columns
 
 

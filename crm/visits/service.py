@@ -136,7 +136,7 @@ WITH up AS (
         last_seen_at = excluded.last_seen_at, dwell_s = excluded.dwell_s,
         closed_at = excluded.closed_at
 )
-SELECT count(pg_notify(%(channel)s, n)) FROM unnest(%(notices)s::text[]) AS n
+SELECT count(pg_notify(%(channel)s, n::text)) FROM json_array_elements(%(notices)s::json) AS n
 """  # noqa: S608 (constant fragments)
 
 
@@ -184,7 +184,8 @@ async def record_sightings(
                 "dwell": array_literal([v.dwell_s for v in changed]),
                 "closed": array_literal([v.closed_us for v in changed]),
                 "channel": VISIT_CHANNEL,
-                "notices": [json.dumps(n, separators=(",", ":")) for n in notices],
+                # one JSON array: each element's text is the payload, as written here
+                "notices": json.dumps(notices, separators=(",", ":")),
             },
         )
     return notices
