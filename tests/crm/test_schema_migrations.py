@@ -65,6 +65,21 @@ def test_every_tenant_table_is_under_row_level_security(committed_db_url: str) -
     assert "destination" in protected
 
 
+def test_tenant_policies_read_the_destination_once_per_statement(committed_db_url: str) -> None:
+    # a bare balise_current_destination() is evaluated for every row a statement checks
+    with psycopg.connect(_dsn(committed_db_url)) as conn:
+        policies = conn.execute(
+            """SELECT c.relname, pg_get_expr(p.polqual, p.polrelid),
+                      pg_get_expr(p.polwithcheck, p.polrelid)
+               FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+               WHERE p.polname = 'tenant_isolation'"""
+        ).fetchall()
+    assert len(policies) == len(TENANT_TABLES) + 1
+    for table, using, check in policies:
+        for expression in (using, check):
+            assert "( SELECT balise_current_destination()" in expression, (table, expression)
+
+
 def test_event_partitions_exist_around_now(committed_db_url: str) -> None:
     with psycopg.connect(_dsn(committed_db_url)) as conn:
         names = [
