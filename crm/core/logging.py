@@ -75,6 +75,8 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         # uvicorn's own logging config may have run first: one level and one handler, ours.
         uvicorn_logger = logging.getLogger(name)
+        if not uvicorn_logger.propagate and not uvicorn_logger.handlers:
+            continue  # `uvicorn --no-access-log` left it so: it stays off
         uvicorn_logger.handlers[:] = []
         uvicorn_logger.propagate = True
         uvicorn_logger.setLevel(logging.NOTSET)

@@ -30,3 +30,17 @@ def test_access_log_records_are_scrubbed(capsys: pytest.CaptureFixture[str]) -> 
     err = capsys.readouterr().err
     assert "s3cr3t-token" not in err
     assert "/r/***/feed.json" in err
+
+
+def test_no_access_log_stays_off(capsys: pytest.CaptureFixture[str]) -> None:
+    access = logging.getLogger("uvicorn.access")
+    # what `uvicorn --no-access-log` does before the app configures logging
+    access.handlers[:] = []
+    access.propagate = False
+    try:
+        core_logging.configure(json_lines=True)
+        assert not access.hasHandlers()  # uvicorn's protocol then logs no request at all
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/healthz", "1.1", 200)
+        assert "/healthz" not in capsys.readouterr().err
+    finally:
+        access.propagate = True
