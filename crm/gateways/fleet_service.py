@@ -464,10 +464,17 @@ async def _record_failure(session: AsyncSession, client: str, now: datetime) -> 
         },
     )
     # Forget stale counters as we go (the table only ever holds recent offenders).
-    await session.execute(
-        text("DELETE FROM claim_attempt WHERE first_failure_at < :old AND client <> :c"),
-        {"old": now - FAILURE_WINDOW - LOCKOUT, "c": client},
+    await forget_stale_attempts(session, now, keep=client)
+
+
+async def forget_stale_attempts(session: AsyncSession, now: datetime, keep: str = "") -> int:
+    """Delete failure counters too old to count or lock (installers' addresses: kept no longer
+    than the lockout needs them); ``keep`` names a client being counted right now."""
+    result = await session.execute(
+        text("DELETE FROM claim_attempt WHERE first_failure_at < :old AND client <> :keep"),
+        {"old": now - FAILURE_WINDOW - LOCKOUT, "keep": keep},
     )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _locked_problem(until: datetime, now: datetime) -> Problem:

@@ -20,6 +20,7 @@ from crm.core import metrics
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.settings import Settings
+from crm.gateways.fleet_service import forget_stale_attempts
 
 log = structlog.get_logger(__name__)
 
@@ -89,4 +90,19 @@ async def check_gateways(db: Database, settings: Settings) -> None:
     _previous.update(health.states)
 
 
-JOBS = [("gateway_health", check_gateways, 60.0)]
+async def forget_claim_attempts(db: Database, settings: Settings) -> None:
+    """Job: forget failed claim-code attempts once they can no longer count or lock.
+
+    Failures are otherwise only pruned when another one arrives; without this job the last
+    offenders' addresses would stay indefinitely.
+    """
+    async with db.session(system=True) as session, session.begin():
+        forgotten = await forget_stale_attempts(session, utcnow())
+    if forgotten:
+        log.info("claim_attempts_forgotten", rows=forgotten)
+
+
+JOBS = [
+    ("gateway_health", check_gateways, 60.0),
+    ("claim_attempts_forget", forget_claim_attempts, 3600.0),
+]

@@ -24,6 +24,7 @@ from crm.core.models import utcnow
 from crm.core.scheduling import SchedulerLeader, lock_conninfo
 from crm.core.settings import Settings
 from crm.destinations import service as destinations
+from crm.gateways import jobs as gateway_jobs
 from crm.gateways.models import Device
 from crm.ingest import jobs as ingest_jobs
 from crm.main import create_app
@@ -222,3 +223,25 @@ async def test_disabled_scheduler_never_competes(db: Database, tmp_path: Path) -
     async with AsyncExitStack() as stack:
         await _lifespan(stack, app)
         assert app.state.scheduler is None
+
+
+async def test_claim_attempts_are_forgotten_once_they_cannot_count(
+    db: Database, tmp_path: Path
+) -> None:
+    settings = job_settings(db.url, tmp_path)
+    now = utcnow()
+    async with db.session(system=True) as session:
+        for client, minutes_ago in (("203.0.113.1", 5), ("203.0.113.2", 29), ("203.0.113.3", 31)):
+            await session.execute(
+                text(
+                    "INSERT INTO claim_attempt (client, failures, first_failure_at)"
+                    " VALUES (:c, 3, :at)"
+                ),
+                {"c": client, "at": now - timedelta(minutes=minutes_ago)},
+            )
+        await session.commit()
+    await gateway_jobs.forget_claim_attempts(db, settings)
+    async with db.session(system=True) as session:
+        left = set((await session.execute(text("SELECT client FROM claim_attempt"))).scalars())
+    # the failure window and the lockout are 15 minutes each: after 30 nothing counts
+    assert left == {"203.0.113.1", "203.0.113.2"}
