@@ -43,6 +43,7 @@ from crm.ingest.schemas import (
     UidDevice,
     reason_for,
 )
+from crm.visitors.service import uid_identity
 from crm.visits import service as visits_service
 from crm.visits.service import EPOCH_US, Sighting
 
@@ -237,7 +238,9 @@ async def ingest_batch(
     events: list[ProximityEventIn] = []
     seen: set[uuid.UUID] = set()
     observed: list[datetime] = []
-    for item in _validate_events(batch.events):
+    # the fast path of parse_batch has validated every event already
+    items = batch.events if isinstance(batch, _ValidBatch) else _validate_events(batch.events)
+    for item in items:
         if isinstance(item, Rejection):
             rejected.append(item)
             continue
@@ -298,7 +301,7 @@ def _columns(events: list[ProximityEventIn]) -> dict[str, str]:
     for e in events:
         device = e.device
         if isinstance(device, UidDevice):
-            uids.append(f"uid:{device.namespace}:{device.instance}")
+            uids.append(uid_identity(device.namespace, device.instance))
             eids.append(None)
         else:
             uids.append(None)

@@ -51,7 +51,6 @@ class _Visit:
     last_us: int
     dwell_s: int
     closed_us: int | None
-    new: bool = False
     changed: bool = False
     notices: list[str] = field(default_factory=list)
 
@@ -73,7 +72,7 @@ def merge(latest: _Visit | None, sightings: list[Sighting], gap_us: int) -> list
                 previous.closed_us = previous.last_us
                 previous.changed = True
                 previous.notices.append("closed")
-            visit = _Visit(str(uuid.uuid4()), s.visitor_id, at, at, 0, None, new=True, changed=True)
+            visit = _Visit(str(uuid.uuid4()), s.visitor_id, at, at, 0, None, changed=True)
             visit.notices.append("opened")
             visits.append(visit)
         before = (visit.first_us, visit.last_us, visit.dwell_s, visit.closed_us)
