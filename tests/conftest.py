@@ -137,8 +137,11 @@ def free_port() -> int:
 class LiveServer:
     """The CRM served by a real uvicorn on loopback, in a thread; stoppable and restartable."""
 
-    def __init__(self, database_url: str, port: int | None = None) -> None:
+    def __init__(
+        self, database_url: str, port: int | None = None, *, scheduler: bool = False
+    ) -> None:
         self.database_url = database_url
+        self.scheduler = scheduler
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: uvicorn.Server | None = None
@@ -147,7 +150,9 @@ class LiveServer:
     def start(self) -> None:
         from crm.main import create_app
 
-        settings = Settings(_env_file=None, database_url=self.database_url, scheduler_enabled=False)  # type: ignore[call-arg]
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, database_url=self.database_url, scheduler_enabled=self.scheduler
+        )
         config = uvicorn.Config(
             create_app(settings),
             host="127.0.0.1",
@@ -173,8 +178,17 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(committed_db_url: str) -> Iterator[LiveServer]:
-    """The CRM on a real uvicorn, on a database of the test's own."""
+    """The CRM on a real uvicorn, on a database of the test's own (no scheduler jobs)."""
     server = LiveServer(committed_db_url)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_crm(committed_db_url: str) -> Iterator[LiveServer]:
+    """The CRM as deployed: a real uvicorn with its scheduler (visits follower and all jobs)."""
+    server = LiveServer(committed_db_url, scheduler=True)
     server.start()
     yield server
     server.stop()

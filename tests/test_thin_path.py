@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx2
@@ -21,7 +22,8 @@ from sqlalchemy.engine import make_url
 from tests.conftest import LiveServer
 
 
-def test_simulated_visits_reach_the_visitors_feeds(live_server: LiveServer, tmp_path: Path) -> None:
+def test_simulated_visits_reach_the_visitors_feeds(live_crm: LiveServer, tmp_path: Path) -> None:
+    live_server = live_crm
     env = {**os.environ, "DATABASE_URL": live_server.database_url}
     scenario = tmp_path / "scenario.json"
     seeded = subprocess.run(
@@ -67,6 +69,17 @@ def test_simulated_visits_reach_the_visitors_feeds(live_server: LiveServer, tmp_
         timeout=120,
     )
     assert simulated.returncode == 0, simulated.stderr[-2000:]
+    # The scheduler's visits follower merges what ingest queued within about a second.
+    dsn = (
+        make_url(live_server.database_url)
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
+    deadline = time.monotonic() + 15
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while conn.execute("SELECT count(*) FROM visit_queue").fetchone() != (0,):
+            assert time.monotonic() < deadline, "the visits follower did not drain the queue"
+            time.sleep(0.2)
 
     visits: dict[str, int] = {}
     for name, url in feeds.items():
@@ -81,11 +94,6 @@ def test_simulated_visits_reach_the_visitors_feeds(live_server: LiveServer, tmp_
     assert all(visits[name] >= 1 for name in ("Léa", "Tom", "Anke", "Daan")), visits
     # Marc gave no proximity consent: no visit, and no identity anywhere.
     assert visits["Marc"] == 0
-    dsn = (
-        make_url(live_server.database_url)
-        .set(drivername="postgresql")
-        .render_as_string(hide_password=False)
-    )
     with psycopg.connect(dsn) as conn:
         marc = conn.execute(
             "SELECT id FROM device WHERE identity LIKE 'uid:%:000000000005'"

@@ -3,8 +3,8 @@
 Two kinds:
 
 - **Database gauges** (gateways by state, oldest outbox age, next month's partition, scheduler
-  leader, EID table age) are computed from PostgreSQL when ``/metrics`` is scraped, so every
-  worker and replica reports the same values: scrape any of them.
+  leader, EID table age, visits follower backlog) are computed from PostgreSQL when
+  ``/metrics`` is scraped, so every worker and replica reports the same values: scrape any.
 - **Process counters** (ingest outcomes, rate-limited requests, job runs, this process's
   leadership) count what happened in this worker process; Prometheus sums them across targets.
 """
@@ -52,6 +52,10 @@ LEADER_HEARTBEAT = Gauge(
 EID_TABLE_AGE = Gauge(
     "balise_eid_window_age_seconds",
     "Age of the newest EID table refresh, worst destination with EID passes (0: none)",
+)
+VISIT_QUEUE_AGE = Gauge(
+    "balise_visit_queue_oldest_age_seconds",
+    "How long the oldest ingested batch has waited for the visits follower (0: none waiting)",
 )
 METRICS_DB_UP = Gauge(
     "balise_metrics_database_up", "1 when the last scrape could read the database gauges"
@@ -119,6 +123,7 @@ async def refresh_database_gauges(
     from crm.core.scheduling import leader_status
     from crm.gateways.jobs import fleet_health
     from crm.ingest.jobs import eid_table_age_s, next_partition_missing
+    from crm.visits.follower import oldest_queued_age_s
 
     now = now or utcnow()
     try:
@@ -129,6 +134,7 @@ async def refresh_database_gauges(
             missing = await next_partition_missing(session, now)
             eid_age = await eid_table_age_s(session, now)
             leader = await leader_status(session)
+            queue_age = await oldest_queued_age_s(session, now)
     except Exception as exc:
         log.warning("metrics_database_unavailable", error=type(exc).__name__)
         METRICS_DB_UP.set(0)
@@ -138,6 +144,7 @@ async def refresh_database_gauges(
     OUTBOX_OLDEST_AGE.set(fleet.oldest_outbox_age_s or 0.0)
     PARTITION_NEXT_MONTH_MISSING.set(1 if missing else 0)
     EID_TABLE_AGE.set(eid_age or 0.0)
+    VISIT_QUEUE_AGE.set(queue_age)
     LEADER_PRESENT.set(1 if leader.present else 0)
     LEADER_HEARTBEAT.set(leader.heartbeat_at.timestamp() if leader.heartbeat_at else 0.0)
     METRICS_DB_UP.set(1)

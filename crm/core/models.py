@@ -32,6 +32,7 @@ TENANT_TABLES: tuple[str, ...] = (
     "ingested_event",
     "presence_count",
     "visit",
+    "visit_queue",
     "audit_log",
     "erasure_ledger",
     "place",

@@ -53,7 +53,7 @@ from crm.gateways.fleet_schemas import (
     OfficeGatewayConfig,
 )
 from crm.gateways.models import Gateway
-from crm.ingest.schemas import EidDevice
+from crm.visitors.service import uid_identity
 
 SECTIONS = ("scan", "presence", "advertise", "upload")
 
@@ -279,12 +279,12 @@ async def update_pass_health(
     docs: list[str] = []
     for health in heartbeat.passes:
         device = health.device
-        if isinstance(device, EidDevice):
+        if device["type"] == "eddystone-eid":
             kinds.append("e")
-            keys.append(device.eid)
+            keys.append(device["eid"])
         else:
             kinds.append("u")
-            keys.append(f"uid:{device.namespace}:{device.instance}")
+            keys.append(uid_identity(device["namespace"], device["instance"]))
         docs.append(
             json.dumps(
                 {

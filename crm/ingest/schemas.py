@@ -7,12 +7,20 @@ validates every request with them.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    with_config,
+)
+from typing_extensions import TypedDict
 
 Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]+$")]
 GatewayId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -29,41 +37,51 @@ class RejectReason(StrEnum):
     CLOCK = "clock"  # observed_at outside [now - 30 days, now + 5 minutes] after correction
 
 
-class UidDevice(BaseModel):
+# Devices and events are TypedDicts: validated from the bytes into plain dicts, about twice as
+# fast as models for a 1,000-event batch (ingest's largest cost in Python).
+
+
+@with_config(ConfigDict(extra="forbid"))
+class UidDevice(TypedDict):
     """A static Eddystone-UID pass: 10-byte namespace, 6-byte instance."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["eddystone-uid"]
     namespace: Annotated[Hex, StringConstraints(min_length=20, max_length=20)]
     instance: Annotated[Hex, StringConstraints(min_length=12, max_length=12)]
 
 
-class EidDevice(BaseModel):
+@with_config(ConfigDict(extra="forbid"))
+class EidDevice(TypedDict):
     """A rotating Eddystone-EID pass: the 8-byte ephemeral identifier as heard."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["eddystone-eid"]
     eid: Annotated[Hex, StringConstraints(min_length=16, max_length=16)]
 
 
 Device = Annotated[UidDevice | EidDevice, Field(discriminator="type")]
 
+# RFC 9562's string form, either case; the CRM dedups ids in lower case
+EventId = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+]
 
-class ProximityEventIn(BaseModel):
-    """One enter / dwell / exit as the gateway reports it."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    # any form of UUID is accepted; the CRM handles (and dedups) it in canonical form
-    id: uuid.UUID
+class ProximityEventIn(TypedDict):
+    """One enter / dwell / exit as the gateway reports it (unknown keys are ignored)."""
+
+    id: EventId
     seq: Annotated[int, Field(ge=0, le=2**63 - 1)]
     kind: Literal["enter", "dwell", "exit"]
     observed_at: AwareDatetime
     device: Device
-    rssi: Annotated[float, Field(ge=-127, le=20)] | None = None
-    distance_m: Annotated[float, Field(ge=0, le=1000)] | None = None
-    zone: Literal["immediate", "near", "far"] | None = None
-    # seconds present so far; gateways may report fractions (stored rounded)
-    dwell_s: Annotated[float, Field(ge=0, le=30 * 86400)] = 0
+    rssi: NotRequired[Annotated[float, Field(ge=-127, le=20)] | None]
+    distance_m: NotRequired[Annotated[float, Field(ge=0, le=1000)] | None]
+    zone: NotRequired[Literal["immediate", "near", "far"] | None]
+    # seconds present so far (0 when absent); gateways may report fractions (stored rounded)
+    dwell_s: NotRequired[Annotated[float, Field(ge=0, le=30 * 86400)]]
+
+
+EVENT = TypeAdapter(ProximityEventIn)
 
 
 class IngestBatch(BaseModel):

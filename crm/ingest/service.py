@@ -1,4 +1,4 @@
-"""Ingest of one gateway batch: validate, dedup, resolve, consent gate, store — in one transaction.
+"""Ingest of one gateway batch: validate, dedup, resolve, consent gate, store — in one statement.
 
 Python validates (pydantic, from the bytes) and decides what the gateway is told about each event
 (rejections with reasons, duplicates inside the batch); PostgreSQL does the set work. The valid
@@ -13,8 +13,9 @@ transaction (RLS on):
    tells new from retried, race-safe), the new consented events into ``proximity_event`` and the
    rest, identity dropped, into ``presence_count`` — COPY is refused under row-level security,
    so it reads ``unnest`` of the column arrays instead;
-4. returns the new stored sightings, and visits are updated set-wise from them
-   (``crm.visits.service``), with NOTIFY.
+4. queues the new stored sightings (one ``visit_queue`` row) for the visits follower
+   (``crm.visits.follower``), which merges them into visits and sends the NOTIFYs in its own
+   transaction: a batch never waits for visits, and the follower merges many batches at once.
 
 Duplicate ids inside one batch count once (the extra copies count as duplicates), so
 ``accepted + duplicates + len(rejected) == len(events)``.
@@ -35,17 +36,16 @@ from crm.core.db import array_literal, driver_connection
 from crm.core.errors import Problem
 from crm.core.settings import Settings
 from crm.ingest.schemas import (
+    EVENT,
     IngestBatch,
     IngestResult,
     ProximityEventIn,
     Rejection,
     RejectReason,
-    UidDevice,
     reason_for,
 )
 from crm.visitors.service import uid_identity
-from crm.visits import service as visits_service
-from crm.visits.service import EPOCH_US, Sighting
+from crm.visits.service import EPOCH_US
 
 _EVENTS = TypeAdapter(list[ProximityEventIn])
 
@@ -105,7 +105,7 @@ def _validate_events(raw_events: list[Any]) -> list[ProximityEventIn | Rejection
     out: list[ProximityEventIn | Rejection] = []
     for raw in raw_events:
         try:
-            out.append(ProximityEventIn.model_validate(raw))
+            out.append(EVENT.validate_python(raw))
         except ValidationError as exc:
             reason = RejectReason.MALFORMED
             if isinstance(raw, dict):
@@ -182,7 +182,16 @@ stored AS (
     SELECT ev.id, ev.observed_at, %(dest)b, %(now)b, %(gateway)b, %(site)b, g.device_id,
         g.visitor_id, ev.seq, ev.kind, ev.rssi, ev.distance_m, ev.zone, ev.dwell_s
     FROM ev JOIN new USING (id) JOIN gated AS g USING (id)
-    RETURNING visitor_id::text, {EPOCH_US.format("observed_at")} AS observed_us, kind, dwell_s
+    RETURNING visitor_id, {EPOCH_US.format("observed_at")} AS observed_us, kind, dwell_s
+),
+queued AS (
+    -- for the visits follower (crm.visits.follower): one row per batch, in this transaction
+    INSERT INTO visit_queue (destination_id, site_id, queued_at, visitor_ids, observed_us,
+        kinds, dwell_s)
+    SELECT %(dest)b, %(site)b, %(now)b, array_agg(visitor_id), array_agg(observed_us),
+        array_agg(kind), array_agg(dwell_s)
+    FROM stored
+    HAVING count(*) > 0
 ),
 counted AS (
     -- the identity is dropped here: only the site, the hour and the kind are kept
@@ -193,10 +202,7 @@ counted AS (
     GROUP BY 3, 4 ORDER BY 3, 4
     ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = p.count + excluded.count
 )
--- one row with the number of new events, then the new stored sightings (for visits)
-SELECT count(*)::int, NULL::text, NULL::bigint, NULL::text, NULL::int FROM new
-UNION ALL
-SELECT NULL, visitor_id, observed_us, kind, dwell_s FROM stored
+SELECT count(*)::int FROM new
 """  # noqa: S608 (a constant fragment, no input)
 
 # Months whose partition is known to exist, per database (a process may serve several in tests).
@@ -236,7 +242,8 @@ async def ingest_batch(
 
     rejected: list[Rejection] = []
     events: list[ProximityEventIn] = []
-    seen: set[uuid.UUID] = set()
+    ids: list[str] = []  # in lower case: the form ids are deduplicated in
+    seen: set[str] = set()
     observed: list[datetime] = []
     # the fast path of parse_batch has validated every event already
     items = batch.events if isinstance(batch, _ValidBatch) else _validate_events(batch.events)
@@ -244,13 +251,15 @@ async def ingest_batch(
         if isinstance(item, Rejection):
             rejected.append(item)
             continue
-        observed_at = item.observed_at + offset
+        observed_at = item["observed_at"] + offset
         if not earliest <= observed_at <= latest:
-            rejected.append(Rejection(id=str(item.id), reason=RejectReason.CLOCK))
+            rejected.append(Rejection(id=item["id"], reason=RejectReason.CLOCK))
             continue
-        if item.id not in seen:
-            seen.add(item.id)
+        key = item["id"].lower()
+        if key not in seen:
+            seen.add(key)
             events.append(item)
+            ids.append(key)
             observed.append(observed_at)
     duplicates = len(batch.events) - len(rejected) - len(events)
     if not events:
@@ -259,13 +268,11 @@ async def ingest_batch(
     sa_conn = await session.connection()
     conn = driver_connection(sa_conn)
     await _ensure_partitions(conn, str(sa_conn.engine.url.database), months(observed))
-    accepted = 0
-    sightings: list[Sighting] = []
     async with conn.cursor() as cur:
         await cur.execute(
             _STORE,
             {
-                **_columns(events),
+                **_columns(events, ids),
                 "offset": offset,
                 "dest": source.destination_id,
                 "gateway": source.gateway_id,
@@ -273,15 +280,8 @@ async def ingest_batch(
                 "now": now,
             },
         )
-        for new, visitor_id, observed_us, kind, dwell_s in await cur.fetchall():
-            if new is not None:
-                accepted = new
-            else:
-                sightings.append(Sighting(visitor_id, observed_us, kind, dwell_s))
-    if sightings:
-        await visits_service.record_sightings(
-            conn, source.destination_id, source.site_id, sightings, settings.visit_gap_s
-        )
+        row = await cur.fetchone()
+    accepted = int(row[0]) if row else 0
     return IngestResult(
         accepted=accepted,
         duplicates=duplicates + len(events) - accepted,
@@ -289,26 +289,31 @@ async def ingest_batch(
     )
 
 
-_SCALARS = ("id", "observed_at", "kind", "seq", "rssi", "distance_m", "zone", "dwell_s")
-
-
-def _columns(events: list[ProximityEventIn]) -> dict[str, str]:
+def _columns(events: list[ProximityEventIn], ids: list[str]) -> dict[str, str]:
     """The events as one array literal per column: PostgreSQL parses these ~10x faster than
     JSON records, and they cost less to build than binary arrays element by element."""
-    columns = {name: array_literal([getattr(e, name) for e in events]) for name in _SCALARS}
     uids: list[str | None] = []
     eids: list[str | None] = []
     for e in events:
-        device = e.device
-        if isinstance(device, UidDevice):
-            uids.append(uid_identity(device.namespace, device.instance))
+        device = e["device"]
+        if device["type"] == "eddystone-uid":
+            uids.append(uid_identity(device["namespace"], device["instance"]))
             eids.append(None)
         else:
             uids.append(None)
-            eids.append(device.eid)
-    columns["uid"] = array_literal(uids)
-    columns["eid"] = array_literal(eids)
-    return columns
+            eids.append(device["eid"])
+    return {
+        "id": array_literal(ids),
+        "observed_at": array_literal([e["observed_at"] for e in events]),
+        "kind": array_literal([e["kind"] for e in events]),
+        "seq": array_literal([e["seq"] for e in events]),
+        "rssi": array_literal([e.get("rssi") for e in events]),
+        "distance_m": array_literal([e.get("distance_m") for e in events]),
+        "zone": array_literal([e.get("zone") for e in events]),
+        "dwell_s": array_literal([e.get("dwell_s", 0) for e in events]),
+        "uid": array_literal(uids),
+        "eid": array_literal(eids),
+    }
 
 
 def months(moments: list[datetime]) -> set[date]:

@@ -44,6 +44,7 @@ from crm.rights.models import AuditLog, ErasureLedger
 from crm.visitors import notice
 from crm.visitors import service as visitors_service
 from crm.visitors.models import Consent, Visitor
+from crm.visits import follower as visits_follower
 from crm.visits.models import Visit
 
 EXPORT_FORMAT = "balise-visitor-export/1"
@@ -77,6 +78,10 @@ WITH gone AS (
     ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = p.count + excluded.count
 )
 SELECT count(*) FROM gone
+""").bindparams(bindparam("ids", type_=ARRAY(Uuid())))
+
+_LOCK_VISITORS = text("""
+SELECT 1 FROM visitor WHERE destination_id = :dest AND id = ANY(:ids) ORDER BY id FOR UPDATE
 """).bindparams(bindparam("ids", type_=ARRAY(Uuid())))
 
 
@@ -280,6 +285,10 @@ async def erase_visitors(
     if not ids:
         return report
     at = at or utcnow()
+    # Lock order against the visits follower (which holds queued sightings, then the visitors
+    # it merges): first strip the queue, then lock the visitors, then delete what they own.
+    await visits_follower.forget(session, destination_id, ids)
+    await session.execute(_LOCK_VISITORS, {"dest": destination_id, "ids": ids})
     # Other packages first, while the visitor rows they may join on still exist.
     await hooks.run(hooks.VISITOR_ERASE, session, destination_id, ids)
     report.events = int(

@@ -1,11 +1,13 @@
-"""Visits: a visitor's session at a site, merged across all the site's gateways."""
+"""Visits: a visitor's session at a site, merged across all the site's gateways, and the queue of
+sightings waiting to be merged into them."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Column, Identity, Index, Integer, Text, Uuid
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field
 
 from crm.core.models import TenantRow
@@ -30,3 +32,25 @@ class Visit(TenantRow, table=True):
     dwell_s: int = 0
     # Set when an exit closed the visit; a later enter within the gap reopens it.
     closed_at: datetime | None = None
+
+
+class VisitQueue(TenantRow, table=True):
+    """The stored sightings of one ingest batch, waiting for the visits follower.
+
+    Ingest writes one row per batch (its stored events as parallel arrays) in the batch's own
+    transaction; the follower deletes the rows it merges in its own, so every sighting is
+    merged exactly once and ingest never waits for visits.
+    """
+
+    __tablename__ = "visit_queue"
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
+    )
+    site_id: uuid.UUID = Field(foreign_key="site.id", ondelete="CASCADE")
+    queued_at: datetime
+    visitor_ids: list[uuid.UUID] = Field(sa_column=Column(ARRAY(Uuid()), nullable=False))
+    # microseconds since the Unix epoch (exact, as visits merge them)
+    observed_us: list[int] = Field(sa_column=Column(ARRAY(BigInteger), nullable=False))
+    kinds: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    dwell_s: list[int] = Field(sa_column=Column(ARRAY(Integer), nullable=False))

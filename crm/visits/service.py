@@ -1,4 +1,4 @@
-"""Visits: site-level sessions built from stored proximity events, updated set-wise per batch.
+"""Visits: site-level sessions built from stored proximity events, updated set-wise.
 
 A visit merges every gateway of a site: an event of visitor V at site S joins V's visit at S when
 it falls within ``visit_gap_s`` of it (before its first or after its last sighting); otherwise
@@ -7,13 +7,15 @@ it opens a new visit, and the previous one, if still open, is closed at its last
 (``dwell_s`` of an exit is the whole stay at that gateway). An exit that is the latest sighting
 closes the visit; a later sighting within the gap reopens it.
 
-Per batch: one statement takes transaction-level advisory locks on the (visitor, site) pairs in
-a fixed order (so concurrent batches of two gateways of one site cannot both open a visit), one
-reads the latest visit of each pair, and one upserts the changed visits and sends
+Visits are merged by the follower (``crm.visits.follower``) from the sightings ingest queued,
+many batches at a time. Per site: one statement takes transaction-level advisory locks on the
+(visitor, site) pairs in a fixed order (so two mergers cannot both open a visit) and locks the
+visitors that still exist against erasure, one reads the latest visit of each pair, and one
+upserts the changed visits and sends
 ``NOTIFY balise_visit, '{"visitor_id", "site_id", "visit_id", "state": "opened"|"closed"}'``
 (delivered on commit) for the roadbook to react to.
 
-The merge runs on every batch's stored events, so it computes in plain ints and strs: times in
+The merge runs on every stored event, so it computes in plain ints and strs: times in
 microseconds since the Unix epoch (exact, converted by PostgreSQL), ids in their text form.
 """
 
@@ -34,13 +36,12 @@ FROM_EPOCH_US = "(timestamptz 'epoch' + {} * interval '1 microsecond')"
 
 
 @dataclass(frozen=True, slots=True)
-class Sighting:
-    """A stored event of a consented visitor, as visits need it."""
+class Sightings:
+    """One visitor's stored events at one site, in time order (parallel lists)."""
 
-    visitor_id: str  # the UUID's text form
-    observed_us: int  # microseconds since the Unix epoch
-    kind: str
-    dwell_s: int
+    observed_us: list[int]  # microseconds since the Unix epoch, ascending
+    kinds: list[str]
+    dwell_s: list[int]
 
 
 @dataclass(slots=True)
@@ -55,12 +56,14 @@ class _Visit:
     notices: list[str] = field(default_factory=list)
 
 
-def merge(latest: _Visit | None, sightings: list[Sighting], gap_us: int) -> list[_Visit]:
-    """Fold one visitor's sightings (any order) at one site into visits; returns those changed."""
+def merge(
+    latest: _Visit | None, visitor_id: str, sightings: Sightings, gap_us: int
+) -> list[_Visit]:
+    """Fold one visitor's sightings at one site into visits; returns the visits changed."""
     visits: list[_Visit] = [latest] if latest is not None else []
-    ordered = sightings if len(sightings) == 1 else sorted(sightings, key=lambda s: s.observed_us)
-    for s in ordered:
-        at = s.observed_us
+    for at, kind, dwell_s in zip(
+        sightings.observed_us, sightings.kinds, sightings.dwell_s, strict=True
+    ):
         visit = None
         for candidate in reversed(visits):
             if candidate.first_us - gap_us <= at <= candidate.last_us + gap_us:
@@ -72,7 +75,7 @@ def merge(latest: _Visit | None, sightings: list[Sighting], gap_us: int) -> list
                 previous.closed_us = previous.last_us
                 previous.changed = True
                 previous.notices.append("closed")
-            visit = _Visit(str(uuid.uuid4()), s.visitor_id, at, at, 0, None, changed=True)
+            visit = _Visit(str(uuid.uuid4()), visitor_id, at, at, 0, None, changed=True)
             visit.notices.append("opened")
             visits.append(visit)
         before = (visit.first_us, visit.last_us, visit.dwell_s, visit.closed_us)
@@ -81,9 +84,9 @@ def merge(latest: _Visit | None, sightings: list[Sighting], gap_us: int) -> list
         visit.first_us = min(visit.first_us, at)
         visit.last_us = max(visit.last_us, at)
         span_s = (visit.last_us - visit.first_us) // 1_000_000
-        visit.dwell_s = max(visit.dwell_s, span_s, s.dwell_s)
+        visit.dwell_s = max(visit.dwell_s, span_s, dwell_s)
         if is_latest:
-            if s.kind == "exit":
+            if kind == "exit":
                 visit.closed_us = at
                 if not was_closed:
                     visit.notices.append("closed")
@@ -96,14 +99,23 @@ def merge(latest: _Visit | None, sightings: list[Sighting], gap_us: int) -> list
     return [v for v in visits if v.changed]
 
 
-# In key order, so that two batches locking overlapping pairs cannot deadlock.
+# The (visitor, site) advisory locks first, in key order (two mergers locking overlapping pairs
+# cannot deadlock), then the visitors that still exist, locked against erasure (which takes
+# them FOR UPDATE before it deletes their visits) until the merge commits.
 _LOCK = """
-SELECT count(pg_advisory_xact_lock(k))
-FROM (
-    SELECT DISTINCT hashtextextended(v || %(site)s, 0) AS k
-    FROM unnest(%(visitors)s::text[]) AS v
-    ORDER BY k
-) AS keys
+SELECT v.id::text
+FROM visitor AS v
+WHERE v.id = ANY(%(visitors)s::text[]::uuid[])
+    AND (
+        SELECT count(pg_advisory_xact_lock(k))
+        FROM (
+            SELECT DISTINCT hashtextextended(q || %(site)s, 0) AS k
+            FROM unnest(%(visitors)s::text[]) AS q
+            ORDER BY k
+        ) AS keys
+    ) >= 0
+ORDER BY v.id
+FOR KEY SHARE OF v
 """
 
 # One index probe per visitor (LIMIT 1 under LATERAL): the plan stays the same whether
@@ -143,29 +155,29 @@ async def record_sightings(
     conn: Any,
     destination_id: uuid.UUID,
     site_id: uuid.UUID,
-    sightings: list[Sighting],
+    sightings: dict[str, Sightings],
     gap_s: float,
 ) -> list[dict[str, str]]:
-    """Update the visits of ``sightings`` at ``site_id``; returns the notifications sent.
+    """Merge ``sightings`` (by visitor id, as text) at ``site_id``; returns the notices sent.
 
-    ``conn`` is the psycopg connection of the caller's tenant transaction.
+    ``conn`` is the psycopg connection of the caller's transaction (the follower's). Sightings of
+    visitors that no longer exist are dropped.
     """
-    by_visitor: dict[str, list[Sighting]] = {}
-    for s in sightings:
-        by_visitor.setdefault(s.visitor_id, []).append(s)
     site = str(site_id)
-    visitors = array_literal(list(by_visitor))
     latest: dict[str, _Visit] = {}
     async with conn.cursor() as cur:
-        await cur.execute(_LOCK, {"site": site, "visitors": visitors})
+        await cur.execute(_LOCK, {"site": site, "visitors": array_literal(list(sightings))})
+        # erased since their events were queued: nothing of theirs is kept
+        existing = [row[0] for row in await cur.fetchall()]
+        visitors = array_literal(existing)
         # A new statement: its snapshot sees what the lock holders before us committed.
         await cur.execute(_LATEST, {"dest": destination_id, "site": site_id, "visitors": visitors})
         for row in await cur.fetchall():
             latest[row[1]] = _Visit(*row)
         gap_us = round(gap_s * 1_000_000)
         changed: list[_Visit] = []
-        for visitor_id, theirs in by_visitor.items():
-            changed.extend(merge(latest.get(visitor_id), theirs, gap_us))
+        for visitor_id in existing:
+            changed.extend(merge(latest.get(visitor_id), visitor_id, sightings[visitor_id], gap_us))
         notices = [
             {"visitor_id": v.visitor_id, "site_id": site, "visit_id": v.id, "state": state}
             for v in changed

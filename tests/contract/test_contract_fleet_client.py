@@ -155,7 +155,7 @@ async def test_heartbeat_and_config_match_the_fleet_contract(tmp_path: Path) -> 
     assert beat.clock_synced is True
     assert beat.last_advert_age_s == pytest.approx(6)
     (health,) = beat.passes
-    assert health.device.type == "eddystone-uid"
+    assert health.device["type"] == "eddystone-uid"
     assert health.battery_mv == 2950 and health.adv_count == 104
     assert not pipeline.health, "acknowledged pass health is not sent twice"
 

@@ -2,7 +2,7 @@
 
 The gateway never imports the CRM; this test is where the two meet: real ``ProximityEvent``s go
 through the real ``Outbox`` and ``Uploader`` (HTTP captured by a mock transport), and the body it
-sends must parse as ``IngestBatch`` with every event a valid ``ProximityEventIn``.
+sends must parse as ``IngestBatch`` with every event a valid ``ProximityEventIn`` (``EVENT``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from beacon_gateway.config import UploadConfig
 from beacon_gateway.events import ProximityEvent, eid_identity, uid_identity
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.uploader import EVENTS_PATH, Uploader
-from crm.ingest.schemas import IngestBatch, ProximityEventIn, UidDevice
+from crm.ingest.schemas import EVENT, IngestBatch
 
 
 def _events(now: float, exit_dwell_s: float) -> list[ProximityEvent]:
@@ -74,19 +74,17 @@ async def test_uploader_batch_matches_the_ingest_contract(tmp_path: Path) -> Non
     assert headers[0]["authorization"] == "Bearer t0k3n"
     batch = IngestBatch.model_validate(sent[0])
     assert batch.gateway_id == "spa-gw1"
-    events = [ProximityEventIn.model_validate(e) for e in batch.events]
-    assert [e.kind for e in events] == ["enter", "dwell", "exit"]
-    assert isinstance(events[0].device, UidDevice)
-    assert events[0].device.instance == "00000000002a"
-    assert events[1].device.type == "eddystone-eid"
-    assert [e.seq for e in events] == sorted(e.seq for e in events)
+    events = [EVENT.validate_python(e) for e in batch.events]
+    assert [e["kind"] for e in events] == ["enter", "dwell", "exit"]
+    uid = events[0]["device"]
+    assert uid["type"] == "eddystone-uid" and uid["instance"] == "00000000002a"
+    assert events[1]["device"]["type"] == "eddystone-eid"
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
     assert EVENTS_PATH == "/api/v1/gateway/events"
 
 
 async def test_fractional_stay_matches_the_ingest_contract(tmp_path: Path) -> None:
     # a stay of fractional length, as the presence machine measures it
     sent, _ = await _upload(tmp_path, exit_dwell_s=20.25)
-    events = [
-        ProximityEventIn.model_validate(e) for e in IngestBatch.model_validate(sent[0]).events
-    ]
-    assert events[-1].dwell_s == 20.25
+    events = [EVENT.validate_python(e) for e in IngestBatch.model_validate(sent[0]).events]
+    assert events[-1]["dwell_s"] == 20.25

@@ -101,6 +101,13 @@ def app_settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, scheduler_enabled=False, **overrides)  # type: ignore[call-arg]
 
 
+async def follow_visits(db: Database) -> int:
+    """Run the visits follower once, as the scheduler does every second (tests run none)."""
+    from crm.visits.follower import follow
+
+    return await follow(db, app_settings())
+
+
 def make_client(db: Database, settings: Settings | None = None) -> httpx2.AsyncClient:
     """An HTTP client on the real app (rollback mode: the app's sessions are savepoints)."""
     from crm.main import create_app

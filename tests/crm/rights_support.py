@@ -45,7 +45,7 @@ def bearer(token: str) -> dict[str, str]:
 async def rows_mentioning(
     session: AsyncSession, value: str, *, skip: frozenset[str] = frozenset({"erasure_ledger"})
 ) -> dict[str, int]:
-    """Every table.column (uuid, text, varchar, json, jsonb, bytea as text) holding ``value``."""
+    """Every table.column (uuid, text, varchar, json, jsonb, arrays, as text) holding ``value``."""
     columns = (
         await session.execute(
             text("""
@@ -54,7 +54,7 @@ async def rows_mentioning(
             JOIN information_schema.tables t
               ON t.table_schema = c.table_schema AND t.table_name = c.table_name
             WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-              AND c.data_type IN ('uuid', 'text', 'character varying', 'json', 'jsonb')
+              AND c.data_type IN ('uuid', 'text', 'character varying', 'json', 'jsonb', 'ARRAY')
             ORDER BY 1, 2""")
         )
     ).all()

@@ -7,11 +7,13 @@ import uuid
 from datetime import timedelta
 
 import httpx2
+import pytest
 from ingest_support import (
     Tenant,
     app_settings,
     auth,
     batch,
+    follow_visits,
     gateway_names,
     make_client,
     seed_tenant,
@@ -56,7 +58,12 @@ async def test_valid_batch_is_stored_with_visit(
     )
     assert row == f"({gw},{tenant.sites['spa']},1,-67.5,near)"
     assert await scalar(db, "SELECT count(*) FROM ingested_event WHERE gateway_id = :g", g=gw) == 2
+    # visits come from the follower, which merges what ingest queued, once
+    assert await scalar(db, "SELECT count(*) FROM visit WHERE visitor_id = :v", v=lea) == 0
+    assert await follow_visits(db) == 2
     assert await scalar(db, "SELECT dwell_s FROM visit WHERE visitor_id = :v", v=lea) == 60
+    assert await scalar(db, "SELECT count(*) FROM visit_queue") == 0
+    assert await follow_visits(db) == 0
     # the contract allows fractions of a second; events keep whole seconds
     assert (
         await scalar(db, "SELECT max(dwell_s) FROM proximity_event WHERE visitor_id = :v", v=lea)
@@ -76,10 +83,13 @@ async def test_duplicate_ids_inside_one_batch_count_once(
 ) -> None:
     gw = gateway_names(tenant, "zoo-gw1")[0]
     event = uid_event(tenant.passes["lea"], utcnow() - timedelta(seconds=5))
+    shouted = {**event, "id": event["id"].upper()}  # the same UUID (RFC 9562: either case)
     response = await client.post(
-        URL, json=batch(gw, [event, event, event]), headers=auth(tenant, gw)
+        URL, json=batch(gw, [event, shouted, event]), headers=auth(tenant, gw)
     )
     assert response.json() == {"accepted": 1, "duplicates": 2, "rejected": []}
+    again = await client.post(URL, json=batch(gw, [shouted]), headers=auth(tenant, gw))
+    assert again.json() == {"accepted": 0, "duplicates": 1, "rejected": []}
     assert (
         await scalar(
             db, "SELECT count(*) FROM proximity_event WHERE id = :i", i=uuid.UUID(event["id"])
@@ -96,6 +106,8 @@ async def test_invalid_events_are_named_and_the_rest_stored(
     good = uid_event(tenant.passes["lea"], now)
     bad_kind = {**uid_event(tenant.passes["lea"], now), "kind": "wander"}
     bad_id = {**uid_event(tenant.passes["lea"], now), "id": "not-a-uuid-but-long-enough-0123456789"}
+    braced = uid_event(tenant.passes["lea"], now)
+    braced["id"] = "{" + braced["id"] + "}"  # a UUID, but not in the wire form
     bad_device = {
         **uid_event(tenant.passes["lea"], now),
         "device": {"type": "eddystone-uid", "namespace": "zz", "instance": "00"},
@@ -104,7 +116,7 @@ async def test_invalid_events_are_named_and_the_rest_stored(
     missing = uid_event(tenant.passes["lea"], now)
     del missing["observed_at"]
     too_old = uid_event(tenant.passes["lea"], utcnow() - timedelta(days=31))
-    events = [good, bad_kind, bad_id, bad_device, bad_rssi, missing, too_old, "junk"]
+    events = [good, bad_kind, bad_id, braced, bad_device, bad_rssi, missing, too_old, "junk"]
     response = await client.post(URL, json=batch(gw, events), headers=auth(tenant, gw))
     assert response.status_code == 200
     body = response.json()
@@ -113,6 +125,7 @@ async def test_invalid_events_are_named_and_the_rest_stored(
     assert body["rejected"] == [
         {"id": bad_kind["id"], "reason": "invalid_kind"},
         {"id": bad_id["id"], "reason": "invalid_id"},
+        {"id": braced["id"], "reason": "invalid_id"},
         {"id": bad_device["id"], "reason": "invalid_device"},
         {"id": bad_rssi["id"], "reason": "invalid_value"},
         {"id": missing["id"], "reason": "malformed"},
@@ -279,6 +292,8 @@ async def test_no_consent_leaves_no_identity(
                 )
             ).scalar()
             assert rows == 0, table
+        queued = "SELECT count(*) FROM visit_queue WHERE :v = ANY(visitor_ids)"
+        assert (await session.execute(text(queued), {"v": tom})).scalar() == 0
         assert (
             await session.execute(
                 text("SELECT count(*) FROM proximity_event WHERE device_id = :d"), {"d": device}
@@ -342,9 +357,11 @@ async def test_consent_given_after_the_event_does_not_cover_it(
     ) == uuid.UUID(new["id"])
 
 
+@pytest.mark.parametrize("follow_each", [True, False], ids=["followed-per-batch", "followed-once"])
 async def test_visits_merge_gateways_of_a_site_and_split_after_gap(
-    client: httpx2.AsyncClient, db: Database, tenant: Tenant
+    client: httpx2.AsyncClient, db: Database, tenant: Tenant, follow_each: bool
 ) -> None:
+    """The same visits whether the follower merges each batch as it comes or all at once."""
     gw1, gw2 = gateway_names(tenant, "spa-gw")
     zoo_gw = gateway_names(tenant, "zoo-gw1")[0]
     lea, p = tenant.visitors["lea"], tenant.passes["lea"]
@@ -360,6 +377,8 @@ async def test_visits_merge_gateways_of_a_site_and_split_after_gap(
         ),
         headers=auth(tenant, gw1),
     )
+    if follow_each:
+        await follow_visits(db)
     await client.post(
         URL,
         json=batch(
@@ -371,11 +390,15 @@ async def test_visits_merge_gateways_of_a_site_and_split_after_gap(
         ),
         headers=auth(tenant, gw2),
     )
+    if follow_each:
+        await follow_visits(db)
     await client.post(
         URL,
         json=batch(zoo_gw, [uid_event(p, t0 + timedelta(minutes=25), "enter")]),
         headers=auth(tenant, zoo_gw),
     )
+    if follow_each:
+        await follow_visits(db)
     # back at the spa after more than the 30-minute gap: a new visit
     later = t0 + timedelta(minutes=20 + 31)
     await client.post(
@@ -389,6 +412,9 @@ async def test_visits_merge_gateways_of_a_site_and_split_after_gap(
         ),
         headers=auth(tenant, gw1),
     )
+    if follow_each:
+        await follow_visits(db)
+    await follow_visits(db)
     async with db.session(tenant.destination_id) as session:
         rows = (
             await session.execute(

@@ -13,7 +13,15 @@ from datetime import timedelta
 import httpx2
 import psycopg
 import pytest
-from ingest_support import app_settings, auth, batch, make_client, seed_tenant, uid_event
+from ingest_support import (
+    app_settings,
+    auth,
+    batch,
+    follow_visits,
+    make_client,
+    seed_tenant,
+    uid_event,
+)
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -63,11 +71,17 @@ async def test_same_batch_ten_times_concurrently_is_stored_once(
                 text(
                     "SELECT (SELECT count(*) FROM ingested_event),"
                     " (SELECT count(*) FROM proximity_event),"
-                    " (SELECT sum(count) FROM presence_count), (SELECT count(*) FROM visit)"
+                    " (SELECT sum(count) FROM presence_count),"
+                    " (SELECT count(*) FROM visit_queue),"
+                    " (SELECT sum(cardinality(visitor_ids)) FROM visit_queue)"
                 )
             )
         ).one()
-    assert tuple(counts) == (201, 100, 101, 1)
+    # one queued row: the 100 sightings of the one request that stored them
+    assert tuple(counts) == (201, 100, 101, 1, 100)
+    assert await follow_visits(committed_db) == 100
+    async with committed_db.session(system=True) as session:
+        assert (await session.execute(text("SELECT count(*) FROM visit"))).scalar() == 1
 
 
 @pytest.fixture
@@ -91,12 +105,14 @@ async def test_visit_open_and_close_are_notified(
             URL, json=batch("zoo-gw1", [uid_event(p, t0, "enter")]), headers=auth(tenant, "zoo-gw1")
         )
         assert opened.json()["accepted"] == 1
+        assert await follow_visits(committed_db) == 1
         closed = await client.post(
             URL,
             json=batch("zoo-gw1", [uid_event(p, t0 + timedelta(minutes=5), "exit", dwell_s=300)]),
             headers=auth(tenant, "zoo-gw1"),
         )
         assert closed.json()["accepted"] == 1
+        assert await follow_visits(committed_db) == 1
     received = []
     async with asyncio.timeout(10):
         async for note in listener.notifies():

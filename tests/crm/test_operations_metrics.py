@@ -85,6 +85,7 @@ async def test_metrics_report_the_fleet_partitions_leader_and_eid_table(
     assert samples[("balise_scheduler_leader_present", ())] == 0
     assert samples[("balise_scheduler_last_leader_heartbeat", ())] == 0
     assert samples[("balise_eid_window_age_seconds", ())] == 0
+    assert samples[("balise_visit_queue_oldest_age_seconds", ())] == 0
     assert samples[("balise_metrics_database_up", ())] == 1
 
 

@@ -26,7 +26,15 @@ from crm.visitors import service as visitors
 from crm.visitors.models import Visitor
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import Tenant, auth, batch, make_client, seed_tenant, uid_event
+from ingest_support import (
+    Tenant,
+    auth,
+    batch,
+    follow_visits,
+    make_client,
+    seed_tenant,
+    uid_event,
+)
 from rights_support import bearer, rows_mentioning, staff_token
 
 
@@ -66,7 +74,7 @@ async def roadbook_token(db: Database, tenant: Tenant, name: str) -> str:
     return token
 
 
-async def walk(client: httpx2.AsyncClient, tenant: Tenant, name: str) -> None:
+async def walk(client: httpx2.AsyncClient, db: Database, tenant: Tenant, name: str) -> None:
     """The visitor's pass is seen at both sites (enter, dwell, exit): events and visits."""
     start = utcnow() - timedelta(hours=2)
     for site in ("spa", "zoo"):
@@ -80,6 +88,7 @@ async def walk(client: httpx2.AsyncClient, tenant: Tenant, name: str) -> None:
         )
         assert response.json()["accepted"] == 3, response.text
         start += timedelta(minutes=30)
+    await follow_visits(db)
 
 
 @pytest.fixture
@@ -107,8 +116,8 @@ async def test_visitor_export_holds_everything_but_key_material(
     tenant: Tenant,
     package_hooks: list[tuple[str, Any]],
 ) -> None:
-    await walk(client, tenant, "lea")
-    await walk(client, tenant, "tom")
+    await walk(client, db, tenant, "lea")
+    await walk(client, db, tenant, "tom")
     token = await roadbook_token(db, tenant, "lea")
     lea = tenant.visitors["lea"]
     async with db.session(tenant.destination_id) as session:
@@ -182,8 +191,18 @@ async def test_visitor_erasure_leaves_no_row_referring_to_them(
     tenant: Tenant,
     package_hooks: list[tuple[str, Any]],
 ) -> None:
-    await walk(client, tenant, "lea")
-    await walk(client, tenant, "tom")
+    await walk(client, db, tenant, "lea")
+    await walk(client, db, tenant, "tom")
+    # one more sighting each, still queued for the visits follower when Léa is erased
+    gateway = next(g for g in tenant.tokens if g.startswith("zoo-gw"))
+    queued = [
+        uid_event(tenant.passes[name], utcnow() - timedelta(minutes=2), seq=10)
+        for name in ("lea", "tom")
+    ]
+    response = await client.post(
+        "/api/v1/gateway/events", json=batch(gateway, queued), headers=auth(tenant, gateway)
+    )
+    assert response.json()["accepted"] == 2
     token = await roadbook_token(db, tenant, "lea")
     lea, tom = tenant.visitors["lea"], tenant.visitors["tom"]
     assert (await client.get(f"/r/{token}/export.json")).status_code == 200
@@ -207,6 +226,7 @@ async def test_visitor_erasure_leaves_no_row_referring_to_them(
         "device.visitor_id",
         "credential.subject",
         "audit_log.visitor_id",
+        "visit_queue.visitor_ids",
     } <= before.keys()
     assert any(k.startswith("proximity_event") for k in before)
 
@@ -225,9 +245,9 @@ async def test_visitor_erasure_leaves_no_row_referring_to_them(
                 )
             )
         ).scalar_one()
-        assert counts_after == counts_before + 6
-        # Tom is untouched; the pass went back to stock.
-        assert await rows_mentioning(session, str(tom))
+        assert counts_after == counts_before + 7
+        # Tom is untouched (his queued sighting too); the pass went back to stock.
+        assert "visit_queue.visitor_ids" in await rows_mentioning(session, str(tom))
         device = (
             await session.execute(
                 select(Device).where(col(Device.identity).like(f"%{tenant.passes['lea']}"))
@@ -247,6 +267,7 @@ async def test_visitor_erasure_leaves_no_row_referring_to_them(
         ).scalar_one()
         assert anonymised == 2
     assert package_hooks[-1] == ("erase", [lea])
+    assert await follow_visits(db) == 1  # Tom's queued sighting, not Léa's
     assert (await client.get(f"/r/{token}/export.json")).status_code == 404
     assert (await client.delete(f"/r/{token}")).status_code == 404
     # A retried batch of Léa's pass cannot bring her back: the pass is unassigned.
@@ -265,7 +286,7 @@ async def test_visitor_erasure_leaves_no_row_referring_to_them(
 async def test_office_erasure_by_desk_staff_only_in_their_destination(
     client: httpx2.AsyncClient, db: Database, tenant: Tenant
 ) -> None:
-    await walk(client, tenant, "tom")
+    await walk(client, db, tenant, "tom")
     tom = tenant.visitors["tom"]
     other = await seed_tenant(
         db,
@@ -304,7 +325,7 @@ async def test_office_erasure_by_desk_staff_only_in_their_destination(
 async def test_reapply_erasures_after_a_restore(db: Database, tenant: Tenant) -> None:
     """Erase, put the rows back as a restore from an older backup would, reapply: gone."""
     async with make_client(db) as client:
-        await walk(client, tenant, "lea")
+        await walk(client, db, tenant, "lea")
     lea = tenant.visitors["lea"]
     tables = ("visitor", "consent", "visit", "proximity_event", "credential", "audit_log")
     where = {

@@ -208,7 +208,7 @@ async def test_a_follower_keeps_trying_while_the_database_is_unreachable() -> No
 def test_jobs_are_collected_from_domain_modules() -> None:
     jobs = {name: (func, interval) for name, func, interval in collect_jobs()}
     names = ("event_partitions", "dedup_ledger_purge", "eid_windows", "gateway_health")
-    for name in (*names, "claim_attempts_forget"):
+    for name in (*names, "claim_attempts_forget", "visits_follow"):
         assert name in jobs
         func, interval = jobs[name]
         assert asyncio.iscoroutinefunction(func) and interval > 0

@@ -1,0 +1,150 @@
+"""The visits follower merges every queued sighting exactly once: racing followers, a failed
+run, an erasure between ingest and merge (committed mode: each follower has its own connection)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from ingest_support import Tenant, app_settings, auth, batch, make_client, seed_tenant, uid_event
+from sqlalchemy import text
+
+from crm.core.db import Database
+from crm.core.models import utcnow
+from crm.rights import service as rights
+from crm.visitors.models import Visitor
+from crm.visits import follower
+
+URL = "/api/v1/gateway/events"
+NAMES = ("lea", "tom", "ana")
+
+
+@pytest.fixture
+async def tenant(committed_db: Database) -> Tenant:
+    return await seed_tenant(
+        committed_db,
+        "follower",
+        sites={"spa": ["spa-gw1", "spa-gw2"], "zoo": ["zoo-gw1"]},
+        visitors_={name: ["proximity"] for name in NAMES},
+    )
+
+
+async def post(db: Database, tenant: Tenant, gateway: str, events: list[dict[str, Any]]) -> int:
+    body, headers = batch(gateway, events), auth(tenant, gateway)
+    async with make_client(db) as client:
+        response = await client.post(URL, json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    return int(response.json()["accepted"])
+
+
+async def rows(db: Database, sql: str, **params: object) -> list[Any]:
+    async with db.session(system=True) as session:
+        return list((await session.execute(text(sql), params)).all())
+
+
+async def test_racing_followers_merge_each_sighting_once(
+    committed_db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every visitor seen every minute for 40 minutes, alternately by the spa's two gateways
+    # (one batch per gateway and minute range), and three times at the zoo.
+    t0 = utcnow() - timedelta(hours=2)
+    seen: dict[tuple[str, str], list[datetime]] = {}
+    stored = 0
+    for gateway, site, minutes in (
+        ("spa-gw1", "spa", range(0, 40, 2)),
+        ("spa-gw2", "spa", range(1, 40, 2)),
+        ("zoo-gw1", "zoo", range(50, 53)),
+    ):
+        for chunk in (minutes[: len(minutes) // 2], minutes[len(minutes) // 2 :]):
+            events = []
+            for name in NAMES:
+                for m in chunk:
+                    at = t0 + timedelta(minutes=m)
+                    events.append(uid_event(tenant.passes[name], at, seq=m))
+                    seen.setdefault((name, site), []).append(at)
+            stored += await post(committed_db, tenant, gateway, events)
+    assert len(await rows(committed_db, "SELECT id FROM visit_queue")) == 6
+
+    # Small claims, so that three followers interleave on one queue.
+    monkeypatch.setattr(follower, "CLAIM_ROWS", 1)
+    merged = await asyncio.gather(
+        *(follower.follow(committed_db, app_settings()) for _ in range(3))
+    )
+    assert sum(merged) == stored == 3 * (40 + 3)
+    assert await rows(committed_db, "SELECT id FROM visit_queue") == []
+    visits = await rows(
+        committed_db,
+        "SELECT visitor_id, site_id, first_seen_at, last_seen_at, closed_at FROM visit",
+    )
+    by_pair = {(v[0], v[1]): v for v in visits}
+    assert len(by_pair) == len(visits) == 6  # one visit per visitor and site, none twice
+    for (name, site), moments in seen.items():
+        visit = by_pair[(tenant.visitors[name], tenant.sites[site])]
+        assert abs((visit[2] - min(moments)).total_seconds()) < 0.001
+        assert abs((visit[3] - max(moments)).total_seconds()) < 0.001
+        assert visit[4] is None
+
+
+async def test_a_failed_run_leaves_the_queue_for_the_next(
+    committed_db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = utcnow() - timedelta(minutes=30)
+    await post(committed_db, tenant, "spa-gw1", [uid_event(tenant.passes["lea"], at, "enter")])
+    await post(committed_db, tenant, "zoo-gw1", [uid_event(tenant.passes["tom"], at, "enter")])
+    merge = follower.record_sightings
+    calls = 0
+
+    async def failing_on_the_second_site(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("the database went away")
+        return await merge(*args, **kwargs)
+
+    monkeypatch.setattr(follower, "record_sightings", failing_on_the_second_site)
+    with pytest.raises(RuntimeError):
+        await follower.follow(committed_db, app_settings())
+    # the first site's merge was rolled back with the claim: nothing lost, nothing half-done
+    assert len(await rows(committed_db, "SELECT id FROM visit_queue")) == 2
+    assert await rows(committed_db, "SELECT id FROM visit") == []
+
+    monkeypatch.setattr(follower, "record_sightings", merge)
+    assert await follower.follow(committed_db, app_settings()) == 2
+    assert len(await rows(committed_db, "SELECT id FROM visit")) == 2
+
+
+async def test_an_erased_visitors_queued_sightings_are_dropped(
+    committed_db: Database, tenant: Tenant
+) -> None:
+    at = utcnow() - timedelta(minutes=10)
+    events = [uid_event(tenant.passes[name], at) for name in ("lea", "tom")]
+    assert await post(committed_db, tenant, "spa-gw1", events) == 2
+    lea = tenant.visitors["lea"]
+    async with committed_db.session(tenant.destination_id) as session:
+        visitor = await session.get(Visitor, lea)
+        assert visitor is not None
+        await rights.erase_visitor(session, visitor, by="visitor")
+        await session.commit()
+    # erasure strips Léa from the queued batch, Tom's sighting stays
+    queued = await rows(committed_db, "SELECT visitor_ids FROM visit_queue")
+    assert queued == [([tenant.visitors["tom"]],)]
+
+    # A straggler: a batch that resolved Léa's pass just before the erasure committed.
+    async with committed_db.session(system=True) as session:
+        await session.execute(
+            text(
+                "INSERT INTO visit_queue (destination_id, site_id, queued_at, visitor_ids,"
+                " observed_us, kinds, dwell_s) VALUES (:dest, :site, now(), ARRAY[:v]::uuid[],"
+                " ARRAY[0]::bigint[], ARRAY['dwell'], ARRAY[0])"
+            ),
+            {"dest": tenant.destination_id, "site": tenant.sites["spa"], "v": lea},
+        )
+        await session.commit()
+    assert await follower.follow(committed_db, app_settings()) == 2  # both taken off the queue
+    visits = await rows(committed_db, "SELECT visitor_id FROM visit")
+    assert visits == [(tenant.visitors["tom"],)]
+    assert await rows(committed_db, "SELECT id FROM visit_queue") == []
+    assert uuid.UUID(str(lea)) not in {v[0] for v in visits}
