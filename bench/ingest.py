@@ -8,7 +8,9 @@ a. **ingest**: the real app served by uvicorn in a separate process (``WORKERS``
    ``CLIENTS`` concurrent clients posting gzip batches of 1,000 events built beforehand (3 of 4
    events from enrolled passes, 1 of 4 from unknown passes: the anonymous-count path), each
    event new with a UUIDv7 id as gateways mint them (validate, dedup, resolve, consent gate,
-   store events, counts and visits);
+   store events and counts, queue the sightings); the scheduler runs as deployed, so the
+   leader's visits follower merges the queue into visits meanwhile, and the run also reports
+   when visits have caught up (its CPU counts in the per-batch figures);
 b. **copy**: a binary ``COPY`` of the same number of rows into the same partitioned
    ``proximity_event`` table (as the table owner: COPY is refused under RLS);
 c. **orm**: the usual row-by-row path: one SQLModel ``ProximityEvent`` added and committed at a
@@ -21,6 +23,7 @@ Budget (DESIGN.md §7): ratio >= 0.3 and >= 30k events/s.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import os
@@ -48,13 +51,14 @@ from crm.core.settings import PROJECT_ROOT, Settings
 
 VISITORS = 2_000
 BATCH = 1_000
-BATCHES = 48
+BATCHES = 160  # ~3-4 s of posting a repeat: the visits tail (<= ~1 s) weighs little
 CLIENTS = 8
 # Each client is one gateway posting its own batches one after the other, as a gateway's uploader
 # does; gateways stand two to a site, so visits still merge concurrent batches of one site.
 GATEWAYS = int(os.environ.get("BENCH_INGEST_GATEWAYS", str(CLIENTS)))
 SITES = int(os.environ.get("BENCH_INGEST_SITES", str(max(1, GATEWAYS // 2))))
 WORKERS = int(os.environ.get("BENCH_INGEST_WORKERS", "2"))
+ROAMING = os.environ.get("BENCH_INGEST_ROAMING", "") == "1"
 REPEATS = 3
 ORM_ROWS = 500
 NAMESPACE = "0123456789abcdef0123"
@@ -131,13 +135,23 @@ async def seed(url: str) -> dict[str, Any]:
     }
 
 
-def wire_events(rng: random.Random, n: int, now: datetime) -> list[dict[str, Any]]:
-    """``n`` new events: 3 in 4 from enrolled passes, 1 in 4 from unknown ones."""
+def wire_events(rng: random.Random, n: int, now: datetime, site: int = 0) -> list[dict[str, Any]]:
+    """``n`` new events heard at ``site``: 3 in 4 from enrolled passes, 1 in 4 from unknown ones.
+
+    A pass is at one place at a time: the enrolled ones heard at site ``s`` are those of the
+    visitors spending the hour there (visitor ``i`` at site ``i % SITES``), unless ROAMING
+    (every visitor heard everywhere within the hour: the worst case for visits).
+    """
     kinds = ("enter", "dwell", "dwell", "dwell", "exit")
     out = []
     for i in range(n):
         known = rng.random() < 0.75
-        instance = rng.randrange(VISITORS) if known else VISITORS + rng.randrange(10**6)
+        if not known:
+            instance = VISITORS + rng.randrange(10**6)
+        elif ROAMING:
+            instance = rng.randrange(VISITORS)
+        else:
+            instance = site + SITES * rng.randrange(VISITORS // SITES)
         at = now - timedelta(seconds=rng.uniform(1, 3600))
         out.append(
             {
@@ -191,7 +205,8 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "BALISE_SCHEDULER_ENABLED": "false",
+        # as deployed: the leader's visits follower merges what ingest queued, every second
+        "BALISE_SCHEDULER_ENABLED": "true",
         "BALISE_LOG_JSON": "false",
         # the benchmark measures ingest, not the per-gateway token bucket (one token here)
         "BALISE_RATELIMIT_INGEST_PER_S": "0",
@@ -235,22 +250,31 @@ def gateway_of(batch: int) -> str:
     return f"bench-gw-{batch % GATEWAYS}"
 
 
+def site_of(batch: int) -> int:
+    """The site of ``gateway_of(batch)`` (``seed`` puts gateway ``g`` at site ``g % SITES``)."""
+    return batch % GATEWAYS % SITES
+
+
 def gzip_batch(gateway_id: str, events: list[dict[str, Any]]) -> bytes:
     envelope = {"gateway_id": gateway_id, "sent_at": datetime.now(UTC).isoformat()}
     return gzip.compress(json.dumps({**envelope, "events": events}).encode(), 6)
 
 
-async def post_all(port: int, tokens: dict[str, str], bodies: list[bytes]) -> tuple[int, float]:
+async def post_all(
+    port: int, tokens: dict[str, str], bodies: list[bytes], server_pid: int
+) -> tuple[int, float, tuple[float, float, float]]:
     """Post every body (body i from gateway ``gateway_of(i)``) with CLIENTS concurrent clients.
 
-    Client c posts gateway ``c % GATEWAYS``'s bodies one after another; returns (accepted, s).
+    Client c posts gateway ``c % GATEWAYS``'s bodies one after another. The clients are set up
+    before the clock starts (each builds an SSL context, ~15 ms of CPU, even for http://).
+    Returns (accepted, seconds, ``cpu_snapshot`` at the start).
     """
     queues: dict[str, asyncio.Queue[bytes]] = {g: asyncio.Queue() for g in tokens}
     for i, body in enumerate(bodies):
         queues[gateway_of(i)].put_nowait(body)
     accepted = 0
 
-    async def client(gateway_id: str) -> None:
+    async def client(c: httpx2.AsyncClient, gateway_id: str) -> None:
         nonlocal accepted
         queue = queues[gateway_id]
         headers = {
@@ -258,16 +282,34 @@ async def post_all(port: int, tokens: dict[str, str], bodies: list[bytes]) -> tu
             "Content-Type": "application/json",
             "Content-Encoding": "gzip",
         }
-        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as c:
-            while not queue.empty():
-                body = queue.get_nowait()
-                r = await c.post("/api/v1/gateway/events", content=body, headers=headers)
-                r.raise_for_status()
-                accepted += r.json()["accepted"]
+        while not queue.empty():
+            body = queue.get_nowait()
+            r = await c.post("/api/v1/gateway/events", content=body, headers=headers)
+            r.raise_for_status()
+            accepted += r.json()["accepted"]
 
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120)
+            )
+            for _ in range(CLIENTS)
+        ]
+        cpu = cpu_snapshot(server_pid)
+        start = time.perf_counter()
+        await asyncio.gather(*(client(clients[c], gateway_of(c)) for c in range(CLIENTS)))
+        return accepted, time.perf_counter() - start, cpu
+
+
+def wait_for_visits(url: str) -> float:
+    """Seconds until the visits follower has merged everything ingest queued."""
     start = time.perf_counter()
-    await asyncio.gather(*(client(gateway_of(c)) for c in range(CLIENTS)))
-    return accepted, time.perf_counter() - start
+    with psycopg.connect(_dsn(url), autocommit=True) as conn:
+        while conn.execute("SELECT EXISTS (SELECT FROM visit_queue)").fetchone() != (False,):
+            if time.perf_counter() - start > 300:
+                raise RuntimeError("the visits follower did not catch up in 5 minutes")
+            time.sleep(0.02)
+    return time.perf_counter() - start
 
 
 def copy_rows(url: str, seeded: dict[str, Any], events: list[dict[str, Any]]) -> float:
@@ -369,19 +411,28 @@ def main() -> None:
         port = 18000 + rng.randrange(1000)
         proc = start_server(url, port)
         # warm-up: connection pools, prepared statements, partitions cache
-        warm = [gzip_batch(gateway_of(i), wire_events(rng, BATCH, now)) for i in range(CLIENTS)]
-        asyncio.run(post_all(port, seeded["tokens"], warm))
-        ingest_rates, copy_rates, orm_rates = [], [], []
+        warm = [
+            gzip_batch(gateway_of(i), wire_events(rng, BATCH, now, site_of(i)))
+            for i in range(CLIENTS)
+        ]
+        asyncio.run(post_all(port, seeded["tokens"], warm, proc.pid))
+        wait_for_visits(url)
+        ingest_rates, caught_up_rates, lags, copy_rates, orm_rates = [], [], [], [], []
         cpu: list[tuple[float, float, float]] = []
         for _ in range(REPEATS):
-            batches = [wire_events(rng, BATCH, now) for _ in range(BATCHES)]
+            batches = [wire_events(rng, BATCH, now, site_of(i)) for i in range(BATCHES)]
             bodies = [gzip_batch(gateway_of(i), b) for i, b in enumerate(batches)]
-            before = cpu_snapshot(proc.pid)
-            accepted, seconds = asyncio.run(post_all(port, seeded["tokens"], bodies))
+            accepted, seconds, before = asyncio.run(
+                post_all(port, seeded["tokens"], bodies, proc.pid)
+            )
+            lag = wait_for_visits(url)
+            # CPU until the visits are merged too: the follower's work is part of ingest's cost
             after = cpu_snapshot(proc.pid)
             cpu.append(tuple((b - a) * 1000 / BATCHES for a, b in zip(before, after, strict=True)))
             assert accepted == BATCH * BATCHES, accepted
             ingest_rates.append(accepted / seconds)
+            caught_up_rates.append(accepted / (seconds + lag))
+            lags.append(lag)
             copy_rates.append(copy_rows(url, seeded, [e for b in batches for e in b]))
             orm_rates.append(asyncio.run(orm_rows(url, seeded, batches[0][:ORM_ROWS])))
     finally:
@@ -390,6 +441,8 @@ def main() -> None:
             proc.wait(timeout=30)
         drop_database(url)
     events_per_s = statistics.median(ingest_rates)
+    caught_up_per_s = statistics.median(caught_up_rates)
+    lag_s = statistics.median(lags)
     copy_per_s = statistics.median(copy_rates)
     orm_per_s = statistics.median(orm_rates)
     ratio = events_per_s / copy_per_s
@@ -400,8 +453,15 @@ def main() -> None:
             (
                 "HTTP ingest end to end",
                 f"{events_per_s:,.0f} events/s",
-                f"{CLIENTS} clients as {GATEWAYS} gateways at {SITES} sites, {BATCH}-event gzip"
-                f" batches, {WORKERS} uvicorn workers",
+                f"{CLIENTS} clients as {GATEWAYS} gateways at {SITES} sites"
+                f" ({'visitors roaming' if ROAMING else 'a visitor at one site'}), {BATCH}-event"
+                f" gzip batches, {WORKERS} uvicorn workers",
+            ),
+            (
+                "... with visits caught up",
+                f"{caught_up_per_s:,.0f} events/s",
+                f"until the visits follower has merged every batch ({lag_s:.2f} s after the last"
+                " response)",
             ),
             (
                 "binary COPY, same rows",
@@ -415,17 +475,24 @@ def main() -> None:
             ),
             ("ingest / COPY", f"{ratio:.2f}", "budget >= 0.3"),
             ("CPU per batch: client", f"{client_ms:.0f} ms", "httpx2 posting pre-gzipped bodies"),
-            ("CPU per batch: uvicorn", f"{server_ms:.0f} ms", f"{WORKERS} workers together"),
+            (
+                "CPU per batch: uvicorn",
+                f"{server_ms:.0f} ms",
+                f"{WORKERS} workers together, visits follower included",
+            ),
             ("CPU per batch: PostgreSQL", f"{pg_ms:.0f} ms", "every postgres process"),
         ],
         {
             "events_per_s": round(events_per_s),
+            "events_with_visits_per_s": round(caught_up_per_s),
+            "visits_lag_s": round(lag_s, 3),
             "copy_rows_per_s": round(copy_per_s),
             "orm_rows_per_s": round(orm_per_s),
             "cpu_count": os.cpu_count(),
             "clients": CLIENTS,
             "gateways": GATEWAYS,
             "sites": SITES,
+            "roaming": ROAMING,
             "client_cpu_ms_per_batch": round(client_ms, 1),
             "server_cpu_ms_per_batch": round(server_ms, 1),
             "postgres_cpu_ms_per_batch": round(pg_ms, 1),
