@@ -1,4 +1,4 @@
-"""Ingest of one gateway batch: validate, dedup, resolve, consent gate, store — in one statement.
+"""Ingest of one gateway batch: validate, dedup, resolve, consent gate, store — in one transaction.
 
 Python validates (pydantic, from the bytes) and decides what the gateway is told about each event
 (rejections with reasons, duplicates inside the batch); PostgreSQL does the set work. The valid

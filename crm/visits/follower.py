@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-import structlog
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,24 +28,24 @@ from crm.core.db import Database, driver_connection
 from crm.core.settings import Settings
 from crm.visits.service import Sightings, record_sightings
 
-log = structlog.get_logger(__name__)
-
 # Queue rows (ingest batches) merged per transaction: up to ~100k sightings.
 CLAIM_ROWS = 100
 
-# Claims queued rows and returns their sightings by site and visitor, in time order.
+# Claims queued rows and returns their sightings by site and visitor, in time order (ties in
+# arrival order: the queue row, then the place in that row).
 _CLAIM = """
 WITH claimed AS (
     DELETE FROM visit_queue
     WHERE id IN (SELECT id FROM visit_queue ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
-    RETURNING destination_id, site_id, visitor_ids, observed_us, kinds, dwell_s
+    RETURNING id, destination_id, site_id, visitor_ids, observed_us, kinds, dwell_s
 )
 SELECT c.destination_id::text, c.site_id::text, s.visitor_id::text,
-    array_agg(s.observed_us ORDER BY s.observed_us), array_agg(s.kind ORDER BY s.observed_us),
-    array_agg(s.dwell_s ORDER BY s.observed_us)
+    array_agg(s.observed_us ORDER BY s.observed_us, c.id, s.n),
+    array_agg(s.kind ORDER BY s.observed_us, c.id, s.n),
+    array_agg(s.dwell_s ORDER BY s.observed_us, c.id, s.n)
 FROM claimed AS c,
-    unnest(c.visitor_ids, c.observed_us, c.kinds, c.dwell_s)
-        AS s(visitor_id, observed_us, kind, dwell_s)
+    unnest(c.visitor_ids, c.observed_us, c.kinds, c.dwell_s) WITH ORDINALITY
+        AS s(visitor_id, observed_us, kind, dwell_s, n)
 GROUP BY c.destination_id, c.site_id, s.visitor_id
 """
 
