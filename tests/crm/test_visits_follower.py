@@ -9,12 +9,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from ingest_support import Tenant, app_settings, auth, batch, make_client, seed_tenant, uid_event
+from ingest_support import (
+    NAMESPACE,
+    Tenant,
+    app_settings,
+    auth,
+    batch,
+    make_client,
+    seed_tenant,
+    uid_event,
+)
 from sqlalchemy import text
 
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.rights import service as rights
+from crm.visitors import service as visitors
 from crm.visitors.models import Visitor
 from crm.visits import follower
 
@@ -148,3 +158,47 @@ async def test_an_erased_visitors_queued_sightings_are_dropped(
     assert visits == [(tenant.visitors["tom"],)]
     assert await rows(committed_db, "SELECT id FROM visit_queue") == []
     assert uuid.UUID(str(lea)) not in {v[0] for v in visits}
+
+
+async def test_erasure_racing_the_follower_neither_deadlocks_nor_leaves_a_visit(
+    committed_db: Database, tenant: Tenant
+) -> None:
+    """Erasure (queue, visitor lock, deletes) and the follower (queue rows, visitor key-share
+    locks, visit writes) take their locks in an order that cannot deadlock: PostgreSQL would
+    abort one of them (DeadlockDetected) if it could."""
+    settings = app_settings()
+    for i in range(8):
+        instance = f"{0xF00 + i:012x}"
+        async with committed_db.session(system=True) as session:
+            enrolment = await visitors.enrol(
+                session,
+                tenant.destination_id,
+                consents=["proximity"],
+                pass_uid=f"{NAMESPACE}:{instance}",
+                at=utcnow() - timedelta(days=1),
+            )
+            await session.commit()
+        visitor_id = enrolment.visitor.id
+        at = utcnow() - timedelta(minutes=20)
+        # a stored visit at both sites, then more sightings queued for both
+        for minute in (0, 5):
+            for gateway in ("spa-gw1", "zoo-gw1"):
+                event = uid_event(instance, at + timedelta(minutes=minute), seq=minute)
+                assert await post(committed_db, tenant, gateway, [event]) == 1
+            if minute == 0:
+                await follower.follow(committed_db, settings)
+
+        async def erase(visitor_id: uuid.UUID = visitor_id) -> None:
+            async with committed_db.session(tenant.destination_id) as session:
+                visitor = await session.get(Visitor, visitor_id)
+                assert visitor is not None
+                await rights.erase_visitor(session, visitor, by="visitor")
+                await session.commit()
+
+        if i % 2:
+            await asyncio.gather(erase(), follower.follow(committed_db, settings))
+        else:
+            await asyncio.gather(follower.follow(committed_db, settings), erase())
+        left = "SELECT id FROM visit WHERE visitor_id = :v"
+        assert await rows(committed_db, left, v=visitor_id) == []
+        assert await follower.follow(committed_db, settings) == 0
