@@ -1,8 +1,8 @@
 """Ingest benchmark: HTTP ingest end to end vs a raw binary COPY vs row-by-row SQLModel.
 
 Creates its own database from scratch on the ``DATABASE_URL`` server (the embedded one when
-unset), migrates it, seeds one destination with a site, a gateway and ``VISITORS`` visitors
-(each with a UID pass and ``proximity`` consent), then, in the same run:
+unset), migrates it, seeds one destination with ``SITES`` sites, ``GATEWAYS`` gateways and
+``VISITORS`` visitors (each with a UID pass and ``proximity`` consent), then, in the same run:
 
 a. **ingest**: the real app served by uvicorn in a separate process (``WORKERS`` workers),
    ``CLIENTS`` concurrent clients posting gzip batches of 1,000 events built beforehand (3 of 4

@@ -2,7 +2,7 @@
 
 Python validates (pydantic, from the bytes) and decides what the gateway is told about each event
 (rejections with reasons, duplicates inside the batch); PostgreSQL does the set work. The valid
-events travel as one array literal per column (built from the validated models, so the
+events travel as one array literal per column (built from the validated events, so the
 database only ever reads values Python accepted) to one statement, inside the batch's tenant
 transaction (RLS on):
 
