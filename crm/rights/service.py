@@ -43,6 +43,7 @@ from crm.ingest.models import ProximityEvent
 from crm.rights.models import AuditLog, ErasureLedger
 from crm.visitors import notice
 from crm.visitors import service as visitors_service
+from crm.visitors.consent import consent_state
 from crm.visitors.models import Consent, Visitor
 from crm.visits import follower as visits_follower
 from crm.visits.models import Visit
@@ -236,7 +237,7 @@ async def export_visitor(
             "name": destination.name if destination else None,
         },
         "visitor": _dump(visitor),
-        "consent_state": visitors_service.consent_state(ledger),
+        "consent_state": consent_state(ledger),
         "consents": [_dump(c, exclude={"destination_id"}) for c in ledger],
         "devices": [
             _dump(d, exclude={"destination_id", "identity_key_enc"}) | {"visitor_id": str(vid)}

@@ -17,6 +17,7 @@ from crm.core.models import utcnow
 from crm.core.security import Credential, new_token, token_hash
 from crm.gateways.models import Device
 from crm.visitors import notice
+from crm.visitors.consent import consent_state as consent_state  # the routers' reader
 from crm.visitors.models import CONSENT_SCOPES, Consent, Visitor
 
 WISHES = ("nature", "wellness", "family", "gastronomy", "culture", "nightlife", "sport", "shopping")
@@ -247,21 +248,13 @@ async def touch(session: AsyncSession, visitor: Visitor, at: datetime | None = N
 
 
 async def consent_ledger(session: AsyncSession, visitor_id: uuid.UUID) -> Sequence[Consent]:
-    """The visitor's consent ledger, oldest first."""
+    """The visitor's consent ledger in the order the consent rule reads it (the last decides)."""
     result = await session.execute(
         select(Consent)
         .where(col(Consent.visitor_id) == visitor_id)
-        .order_by(col(Consent.at), col(Consent.id))
+        .order_by(col(Consent.at), col(Consent.granted).desc(), col(Consent.id))
     )
     return result.scalars().all()
-
-
-def consent_state(ledger: Iterable[Consent]) -> dict[str, bool]:
-    """Each scope's current state: the latest ledger entry wins; never given means False."""
-    state = dict.fromkeys(CONSENT_SCOPES, False)
-    for entry in sorted(ledger, key=lambda c: c.at):
-        state[entry.scope] = entry.granted
-    return state
 
 
 async def reissue_roadbook_token(
