@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,11 @@ class Settings(BaseSettings):
     server_key: str | None = None
     # During a rotation: the old key, still accepted for decryption (docs/operations.md).
     server_key_previous: str | None = None
+    # Every absolute link a visitor receives starts with public_url, never with the request's Host.
     public_url: str = "http://127.0.0.1:8000"
+    # Host names answered besides public_url's own; any other Host gets a 400 (the health probes
+    # excepted). Loopback serves the demo and checks on the machine. Comma-separated in the env.
+    allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "::1"]
     log_json: bool = False
 
     # Ingest
@@ -59,6 +64,13 @@ class Settings(BaseSettings):
     ratelimit_ingest_burst: int = 60
     ratelimit_roadbook_per_s: float = 10.0
     ratelimit_roadbook_burst: int = 100
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
 
 
 @lru_cache
