@@ -23,6 +23,7 @@ from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import Problem
 from crm.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from crm.core.models import utcnow
+from crm.core.urls import public_url
 from crm.destinations import service as destinations_service
 from crm.destinations.models import Destination
 from crm.visitors import notice, service
@@ -335,7 +336,7 @@ async def enrol_submit(
             errors={"form": problem.detail or problem.title},
             status_code=422,
         )
-    url = f"{str(request.base_url).rstrip('/')}/r/{enrolment.roadbook_token}"
+    url = public_url(settings, f"/r/{enrolment.roadbook_token}")
     response = templates.TemplateResponse(
         request,
         "enrolled.html",

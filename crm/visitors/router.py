@@ -13,9 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.core.deps import DbDep, SettingsDep
+from crm.core.deps import DbDep, SettingsDep, get_settings
 from crm.core.errors import PROBLEM_JSON, Problem
 from crm.core.i18n import Language
+from crm.core.urls import public_url
 from crm.destinations import service as destinations_service
 from crm.rights import service as rights_service
 from crm.staff.deps import StaffPrincipal, StaffSessionDep, require_role
@@ -110,7 +111,7 @@ def _enrolment_out(request: Request, enrolment: service.Enrolment) -> EnrolmentO
     return EnrolmentOut(
         visitor_id=enrolment.visitor.id,
         roadbook_token=enrolment.roadbook_token,
-        roadbook_url=f"{str(request.base_url).rstrip('/')}/r/{enrolment.roadbook_token}",
+        roadbook_url=public_url(get_settings(request), f"/r/{enrolment.roadbook_token}"),
         notice_version=enrolment.notice_version,
     )
 
@@ -294,7 +295,7 @@ async def office_change_consent(
 
 def _token_out(request: Request, token: str) -> TokenOut:
     return TokenOut(
-        roadbook_token=token, roadbook_url=f"{str(request.base_url).rstrip('/')}/r/{token}"
+        roadbook_token=token, roadbook_url=public_url(get_settings(request), f"/r/{token}")
     )
 
 

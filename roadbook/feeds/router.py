@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from crm.core.deps import DbDep
+from crm.core.deps import DbDep, SettingsDep
+from crm.core.urls import public_url
 from crm.visitors.deps import Token, VisitorDep
 from roadbook.feeds import service
 
@@ -27,10 +28,10 @@ JSON_FEED = "application/feed+json"
         404: {"description": "Unknown or revoked token"},
     },
 )
-async def feed(request: Request, db: DbDep, token: Token, visitor: VisitorDep) -> JSONResponse:
+async def feed(db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep) -> JSONResponse:
     """The visitor's roadbook as JSON Feed 1.1."""
     async with db.session(visitor.destination_id) as session:
         document: dict[str, Any] = await service.visitor_feed(
-            session, visitor, str(request.base_url).rstrip("/"), token
+            session, visitor, public_url(settings, f"/r/{token}")
         )
     return JSONResponse(document, media_type=JSON_FEED)

@@ -23,9 +23,12 @@ MAX_PLACES = 20
 
 
 async def visitor_feed(
-    session: AsyncSession, visitor: Visitor, base_url: str, token: str
+    session: AsyncSession, visitor: Visitor, roadbook_url: str
 ) -> dict[str, Any]:
-    """The roadbook of ``visitor``: where they have been, then places matching their wishes."""
+    """The roadbook of ``visitor``: where they have been, then places matching their wishes.
+
+    ``roadbook_url`` is the visitor's absolute ``/r/{token}`` address under the public URL.
+    """
     language = visitor.language
     destination = await session.get(Destination, visitor.destination_id)
     assert destination is not None
@@ -44,8 +47,8 @@ async def visitor_feed(
     return {
         "version": JSON_FEED_VERSION,
         "title": message("roadbook_title", language, destination=destination.name),
-        "home_page_url": f"{base_url}/r/{token}",
-        "feed_url": f"{base_url}/r/{token}/feed.json",
+        "home_page_url": roadbook_url,
+        "feed_url": f"{roadbook_url}/feed.json",
         "language": language,
         "items": items,
         "_balise": {"about": "https://balise.example/docs/feed", "wishes": visitor.wishes},

@@ -54,9 +54,20 @@ async def _seed(db: Database) -> dict[str, str]:
         return {"token": anna.roadbook_token}
 
 
+def _settings(db: Database) -> Settings:
+    """Public at ``https://roadbook.example``; also answers the test client's host ``t``."""
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=db.url,
+        scheduler_enabled=False,
+        public_url="https://roadbook.example/",
+        allowed_hosts=["t"],
+    )
+
+
 async def test_feed_is_json_feed_in_the_visitors_language(db: Database) -> None:
     seeded = await _seed(db)
-    app = create_app(Settings(_env_file=None, database_url=db.url, scheduler_enabled=False), db=db)  # type: ignore[call-arg]
+    app = create_app(_settings(db), db=db)
     async with httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="http://t"
     ) as client:
@@ -68,7 +79,9 @@ async def test_feed_is_json_feed_in_the_visitors_language(db: Database) -> None:
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
     assert feed["title"] == "Ihr Reisebuch — Feedtown"
     assert feed["language"] == "de"
-    assert feed["feed_url"] == f"http://t/r/{seeded['token']}/feed.json"
+    # Links come from the public URL, never from the Host header the request carried.
+    assert feed["home_page_url"] == f"https://roadbook.example/r/{seeded['token']}"
+    assert feed["feed_url"] == f"https://roadbook.example/r/{seeded['token']}/feed.json"
     kinds = [item["_balise"]["kind"] for item in feed["items"]]
     assert kinds == ["visit", "place", "place"]
     visit, first_place, second_place = feed["items"]
@@ -86,7 +99,7 @@ async def test_feed_is_json_feed_in_the_visitors_language(db: Database) -> None:
 
 async def test_revoked_or_unknown_token_is_404(db: Database) -> None:
     await _seed(db)
-    app = create_app(Settings(_env_file=None, database_url=db.url, scheduler_enabled=False), db=db)  # type: ignore[call-arg]
+    app = create_app(_settings(db), db=db)
     async with httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="http://t"
     ) as client:
