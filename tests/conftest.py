@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -27,6 +28,9 @@ from crm.core.db import Database, database_url
 from crm.core.settings import PROJECT_ROOT, Settings
 
 RUN_ID = uuid.uuid4().hex[:8]
+# The app answers only the hosts it knows (crm/core/hosts.py); the in-process clients name these
+# (httpx's base_url in the tests, "testserver" in schemathesis). Live servers are on 127.0.0.1.
+os.environ["BALISE_ALLOWED_HOSTS"] = "localhost,127.0.0.1,::1,test,t,crm.test,testserver"
 
 
 def _admin_dsn(url: str, dbname: str = "postgres") -> str:
@@ -151,7 +155,10 @@ class LiveServer:
         from crm.main import create_app
 
         settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, database_url=self.database_url, scheduler_enabled=self.scheduler
+            _env_file=None,
+            database_url=self.database_url,
+            scheduler_enabled=self.scheduler,
+            public_url=self.url,  # the links it hands out lead back to it
         )
         config = uvicorn.Config(
             create_app(settings),
