@@ -20,7 +20,7 @@ import pytest
 from beacon_gateway.advertiser import AD_PATH, FEAA, Advertiser, site_frames
 from beacon_gateway.config import AdvertiseConfig
 from eddystone import UidFrame, UrlFrame, parse_service_data
-from tests.gateway.test_gateway_bluez import bluez  # noqa: F401 (the fixture)
+from tests.gateway.bluez_support import bluez  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.bluez
 

@@ -8,15 +8,11 @@ the main thread with blocking dbus-python calls.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import dbus
-import dbus.bus
 import pytest
 
 from beacon_gateway.clock import SystemClock
@@ -25,85 +21,13 @@ from beacon_gateway.events import ProximityEvent
 from beacon_gateway.pipeline import Pipeline
 from beacon_gateway.scanner import Scanner
 from eddystone import build_uid
+from tests.gateway.bluez_support import ADAPTER, add_device, bluez, push  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.bluez
 
 
 NS = bytes.fromhex("00112233445566778899")
 INST = bytes.fromhex("aabbccddeeff")
-FEAA = "0000feaa-0000-1000-8000-00805f9b34fb"
-ADAPTER = "/org/bluez/hci0"
-
-
-@pytest.fixture
-def bluez() -> Iterator[Any]:
-    if shutil.which("dbus-daemon") is None:
-        pytest.fail("dbus-daemon is missing: apt-get install dbus (never skipped silently)")
-    from dbusmock.testcase import BusType, PrivateDBus, SpawnedMock
-
-    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    with PrivateDBus(BusType.SYSTEM) as bus:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
-        with SpawnedMock.spawn_with_template("bluez5", {}, bustype=BusType.SYSTEM) as server:
-            server.obj.AddAdapter("hci0", "gw", dbus_interface="org.bluez.Mock")
-            conn = dbus.bus.BusConnection(bus.address)
-            yield conn
-            conn.close()
-    if old is None:
-        os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-    else:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
-
-
-def _props(address: str, rssi: int, frame: bytes) -> Any:
-    return dbus.Dictionary(
-        {
-            "Address": dbus.String(address),
-            "Alias": dbus.String(address.replace(":", "-")),
-            "Adapter": dbus.ObjectPath(ADAPTER),
-            "AddressType": dbus.String("random"),
-            "RSSI": dbus.Int16(rssi),
-            "UUIDs": dbus.Array([FEAA], signature="s"),
-            "ServiceData": dbus.Dictionary(
-                {FEAA: dbus.Array(frame, signature="y")}, signature="sv"
-            ),
-            "ManufacturerData": dbus.Dictionary({}, signature="qv"),
-            "Paired": dbus.Boolean(False),
-            "Connected": dbus.Boolean(False),
-        },
-        signature="sv",
-    )
-
-
-def add_device(conn: Any, address: str, rssi: int, frame: bytes) -> Any:
-    path = f"{ADAPTER}/dev_{address.replace(':', '_')}"
-    root = conn.get_object("org.bluez", "/")
-    props = _props(address, rssi, frame)
-    root.AddObject(path, "org.bluez.Device1", props, [], dbus_interface="org.freedesktop.DBus.Mock")
-    root.EmitSignal(
-        "org.freedesktop.DBus.ObjectManager",
-        "InterfacesAdded",
-        "oa{sa{sv}}",
-        [dbus.ObjectPath(path), dbus.Dictionary({"org.bluez.Device1": props}, signature="sa{sv}")],
-        dbus_interface="org.freedesktop.DBus.Mock",
-    )
-    return conn.get_object("org.bluez", path)
-
-
-def push(device: Any, rssi: int, frame: bytes) -> None:
-    device.UpdateProperties(
-        "org.bluez.Device1",
-        dbus.Dictionary(
-            {
-                "RSSI": dbus.Int16(rssi),
-                "ServiceData": dbus.Dictionary(
-                    {FEAA: dbus.Array(frame, signature="y")}, signature="sv"
-                ),
-            },
-            signature="sv",
-        ),
-        dbus_interface="org.freedesktop.DBus.Mock",
-    )
 
 
 class GatewayThread(threading.Thread):
@@ -158,7 +82,7 @@ class GatewayThread(threading.Thread):
 
 
 @pytest.mark.parametrize("mode", ["active", "passive"])
-def test_frames_over_dbus_become_events_and_a_repeating_pass_stays(bluez: Any, mode: str) -> None:
+def test_frames_over_dbus_become_events_and_a_repeating_pass_stays(bluez: Any, mode: str) -> None:  # noqa: F811
     gw = GatewayThread(mode)
     gw.start()
     assert gw.started.wait(10)

@@ -19,7 +19,7 @@ from beacon_gateway.calibration import CalibrationError, Sampler, rx_offset_db
 from beacon_gateway.cli import _set_toml_keys
 from beacon_gateway.config import load_config
 from eddystone import build_eid, build_ibeacon, build_uid
-from tests.gateway.test_gateway_bluez import add_device, bluez, push  # noqa: F401 (fixture)
+from tests.gateway.bluez_support import add_device, bluez, push  # noqa: F401 (fixture)
 
 NS = bytes.fromhex("00112233445566778899")
 CARD = bytes.fromhex("0000000000c1")

@@ -25,7 +25,7 @@ from beacon_gateway.config import ScanConfig
 from beacon_gateway.scanner import Scanner
 from beacon_gateway.watchdog import Action, Watchdog
 from beacon_gateway.watchdog_shell import EXIT_STALLED, ScanWatchdog
-from tests.gateway.test_gateway_bluez import ADAPTER, bluez  # noqa: F401 (the fixture)
+from tests.gateway.bluez_support import ADAPTER, bluez  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.bluez
 

@@ -1,0 +1,137 @@
+"""python-dbusmock's BlueZ on a private system bus, and typed devices for bleak to see.
+
+Shared by the BlueZ tests: the ``bluez`` fixture (a private bus, the ``bluez5`` template, an
+adapter ``hci0``; yields a dbus-python connection to drive it) and helpers that add devices and
+push advertisements. Devices are added with ``AddObject`` + a hand-made ``InterfacesAdded``,
+because the template's ``AddDevice`` types ``ManufacturerData`` as a list, which bleak rejects.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dbus
+import dbus.bus
+import pytest
+
+FEAA = "0000feaa-0000-1000-8000-00805f9b34fb"
+ADAPTER = "/org/bluez/hci0"
+MOCK = "org.freedesktop.DBus.Mock"
+
+
+@pytest.fixture
+def bluez() -> Iterator[Any]:
+    """A private system bus with BlueZ mocked (adapter hci0); DBUS_SYSTEM_BUS_ADDRESS names it.
+
+    Child processes inherit the address, so a ``python -m beacon_gateway`` started by a test
+    talks to the mock too.
+    """
+    if shutil.which("dbus-daemon") is None:
+        pytest.fail("dbus-daemon is missing: apt-get install dbus (never skipped silently)")
+    from dbusmock.testcase import BusType, PrivateDBus, SpawnedMock
+
+    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+    with PrivateDBus(BusType.SYSTEM) as bus:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+        with SpawnedMock.spawn_with_template("bluez5", {}, bustype=BusType.SYSTEM) as server:
+            server.obj.AddAdapter("hci0", "gw", dbus_interface="org.bluez.Mock")
+            conn = dbus.bus.BusConnection(bus.address)
+            yield conn
+            conn.close()
+    if old is None:
+        os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+    else:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
+
+
+def _service_data(frame: bytes) -> Any:
+    return dbus.Dictionary({FEAA: dbus.Array(frame, signature="y")}, signature="sv")
+
+
+def _manufacturer_data(data: Mapping[int, bytes]) -> Any:
+    return dbus.Dictionary(
+        {dbus.UInt16(k): dbus.Array(v, signature="y") for k, v in data.items()}, signature="qv"
+    )
+
+
+def device_props(
+    address: str,
+    rssi: int,
+    frame: bytes | None,
+    *,
+    manufacturer_data: Mapping[int, bytes] | None = None,
+    name: str | None = None,
+    tx_power: int | None = None,
+) -> Any:
+    """Device1 properties as real BlueZ types them (``frame``: 0xFEAA service data, or none)."""
+    props: dict[str, Any] = {
+        "Address": dbus.String(address),
+        # the dashed address as alias: bleak reports no name, as with real BlueZ
+        "Alias": dbus.String(name or address.replace(":", "-")),
+        "Adapter": dbus.ObjectPath(ADAPTER),
+        "AddressType": dbus.String("random"),
+        "RSSI": dbus.Int16(rssi),
+        "UUIDs": dbus.Array([FEAA] if frame is not None else [], signature="s"),
+        "ServiceData": _service_data(frame)
+        if frame is not None
+        else dbus.Dictionary({}, signature="sv"),
+        "ManufacturerData": _manufacturer_data(manufacturer_data or {}),
+        "Paired": dbus.Boolean(False),
+        "Connected": dbus.Boolean(False),
+    }
+    if name is not None:
+        props["Name"] = dbus.String(name)
+    if tx_power is not None:
+        props["TxPower"] = dbus.Int16(tx_power)
+    return dbus.Dictionary(props, signature="sv")
+
+
+def add_device(
+    conn: Any,
+    address: str,
+    rssi: int,
+    frame: bytes | None,
+    **extra: Any,
+) -> Any:
+    """Add a device under hci0 and announce it (``extra``: see :func:`device_props`)."""
+    path = f"{ADAPTER}/dev_{address.replace(':', '_')}"
+    root = conn.get_object("org.bluez", "/")
+    props = device_props(address, rssi, frame, **extra)
+    root.AddObject(path, "org.bluez.Device1", props, [], dbus_interface=MOCK)
+    root.EmitSignal(
+        "org.freedesktop.DBus.ObjectManager",
+        "InterfacesAdded",
+        "oa{sa{sv}}",
+        [dbus.ObjectPath(path), dbus.Dictionary({"org.bluez.Device1": props}, signature="sa{sv}")],
+        dbus_interface=MOCK,
+    )
+    return conn.get_object("org.bluez", path)
+
+
+def push(device: Any, rssi: int, frame: bytes) -> None:
+    """A fresh advertisement report: new RSSI and 0xFEAA service data."""
+    device.UpdateProperties(
+        "org.bluez.Device1",
+        dbus.Dictionary(
+            {"RSSI": dbus.Int16(rssi), "ServiceData": _service_data(frame)}, signature="sv"
+        ),
+        dbus_interface=MOCK,
+    )
+
+
+def push_rssi(device: Any, rssi: int) -> None:
+    """A fresh advertisement report that changes only the RSSI."""
+    device.UpdateProperties(
+        "org.bluez.Device1",
+        dbus.Dictionary({"RSSI": dbus.Int16(rssi)}, signature="sv"),
+        dbus_interface=MOCK,
+    )
+
+
+def adapter_property(conn: Any, interface: str, name: str) -> Any:
+    """A property of hci0 (``org.bluez.Adapter1``, ``org.bluez.LEAdvertisingManager1``...)."""
+    adapter = conn.get_object("org.bluez", ADAPTER)
+    return adapter.Get(interface, name, dbus_interface=dbus.PROPERTIES_IFACE)
