@@ -30,7 +30,8 @@ class Settings(BaseSettings):
     # Host names answered besides public_url's own; any other Host gets a 400 (the health probes
     # excepted). Loopback serves the demo and checks on the machine. Comma-separated in the env.
     allowed_hosts: Annotated[list[str], NoDecode] = ["localhost", "127.0.0.1", "::1"]
-    log_json: bool = False
+    # Log format: JSON lines, or readable lines when unset and stderr is a terminal.
+    log_json: bool | None = None
 
     # Ingest
     ingest_max_body_bytes: int = 8 * 1024 * 1024
@@ -64,6 +65,15 @@ class Settings(BaseSettings):
     ratelimit_ingest_burst: int = 60
     ratelimit_roadbook_per_s: float = 10.0
     ratelimit_roadbook_burst: int = 100
+    # Anonymous self-enrolment (API and page together), per client address: 10, then 1 a minute.
+    ratelimit_enrol_per_s: float = 1 / 60
+    ratelimit_enrol_burst: int = 10
+    # Failed authentications per client address (gateway API tokens, staff logins): a burst of
+    # failures, then one more try per 1 / rate seconds; logins also per address and account.
+    ratelimit_auth_failures_per_s: float = 1.0
+    ratelimit_auth_failures_burst: int = 30
+    ratelimit_login_failures_per_s: float = 1 / 30
+    ratelimit_login_failures_burst: int = 10
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
