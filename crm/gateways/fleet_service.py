@@ -15,7 +15,9 @@ by partner staff on the Pi; only their SHA-256 is kept, as a ``claim`` credentia
 after 24 h. The exchange is one ``UPDATE ... RETURNING`` that revokes the claim, so two
 concurrent exchanges yield one token. Failed attempts are counted per client address (an IPv6
 client by its /64): ``MAX_FAILURES`` within ``FAILURE_WINDOW`` locks that client out for
-``LOCKOUT`` — 80 bits need no more, it only stops noise and log flooding.
+``LOCKOUT`` — 80 bits need no more, it only stops noise and log flooding. Each try is counted
+before its code is looked at, holding the client's row lock, so concurrent tries cannot get
+more than ``MAX_FAILURES`` evaluated.
 
 Privacy. Pass health from TLM frames updates ``device.health`` of *known* passes only (battery,
 temperature, counts and the day it was reported: not the gateway nor the time, which would be a
@@ -26,7 +28,6 @@ the heartbeat stored on the gateway keeps counts, never identities.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import secrets
 import uuid
@@ -39,6 +40,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.core.errors import Problem
+from crm.core.ratelimit import client_network
 from crm.core.security import Credential, token_hash
 from crm.destinations.models import Site
 from crm.gateways import service as gateways_service
@@ -409,15 +411,7 @@ async def reissue_claim(session: AsyncSession, gateway_id: str, now: datetime) -
 
 def client_key(host: str | None) -> str:
     """Who is counted for lockout: the IPv4 address, or the /64 of an IPv6 one."""
-    try:
-        address = ipaddress.ip_address(host or "")
-    except ValueError:
-        return (host or "unknown")[:64]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
+    return client_network(host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,41 +421,45 @@ class Refused:
     problem: Problem
 
 
-async def _locked_until(session: AsyncSession, client: str, now: datetime) -> datetime | None:
+# Counts the try before the code is looked at, in one statement that locks the client's row
+# until the transaction ends: concurrent tries of one client queue on it, and each sees the
+# count the previous one left (a check before and a count after let 60 concurrent wrong codes
+# have 22 tries). A lockout that has run its course, or a window gone by, starts afresh.
+_COUNT_TRY = """
+INSERT INTO claim_attempt AS a (client, failures, first_failure_at, locked_until)
+VALUES (:c, 1, :now, NULL)
+ON CONFLICT (client) DO UPDATE SET
+    failures = CASE WHEN a.locked_until > :now THEN a.failures
+                    WHEN a.locked_until IS NOT NULL OR a.first_failure_at < :window_start THEN 1
+                    ELSE a.failures + 1 END,
+    first_failure_at = CASE WHEN a.locked_until > :now THEN a.first_failure_at
+                            WHEN a.locked_until IS NOT NULL OR a.first_failure_at < :window_start
+                            THEN :now
+                            ELSE a.first_failure_at END,
+    locked_until = CASE WHEN a.locked_until > :now THEN a.locked_until END
+RETURNING failures, locked_until
+"""
+
+
+async def _count_try(session: AsyncSession, client: str, now: datetime) -> datetime | None:
+    """Count a try against ``client`` (row-locked till commit); when it is locked out, until."""
     row = (
         await session.execute(
-            text("SELECT locked_until FROM claim_attempt WHERE client = :c"), {"c": client}
+            text(_COUNT_TRY),
+            {"c": client, "now": now, "window_start": now - FAILURE_WINDOW},
         )
-    ).first()
-    if row is None or row[0] is None or row[0] <= now:
-        return None
-    locked: datetime = row[0]
+    ).one()
+    locked: datetime | None = row[1]
     return locked
 
 
 async def _record_failure(session: AsyncSession, client: str, now: datetime) -> None:
+    """The counted try was wrong: the ``MAX_FAILURES``-th within the window locks the client."""
     await session.execute(
         text(
-            """
-            INSERT INTO claim_attempt AS a (client, failures, first_failure_at, locked_until)
-            VALUES (:c, 1, :now, NULL)
-            ON CONFLICT (client) DO UPDATE SET
-                failures = CASE WHEN a.first_failure_at < :window_start THEN 1
-                                ELSE a.failures + 1 END,
-                first_failure_at = CASE WHEN a.first_failure_at < :window_start THEN :now
-                                        ELSE a.first_failure_at END,
-                locked_until = CASE
-                    WHEN a.first_failure_at >= :window_start AND a.failures + 1 >= :max
-                    THEN CAST(:locked AS timestamptz) ELSE NULL END
-            """
+            "UPDATE claim_attempt SET locked_until = :locked WHERE client = :c AND failures >= :max"
         ),
-        {
-            "c": client,
-            "now": now,
-            "window_start": now - FAILURE_WINDOW,
-            "max": MAX_FAILURES,
-            "locked": now + LOCKOUT,
-        },
+        {"c": client, "max": MAX_FAILURES, "locked": now + LOCKOUT},
     )
     # Forget stale counters as we go (the table only ever holds recent offenders).
     await forget_stale_attempts(session, now, keep=client)
@@ -493,8 +491,9 @@ async def enroll(
     """Exchange a claim code, once, for the gateway's token and config (system session).
 
     Returns :class:`Refused` rather than raising, so the caller commits the failure count.
+    Every try is counted first (see ``_COUNT_TRY``); a right code clears the count.
     """
-    locked = await _locked_until(session, client, now)
+    locked = await _count_try(session, client, now)
     if locked is not None:
         return Refused(_locked_problem(locked, now))
     normalized = normalize_claim(code)

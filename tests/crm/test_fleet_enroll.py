@@ -22,6 +22,7 @@ from crm.core.models import utcnow
 from crm.destinations import service as destinations
 from crm.destinations.models import Site
 from crm.gateways import fleet_service
+from tests.conftest import LiveServer
 
 URL = "/api/v1/gateway/enroll"
 CODE_SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
@@ -138,6 +139,26 @@ async def test_wrong_codes_lock_the_client_out(
         await session.execute(text("DELETE FROM claim_attempt"))
         await session.commit()
     assert (await client.post(URL, json={"code": code})).status_code == 200
+
+
+async def test_concurrent_wrong_codes_get_exactly_the_allowed_tries(
+    live_server: LiveServer, committed_db: Database
+) -> None:
+    """60 wrong codes at once from one address: 10 evaluated (403), the other 50 refused (429)."""
+    limits = httpx2.Limits(max_connections=60, max_keepalive_connections=60)
+    async with httpx2.AsyncClient(base_url=live_server.url, limits=limits, timeout=60) as client:
+        responses = await asyncio.gather(
+            *(client.post(URL, json={"code": f"ZZZZ-ZZZZ-ZZZZ-{i:04d}"}) for i in range(60))
+        )
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(403) == fleet_service.MAX_FAILURES, sorted(statuses)
+    assert statuses.count(429) == 60 - fleet_service.MAX_FAILURES, sorted(statuses)
+    assert all(int(r.headers["retry-after"]) > 0 for r in responses if r.status_code == 429)
+    async with committed_db.session(system=True) as session:
+        row = (
+            await session.execute(text("SELECT failures, locked_until FROM claim_attempt"))
+        ).one()
+    assert row[0] == fleet_service.MAX_FAILURES and row[1] is not None
 
 
 def test_client_key_groups_ipv6_by_64() -> None:
