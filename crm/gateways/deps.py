@@ -16,6 +16,7 @@ from crm.core.db import APP_ROLE, driver_connection
 from crm.core.deps import get_db
 from crm.core.errors import Problem
 from crm.core.models import utcnow
+from crm.core.ratelimit import BearerGuard
 from crm.core.security import Credential, token_hash
 from crm.gateways.models import Gateway
 
@@ -107,6 +108,37 @@ async def enter_as_gateway(
     session.info["system"] = False
     session.info["destination_id"] = row[1]
     return GatewayPrincipal(gateway_id=row[0], destination_id=row[1], site_id=row[2])
+
+
+def _guard(request: Request) -> BearerGuard:
+    guard: BearerGuard | None = getattr(request.app.state, "gateway_auth", None)
+    if guard is None:  # an app built without crm.core.ratelimit.install: trust nothing
+        guard = request.app.state.gateway_auth = BearerGuard(None)
+    return guard
+
+
+async def check_token_first(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> bytes:
+    """401 for a missing or wrong token before anything costly is done; the token's hash.
+
+    A token proven valid lately (crm.core.ratelimit.BearerGuard, in this process) skips the
+    look-up: the hot path stays one statement, and the caller's own check in its transaction
+    (``enter_as_gateway``) still refuses a token revoked since. Any other token is looked up
+    in a short session of its own before the request body is read or inflated.
+    """
+    digest = token_hash(require_bearer(credentials))
+    guard = _guard(request)
+    if not guard.trusted(digest):
+        async with get_db(request).session(system=True) as session:
+            await gateway_for_token(session, credentials)
+        guard.trust(digest)
+    return digest
+
+
+def forget_token(request: Request, digest: bytes) -> None:
+    """A token ``check_token_first`` trusted failed its transaction's check: stop trusting it."""
+    _guard(request).distrust(digest)
 
 
 async def current_gateway(

@@ -10,7 +10,12 @@ from crm.core import metrics
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import PROBLEM_JSON, Problem
 from crm.core.models import utcnow
-from crm.gateways.deps import GatewayCredentials, enter_as_gateway, require_bearer
+from crm.gateways.deps import (
+    GatewayCredentials,
+    check_token_first,
+    enter_as_gateway,
+    forget_token,
+)
 from crm.ingest import service
 from crm.ingest.body import read_body
 from crm.ingest.schemas import IngestBatch, IngestResult
@@ -45,13 +50,16 @@ async def post_events(
 ) -> IngestResult:
     """Store a batch: new events counted in ``accepted``, retried ones in ``duplicates``.
 
-    The token is checked inside the batch's own transaction (one statement that also switches
-    to the gateway's tenant), not in a short session of its own. The body is read before it
-    (a slow upload holds no database connection) but its errors wait for the token's: a bad
-    token is a 401 whatever the body.
+    The token comes first: an unknown one is looked up in a short query before the body is read
+    (a bad token is a 401 whatever the body, and costs no inflation), while a token proven valid
+    lately skips that look-up. Then the body is read (a slow upload holds no database
+    connection), and the token is checked again, authoritatively, inside the batch's own
+    transaction (one statement that also switches to the gateway's tenant), so a revoked token
+    stops at once; body errors are answered after that check. Failed authentications are
+    limited per client address (crm.core.ratelimit).
     """
     now = utcnow()
-    require_bearer(credentials)  # no token at all: 401 before the body is even read
+    digest = await check_token_first(request, credentials)
     body = b""
     body_problem: Problem | None = None
     try:
@@ -60,10 +68,14 @@ async def post_events(
             request.headers.get("content-encoding"),
             settings.ingest_max_body_bytes,
         )
-    except Problem as exc:
+    except Problem as exc:  # answered after the token's own check, like every body error
         body_problem = exc
     async with db.session(system=True) as session, session.begin():
-        gateway = await enter_as_gateway(session, credentials)
+        try:
+            gateway = await enter_as_gateway(session, credentials)
+        except Problem:
+            forget_token(request, digest)
+            raise
         if body_problem is not None:
             raise body_problem
         batch = service.parse_batch(body)
