@@ -9,6 +9,7 @@ a profile is a desk operation, ``POST /api/v1/visitors``).
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
+from crm.core import ratelimit
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import Problem
 from crm.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
@@ -125,6 +127,14 @@ UI: dict[str, dict[str, str]] = {
         "de": "Unbekannte Auswahl.",
         "nl": "Onbekende keuze.",
     },
+    "too_many": {
+        "fr": "Trop d'inscriptions depuis cette connexion. Réessayez dans {minutes} min.",
+        "en": "Too many sign-ups from this connection. Please try again in {minutes} min.",
+        "de": "Zu viele Anmeldungen von diesem Anschluss. Bitte versuchen Sie es in {minutes} "
+        "Min. erneut.",
+        "nl": "Te veel aanmeldingen vanaf deze verbinding. Probeer het over {minutes} min. "
+        "opnieuw.",
+    },
 }
 
 WISH_LABELS: dict[str, dict[str, str]] = {
@@ -205,24 +215,28 @@ def _render(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    alert: str | None = None,
 ) -> HTMLResponse:
     shown = notice.render(
         language,
         retention_days=settings.retention_days_after_stay,
         inactivity_days=settings.profile_inactivity_days,
     )
+    ui = {key: texts[language] for key, texts in UI.items()}
+    if alert:  # e.g. the rate limit: it replaces "correct the fields", there is none to fix
+        ui["fix"] = alert
     context = {
         "destination": destination,
         "lang": language,
         "languages": LANGUAGE_NAMES,
-        "ui": {key: texts[language] for key, texts in UI.items()},
+        "ui": ui,
         "wishes": [(w, WISH_LABELS[w][language]) for w in service.WISHES],
         "needs": [(n, NEED_LABELS[n][language]) for n in service.ACCESSIBILITY],
         "scopes": [(s, SCOPE_LABELS[s][language], shown.scopes[s]) for s in CONSENT_SCOPES],
         "notice": shown,
         "values": values
         or {"wishes": [], "accessibility": [], "consents": [], "adults": "1", "children": "0"},
-        "errors": errors or {},
+        "errors": errors or ({"form": ""} if alert else {}),  # the template shows it on errors
     }
     response = templates.TemplateResponse(request, "enrol.html", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
@@ -307,6 +321,21 @@ async def enrol_submit(
         return _render(
             request, settings, found, language, values=values, errors=errors, status_code=422
         )
+    # Only a submission that would create a profile takes from the per-address bucket it
+    # shares with POST /api/v1/enrol (crm.core.ratelimit); refused, the form comes back as
+    # entered, with a message in the visitor's language.
+    if wait := ratelimit.take(request, ratelimit.SELF_ENROLMENT):
+        response = _render(
+            request,
+            settings,
+            found,
+            language,
+            values=values,
+            status_code=429,
+            alert=_t("too_many", language, minutes=math.ceil(wait / 60)),
+        )
+        response.headers["Retry-After"] = ratelimit.retry_after(wait)
+        return response
     parsed = values["parsed"]
     raw_version = form.get("notice_version")
     try:
