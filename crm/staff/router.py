@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import math
-import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from crm.core import metrics, ratelimit
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import Problem
+from crm.core.settings import Settings
 from crm.staff import service
 from crm.staff.deps import (
     SESSION_COOKIE,
@@ -33,40 +31,12 @@ _PROBLEMS: dict[int | str, dict[str, str]] = {
 }
 
 
-class LoginThrottle:
-    """Failed logins, per account and per client address, in each worker's memory (like
-    ``crm.core.ratelimit``): ``burst`` failures, then one more try per ``1 / rate`` seconds.
-    Successful logins do not count. Keeps argon2 guessing slow and cheap to refuse."""
-
-    LIMITS = ((1 / 30, 10), (1.0, 60))  # (rate, burst): an account, then a client address
-    MAX_KEYS = 10_000
-
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.credit: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key → tokens, at
-
-    def _tokens(self, key: str, rate: float, burst: int, now: float) -> float:
-        tokens, at = self.credit.get(key, (float(burst), now))
-        return min(float(burst), tokens + (now - at) * rate)
-
-    def retry_after(self, *keys: str) -> float:
-        """Seconds before all of ``keys`` may try again (0: now)."""
-        now = self.clock()
-        waits = [0.0]
-        for key, (rate, burst) in zip(keys, self.LIMITS, strict=False):
-            tokens = self._tokens(key, rate, burst, now)
-            if tokens < 1.0:
-                waits.append((1.0 - tokens) / rate)
-        return max(waits)
-
-    def failed(self, *keys: str) -> None:
-        """Count a failed login against the account and the client."""
-        now = self.clock()
-        for key, (rate, burst) in zip(keys, self.LIMITS, strict=False):
-            self.credit[key] = (self._tokens(key, rate, burst, now) - 1.0, now)
-            self.credit.move_to_end(key)
-        while len(self.credit) > self.MAX_KEYS:
-            self.credit.popitem(last=False)
+def _login_failures(request: Request, settings: Settings) -> ratelimit.FailureThrottle:
+    """The app's failed-login throttle (made by crm.core.ratelimit.install)."""
+    throttle: ratelimit.FailureThrottle | None = getattr(request.app.state, "login_failures", None)
+    if throttle is None:  # an app built without install()
+        throttle = request.app.state.login_failures = ratelimit.login_throttle(settings)
+    return throttle
 
 
 @router.post(
@@ -86,28 +56,33 @@ async def login(
     ``Authorization: Bearer`` header.
     """
     ttl = timedelta(hours=settings.staff_session_hours)
-    throttle: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
-    if throttle is None:
-        throttle = request.app.state.login_throttle = LoginThrottle()
-    keys = (
-        f"account:{body.destination}:{service.normalize_email(body.email)}",
-        f"ip:{request.client.host if request.client else 'unknown'}",
-    )
-    if wait := throttle.retry_after(*keys):
+    throttle = _login_failures(request, settings)
+    client = ratelimit.client_address(request.scope)
+    # Per address and account, not per account alone: a guesser elsewhere cannot lock the
+    # owner out; per address too, so one address cannot spread guesses over every account.
+    keys = {
+        "client": client,
+        "account": f"{client} {body.destination} {service.normalize_email(body.email)}",
+    }
+    if wait := throttle.attempt(**keys):
+        metrics.RATE_LIMITED.labels("staff login").inc()
         raise Problem(
             429,
             "Too Many Requests",
             "too many failed logins; try again later",
-            headers={"Retry-After": str(math.ceil(wait))},
+            headers={"Retry-After": ratelimit.retry_after(wait)},
         )
+    failed = False
     try:
         async with db.session(system=True) as session:
             done = await service.login(session, body.destination, body.email, body.password, ttl)
             await session.commit()
     except Problem as problem:
-        if problem.status == 401:
-            throttle.failed(*keys)
+        failed = problem.status == 401
         raise
+    finally:  # the try reserved above is spent only by a wrong password
+        if not failed:
+            throttle.succeeded(**keys)
     response.set_cookie(
         SESSION_COOKIE,
         done.token,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -14,11 +16,12 @@ from sqlmodel import col
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.security import Credential, token_hash
+from crm.main import create_app
 from crm.staff.models import StaffUser
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import make_client
-from office_support import PASSWORD, Office
+from ingest_support import app_settings, make_client
+from office_support import PASSWORD, Office, seed_office
 
 
 async def login(
@@ -72,8 +75,6 @@ async def test_session_cookie_authenticates_pages(
 
 
 async def test_secure_cookie_when_public_url_is_https(db: Database, office: Office) -> None:
-    from ingest_support import app_settings
-
     async with make_client(db, app_settings(public_url="https://crm.example")) as client:
         response = await login(client, office)
     assert "secure" in response.headers["set-cookie"].lower()
@@ -287,29 +288,65 @@ async def test_disabling_ends_sessions(
     assert live == []
 
 
-def test_login_throttle_counts_failures_per_account_and_client() -> None:
-    from crm.staff.router import LoginThrottle
-
-    now = [0.0]
-    throttle = LoginThrottle(clock=lambda: now[0])
-    keys = ("account:d:a@b.example", "ip:1.2.3.4")
-    for _ in range(10):
-        assert throttle.retry_after(*keys) == 0
-        throttle.failed(*keys)
-    assert throttle.retry_after(*keys) == pytest.approx(30.0)
-    assert throttle.retry_after("account:d:other@b.example", "ip:1.2.3.4") == 0
-    now[0] = 30.0
-    assert throttle.retry_after(*keys) == 0
+def staff_client(app: Any, address: str) -> httpx2.AsyncClient:
+    """A client of ``app`` calling from ``address``."""
+    transport = httpx2.ASGITransport(app=app, client=(address, 40000))
+    return httpx2.AsyncClient(transport=transport, base_url="http://test")
 
 
 async def test_repeated_wrong_passwords_get_429(client: httpx2.AsyncClient, office: Office) -> None:
     for _ in range(10):
         assert (await login(client, office, password="wrong password")).status_code == 401
-    blocked = await login(client, office)  # even the right password, for a while
+    blocked = await login(client, office)  # even the right password, from this address
     assert blocked.status_code == 429
     assert blocked.headers["content-type"] == "application/problem+json"
     assert 0 < int(blocked.headers["retry-after"]) <= 30
     assert (await login(client, office, "desk")).status_code == 200  # other accounts are fine
+
+
+async def test_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(
+    db: Database, office: Office
+) -> None:
+    app = create_app(app_settings(), db=db)
+    async with (
+        staff_client(app, "203.0.113.66") as attacker,
+        staff_client(app, "198.51.100.5") as owner,
+    ):
+        statuses = [
+            (await login(attacker, office, password=f"guess {i:04d}")).status_code
+            for i in range(14)
+        ]
+        assert statuses == [401] * 10 + [429] * 4
+        mine = await login(owner, office)
+        assert mine.status_code == 200, mine.text
+        assert (await login(attacker, office)).status_code == 429
+
+
+async def test_the_attackers_address_is_limited_across_accounts(
+    db: Database, office: Office
+) -> None:
+    app = create_app(app_settings(ratelimit_auth_failures_burst=12), db=db)
+    app.state.login_failures.clock = lambda: 5000.0  # no refill during the test
+    async with staff_client(app, "203.0.113.67") as attacker:
+        for role in ("admin", "marketing"):
+            for _ in range(6):
+                assert (await login(attacker, office, role, "wrong password")).status_code == 401
+        refused = await login(attacker, office, "desk", "wrong password")
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "1"  # then one more try a second
+
+
+async def test_concurrent_wrong_passwords_get_only_the_allowed_tries(
+    committed_db: Database,
+) -> None:
+    office = await seed_office(committed_db)
+    app = create_app(app_settings(), db=committed_db)
+    async with staff_client(app, "203.0.113.68") as attacker:
+        responses = await asyncio.gather(
+            *(login(attacker, office, password=f"guess {i:04d}") for i in range(30))
+        )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [401] * 10 + [429] * 20, statuses
 
 
 def test_require_role_refuses_unknown_roles() -> None:
