@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from crm.core.db import Database
-from crm.core.ratelimit import TokenBucket
+from crm.core.ratelimit import FailureThrottle, TokenBucket, client_address, client_network
 from crm.core.settings import Settings
 from crm.main import create_app
 
@@ -52,6 +52,68 @@ def test_bucket_memory_is_bounded() -> None:
         bucket.take(f"k{i}")
     assert len(bucket._buckets) == 100
     assert bucket.take("k999") > 0  # the most recent keys are kept
+
+
+def test_failure_throttle_reserves_a_try_and_gives_it_back_on_success() -> None:
+    clock = FakeClock()
+    throttle = FailureThrottle({"client": (1.0, 3)}, clock=clock)
+    # Three tries reserved at once (concurrent requests) use the whole burst...
+    assert [throttle.attempt(client="a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert throttle.attempt(client="a") == pytest.approx(1.0)
+    assert throttle.attempt(client="b") == 0.0  # keys are independent
+    # ...until one of them turns out right: its try comes back.
+    throttle.succeeded(client="a")
+    assert throttle.attempt(client="a") == 0.0
+    assert throttle.attempt(client="a") == pytest.approx(1.0)
+    clock.now += 1.0  # one more try per 1 / rate seconds
+    assert throttle.attempt(client="a") == 0.0
+    # A failure that reserved nothing still counts, and never digs below empty.
+    throttle.failed(client="a")
+    clock.now += 1.0
+    assert throttle.attempt(client="a") == 0.0
+
+
+def test_failure_throttle_reserves_every_key_or_none() -> None:
+    clock = FakeClock()
+    throttle = FailureThrottle({"client": (1.0, 5), "account": (1 / 30, 2)}, clock=clock)
+    for _ in range(2):
+        assert throttle.attempt(client="ip", account="ip alice") == 0.0
+    # The account is out of tries: refused, and the address keeps its three.
+    assert throttle.attempt(client="ip", account="ip alice") == pytest.approx(30.0)
+    assert [throttle.attempt(client="ip", account=f"ip {name}") for name in "bcd"] == [0.0] * 3
+    assert throttle.attempt(client="ip", account="ip eve") == pytest.approx(1.0)
+
+
+def test_a_rate_of_zero_leaves_a_limit_out_of_the_throttle() -> None:
+    throttle = FailureThrottle({"client": (0.0, 1), "account": (1.0, 1)}, clock=FakeClock())
+    assert throttle.attempt(client="a", account="x") == 0.0
+    assert throttle.attempt(client="a", account="y") == 0.0  # no client limit
+    assert throttle.attempt(client="a", account="x") == pytest.approx(1.0)
+
+
+def test_clients_are_counted_by_address_and_ipv6_by_64() -> None:
+    assert client_network("203.0.113.7") == "203.0.113.7"
+    assert client_network("::ffff:203.0.113.7") == "203.0.113.7"
+    assert client_network("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert client_network("2001:db8:1:2:ffff::1") == "2001:db8:1:2::/64"
+    assert client_network(None) == "unknown"
+    scope: dict[str, Any] = {"client": ("2001:db8:1:2::99", 443)}
+    assert client_address(scope) == "ip:2001:db8:1:2::/64"
+    assert client_address({"client": None}) == "ip:unknown"
+
+
+def test_limited_operations_document_429_with_retry_after(db: Database) -> None:
+    document = create_app(app_settings(db), db=db).openapi()
+    for path, method in (
+        ("/api/v1/gateway/events", "post"),
+        ("/api/v1/gateway/heartbeat", "post"),
+        ("/api/v1/gateway/config", "get"),
+        ("/api/v1/enrol", "post"),
+    ):
+        answer = document["paths"][path][method]["responses"]["429"]
+        assert "Retry-After" in answer["headers"], path
+        assert "application/problem+json" in answer["content"], path
+    assert "429" not in document["paths"]["/api/v1/notice"]["get"]["responses"]
 
 
 def app_settings(db: Database, **overrides: Any) -> Settings:
