@@ -11,13 +11,16 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from crm.core.errors import Problem
+
+if TYPE_CHECKING:
+    from crm.destinations.models import Destination, Site
 
 app = typer.Typer(
     name="crm",
@@ -26,7 +29,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-site_app = typer.Typer(help="Sites of the destination.", no_args_is_help=True)
+destination_app = typer.Typer(
+    help="Destinations: each tourist office (or agency) the CRM serves, a tenant of its own.",
+    no_args_is_help=True,
+)
+site_app = typer.Typer(
+    help="Sites: where gateways stand (partners' venues, offices).", no_args_is_help=True
+)
 gateway_app = typer.Typer(
     help="Gateways: register, rotate and revoke tokens.", no_args_is_help=True
 )
@@ -42,11 +51,13 @@ def _logging() -> None:
     core_logging.configure(json_lines=get_settings().log_json)
 
 
+app.add_typer(destination_app, name="destination")
 app.add_typer(site_app, name="site")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(visitor_app, name="visitor")
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -70,8 +81,79 @@ def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except Problem as problem:
-        typer.secho(f"error: {problem.detail or problem.title}", err=True, fg="red")
-        raise typer.Exit(1) from None
+        _fail(problem.detail or problem.title)
+
+
+def _fail(message: str) -> NoReturn:
+    """Say on stderr why the database refused, and exit 1 (2 is for input of a bad form)."""
+    typer.secho(f"error: {message}", err=True, fg="red")
+    raise typer.Exit(1)
+
+
+def _validated(model: type[M], values: dict[str, Any], options: dict[str, str]) -> M:
+    """``values`` checked by the office API's own model: an error names the option, exit 2.
+
+    ``options`` maps the model's fields to how the command line spells them (``--lat``).
+    Checked before the database is opened, so nothing is written.
+    """
+    from crm.destinations.schemas import SLUG_RULE
+
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        errors = exc.errors()
+    for error in errors:
+        field = str(error["loc"][0]) if error["loc"] else ""
+        if error["type"] == "value_error":  # our own validators quote the value already
+            message = str(error["ctx"]["error"])
+        else:
+            rule = f"a slug is {SLUG_RULE}" if field == "slug" else error["msg"]
+            message = f"{rule} (got {error['input']!r})"
+        prefix = f"{options.get(field, field)}: " if field else ""
+        typer.secho(f"error: {prefix}{message}", err=True, fg="red")
+    raise typer.Exit(2)
+
+
+async def _destination(session: AsyncSession, slug: str | None) -> Destination:
+    """The destination named by ``--destination``, or the only one; errors list those there are."""
+    from crm.destinations import service
+
+    every = await service.list_destinations(session)
+    known = ", ".join(d.slug for d in every)
+    if slug is None:
+        if len(every) == 1:
+            return every[0]
+        if not every:
+            raise Problem(
+                404,
+                "Not Found",
+                "no destination yet: create one with `crm destination add SLUG --name NAME`",
+            )
+        raise Problem(
+            400,
+            "Bad Request",
+            f"there are several destinations ({known}): name one with --destination SLUG",
+        )
+    for destination in every:
+        if destination.slug == slug:
+            return destination
+    there = f" (there are: {known})" if every else " (there is none yet)"
+    raise Problem(404, "Not Found", f"no destination {slug!r}{there}")
+
+
+# Help texts are built on every run: these name the model's kinds and defaults without
+# importing it (tests/crm/test_crm_cli.py checks that they match).
+SITE_KINDS = "venue, office, accommodation, restaurant, outdoor, other"
+DEFAULT_TIMEZONE = "Europe/Paris"
+DEFAULT_KIND = "venue"
+
+
+DestinationOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="SLUG", help="The destination's slug; may be left out when there is only one."
+    ),
+]
 
 
 @app.command()
@@ -161,37 +243,179 @@ def _emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
 
 
-@site_app.command("list")
-def site_list(
+def _destination_row(destination: Destination) -> dict[str, Any]:
+    return {
+        "id": str(destination.id),
+        "slug": destination.slug,
+        "name": destination.name,
+        "timezone": destination.timezone,
+    }
+
+
+def _site_row(site: Site, destination_slug: str) -> dict[str, Any]:
+    # One shape for `site list --json` and `site add --json`.
+    return {
+        "id": str(site.id),
+        "slug": site.slug,
+        "name": site.name,
+        "kind": site.kind,
+        "destination_id": str(site.destination_id),
+        "destination": destination_slug,
+        "latitude": site.latitude,
+        "longitude": site.longitude,
+    }
+
+
+@destination_app.command("add")
+def destination_add(
+    slug: Annotated[
+        str,
+        typer.Argument(
+            metavar="SLUG", help="Short name in URLs and commands, e.g. thionville (a-z, 0-9, -)."
+        ),
+    ],
+    name: Annotated[str, typer.Option(metavar="NAME", help="Display name, e.g. Thionville.")],
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ZONE",
+            help="IANA time zone of opening hours and daily figures "
+            f"(default: {DEFAULT_TIMEZONE}).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the new destination as a JSON object.")
+    ] = False,
+) -> None:
+    """Create a destination: a tourist office's (or an agency's) territory.
+
+    Its sites, gateways, visitors and staff are its own, hidden from every other destination.
+    """
+    from crm.destinations import service
+    from crm.destinations.schemas import DestinationCreate
+
+    values: dict[str, Any] = {"slug": slug, "name": name}
+    if timezone is not None:
+        values["timezone"] = timezone
+    body = _validated(
+        DestinationCreate, values, {"slug": "SLUG", "name": "--name", "timezone": "--timezone"}
+    )
+
+    async def work(session: AsyncSession) -> Destination:
+        return await service.create_destination(session, body.slug, body.name, body.timezone)
+
+    row = _destination_row(_in_session(work))
+    if as_json:
+        _emit_json(row)
+        return
+    typer.echo(f"Destination {row['slug']} ({row['name']}, {row['timezone']}) created: {row['id']}")
+
+
+@destination_app.command("list")
+def destination_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
-    """List sites (id, slug, name, kind, position)."""
+    """List destinations (slug, name, time zone, id)."""
     from crm.destinations import service
 
-    sites = _in_session(service.list_sites)
-    rows = [
-        {
-            "id": str(s.id),
-            "slug": s.slug,
-            "name": s.name,
-            "kind": s.kind,
-            "destination_id": str(s.destination_id),
-            "latitude": s.latitude,
-            "longitude": s.longitude,
-        }
-        for s in sites
-    ]
+    rows = [_destination_row(d) for d in _in_session(service.list_destinations)]
     if as_json:
         _emit_json(rows)
         return
     for row in rows:
-        typer.echo(f"{row['slug']:<22} {row['name']:<32} {row['id']}")
+        typer.echo(f"{row['slug']:<22} {row['name']:<32} {row['timezone']:<20} {row['id']}")
+
+
+@site_app.command("list")
+def site_list(
+    destination: Annotated[
+        str | None, typer.Option(metavar="SLUG", help="Only this destination's sites.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List sites (id, slug, name, kind, destination, position)."""
+    from crm.destinations import service
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        only = await _destination(session, destination) if destination else None
+        slugs = {d.id: d.slug for d in await service.list_destinations(session)}
+        sites = await service.list_sites(session, only.id if only else None)
+        return [_site_row(s, slugs[s.destination_id]) for s in sites]
+
+    rows = _in_session(work)
+    if as_json:
+        _emit_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['destination']:<16} {row['slug']:<22} {row['name']:<32} {row['id']}")
+
+
+@site_app.command("add")
+def site_add(
+    slug: Annotated[
+        str,
+        typer.Argument(
+            metavar="SLUG", help="Short name, unique in the destination, e.g. zoo (a-z, 0-9, -)."
+        ),
+    ],
+    name: Annotated[str, typer.Option(metavar="NAME", help='Display name, e.g. "Le Zoo".')],
+    lat: Annotated[
+        float, typer.Option("--lat", metavar="LAT", help="Latitude in degrees, -90 to 90.")
+    ],
+    lon: Annotated[
+        float, typer.Option("--lon", metavar="LON", help="Longitude in degrees, -180 to 180.")
+    ],
+    kind: Annotated[
+        str | None,
+        typer.Option(metavar="KIND", help=f"One of {SITE_KINDS} (default: {DEFAULT_KIND})."),
+    ] = None,
+    destination: DestinationOption = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the new site as a JSON object (as `site list --json`)."),
+    ] = False,
+) -> None:
+    """Register a site, where a gateway will stand; its slug is unique in its destination.
+
+    Opening hours, wishes and partner are set in the back-office (or the office API).
+    """
+    from crm.destinations import service
+    from crm.destinations.schemas import SiteCreate
+
+    values: dict[str, Any] = {"slug": slug, "name": name, "latitude": lat, "longitude": lon}
+    if kind is not None:
+        values["kind"] = kind
+    options = {"slug": "SLUG", "name": "--name", "latitude": "--lat", "longitude": "--lon"}
+    body = _validated(SiteCreate, values, {**options, "kind": "--kind"})
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        found = await _destination(session, destination)
+        site = await service.create_site(session, found.id, body.model_dump())
+        return _site_row(site, found.slug)
+
+    row = _in_session(work)
+    if as_json:
+        _emit_json(row)
+        return
+    typer.echo(f"Site {row['slug']} ({row['name']}) added to {row['destination']}: {row['id']}")
 
 
 @gateway_app.command("add")
 def gateway_add(
-    name: Annotated[str, typer.Argument(help="The gateway's id, e.g. zoo-1.")],
-    site: Annotated[str, typer.Option(help="Site slug or id.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The gateway's id, unique overall, e.g. zoo-1.")
+    ],
+    site: Annotated[
+        str,
+        typer.Option(
+            metavar="SITE",
+            help="Site slug or id; a slug used by several destinations needs --destination.",
+        ),
+    ],
+    destination: Annotated[
+        str | None,
+        typer.Option(metavar="SLUG", help="Look the site up in this destination only."),
+    ] = None,
     claim: Annotated[
         bool,
         typer.Option(
@@ -201,27 +425,35 @@ def gateway_add(
         ),
     ] = False,
 ) -> None:
-    """Register a gateway; prints its token once, alone on the last line (only its hash is kept)."""
+    """Register a gateway; prints its token once, alone on the last line (only its hash is kept).
+
+    The site is found in any destination; the gateway belongs to the site's destination.
+    """
     from crm.core.models import utcnow
     from crm.destinations import service as destinations_service
+    from crm.destinations.models import Destination
     from crm.gateways import fleet_service, service
 
-    async def work(session: AsyncSession) -> str:
-        found = await destinations_service.find_site(session, site)
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        within = await _destination(session, destination) if destination else None
+        found = await destinations_service.find_site(session, site, within)
+        if within is None:
+            within = await session.get(Destination, found.destination_id)
+        where = f"{found.slug} ({within.slug if within else found.destination_id})"
         if claim:
             _, code = await fleet_service.add_gateway_with_claim(session, name, found, utcnow())
-            return code
+            return where, code
         _, token = await service.add_gateway(session, name, found)
-        return token
+        return where, token
 
-    token = _in_session(work)
+    where, token = _in_session(work)
     if claim:
         typer.echo(
-            f"Gateway {name} registered at {site}. On the Pi, within 24 h, run "
+            f"Gateway {name} registered at {where}. On the Pi, within 24 h, run "
             "`beacon-gateway enroll CODE` with this one-time claim code:"
         )
     else:
-        typer.echo(f"Gateway {name} registered at {site}. Its token (shown once):", err=False)
+        typer.echo(f"Gateway {name} registered at {where}. Its token (shown once):")
     typer.echo(token)
 
 
@@ -264,9 +496,7 @@ def visitor_add(
         typer.Option(help="Register an EID pass by its X25519 public key (hex, 32 bytes)."),
     ] = None,
     eid_k: Annotated[int, typer.Option(help="EID rotation exponent K (8 to 12).")] = 10,
-    destination: Annotated[
-        str | None, typer.Option(help="Destination slug (default: the only one).")
-    ] = None,
+    destination: DestinationOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print {visitor_id, roadbook_token[, pass]} as JSON.")
     ] = False,
@@ -277,11 +507,8 @@ def visitor_add(
     identity key to write to the card; ``--pass-eid-public-key`` registers a card that runs the
     X25519 exchange itself and prints the resolver key to give it.
     """
-    from sqlalchemy import select
-
     from crm.core.serverkey import server_keys
     from crm.core.settings import get_settings
-    from crm.destinations.models import Destination
     from crm.gateways import service as gateways_service
     from crm.visitors import service
 
@@ -295,21 +522,10 @@ def visitor_add(
         raise typer.Exit(1) from None
 
     async def work(session: AsyncSession) -> tuple[str, str, dict[str, object] | None]:
-        query = select(Destination)
-        if destination:
-            query = query.where(col(Destination.slug) == destination)
-        found = (await session.execute(query)).scalars().all()
-        if len(found) != 1:
-            raise Problem(
-                400,
-                "Bad Request",
-                "name the destination with --destination SLUG"
-                if found
-                else f"no destination {destination or ''}".strip(),
-            )
+        found = await _destination(session, destination)
         enrolment = await service.enrol(
             session,
-            found[0].id,
+            found.id,
             language=lang,
             wishes=split(wishes),
             consents=split(consent),
@@ -320,7 +536,7 @@ def visitor_add(
         if pass_eid or beacon_public is not None:
             provisioned = await gateways_service.register_eid_pass(
                 session,
-                found[0].id,
+                found.id,
                 server_keys(get_settings())[0],
                 rotation_exponent=eid_k,
                 beacon_public_key=beacon_public,
@@ -356,14 +572,13 @@ app.add_typer(staff_app, name="staff")
 def staff_add(
     email: Annotated[str, typer.Argument(help="The staff member's e-mail (their login).")],
     role: Annotated[str, typer.Option(help="admin, marketing or desk.")],
-    destination: Annotated[str, typer.Option(help="Destination slug.")],
+    destination: Annotated[str, typer.Option(metavar="SLUG", help="Destination slug.")],
     name: Annotated[str, typer.Option(help="Display name (default: the e-mail).")] = "",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
 ) -> None:
     """Create a staff account; the password is prompted for (or read with --password-stdin)."""
-    from crm.destinations import service as destinations_service
     from crm.staff import service
 
     if password_stdin:
@@ -372,9 +587,7 @@ def staff_add(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
     async def work(session: AsyncSession) -> str:
-        found = await destinations_service.destination_by_slug(session, destination)
-        if found is None:
-            raise Problem(404, "Not Found", f"no destination {destination!r}")
+        found = await _destination(session, destination)
         user = await service.add_staff(
             session, found.id, email=email, name=name, role=role, password=password
         )

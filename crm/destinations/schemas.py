@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
+import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crm.visitors.service import WISHES
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", max_length=64)]
+SLUG_RULE = "1 to 64 of a-z, 0-9 and '-', starting and ending with a letter or digit"
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -66,6 +68,28 @@ def check_opening_hours(value: OpeningHours) -> OpeningHours:
                 raise ValueError(f"{day}: only the last interval may run past midnight")
             previous_end = finish
     return {day: [(s, e) for s, e in value[day]] for day in DAYS if day in value}
+
+
+def check_timezone(value: str) -> str:
+    """An IANA time zone name this system knows (zoneinfo); ``ValueError`` otherwise."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # ValueError: not a normalised relative key ("../x", "") or not a TZif file ("zone.tab").
+        raise ValueError(
+            f"unknown time zone {value!r}: give an IANA name such as Europe/Paris"
+        ) from None
+    return value
+
+
+class DestinationCreate(BaseModel):
+    """A new destination (a tourist office's territory; the tenant of every other row)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Slug
+    name: Name
+    timezone: Annotated[str, Field(max_length=64), AfterValidator(check_timezone)] = "Europe/Paris"
 
 
 class _SiteFields(BaseModel):

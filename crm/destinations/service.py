@@ -19,10 +19,9 @@ from crm.destinations.models import Destination, Partner, Site
 async def create_destination(
     session: AsyncSession, slug: str, name: str, timezone: str = "Europe/Paris"
 ) -> Destination:
-    """Create a destination (a tenant)."""
+    """Create a destination (a tenant); a taken slug is a 409 and rolls back nothing else."""
     destination = Destination.model_validate({"slug": slug, "name": name, "timezone": timezone})
-    session.add(destination)
-    await session.flush()
+    await _flush_unique(session, destination, "destination")
     return destination
 
 
@@ -30,6 +29,12 @@ async def destination_by_slug(session: AsyncSession, slug: str) -> Destination |
     """The destination with this slug, if visible to the session."""
     result = await session.execute(select(Destination).where(col(Destination.slug) == slug))
     return result.scalar_one_or_none()
+
+
+async def list_destinations(session: AsyncSession) -> Sequence[Destination]:
+    """Destinations visible to the session, by slug."""
+    query = select(Destination).order_by(col(Destination.slug))
+    return (await session.execute(query)).scalars().all()
 
 
 async def add_partner(
@@ -64,19 +69,39 @@ async def list_sites(
     return (await session.execute(query)).scalars().all()
 
 
-async def find_site(session: AsyncSession, slug_or_id: str) -> Site:
-    """A site by slug or id; a clear error names what was not found."""
+async def find_site(
+    session: AsyncSession, slug_or_id: str, destination: Destination | None = None
+) -> Site:
+    """A site by slug or id, in ``destination`` or any; errors say what to give instead.
+
+    A slug may name sites of several destinations (each office has its "office" site): that is
+    ambiguous without ``destination``, and the error names the destinations.
+    """
     condition = col(Site.slug) == slug_or_id
     with contextlib.suppress(ValueError):
         condition = or_(condition, col(Site.id) == uuid.UUID(slug_or_id))
-    sites = (await session.execute(select(Site).where(condition))).scalars().all()
-    if not sites:
-        raise Problem(404, "Not Found", f"no site {slug_or_id!r}")
-    if len(sites) > 1:
+    query = (
+        select(Site, col(Destination.slug))
+        .join(Destination, col(Destination.id) == col(Site.destination_id))
+        .where(condition)
+        .order_by(col(Destination.slug))
+    )
+    if destination is not None:
+        query = query.where(col(Site.destination_id) == destination.id)
+    found = (await session.execute(query)).all()
+    if not found:
+        where = f" in destination {destination.slug!r}" if destination is not None else ""
+        raise Problem(404, "Not Found", f"no site {slug_or_id!r}{where}")
+    if len(found) > 1:
+        names = ", ".join(slug for _, slug in found)
         raise Problem(
-            409, "Conflict", f"{slug_or_id!r} names sites in several destinations: use its id"
+            409,
+            "Conflict",
+            f"{slug_or_id!r} names sites in several destinations ({names}): "
+            "name one with --destination SLUG, or give the site's id",
         )
-    return sites[0]
+    site: Site = found[0][0]
+    return site
 
 
 # --- Office API (crm/destinations/router.py): reads and writes in a tenant session -----------
@@ -110,7 +135,10 @@ async def _check_partner(session: AsyncSession, partner_id: uuid.UUID | None) ->
 
 
 async def _flush_unique(
-    session: AsyncSession, row: Site | Partner, what: str, changes: dict[str, Any] | None = None
+    session: AsyncSession,
+    row: Destination | Site | Partner,
+    what: str,
+    changes: dict[str, Any] | None = None,
 ) -> None:
     # Changes are applied inside the savepoint, so a duplicate slug rolls back only them (and
     # the savepoint's autoflush cannot fail outside it).

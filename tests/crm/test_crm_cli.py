@@ -7,10 +7,19 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from typing import Any, get_args
 
+import httpx2
 import psycopg
 import pytest
+from ingest_support import batch, uid_event
 from sqlalchemy.engine import make_url
+
+from crm import cli
+from crm.core.models import utcnow
+from crm.destinations.schemas import DestinationCreate, SiteCreate, SiteKind
+from tests.conftest import LiveServer
 
 
 def crm(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -123,3 +132,288 @@ def test_visitor_add_refuses_bad_input(seeded: str, args: list[str], message: st
     assert result.returncode == 1
     assert message in result.stderr
     assert result.stdout == ""
+
+
+# --- Several destinations: destination add, site add, gateway add across destinations ----------
+
+
+def insert_destination(url: str, slug: str, *sites: str) -> tuple[str, dict[str, str]]:
+    """A destination (and sites by slug) written directly, as another office's data would be."""
+    with psycopg.connect(dsn(url)) as conn:
+        row = conn.execute(
+            "INSERT INTO destination (id, slug, name, timezone, default_language, created_at)"
+            " VALUES (gen_random_uuid(), %s, %s, 'Europe/Paris', 'fr', now()) RETURNING id",
+            (slug, slug.title()),
+        ).fetchone()
+        assert row is not None
+        ids = {}
+        for site in sites:
+            site_row = conn.execute(
+                "INSERT INTO site (id, destination_id, slug, name, kind, opening_hours, wishes,"
+                " created_at) VALUES (gen_random_uuid(), %s, %s, %s, 'office', '{}', '[]', now())"
+                " RETURNING id",
+                (row[0], site, f"{site.title()} of {slug}"),
+            ).fetchone()
+            assert site_row is not None
+            ids[site] = str(site_row[0])
+    return str(row[0]), ids
+
+
+def query(url: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn(url)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def crm_json(url: str, *args: str) -> Any:
+    return json.loads(ok(crm(url, *args)))
+
+
+def test_destination_add_then_site_add(committed_db_url: str) -> None:
+    url = committed_db_url
+    added = crm_json(url, "destination", "add", "thionville", "--name", "Thionville", "--json")
+    assert added.keys() >= {"id", "slug", "name", "timezone"}
+    assert (added["slug"], added["name"], added["timezone"]) == (
+        "thionville",
+        "Thionville",
+        "Europe/Paris",
+    )
+    assert crm_json(url, "destination", "list", "--json") == [added]
+
+    # one destination: --destination may be left out
+    place = ["--name", "Beffroi de Thionville", "--lat", "49.3579", "--lon", "-6.1683"]
+    site = crm_json(url, "site", "add", "beffroi", *place, "--kind", "office", "--json")
+    assert crm_json(url, "site", "list", "--json") == [site]
+    assert site["destination_id"] == added["id"]
+    assert (site["slug"], site["name"], site["kind"]) == (
+        "beffroi",
+        "Beffroi de Thionville",
+        "office",
+    )
+    assert (site["latitude"], site["longitude"]) == (49.3579, -6.1683)
+    assert query(url, "SELECT destination_id::text, slug, latitude, longitude FROM site") == [
+        (added["id"], "beffroi", 49.3579, -6.1683)
+    ]
+
+    text = ok(
+        crm(url, "destination", "add", "metz", "--name", "Metz", "--timezone", "Europe/Luxembourg")
+    )
+    assert text.startswith("Destination metz (Metz, Europe/Luxembourg) created: ")
+    assert query(url, "SELECT timezone FROM destination WHERE slug = 'metz'") == [
+        ("Europe/Luxembourg",)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (
+            ["amneville", "--name", "Again"],
+            1,
+            "another destination already has the slug 'amneville'",
+        ),
+        (
+            ["thionville", "--name", "T", "--timezone", "Europe/Atlantis"],
+            2,
+            "--timezone: unknown time zone 'Europe/Atlantis': give an IANA name such as "
+            "Europe/Paris",
+        ),
+        (
+            ["Thion ville", "--name", "T"],
+            2,
+            "SLUG: a slug is 1 to 64 of a-z, 0-9 and '-', starting and ending with a letter or "
+            "digit (got 'Thion ville')",
+        ),
+        (["--name", "T", "--", "-thionville"], 2, "SLUG: a slug is"),
+        (["thionville", "--name", ""], 2, "--name: String should have at least 1 character"),
+    ],
+)
+def test_destination_add_refuses_bad_input(
+    committed_db_url: str, args: list[str], status: int, message: str
+) -> None:
+    insert_destination(committed_db_url, "amneville")
+    result = crm(committed_db_url, "destination", "add", "--json", *args)
+    assert result.returncode == status, result.stderr
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert query(committed_db_url, "SELECT slug FROM destination") == [("amneville",)]
+
+
+SITE = ["--name", "Somewhere", "--lat", "49.35", "--lon", "6.16"]
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (
+            ["beffroi", *SITE],
+            1,
+            "there are several destinations (amneville, thionville): "
+            "name one with --destination SLUG",
+        ),
+        (
+            ["beffroi", *SITE, "--destination", "metz"],
+            1,
+            "no destination 'metz' (there are: amneville, thionville)",
+        ),
+        (
+            ["zoo", *SITE, "--destination", "amneville"],
+            1,
+            "another site already has the slug 'zoo'",
+        ),
+        (
+            ["beffroi", "--name", "B", "--lat", "91", "--lon", "6", "--destination", "thionville"],
+            2,
+            "--lat: Input should be less than or equal to 90 (got 91.0)",
+        ),
+        (
+            [
+                "beffroi",
+                "--name",
+                "B",
+                "--lat",
+                "49",
+                "--lon",
+                "-180.5",
+                "--destination",
+                "thionville",
+            ],
+            2,
+            "--lon: Input should be greater than or equal to -180 (got -180.5)",
+        ),
+        (["Beffroi!", *SITE, "--destination", "thionville"], 2, "SLUG: a slug is 1 to 64"),
+        (
+            ["beffroi", *SITE, "--kind", "castle", "--destination", "thionville"],
+            2,
+            "--kind: Input should be 'venue', 'office'",
+        ),
+        (
+            ["beffroi", "--name", "B", "--lat", "north", "--lon", "6"],
+            2,
+            "Invalid value for '--lat'",
+        ),
+    ],
+)
+def test_site_add_refuses_bad_input(
+    committed_db_url: str, args: list[str], status: int, message: str
+) -> None:
+    insert_destination(committed_db_url, "amneville", "zoo")
+    insert_destination(committed_db_url, "thionville")
+    result = crm(committed_db_url, "site", "add", "--json", *args)
+    assert result.returncode == status, result.stderr
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert query(committed_db_url, "SELECT slug FROM site") == [("zoo",)]
+
+
+def test_gateway_add_finds_the_site_in_any_destination(committed_db_url: str) -> None:
+    url = committed_db_url
+    amneville, amneville_sites = insert_destination(url, "amneville", "office")
+    thionville, thionville_sites = insert_destination(url, "thionville", "office", "beffroi")
+
+    def gateway(name: str) -> list[tuple[Any, ...]]:
+        return query(
+            url, "SELECT destination_id::text, site_id::text FROM gateway WHERE id = %s", name
+        )
+
+    ambiguous = crm(url, "gateway", "add", "gw-1", "--site", "office")
+    assert ambiguous.returncode == 1
+    assert (
+        "'office' names sites in several destinations (amneville, thionville): "
+        "name one with --destination SLUG, or give the site's id"
+    ) in ambiguous.stderr
+    assert ambiguous.stdout == ""
+    assert query(url, "SELECT count(*) FROM gateway") == [(0,)]
+
+    out = ok(crm(url, "gateway", "add", "gw-1", "--site", "office", "--destination", "thionville"))
+    assert "registered at office (thionville)" in out
+    assert gateway("gw-1") == [(thionville, thionville_sites["office"])]
+    token = out.splitlines()[-1]
+    assert query(
+        url,
+        "SELECT subject FROM credential WHERE token_hash = %s",
+        hashlib.sha256(token.encode()).digest(),
+    ) == [("gw-1",)]
+
+    # a site id works whatever its destination, a slug of one destination only too
+    ok(crm(url, "gateway", "add", "gw-2", "--site", amneville_sites["office"]))
+    assert gateway("gw-2") == [(amneville, amneville_sites["office"])]
+    ok(crm(url, "gateway", "add", "gw-3", "--site", "beffroi"))
+    assert gateway("gw-3") == [(thionville, thionville_sites["beffroi"])]
+
+    elsewhere = crm(
+        url, "gateway", "add", "gw-4", "--site", "beffroi", "--destination", "amneville"
+    )
+    assert elsewhere.returncode == 1
+    assert "no site 'beffroi' in destination 'amneville'" in elsewhere.stderr
+    nowhere = crm(url, "gateway", "add", "gw-4", "--site", "office", "--destination", "metz")
+    assert nowhere.returncode == 1
+    assert "no destination 'metz' (there are: amneville, thionville)" in nowhere.stderr
+    assert query(url, "SELECT count(*) FROM gateway") == [(3,)]
+
+
+def test_second_destination_end_to_end(live_server: LiveServer) -> None:
+    """A neighbouring office joins: its gateway's events land in its own destination."""
+    url = live_server.database_url
+    insert_destination(url, "amneville", "office")
+    thionville = crm_json(url, "destination", "add", "thionville", "--name", "T", "--json")
+    place = ["--name", "Office de tourisme", "--lat", "49.3579", "--lon", "6.1683"]
+    site = crm_json(url, "site", "add", "office", *place, "--destination", "thionville", "--json")
+    namespace, instance = "a1b2c3d4e5f60718293a", "00000000c0de"
+    pass_uid = f"{namespace}:{instance}"
+    desk = ["--destination", "thionville", "--consent", "proximity", "--pass-uid", pass_uid]
+    visitor = crm_json(url, "visitor", "add", *desk, "--json")
+    added = ok(
+        crm(
+            url, "gateway", "add", "thionville-1", "--site", "office", "--destination", "thionville"
+        )
+    )
+    token = added.splitlines()[-1]
+
+    event = uid_event(instance, utcnow(), "enter", namespace=namespace)
+    answer = httpx2.post(
+        f"{live_server.url}/api/v1/gateway/events",
+        json=batch("thionville-1", [event]),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
+    assert query(
+        url,
+        "SELECT destination_id::text, site_id::text, visitor_id::text FROM proximity_event"
+        " WHERE id = %s",
+        uuid.UUID(event["id"]),
+    ) == [(thionville["id"], site["id"], visitor["visitor_id"])]
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        (["destination", "add"], ["SLUG", "--name", "--timezone", "Europe/Paris", "--json"]),
+        (["site", "add"], ["SLUG", "--lat", "--lon", "--kind", "--destination", "--json"]),
+        (["gateway", "add"], ["--site", "--destination", "--claim"]),
+    ],
+)
+def test_help_names_every_option(command: list[str], words: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "crm", *command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr
+    for word in words:
+        assert word in result.stdout, word
+
+
+def test_help_texts_match_the_models() -> None:
+    """The help names kinds and defaults without importing the models: they must agree."""
+    assert ", ".join(get_args(SiteKind)) == cli.SITE_KINDS
+    assert SiteCreate.model_fields["kind"].default == cli.DEFAULT_KIND
+    assert DestinationCreate.model_fields["timezone"].default == cli.DEFAULT_TIMEZONE
