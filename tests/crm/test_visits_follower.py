@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -201,3 +201,70 @@ async def test_erasure_racing_the_follower_neither_deadlocks_nor_leaves_a_visit(
         left = "SELECT id FROM visit WHERE visitor_id = :v"
         assert await rows(committed_db, left, v=visitor_id) == []
         assert await follower.follow(committed_db, settings) == 0
+
+
+async def queue_row(
+    db: Database, tenant: Tenant, row_id: int, site: str, sightings: list[tuple[str, int, str]]
+) -> None:
+    """Queue one batch as ingest would, under a chosen id: ``(visitor name, µs, kind)``s."""
+    async with db.session(system=True) as session:
+        await session.execute(
+            text(
+                "INSERT INTO visit_queue (id, destination_id, site_id, queued_at, visitor_ids,"
+                " observed_us, kinds, dwell_s) OVERRIDING SYSTEM VALUE VALUES (:id, :dest,"
+                " :site, now(), CAST(:visitors AS uuid[]), CAST(:observed AS bigint[]),"
+                " CAST(:kinds AS text[]), CAST(:dwell AS int[]))"
+            ),
+            {
+                "id": row_id,
+                "dest": tenant.destination_id,
+                "site": tenant.sites[site],
+                "visitors": [tenant.visitors[name] for name, _, _ in sightings],
+                "observed": [us for _, us, _ in sightings],
+                "kinds": [kind for _, _, kind in sightings],
+                "dwell": [0 for _ in sightings],
+            },
+        )
+        await session.commit()
+
+
+async def test_ties_at_the_same_microsecond_merge_in_arrival_order(
+    committed_db: Database, tenant: Tenant
+) -> None:
+    """An exit and a dwell at the same microsecond: the one that arrived last decides whether
+    the visit ends closed (queue row first, then place in the row), however PostgreSQL happens
+    to return the rows or sort the ties."""
+    t = int((utcnow() - timedelta(hours=1)).timestamp()) * 1_000_000
+    s = 1_000_000
+    # Across rows: row 1001 arrived before row 1002 but is stored after it (heap order 1002,
+    # 1001), and its tied sightings sit at later places than row 1002's: neither the order
+    # rows come back in nor the place alone can stand in for the row.
+    later = [("lea", t, "exit"), ("tom", t, "dwell")]
+    await queue_row(committed_db, tenant, 1002, "spa", later)
+    earlier = [("ana", t, "dwell"), ("lea", t, "dwell"), ("tom", t, "exit")]
+    await queue_row(committed_db, tenant, 1001, "spa", earlier)
+    # Within a row: ten sightings whose times an unstable sort reorders; the tie is at the
+    # last moment (9 s), in places 1 and 3 of the row.
+    offsets = [9, 1, 9, 2, 8, 3, 7, 4, 6, 5]
+    ana = [("ana", t + k * s, "exit" if i == 2 else "dwell") for i, k in enumerate(offsets)]
+    lea = [("lea", t + k * s, "exit" if i == 0 else "dwell") for i, k in enumerate(offsets)]
+    await queue_row(committed_db, tenant, 1003, "zoo", ana + lea)
+
+    assert await follower.follow(committed_db, app_settings()) == 2 + 3 + 2 * len(offsets)
+    names = {v: k for k, v in tenant.visitors.items()} | {v: k for k, v in tenant.sites.items()}
+    found = await rows(
+        committed_db, "SELECT visitor_id, site_id, last_seen_at, closed_at FROM visit"
+    )
+    visits = {(names[v], names[site]): (last, closed) for v, site, last, closed in found}
+    assert len(visits) == len(found)  # one visit per visitor and site
+
+    def at(us: int) -> datetime:
+        return datetime.fromtimestamp(us / 1_000_000, UTC)
+
+    assert visits == {
+        ("lea", "spa"): (at(t), at(t)),  # dwell, then exit: closed
+        ("tom", "spa"): (at(t), None),  # exit, then dwell: still open
+        ("ana", "spa"): (at(t), None),
+        ("ana", "zoo"): (at(t + 9 * s), at(t + 9 * s)),  # dwell, then exit
+        ("lea", "zoo"): (at(t + 9 * s), None),  # exit, then dwell
+    }
