@@ -78,7 +78,7 @@ async def post_events(
             raise
         if body_problem is not None:
             raise body_problem
-        batch = service.parse_batch(body, settings.ingest_max_events)
+        batch = service.parse_batch(body)
         source = service.Source(gateway.gateway_id, gateway.destination_id, gateway.site_id)
         result = await service.ingest_batch(session, source, batch, settings, now)
     metrics.record_ingest(result.accepted, result.duplicates, (r.reason for r in result.rejected))
