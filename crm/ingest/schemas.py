@@ -3,6 +3,11 @@
 The gateway does not import this module (it shares no code with the server but ``eddystone``);
 ``tests/contract/`` validates the gateway's real batches against these models, and the CRM
 validates every request with them.
+
+The contract is strict (pydantic strict mode): a value of another JSON type is refused, never
+coerced — ``"seq": "1"``, ``"seq": true``, ``"rssi": "-60"`` — and times are RFC 3339 strings
+with an offset (``Rfc3339``), never Unix numbers. The same rules hold whether the bytes are
+validated in one go or event by event from parsed JSON.
 """
 
 from __future__ import annotations
@@ -12,18 +17,42 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    GetPydanticSchema,
     StringConstraints,
     TypeAdapter,
+    WithJsonSchema,
     with_config,
 )
+from pydantic_core import core_schema
 from typing_extensions import TypedDict
 
 Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]+$")]
 GatewayId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+# RFC 3339 §5.6 date-time: seconds and an offset required ("T" and "Z" in either case).
+RFC3339_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+# An aware datetime from an RFC 3339 string only. Strict mode alone is not enough: from JSON it
+# still reads "1790000000" as Unix time, and from parsed JSON (the per-event path) it refuses
+# every string. So: a strict string of the RFC 3339 shape, then parsed — both steps in
+# pydantic-core, no Python per value.
+Rfc3339 = Annotated[
+    datetime,
+    GetPydanticSchema(
+        lambda _type, _handler: core_schema.chain_schema(
+            [
+                core_schema.str_schema(strict=True, pattern=RFC3339_PATTERN),
+                core_schema.datetime_schema(strict=False, tz_constraint="aware"),
+            ]
+        )
+    ),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class RejectReason(StrEnum):
@@ -41,7 +70,7 @@ class RejectReason(StrEnum):
 # fast as models for a 1,000-event batch (ingest's largest cost in Python).
 
 
-@with_config(ConfigDict(extra="forbid"))
+@with_config(ConfigDict(extra="forbid", strict=True))
 class UidDevice(TypedDict):
     """A static Eddystone-UID pass: 10-byte namespace, 6-byte instance."""
 
@@ -50,7 +79,7 @@ class UidDevice(TypedDict):
     instance: Annotated[Hex, StringConstraints(min_length=12, max_length=12)]
 
 
-@with_config(ConfigDict(extra="forbid"))
+@with_config(ConfigDict(extra="forbid", strict=True))
 class EidDevice(TypedDict):
     """A rotating Eddystone-EID pass: the 8-byte ephemeral identifier as heard."""
 
@@ -66,13 +95,14 @@ EventId = Annotated[
 ]
 
 
+@with_config(ConfigDict(strict=True))
 class ProximityEventIn(TypedDict):
     """One enter / dwell / exit as the gateway reports it (unknown keys are ignored)."""
 
     id: EventId
     seq: Annotated[int, Field(ge=0, le=2**63 - 1)]
     kind: Literal["enter", "dwell", "exit"]
-    observed_at: AwareDatetime
+    observed_at: Rfc3339
     device: Device
     rssi: NotRequired[Annotated[float, Field(ge=-127, le=20)] | None]
     distance_m: NotRequired[Annotated[float, Field(ge=0, le=1000)] | None]
@@ -87,10 +117,18 @@ EVENT = TypeAdapter(ProximityEventIn)
 class IngestBatch(BaseModel):
     """A batch: events are checked one by one, so one bad event never sinks the others."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
     gateway_id: GatewayId
-    sent_at: AwareDatetime
-    events: Annotated[list[Any], Field(max_length=5_000)]
+    sent_at: Rfc3339
+    # The count is checked against the server's setting before any event is validated.
+    events: Annotated[
+        list[Any],
+        Field(
+            description="At most the CRM's BALISE_INGEST_MAX_EVENTS (5,000 unless changed; "
+            "GET /api/v1/gateway/config gives it as limits.max_events_per_batch): "
+            "more is a 413 (send fewer)."
+        ),
+    ]
 
 
 class Rejection(BaseModel):
