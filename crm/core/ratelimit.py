@@ -304,7 +304,8 @@ class AuthFailureMiddleware:
             await self.app(scope, receive, watch)
         finally:
             if status == 401:
-                if trusted:  # revoked or expired since: counts like any failure
+                if trusted and digest is not None:  # revoked or expired since
+                    self.guard.distrust(digest)
                     throttle.failed(client=client)
             elif not trusted:
                 throttle.succeeded(client=client)

@@ -140,6 +140,26 @@ async def test_a_revoked_token_stops_working_at_once(db: Database, tenant: Tenan
         assert not again.read  # no longer trusted: checked before the body again
 
 
+async def test_a_revoked_token_failing_elsewhere_is_no_longer_trusted(
+    db: Database, tenant: Tenant
+) -> None:
+    app, _ = limited_app(db)
+    gw = next(iter(tenant.tokens))
+    async with client_at(app, ATTACKER) as client:
+        ok = await client.post(URL, json=valid_batch(tenant, gw), headers=auth(tenant, gw))
+        assert ok.status_code == 200
+        async with db.session(system=True) as session:
+            await session.execute(
+                text("UPDATE credential SET revoked_at = now() WHERE subject = :g"), {"g": gw}
+            )
+            await session.commit()
+        config = await client.get("/api/v1/gateway/config", headers=auth(tenant, gw))
+        assert config.status_code == 401
+        body = Body()
+        assert (await client.post(URL, content=body, headers=auth(tenant, gw))).status_code == 401
+        assert not body.read
+
+
 async def test_concurrent_random_tokens_get_only_the_allowed_tries(
     committed_db: Database,
 ) -> None:
