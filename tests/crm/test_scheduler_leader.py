@@ -14,14 +14,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from crm.core import metrics
 from crm.core.db import Database
 from crm.core.scheduling import (
     APPLICATION_NAME,
-    CLIENT_KEEPALIVES,
     SCHEDULER_LOCK,
-    SERVER_KEEPALIVES,
     JobSpec,
     SchedulerLeader,
     collect_jobs,
@@ -165,6 +164,15 @@ async def test_many_instances_elect_exactly_one(committed_db: Database) -> None:
 
 
 async def test_lock_connection_has_keepalives_on_both_ends(committed_db: Database) -> None:
+    """The client's keepalives are libpq parameters; the server's are settings of the leader's
+    own session, which PostgreSQL reads as 0 on a Unix socket (no TCP there): the session is
+    found by the lock it holds, and the timeouts the same statement resets prove it ran there
+    whatever the transport."""
+    # Database defaults that would end a quiet or slow lock session (and free the lock).
+    dbname = make_url(committed_db.url).database
+    with psycopg.connect(lock_conninfo(committed_db.url), autocommit=True) as admin:
+        for setting in ("statement_timeout", "idle_session_timeout"):
+            admin.execute(f"ALTER DATABASE \"{dbname}\" SET {setting} = '7min'")
     leader = SchedulerLeader(committed_db, settings_for(committed_db.url), [], name="k")
     try:
         leader.start()
@@ -175,20 +183,30 @@ async def test_lock_connection_has_keepalives_on_both_ends(committed_db: Databas
         assert params["keepalives_idle"] == "10"
         assert params["tcp_user_timeout"] == "30000"
         assert params["application_name"] == APPLICATION_NAME
+
+        # The server's side: the lock holder is the leader's session ...
+        pid = lock_holder_pid(committed_db.url)
+        assert pid == conn.info.backend_pid
+        with psycopg.connect(lock_conninfo(committed_db.url), autocommit=True) as probe:
+            row = probe.execute(
+                "SELECT application_name, client_addr IS NOT NULL FROM pg_stat_activity"
+                " WHERE pid = %s",
+                [pid],
+            ).fetchone()
+        assert row is not None
+        application_name, over_tcp = row
+        assert application_name == APPLICATION_NAME
+        # ... and its settings are what the leader set (read between two of its probes).
+        cur = await conn.execute(
+            "SELECT current_setting('statement_timeout'), current_setting('idle_session_timeout'),"
+            " current_setting('tcp_keepalives_idle'), current_setting('tcp_keepalives_interval'),"
+            " current_setting('tcp_keepalives_count'), current_setting('tcp_user_timeout')"
+        )
+        got = await cur.fetchone()
     finally:
         await leader.stop()
-    # The server's side: what the leader runs after connecting takes effect over TCP.
-    async with await psycopg.AsyncConnection.connect(
-        lock_conninfo(committed_db.url), autocommit=True, **CLIENT_KEEPALIVES
-    ) as probe:
-        await probe.execute(SERVER_KEEPALIVES)
-        cur = await probe.execute(
-            "SELECT current_setting('tcp_keepalives_idle'), current_setting('tcp_user_timeout'),"
-            " inet_client_addr() IS NOT NULL"
-        )
-        idle, user_timeout, over_tcp = (await cur.fetchone()) or (None, None, None)
-    if over_tcp:
-        assert (idle, user_timeout) == ("10", "30000")
+    tcp = ("10", "5", "3", "30000") if over_tcp else ("0", "0", "0", "0")
+    assert got == ("0", "0", *tcp)
 
 
 async def test_a_follower_keeps_trying_while_the_database_is_unreachable() -> None:
