@@ -8,17 +8,22 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi.staticfiles import StaticFiles
 
-from crm.core import errors, health, hooks, ratelimit, scheduling
+from crm.core import allow, errors, health, hooks, ratelimit, scheduling, urls
 from crm.core import logging as core_logging
 from crm.core.db import Database, database_url
+from crm.core.headers import SecurityHeadersMiddleware
+from crm.core.hosts import KnownHostMiddleware
 from crm.core.schema import load_models
 from crm.core.settings import Settings, get_settings
+
+# The visitor pages' stylesheet (their CSP allows no inline style).
+VISITOR_STATIC = Path(__file__).parent / "visitors" / "static"
 
 API_DESCRIPTION = """
 Balise CRM: gateways report proximity events, visitors read their roadbook, the office and
@@ -56,28 +61,6 @@ def register_packages() -> None:
     from roadbook.content import demo as content_demo
 
     hooks.register("demo.seed", content_demo.seed_places)
-
-
-class PrivacyHeadersMiddleware:
-    """Pure ASGI (``@app.middleware("http")`` wraps every request in a task and streams)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                # Roadbook URLs carry a secret: never leak them to third parties via Referer.
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def tune_gc() -> None:
@@ -126,11 +109,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     if db is not None:
         app.state.db = db
     errors.install(app)
+    # A 405 lists every method routed for the path, not only the first matching route's.
+    app.add_exception_handler(405, allow.method_not_allowed)
     errors.document_problems(app)
+    # Outermost last: headers on every answer, then the request id, then the Host check (so its
+    # 400 carries both), then the rate limits.
     ratelimit.install(app, settings)
+    app.add_middleware(KnownHostMiddleware, hosts=urls.allowed_hosts(settings))
     app.add_middleware(CorrelationIdMiddleware)
-    app.add_middleware(PrivacyHeadersMiddleware)
+    docs = frozenset(
+        path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path
+    )
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
 
     for router in _routers():
         app.include_router(router)
+    app.mount("/static/visitors", StaticFiles(directory=VISITOR_STATIC), name="visitor-static")
     return app

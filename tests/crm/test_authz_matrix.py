@@ -136,6 +136,7 @@ MATRIX: dict[str, Access] = {
     # the self-enrolment page (QR code / desk tablet)
     "GET /enrol/{destination}": PUBLIC,
     "POST /enrol/{destination}": PUBLIC_WRITE,
+    "MOUNT /static/visitors": MOUNT,  # the pages' stylesheet
     # the visitor's own URLs
     "GET /r/{token}/feed.json": VISITOR,
     "GET /r/{token}/consents": VISITOR,
