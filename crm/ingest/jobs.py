@@ -76,9 +76,11 @@ async def purge_dedup_ledger(db: Database, settings: Settings) -> None:
     while True:
         async with db.session(system=True) as session, session.begin():
             result = await session.execute(
+                # by the whole key: the same id may be recent in another destination
                 text(
-                    """DELETE FROM ingested_event WHERE id IN (
-                         SELECT id FROM ingested_event WHERE ingested_at < :cutoff LIMIT :n)"""
+                    """DELETE FROM ingested_event WHERE (destination_id, id) IN (
+                         SELECT destination_id, id FROM ingested_event
+                         WHERE ingested_at < :cutoff LIMIT :n)"""
                 ),
                 {"cutoff": cutoff, "n": PURGE_BATCH},
             )

@@ -4,7 +4,9 @@ Partition scheme: ``proximity_event`` is RANGE-partitioned on ``observed_at``, o
 UTC month named ``proximity_event_pYYYYMM``, created ahead by ``balise_ensure_event_partition``
 (a SECURITY DEFINER function, so the app role needs no DDL rights). Its primary key must include
 the partition key, so event ids are deduplicated in ``ingested_event``, an unpartitioned ledger
-of every accepted id — anonymised events included — kept longer than any gateway backlog.
+of every accepted id — anonymised events included — kept longer than any gateway backlog. The
+ledger is per destination (keyed by destination and id): an id another destination holds is new
+here, so a gateway never learns that it exists elsewhere, nor loses its event to it.
 """
 
 from __future__ import annotations
@@ -52,18 +54,19 @@ class ProximityEvent(SQLModel, table=True):
 
 
 class IngestedEvent(SQLModel, table=True):
-    """The dedup ledger: one row per accepted event id, however the event was stored."""
+    """The dedup ledger: one row per accepted event id and destination, however it was stored."""
 
     __tablename__ = "ingested_event"
     # The purge job reads ``ingested_at``, which grows with the table: a BRIN index (a few
     # pages, next to nothing per insert) finds the old rows as well as a B-tree would.
     __table_args__ = (
+        PrimaryKeyConstraint("destination_id", "id"),
         Index("ix_ingested_event_ingested_at", "ingested_at", postgresql_using="brin"),
     )
 
-    id: uuid.UUID = Field(primary_key=True)
-    # Not indexed: the ledger is only probed by id (dedup) and purged by ingested_at; one index
-    # less on the one table every event is written to.
+    id: uuid.UUID
+    # No other index: the ledger is only probed by its key (dedup) and purged by ingested_at;
+    # one index less on the one table every event is written to.
     destination_id: uuid.UUID
     gateway_id: str = Field(max_length=64)
     ingested_at: datetime

@@ -9,8 +9,9 @@ transaction (RLS on):
 1. maps every identity to its device and visitor (UIDs by ``device.identity``, EIDs by the
    precomputed ``eid_window``);
 2. applies the consent gate (``_CONSENT_GATE``) against each visitor's ``proximity`` ledger;
-3. inserts the ids into the ``ingested_event`` ledger (``ON CONFLICT DO NOTHING RETURNING id``
-   tells new from retried, race-safe), the new consented events into ``proximity_event`` and the
+3. inserts the ids into the destination's ``ingested_event`` ledger (``ON CONFLICT DO NOTHING
+   RETURNING id`` tells new from retried, race-safe; an id of another destination is new here),
+   the new consented events into ``proximity_event`` and the
    rest, identity dropped, into ``presence_count`` — COPY is refused under row-level security,
    so it reads ``unnest`` of the column arrays instead;
 4. queues the new stored sightings (one ``visit_queue`` row) for the visits follower
@@ -183,7 +184,7 @@ gated AS (
 new AS (
     INSERT INTO ingested_event (id, destination_id, gateway_id, ingested_at)
     SELECT id, %(dest)b, %(gateway)b, %(now)b FROM ev ORDER BY id
-    ON CONFLICT (id) DO NOTHING
+    ON CONFLICT (destination_id, id) DO NOTHING
     RETURNING id
 ),
 stored AS (
@@ -192,6 +193,12 @@ stored AS (
     SELECT ev.id, ev.observed_at, %(dest)b, %(now)b, %(gateway)b, %(site)b, g.device_id,
         g.visitor_id, ev.seq, ev.kind, ev.rssi, ev.distance_m, ev.zone, ev.dwell_s
     FROM ev JOIN new USING (id) JOIN gated AS g USING (id)
+    -- Stored events are keyed by (id, observed_at) across destinations (a partitioned table's
+    -- key must hold the partition key, not necessarily the tenant). New to this destination's
+    -- ledger yet present: another destination's copy of this very event (same id, same
+    -- instant, e.g. a Pi moved between destinations with a batch whose answer was lost). It
+    -- stays that destination's; this one is answered as new and not stored twice.
+    ON CONFLICT (id, observed_at) DO NOTHING
     RETURNING visitor_id, {EPOCH_US.format("observed_at")} AS observed_us, kind, dwell_s
 ),
 queued AS (
