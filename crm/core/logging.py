@@ -17,6 +17,7 @@ import logging
 import re
 import sys
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, TextIO
 
 import structlog
@@ -66,6 +67,10 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Roadbook tokens are the path segment after /r/.
     (re.compile(r"/r/[^/?\s\"'#]+"), f"/r/{REDACTED}"),
 )
+# Cheap first look: text with none of these holds none of the secrets above (most lines).
+_SUSPECT = re.compile(
+    r"/r/|bearer|basic|authoriz|cookie|passw|pwd|secret|token|key|claim|://", re.IGNORECASE
+)
 _MAX_DEPTH = 8
 # structlog's own bookkeeping in an event dict: never rendered, must stay as it is.
 _META = frozenset({"_record", "_from_structlog", "_logger", "_name"})
@@ -73,16 +78,23 @@ _META = frozenset({"_record", "_from_structlog", "_logger", "_name"})
 
 def scrub(text: str) -> str:
     """Hide the secrets in a line of text (roadbook tokens, credentials, passwords)."""
+    if _SUSPECT.search(text) is None:
+        return text
     for pattern, replacement in _TEXT_RULES:
         text = pattern.sub(replacement, text)
     # A header line scrubbed above may still hold ``Bearer ***``: one form, whatever the order.
     return text.replace(f"{REDACTED} {REDACTED}", REDACTED)
 
 
+@lru_cache(maxsize=1024)
+def _secret_text_name(name: str) -> bool:
+    return _SECRET_NAME.search(name) is not None
+
+
 def _secret_name(name: object) -> bool:
     if isinstance(name, bytes | bytearray):
         name = bytes(name).decode("latin-1")
-    return isinstance(name, str) and _SECRET_NAME.search(name) is not None
+    return isinstance(name, str) and _secret_text_name(name)
 
 
 def scrub_value(value: Any, depth: int = 0) -> Any:
@@ -131,15 +143,23 @@ def _scrub_values(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-class _ScrubFilter(logging.Filter):
-    """Scrubs tokens from stdlib records (uvicorn's access log formats the path into args)."""
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is at each record, like logging's last-resort handler.
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(scrub(a) if isinstance(a, str) else a for a in record.args)
-        if isinstance(record.msg, str):
-            record.msg = scrub(record.msg)
-        return True
+    Whoever swaps ``sys.stderr`` after logging is configured (pytest's capture does, per test
+    phase, and closes the old one) still gets the lines, instead of a closed-file error.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
 
 
 def _renderer(json_lines: bool | None, stream: TextIO) -> Any:
@@ -162,13 +182,15 @@ def configure(
 
     ``json_lines``: ``None`` (the default) means JSON unless ``stream`` (stderr) is a terminal.
     """
-    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_request_id,
-        # Exceptions become plain text here, before the scrubber reads every value.
+        # Exceptions become plain text here, before the scrubber reads every value (a stdlib
+        # record's message, uvicorn's access line with its path, is the ``event`` value).
         structlog.processors.format_exc_info,
         _scrub_values,
     ]
@@ -177,13 +199,11 @@ def configure(
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared, processor=_renderer(json_lines, stream)
+            foreign_pre_chain=shared, processor=_renderer(json_lines, handler.stream)
         )
     )
-    handler.addFilter(_ScrubFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
