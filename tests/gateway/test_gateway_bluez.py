@@ -2,7 +2,9 @@
 
 bleak wants its own event loop per bus, while pytest-asyncio runs one loop for the session: the
 scanner runs in a thread with its own loop (``asyncio.run``), and this test drives the mock from
-the main thread with blocking dbus-python calls.
+the main thread with blocking dbus-python calls. Presence runs on a :class:`ManualClock` the
+test moves with each round of frames, so its events do not depend on how fast the machine is;
+the scanner's periodic restart (asyncio timeouts) runs on real time.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import dbus
 import pytest
 
-from beacon_gateway.clock import SystemClock
+from beacon_gateway.clock import ManualClock
 from beacon_gateway.config import config_from_mapping
 from beacon_gateway.events import ProximityEvent
 from beacon_gateway.pipeline import Pipeline
@@ -28,10 +30,11 @@ pytestmark = pytest.mark.bluez
 
 NS = bytes.fromhex("00112233445566778899")
 INST = bytes.fromhex("aabbccddeeff")
+T0 = 1_795_600_000.0
 
 
 class GatewayThread(threading.Thread):
-    """Scanner + pipeline on their own event loop, with a 0.1 s timer tick."""
+    """Scanner + pipeline on their own event loop, with a 0.1 s (real) timer tick."""
 
     def __init__(self, mode: str) -> None:
         super().__init__(daemon=True)
@@ -45,7 +48,7 @@ class GatewayThread(threading.Thread):
                 },
             }
         )
-        self.clock = SystemClock(synchronized=lambda: True)
+        self.clock = ManualClock(T0)  # moved by the test thread only
         self.pipeline = Pipeline(cfg, make_id=lambda at: "id")
         self.events: list[ProximityEvent] = []
         self.scanner = Scanner(cfg.scan, self._on_advert, self.clock)
@@ -96,22 +99,28 @@ def test_frames_over_dbus_become_events_and_a_repeating_pass_stays(bluez: Any, m
     foreign = build_uid(-18, bytes(10), bytes(6))
     card = add_device(bluez, "C4:7C:8D:6A:1B:2F", -60, frame)
     other = add_device(bluez, "C4:7C:8D:6A:1B:30", -50, foreign)
-    # the same frame, over and over, for 3 s: twice exit_timeout_s
-    t_end = time.monotonic() + 3.0
-    i = 0
-    while time.monotonic() < t_end:
+    # The same frame, over and over, for 3 s of the gateway's clock (twice exit_timeout_s),
+    # paced in real time so that the scanner restarts meanwhile.
+    for i in range(20):
+        gw.clock.set(T0 + 0.15 * i)
         push(card, -60 - (i % 2), frame)
         push(other, -50, foreign)
-        i += 1
         time.sleep(0.15)
     during = [e.kind for e in gw.events]
-    time.sleep(2.5)  # silence: exit after exit_timeout_s
+    # Silence, on a clock that now runs ten times faster than real time: the exit falls due
+    # exit_timeout_s after the last frame heard.
+    deadline = time.monotonic() + 10
+    while not gw.events or gw.events[-1].kind != "exit":
+        assert time.monotonic() < deadline, "no exit after the silence"
+        gw.clock.set(gw.clock.now() + 0.5)
+        time.sleep(0.05)
     gw.stop()
     assert gw.error is None, gw.error
 
     assert during[0] == "enter"
     assert "exit" not in during, "a pass repeating an identical frame stays present"
-    assert during.count("dwell") >= 2
+    # entered at the first frames (T0 or T0 + 0.15): dwells 1 s and 2 s later, none at 3 s
+    assert during.count("dwell") == 2
     kinds = [e.kind for e in gw.events]
     assert kinds[-1] == "exit"
     assert kinds.count("enter") == 1
