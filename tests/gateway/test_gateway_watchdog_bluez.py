@@ -3,12 +3,15 @@ real bleak scanner restarted, ``Powered`` really toggled, and the exit decision 
 
 The gateway side (bleak scanner, watchdog shell, a dbus-fast listener recording the adapter's
 ``PropertiesChanged``) runs in a thread with its own event loop; the test drives the mock with
-blocking dbus-python calls (recipe of test_gateway_bluez.py).
+blocking dbus-python calls (recipe of test_gateway_bluez.py). The watchdog runs on a
+:class:`ManualClock` moved ``TICK`` s before each check (and by whatever the test adds), so its
+silences and back-offs are counted in checks, not in the machine's speed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +23,7 @@ from dbus_fast import BusType, Message, MessageType
 from dbus_fast.aio import MessageBus
 
 from beacon_gateway.adapter import BluezAdapter
-from beacon_gateway.clock import SystemClock
+from beacon_gateway.clock import ManualClock
 from beacon_gateway.config import ScanConfig
 from beacon_gateway.scanner import Scanner
 from beacon_gateway.watchdog import Action, Watchdog
@@ -30,6 +33,7 @@ from tests.gateway.bluez_support import ADAPTER, bluez  # noqa: F401 (the fixtur
 pytestmark = pytest.mark.bluez
 
 MOCK = "org.freedesktop.DBus.Mock"
+TICK = 0.1  # the watchdog's clock moves this much before each check
 
 
 class WatchdogThread(threading.Thread):
@@ -38,7 +42,8 @@ class WatchdogThread(threading.Thread):
         # no periodic restart during the test: every StartDiscovery after the first is the
         # watchdog's
         self.scan = ScanConfig(restart_interval_s=600.0, watchdog_silence_s=0.3)
-        self.clock = SystemClock(synchronized=lambda: True)
+        self.clock = ManualClock(1_795_600_000.0)  # moved by this thread only
+        self.jumps: queue.SimpleQueue[float] = queue.SimpleQueue()  # extra seconds, from the test
         self.scanner = Scanner(self.scan, lambda adv: None, self.clock)
         self.exits: list[int] = []
         self.actions: list[Action] = []
@@ -88,6 +93,10 @@ class WatchdogThread(threading.Thread):
             await asyncio.sleep(0.01)
         self.started.set()
         while not stop.is_set() and not self.exits:
+            step = TICK
+            while not self.jumps.empty():
+                step += self.jumps.get_nowait()
+            self.clock.set(self.clock.now() + step)
             self.actions.append(await self.shell.check())
             await asyncio.sleep(0.05)
         stop.set()
@@ -116,6 +125,12 @@ def _wait(what: str, check: Callable[[], bool], gw: WatchdogThread, timeout: flo
         time.sleep(0.02)
 
 
+def _checks(what: str, n: int, gw: WatchdogThread) -> None:
+    """Wait until the shell has run ``n`` more checks."""
+    done = len(gw.actions) + n
+    _wait(what, lambda: len(gw.actions) >= done, gw)
+
+
 def test_not_discovering_restarts_then_power_cycles_then_decides_to_exit(bluez: Any) -> None:  # noqa: F811
     adapter = bluez.get_object("org.bluez", ADAPTER)
 
@@ -140,7 +155,8 @@ def test_not_discovering_restarts_then_power_cycles_then_decides_to_exit(bluez: 
         assert gw.started.wait(10)
         assert gw.error is None, gw.error
         _wait("the scanner's first StartDiscovery", lambda: starts() == 1 and discovering(), gw)
-        time.sleep(1.0)  # discovering: no action however long nothing is heard
+        gw.jumps.put(3600.0)  # discovering: no action however long nothing is heard
+        _checks("an hour of checks", 10, gw)
         assert set(gw.actions) == {Action.NONE} and starts() == 1
 
         # 1. BlueZ drops discovery: the shell starts it again (a fresh bleak scanner)
@@ -150,7 +166,7 @@ def test_not_discovering_restarts_then_power_cycles_then_decides_to_exit(bluez: 
         assert gw.shell is not None
         assert gw.shell.counters()["scan_restarts"] == 1
         assert gw.shell.counters()["adapter_resets"] == 0
-        time.sleep(1.0)  # recovered: the ladder stays put
+        _checks("a second of checks", 10, gw)  # recovered: the ladder stays put
         assert gw.shell.counters()["adapter_resets"] == 0 and gw.powered == []
 
         # 2. The controller is wedged: StartDiscovery "succeeds" but discovery never comes back
