@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy import MetaData, event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -34,6 +34,11 @@ from sqlmodel import SQLModel
 from crm.core.settings import Settings
 
 APP_ROLE = "balise_app"
+# Seconds to wait for a new connection (libpq's ``connect_timeout``; a URL's own wins). Without
+# it a connection attempt to a host that does not answer waits for TCP to give up (minutes, or
+# for ever once a frozen server has accepted it) while the request holds its pool slot; with
+# it, the request fails over to a 503 (crm/core/errors.py).
+CONNECT_TIMEOUT_S = 5
 
 # Stable constraint names, so that Alembic migrations can name what they alter.
 SQLModel.metadata.naming_convention = {
@@ -86,10 +91,15 @@ def database_url(settings: Settings) -> str:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine on psycopg 3 with sane pool defaults."""
+    """An async engine on psycopg 3 with sane pool defaults and a connection timeout."""
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
+    if "connect_timeout" not in make_url(url).query:
+        kwargs["connect_args"] = {
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            **kwargs.get("connect_args", {}),
+        }
     return create_async_engine(url, **kwargs)
 
 

@@ -1,17 +1,27 @@
-"""RFC 9457 problem+json for every error the API returns, including unexpected ones."""
+"""RFC 9457 problem+json for every error the API returns, including unexpected ones.
+
+A database that cannot be reached, is shutting down, out of connections or timing out is an
+outage, not a bug: ``503`` with ``Retry-After`` (gateways wait that long and send again) and one
+log line without a traceback. Anything else unexpected is a ``500``, logged with its traceback.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+# Seconds a client should wait after a 503 for a database outage: long enough not to keep a
+# recovering database saturated with retries, short enough to resume soon after.
+OUTAGE_RETRY_AFTER_S = 5
 log = structlog.get_logger(__name__)
 
 
@@ -54,6 +64,40 @@ def problem_response(
     body["instance"] = request.url.path
     body.update(extensions)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is out of reach for now (retrying later may work).
+
+    psycopg's ``OperationalError`` covers a refused or lost connection, a server shutting down
+    or starting up, too many connections, statement and lock timeouts, deadlocks and
+    serialisation failures; SQLAlchemy wraps it (``connection_invalidated`` when the connection
+    died) or raises its own ``TimeoutError`` when no pooled connection frees up in time.
+    """
+    if isinstance(exc, sa_exc.TimeoutError | psycopg.OperationalError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError)
+    return False
+
+
+def outage_response(request: Request, exc: BaseException) -> JSONResponse:
+    """``503`` with ``Retry-After`` for a database outage, logged in one line."""
+    cause = getattr(exc, "orig", None) or exc
+    # The driver's first line only: SQLAlchemy's text adds the statement and its parameters.
+    message = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    log.warning(
+        "database_unavailable",
+        path=request.url.path,
+        error=f"{type(cause).__name__}: {message}" if message else type(cause).__name__,
+    )
+    return problem_response(
+        request,
+        503,
+        "Service Unavailable",
+        "The database is unavailable; retry later.",
+        headers={"Retry-After": str(OUTAGE_RETRY_AFTER_S)},
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -107,8 +151,20 @@ def install(app: FastAPI) -> None:
             "A value cannot be stored (e.g. a NUL character in a text, or a number out of range).",
         )
 
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            raise exc  # another database error: a bug, the catch-all below logs it
+        return outage_response(request, exc)
+
+    # Handled where raised (not by the catch-all, after which uvicorn logs a traceback too).
+    for outage in (sa_exc.DBAPIError, sa_exc.TimeoutError, psycopg.OperationalError):
+        app.add_exception_handler(outage, _database)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):  # raised past the handlers above (e.g. by a middleware)
+            return outage_response(request, exc)
+        # A plain-text traceback (crm/core/logging.py): about a millisecond on the event loop.
         log.exception("unhandled_error", path=request.url.path)
         return problem_response(request, 500, "Internal Server Error")
 
