@@ -31,6 +31,7 @@ __all__ = [
     "ScanConfig",
     "UploadConfig",
     "config_from_mapping",
+    "fit_to_server",
     "load_config",
 ]
 
@@ -99,6 +100,8 @@ class AdvertiseConfig:
 class UploadConfig:
     """``[upload]``: batching towards the CRM and the outbox bound."""
 
+    # At most the CRM's limit (its config document's limits.max_events_per_batch): a larger
+    # value is lowered to it once the CRM has said it (see fit_to_server).
     batch_max: int = 500
     interval_s: float = 5.0
     timeout_s: float = 30.0
@@ -261,6 +264,27 @@ def config_from_mapping(
     cfg = dataclasses.replace(base, **parts)
     _check(cfg)
     return cfg
+
+
+def fit_to_server(
+    cfg: GatewayConfig, max_events_per_batch: int
+) -> tuple[GatewayConfig, str | None]:
+    """``cfg`` fitted to what the CRM accepts, and what was changed (None: nothing).
+
+    ``upload.batch_max`` above the CRM's events-per-batch limit is lowered to it: every batch
+    that large would be refused (HTTP 413) and halved, and grow back to be refused again. The
+    file itself cannot be checked earlier, the limit being the CRM's: it is known once the CRM
+    has answered (``GET /api/v1/gateway/config``).
+    """
+    if cfg.upload.batch_max <= max_events_per_batch:
+        return cfg, None
+    notice = (
+        f"upload.batch_max = {cfg.upload.batch_max} is above what the CRM accepts "
+        f"({max_events_per_batch} events per batch): using {max_events_per_batch}; "
+        "set upload.batch_max to at most that in the config file"
+    )
+    upload = dataclasses.replace(cfg.upload, batch_max=max_events_per_batch)
+    return dataclasses.replace(cfg, upload=upload), notice
 
 
 def load_config(path: str | Path) -> GatewayConfig:

@@ -13,7 +13,9 @@
   file, then applied live through a callback. A document that does not validate is refused
   whole: the last good one stays in force and the error goes into the next heartbeat. The last
   good document is kept on disk (``data_dir/remote-config.json``, written atomically) so a
-  restart without network comes back with it.
+  restart without network comes back with it. The document's ``limits`` say what the CRM
+  accepts: an ``upload.batch_max`` above ``limits.max_events_per_batch`` (from the local file)
+  is lowered to it, with a warning — every larger batch would be refused (413) and halved.
 - **Enrolment** (``POST /api/v1/gateway/enroll``): a one-time claim code for the gateway's id,
   bearer token and first config (:func:`enroll`; the CLI writes the token file 0600).
 
@@ -41,7 +43,7 @@ from typing import Any
 import httpx2
 
 from beacon_gateway.clock import Clock
-from beacon_gateway.config import ConfigError, GatewayConfig, config_from_mapping
+from beacon_gateway.config import ConfigError, GatewayConfig, config_from_mapping, fit_to_server
 from beacon_gateway.events import device_json, rfc3339
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.pipeline import Pipeline
@@ -97,7 +99,8 @@ def apply_remote(
     """Validate a config document and apply it key by key over ``local``; ``ConfigError`` if bad.
 
     Returns the document's ``config_version`` and the effective config. ``gateway_id``, when
-    given, must be the document's (a config meant for another gateway is refused).
+    given, must be the document's (a config meant for another gateway is refused). An
+    ``upload.batch_max`` above the CRM's ``limits.max_events_per_batch`` is lowered to it.
     """
     if not isinstance(document, Mapping):
         raise ConfigError("remote config: expected a JSON object")
@@ -109,6 +112,7 @@ def apply_remote(
             f"remote config: meant for gateway {document.get('gateway_id')!r}, this is "
             f"{gateway_id!r}"
         )
+    max_events = _max_events_per_batch(document.get("limits"))
     merged: dict[str, Any] = {}
     for name in REMOTE_SECTIONS:
         part = document.get(name, {})
@@ -116,9 +120,28 @@ def apply_remote(
             raise ConfigError(f"remote config: [{name}] must be an object, got {part!r}")
         merged[name] = {**dataclasses.asdict(getattr(local, name)), **part}
     try:
-        return version, config_from_mapping(merged, base=local)
+        cfg = config_from_mapping(merged, base=local)
     except ConfigError as exc:
         raise ConfigError(f"remote config version {version}: {exc}") from exc
+    if max_events is not None:
+        cfg, notice = fit_to_server(cfg, max_events)
+        if notice is not None:
+            log.warning("%s", notice)
+    return version, cfg
+
+
+def _max_events_per_batch(limits: Any) -> int | None:
+    """The CRM's batch limit from a document's ``limits`` (None: a CRM that sends none)."""
+    if limits is None:
+        return None
+    if not isinstance(limits, Mapping):
+        raise ConfigError(f"remote config: limits must be an object, got {limits!r}")
+    value = limits.get("max_events_per_batch")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"remote config: limits.max_events_per_batch must be an integer >= 1, got {value!r}"
+        )
+    return value
 
 
 class ConfigStore:

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from beacon_gateway.config import ConfigError, GatewayConfig, config_from_mapping, load_config
+from beacon_gateway.config import (
+    ConfigError,
+    GatewayConfig,
+    config_from_mapping,
+    fit_to_server,
+    load_config,
+)
 
 
 def test_presence_defaults_match_design() -> None:
@@ -97,3 +103,15 @@ def test_remote_section_replaces_and_hash_changes() -> None:
 def test_example_config_documents_exactly_the_defaults() -> None:
     example = Path(__file__).parents[2] / "examples" / "gateway.toml"
     assert load_config(example) == GatewayConfig()
+
+
+def test_batch_max_above_the_crms_limit_is_lowered_with_a_message() -> None:
+    cfg = config_from_mapping({"upload": {"batch_max": 8000, "interval_s": 2}})
+    fitted, notice = fit_to_server(cfg, 5000)
+    assert fitted.upload.batch_max == 5000
+    assert fitted.upload.interval_s == 2.0  # nothing else changes
+    assert fitted.presence == cfg.presence
+    assert notice is not None
+    assert "upload.batch_max = 8000" in notice and "5000 events per batch" in notice
+    assert fit_to_server(cfg, 8000) == (cfg, None)
+    assert fit_to_server(cfg, 10_000) == (cfg, None)  # a higher limit raises nothing

@@ -5,21 +5,24 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 import stat
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx2
+import pytest
 
 from beacon_gateway.clock import ManualClock, SystemClock
-from beacon_gateway.config import GatewayConfig, config_from_mapping
+from beacon_gateway.config import ConfigError, GatewayConfig, config_from_mapping
 from beacon_gateway.fleet import (
     CONFIG_PATH,
     HEARTBEAT_PATH,
     ConfigStore,
     FleetClient,
     RemoteConfig,
+    apply_remote,
     cpu_temperature_c,
     write_secret,
 )
@@ -165,3 +168,56 @@ def test_cpu_temperature_and_secret_file(tmp_path: Path) -> None:
     write_secret(token, "s3cr3t")
     assert token.read_text() == "s3cr3t"
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
+
+
+def test_batch_max_is_fitted_to_the_crms_limit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    local = _cfg(tmp_path, upload={"batch_max": 8000})
+    with caplog.at_level(logging.WARNING, logger="beacon_gateway.fleet"):
+        _, cfg = apply_remote(local, {**_doc(3), "limits": {"max_events_per_batch": 5000}}, GW)
+    assert cfg.upload.batch_max == 5000
+    assert "upload.batch_max = 8000 is above what the CRM accepts (5000" in caplog.text
+    # the CRM's own value is fitted too, and a roomier limit changes nothing
+    served = {**_doc(4, upload={"batch_max": 900}), "limits": {"max_events_per_batch": 600}}
+    assert apply_remote(local, served, GW)[1].upload.batch_max == 600
+    roomy = {**_doc(5), "limits": {"max_events_per_batch": 10_000}}
+    assert apply_remote(local, roomy, GW)[1].upload.batch_max == 8000
+    # a CRM that says nothing about its limits: the value stays (its 413s still halve batches)
+    assert apply_remote(local, _doc(6), GW)[1].upload.batch_max == 8000
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        [],
+        {"max_events_per_batch": 0},
+        {"max_events_per_batch": True},
+        {"max_events_per_batch": "5000"},
+        {},
+    ],
+)
+def test_nonsense_limits_refuse_the_document(tmp_path: Path, limits: object) -> None:
+    with pytest.raises(ConfigError, match="limits"):
+        apply_remote(_cfg(tmp_path), {**_doc(3), "limits": limits}, GW)
+
+
+async def test_the_fitted_batch_max_is_what_the_gateway_applies(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path, upload={"batch_max": 8000, "interval_s": 0.2})
+    crm = Crm({**_doc(2), "limits": {"max_events_per_batch": 250}})
+    applied: list[GatewayConfig] = []
+    with Outbox(tmp_path / "outbox.db") as outbox:
+        async with httpx2.AsyncClient(transport=httpx2.MockTransport(crm)) as client:
+            fleet = FleetClient(
+                cfg,
+                client,
+                token="tok",
+                clock=ManualClock(time.time()),
+                pipeline=Pipeline(cfg, lambda at: str(uuid7(int(at * 1000)))),
+                outbox=outbox,
+                on_config=applied.append,
+            )
+            assert await fleet.fetch_config()
+    assert [c.upload.batch_max for c in applied] == [250]
+    assert fleet.effective.upload.batch_max == 250
+    assert fleet.state.config_error is None
