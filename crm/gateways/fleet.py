@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 
-from crm.core.deps import DbDep, get_db
+from crm.core.deps import DbDep, SettingsDep, get_db
 from crm.core.errors import PROBLEM_JSON, Problem
 from crm.core.models import utcnow
 from crm.gateways import fleet_service as service
@@ -99,7 +99,9 @@ def _invalid(exc: ValidationError) -> Problem:
         422: {"description": "Not a heartbeat", **_PROBLEM},
     },
 )
-async def post_heartbeat(request: Request, gateway: FleetGatewayDep, db: DbDep) -> HeartbeatAck:
+async def post_heartbeat(
+    request: Request, gateway: FleetGatewayDep, db: DbDep, settings: SettingsDep
+) -> HeartbeatAck:
     """Record the gateway's health and its passes' TLM; says whether its config is stale."""
     now = utcnow()
     body = await read_body(
@@ -110,7 +112,9 @@ async def post_heartbeat(request: Request, gateway: FleetGatewayDep, db: DbDep) 
     except ValidationError as exc:
         raise _invalid(exc) from None
     async with db.session(gateway.destination_id) as session, session.begin():
-        return await service.record_heartbeat(session, gateway.gateway_id, heartbeat, now)
+        return await service.record_heartbeat(
+            session, gateway.gateway_id, heartbeat, now, max_events=settings.ingest_max_events
+        )
 
 
 @router.get(
@@ -124,12 +128,15 @@ async def post_heartbeat(request: Request, gateway: FleetGatewayDep, db: DbDep) 
 async def get_config(
     gateway: FleetGatewayDep,
     db: DbDep,
+    settings: SettingsDep,
     response: Response,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Any:
     """The gateway's remote config (``[scan] [presence] [advertise] [upload]``), with ETag."""
     async with db.session(gateway.destination_id) as session, session.begin():
-        document, etag = await service.gateway_config(session, gateway.gateway_id)
+        document, etag = await service.gateway_config(
+            session, gateway.gateway_id, max_events=settings.ingest_max_events
+        )
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if service.etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
@@ -146,12 +153,16 @@ async def get_config(
         429: {"description": "Too many wrong codes from this address", **_PROBLEM},
     },
 )
-async def post_enroll(request: Request, claim: EnrollIn, db: DbDep) -> EnrollOut:
+async def post_enroll(
+    request: Request, claim: EnrollIn, db: DbDep, settings: SettingsDep
+) -> EnrollOut:
     """Exchange a one-time claim code for the gateway's id, token and config (no auth)."""
     now = utcnow()
     client = service.client_key(request.client.host if request.client else None)
     async with db.session(system=True) as session:
-        outcome = await service.enroll(session, claim.code, client, now)
+        outcome = await service.enroll(
+            session, claim.code, client, now, max_events=settings.ingest_max_events
+        )
         await session.commit()  # a refusal still counts towards the lockout
     if isinstance(outcome, service.Refused):
         raise outcome.problem
@@ -172,9 +183,11 @@ _OFFICE_ERRORS: dict[int | str, dict[str, Any]] = {
     dependencies=_ADMIN,
     responses=_OFFICE_ERRORS,
 )
-async def office_get_config(gateway_id: str, session: StaffSessionDep) -> OfficeGatewayConfig:
+async def office_get_config(
+    gateway_id: str, session: StaffSessionDep, settings: SettingsDep
+) -> OfficeGatewayConfig:
     """A gateway's override, the document it is served and the version it last applied."""
-    view = await service.office_config(session, gateway_id)
+    view = await service.office_config(session, gateway_id, max_events=settings.ingest_max_events)
     await session.commit()
     return view
 
@@ -186,10 +199,12 @@ async def office_get_config(gateway_id: str, session: StaffSessionDep) -> Office
     responses={**_OFFICE_ERRORS, 422: {"description": "Invalid override", **_PROBLEM}},
 )
 async def office_put_config(
-    gateway_id: str, override: ConfigOverride, session: StaffSessionDep
+    gateway_id: str, override: ConfigOverride, session: StaffSessionDep, settings: SettingsDep
 ) -> OfficeGatewayConfig:
     """Replace a gateway's override (only the keys to change); bumps its config version."""
-    view = await service.set_override(session, gateway_id, override)
+    view = await service.set_override(
+        session, gateway_id, override, max_events=settings.ingest_max_events
+    )
     await session.commit()
     return view
 

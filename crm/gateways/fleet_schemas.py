@@ -98,10 +98,14 @@ class AdvertiseSection(BaseModel):
 
 
 class UploadSection(BaseModel):
-    """``[upload]``: batching towards the CRM (a batch never exceeds the ingest limit)."""
+    """``[upload]``: batching towards the CRM (a batch never exceeds the ingest limit).
+
+    ``batch_max`` is bounded by the server's ``BALISE_INGEST_MAX_EVENTS`` (not a constant
+    here): an override above it is refused, and a served document never goes above it.
+    """
 
     model_config = _STRICT
-    batch_max: Annotated[int, Field(ge=1, le=5000)] | None = None
+    batch_max: Annotated[int, Field(ge=1)] | None = None
     interval_s: Annotated[float, Field(gt=0, le=3600)] | None = None
     timeout_s: Annotated[float, Field(gt=0, le=600)] | None = None
     outbox_max_events: Annotated[int, Field(ge=1000, le=100_000_000)] | None = None
@@ -170,13 +174,24 @@ class ConfigOverride(ConfigSections):
 # --- GET /api/v1/gateway/config ---------------------------------------------------------------
 
 
+class ServerLimits(BaseModel):
+    """What this CRM accepts, for the gateway to fit its own settings to."""
+
+    model_config = ConfigDict(extra="forbid")
+    # BALISE_INGEST_MAX_EVENTS: a batch of more events is a 413. The gateway keeps its
+    # ``upload.batch_max`` at or below it.
+    max_events_per_batch: Annotated[int, Field(ge=1)]
+
+
 class GatewayConfigDocument(BaseModel):
     """The gateway's remote config: the four sections as the TOML has them, plus versioning.
 
     Apply ``scan``, ``presence``, ``advertise`` and ``upload`` key by key over the local file
-    (a key absent here keeps its local value). ``config_version`` increases whenever this
-    document changes (an office override, or the destination's pass namespaces); the ETag
-    header is the hash of the canonical JSON of this body.
+    (a key absent here keeps its local value). ``limits`` is not configuration but what the
+    CRM accepts: the gateway fits its own values to it (an ``upload.batch_max`` of its local
+    file above ``limits.max_events_per_batch`` is lowered to it). ``config_version`` increases
+    whenever this document changes (an office override, the destination's pass namespaces or
+    the server's limits); the ETag header is the hash of the canonical JSON of this body.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -186,6 +201,7 @@ class GatewayConfigDocument(BaseModel):
     presence: dict[str, Any]
     advertise: dict[str, Any]
     upload: dict[str, Any]
+    limits: ServerLimits
 
 
 # --- POST /api/v1/gateway/heartbeat ------------------------------------------------------------

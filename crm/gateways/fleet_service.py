@@ -8,7 +8,10 @@ edit or a newly registered namespace alike — detected by comparing ``gateway.c
 the content's hash when the document is built (a single conditional ``UPDATE``, so concurrent
 readers bump it once). The ETag is the hash of the canonical JSON of the whole body, version
 included. Keys are only sent when the CRM has something to say: a key absent from the document
-keeps the gateway's local value (its calibration, its adapter name).
+keeps the gateway's local value (its calibration, its adapter name). The document also carries
+the server's ``limits`` (``BALISE_INGEST_MAX_EVENTS`` as ``max_events_per_batch``): the served
+``upload.batch_max`` never exceeds it (a default or an override stored under a higher limit is
+lowered), an override above it is refused, and the gateway lowers its local value to it.
 
 Claim codes. 16 characters of Crockford's base32 (80 random bits) in four groups of four, typed
 by partner staff on the Pi; only their SHA-256 is kept, as a ``claim`` credential that expires
@@ -91,9 +94,15 @@ def merge(defaults: dict[str, dict[str, Any]], override: dict[str, Any]) -> dict
     return out
 
 
-def effective_sections(override: dict[str, Any], namespaces: list[str]) -> dict[str, Any]:
+def effective_sections(
+    override: dict[str, Any], namespaces: list[str], *, max_events: int
+) -> dict[str, Any]:
     """The four sections served to a gateway, validated (``ValueError`` names the bad key)."""
     merged = merge(DEFAULTS, override)
+    upload = merged["upload"]
+    batch_max = upload.get("batch_max")
+    if isinstance(batch_max, int) and batch_max > max_events:
+        upload["batch_max"] = max_events  # every batch would be a 413 and halved
     scan = merged["scan"]
     wanted = set(namespaces) | set(scan.get("namespaces") or ())
     if scan.get("reference_beacon"):
@@ -105,6 +114,26 @@ def effective_sections(override: dict[str, Any], namespaces: list[str]) -> dict[
         scan.pop("namespaces", None)
     sections = ConfigSections.model_validate(merged).check_effective()
     return sections.to_document()
+
+
+def check_limits(override: dict[str, Any], *, max_events: int) -> None:
+    """Refuse an override this CRM could not honour (``ValueError`` names the key)."""
+    batch_max = (override.get("upload") or {}).get("batch_max")
+    if isinstance(batch_max, int) and batch_max > max_events:
+        raise ValueError(
+            f"upload.batch_max: at most {max_events} events per batch (this CRM's "
+            f"BALISE_INGEST_MAX_EVENTS), got {batch_max}"
+        )
+
+
+def document_content(
+    override: dict[str, Any], namespaces: list[str], *, max_events: int
+) -> dict[str, Any]:
+    """Everything a config document says besides its gateway and version."""
+    return {
+        **effective_sections(override, namespaces, max_events=max_events),
+        "limits": {"max_events_per_batch": max_events},
+    }
 
 
 def canonical(value: Any) -> bytes:
@@ -155,17 +184,17 @@ async def _gateway(session: AsyncSession, gateway_id: str, *, lock: bool = False
 
 
 async def current_config(
-    session: AsyncSession, gateway: Gateway
+    session: AsyncSession, gateway: Gateway, *, max_events: int
 ) -> tuple[GatewayConfigDocument, str]:
     """The gateway's document and ETag; bumps ``config_version`` if the content changed."""
     namespaces = await pass_namespaces(session, gateway.destination_id)
     try:
-        sections = effective_sections(gateway.config_override or {}, namespaces)
+        content = document_content(gateway.config_override or {}, namespaces, max_events=max_events)
     except (ValueError, ValidationError) as exc:  # an override stored before a rule tightened
         raise Problem(
             500, "Internal Server Error", f"stored config override invalid: {exc}"
         ) from None
-    content_hash = hashlib.sha256(canonical(sections)).hexdigest()
+    content_hash = hashlib.sha256(canonical(content)).hexdigest()
     version = gateway.config_version
     if gateway.config_hash != content_hash:
         bumped = (
@@ -188,16 +217,17 @@ async def current_config(
             version = int(bumped[0])
         gateway.config_version, gateway.config_hash = version, content_hash
     document = GatewayConfigDocument.model_validate(
-        {"gateway_id": gateway.id, "config_version": version, **sections}
+        {"gateway_id": gateway.id, "config_version": version, **content}
     )
     return document, etag_of(document)
 
 
 async def gateway_config(
-    session: AsyncSession, gateway_id: str
+    session: AsyncSession, gateway_id: str, *, max_events: int
 ) -> tuple[GatewayConfigDocument, str]:
-    """``GET /api/v1/gateway/config`` for ``gateway_id``."""
-    return await current_config(session, await _gateway(session, gateway_id))
+    """``GET /api/v1/gateway/config`` for ``gateway_id`` (``max_events``: the ingest limit)."""
+    gateway = await _gateway(session, gateway_id)
+    return await current_config(session, gateway, max_events=max_events)
 
 
 def _validation_problem(exc: ValueError | ValidationError) -> Problem:
@@ -210,14 +240,18 @@ def _validation_problem(exc: ValueError | ValidationError) -> Problem:
     return Problem(422, "Unprocessable Content", detail, errors=errors)
 
 
-async def office_config(session: AsyncSession, gateway_id: str) -> OfficeGatewayConfig:
+async def office_config(
+    session: AsyncSession, gateway_id: str, *, max_events: int
+) -> OfficeGatewayConfig:
     """The office's view of a gateway's config."""
     gateway = await _gateway(session, gateway_id)
-    return await _office_view(session, gateway)
+    return await _office_view(session, gateway, max_events)
 
 
-async def _office_view(session: AsyncSession, gateway: Gateway) -> OfficeGatewayConfig:
-    document, etag = await current_config(session, gateway)
+async def _office_view(
+    session: AsyncSession, gateway: Gateway, max_events: int
+) -> OfficeGatewayConfig:
+    document, etag = await current_config(session, gateway, max_events=max_events)
     applied = (gateway.heartbeat or {}).get("applied_config_version")
     return OfficeGatewayConfig(
         gateway_id=gateway.id,
@@ -231,13 +265,15 @@ async def _office_view(session: AsyncSession, gateway: Gateway) -> OfficeGateway
 
 
 async def set_override(
-    session: AsyncSession, gateway_id: str, override: ConfigOverride
+    session: AsyncSession, gateway_id: str, override: ConfigOverride, *, max_events: int
 ) -> OfficeGatewayConfig:
     """Replace a gateway's override; 422 naming the key when the result would be invalid."""
     gateway = await _gateway(session, gateway_id, lock=True)
     document = override.to_document()
     try:
-        effective_sections(document, await pass_namespaces(session, gateway.destination_id))
+        check_limits(document, max_events=max_events)
+        namespaces = await pass_namespaces(session, gateway.destination_id)
+        effective_sections(document, namespaces, max_events=max_events)
     except (ValueError, ValidationError) as exc:
         raise _validation_problem(exc) from None
     await session.execute(
@@ -245,7 +281,7 @@ async def set_override(
         {"doc": canonical(document).decode(), "id": gateway.id},
     )
     gateway.config_override = document
-    return await _office_view(session, gateway)
+    return await _office_view(session, gateway, max_events)
 
 
 # --- heartbeat --------------------------------------------------------------------------------
@@ -308,7 +344,12 @@ async def update_pass_health(
 
 
 async def record_heartbeat(
-    session: AsyncSession, gateway_id: str, heartbeat: HeartbeatIn, now: datetime
+    session: AsyncSession,
+    gateway_id: str,
+    heartbeat: HeartbeatIn,
+    now: datetime,
+    *,
+    max_events: int,
 ) -> HeartbeatAck:
     """Store a heartbeat on the gateway, update pass health, say whether to pull the config."""
     if heartbeat.gateway_id != gateway_id:
@@ -317,7 +358,7 @@ async def record_heartbeat(
         )
     gateway = await _gateway(session, gateway_id, lock=True)
     updated = await update_pass_health(session, gateway.destination_id, heartbeat, now)
-    document, etag = await current_config(session, gateway)
+    document, etag = await current_config(session, gateway, max_events=max_events)
     stored = heartbeat.model_dump(mode="json", exclude={"passes", "config_version"})
     stored.update(
         applied_config_version=heartbeat.config_version,
@@ -486,7 +527,7 @@ def _locked_problem(until: datetime, now: datetime) -> Problem:
 
 
 async def enroll(
-    session: AsyncSession, code: str, client: str, now: datetime
+    session: AsyncSession, code: str, client: str, now: datetime, *, max_events: int
 ) -> EnrollOut | Refused:
     """Exchange a claim code, once, for the gateway's token and config (system session).
 
@@ -535,5 +576,5 @@ async def enroll(
     await gateways_service.revoke_tokens(session, gateway.id)
     token = await gateways_service.issue_token(session, gateway)
     await session.execute(text("DELETE FROM claim_attempt WHERE client = :c"), {"c": client})
-    document, etag = await current_config(session, gateway)
+    document, etag = await current_config(session, gateway, max_events=max_events)
     return EnrollOut(gateway_id=gateway.id, token=token, config=document, config_etag=etag)

@@ -2,7 +2,8 @@
 
 - Every remote config document the CRM can serve is accepted by the gateway's own parser
   (``beacon_gateway.config.config_from_mapping``), applied key by key over a local config — for
-  the defaults, for typical overrides and for any override the CRM accepts (hypothesis).
+  the defaults, for typical overrides and for any override the CRM accepts (hypothesis) — and
+  the gateway's batches then never exceed what the CRM's ingest takes (``limits``).
 - The real gateway client (``beacon_gateway.fleet``) against the real CRM app: enrolment by
   claim code, config with ETag and 304, heartbeats, an office override making it stale.
 - The pass health the gateway's real pipeline collects from TLM frames, in the identity form
@@ -28,6 +29,7 @@ from beacon_gateway.clock import ManualClock
 from beacon_gateway.config import GatewayConfig, GatewaySection, config_from_mapping
 from beacon_gateway.events import device_json
 from beacon_gateway.fleet import FleetClient, enroll
+from beacon_gateway.fleet import apply_remote as gateway_apply
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.pipeline import Pipeline
 from crm.core.db import Database
@@ -41,7 +43,7 @@ from crm.gateways.fleet_schemas import (
     HeartbeatAck,
     HeartbeatIn,
 )
-from crm.gateways.fleet_service import effective_sections
+from crm.gateways.fleet_service import check_limits, document_content
 from crm.gateways.models import Gateway
 from crm.main import create_app
 from crm.visitors import service as visitors
@@ -49,6 +51,7 @@ from eddystone import build_tlm, build_uid
 
 NAMESPACE = "a1b2c3d4e5f60718293a"
 LOCAL = GatewayConfig()
+MAX_EVENTS = Settings(_env_file=None).ingest_max_events  # type: ignore[call-arg]
 
 
 def apply_remote(local: GatewayConfig, document: dict[str, Any]) -> GatewayConfig:
@@ -62,10 +65,14 @@ def apply_remote(local: GatewayConfig, document: dict[str, Any]) -> GatewayConfi
     return config_from_mapping(sections, base=local)
 
 
-def served(override: dict[str, Any], namespaces: list[str]) -> dict[str, Any]:
+def served(
+    override: dict[str, Any], namespaces: list[str], max_events: int = MAX_EVENTS
+) -> dict[str, Any]:
     """The document the CRM serves for ``override`` (raises if the CRM refuses it)."""
     checked = ConfigOverride.model_validate(override).to_document()
-    return {"gateway_id": "spa-gw1", "config_version": 7, **effective_sections(checked, namespaces)}
+    check_limits(checked, max_events=max_events)
+    content = document_content(checked, namespaces, max_events=max_events)
+    return {"gateway_id": "spa-gw1", "config_version": 7, **content}
 
 
 @pytest.mark.parametrize(
@@ -84,7 +91,7 @@ def test_served_documents_are_accepted_by_the_gateway(override: dict[str, Any]) 
     cfg = apply_remote(LOCAL, document)
     assert NAMESPACE in cfg.scan.namespaces
     for section, values in document.items():
-        if section in ("gateway_id", "config_version"):
+        if section in ("gateway_id", "config_version", "limits"):
             continue
         for key, value in values.items():
             got = getattr(getattr(cfg, section), key)
@@ -151,6 +158,29 @@ def test_whatever_the_crm_accepts_the_gateway_accepts(override: dict[str, Any]) 
     except (ValidationError, ValueError):
         return  # the office got a 422: nothing is served
     apply_remote(LOCAL, document)  # must not raise ConfigError
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    override=overrides,
+    max_events=st.integers(1, 20_000),
+    local_batch_max=st.integers(1, 50_000),
+)
+def test_the_gateway_never_sends_more_than_the_crm_takes(
+    override: dict[str, Any], max_events: int, local_batch_max: int
+) -> None:
+    """Whatever the CRM's limit, its override and the gateway's own file say."""
+    local = dataclasses.replace(
+        LOCAL, upload=dataclasses.replace(LOCAL.upload, batch_max=local_batch_max)
+    )
+    try:
+        document = served(override, [NAMESPACE], max_events)
+    except (ValidationError, ValueError):
+        return
+    GatewayConfigDocument.model_validate(document)
+    assert document["upload"]["batch_max"] <= max_events
+    _, cfg = gateway_apply(local, document, "spa-gw1")  # the gateway's own code
+    assert cfg.upload.batch_max <= max_events
 
 
 def test_real_pipeline_health_and_outbox_stats_fit_the_heartbeat(tmp_path: Path) -> None:
@@ -257,6 +287,7 @@ async def test_real_gateway_client_against_the_real_crm(tmp_path: Path, db: Data
                     ConfigOverride.model_validate(
                         {"presence": {"enter_rssi_dbm": -66, "exit_rssi_dbm": -79}}
                     ),
+                    max_events=MAX_EVENTS,
                 )
                 await session.commit()
             ack = await fleet.heartbeat()

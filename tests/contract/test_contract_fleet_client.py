@@ -2,7 +2,7 @@
 
 The gateway never imports the CRM; here the two meet. The real ``FleetClient`` (real pipeline fed
 real frames, real outbox and uploader) talks to a mock transport that answers with documents the
-CRM's own code builds (``effective_sections``, ``GatewayConfigDocument``, ``etag_of``,
+CRM's own code builds (``document_content``, ``GatewayConfigDocument``, ``etag_of``,
 ``EnrollOut``); what the gateway sends must validate as ``HeartbeatIn`` / ``EnrollIn``, and what
 the CRM can serve must be accepted by the gateway's parser.
 """
@@ -35,17 +35,20 @@ from crm.gateways.fleet_schemas import (
     HeartbeatAck,
     HeartbeatIn,
 )
-from crm.gateways.fleet_service import effective_sections, etag_of
+from crm.gateways.fleet_service import document_content, etag_of
 from eddystone import build_tlm, build_uid
 
 NS = "a1b2c3d4e5f60718293a"
 GW = "spa-gw1"
 
 
-def _document(override: dict[str, Any], version: int = 3) -> GatewayConfigDocument:
-    sections = effective_sections(ConfigOverride.model_validate(override).to_document(), [NS])
+def _document(
+    override: dict[str, Any], version: int = 3, max_events: int = 5000
+) -> GatewayConfigDocument:
+    checked = ConfigOverride.model_validate(override).to_document()
+    content = document_content(checked, [NS], max_events=max_events)
     return GatewayConfigDocument.model_validate(
-        {"gateway_id": GW, "config_version": version, **sections}
+        {"gateway_id": GW, "config_version": version, **content}
     )
 
 
