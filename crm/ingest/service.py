@@ -11,9 +11,9 @@ transaction (RLS on):
 2. applies the consent gate (``_CONSENT_GATE``) against each visitor's ``proximity`` ledger;
 3. inserts the ids into the destination's ``ingested_event`` ledger (``ON CONFLICT DO NOTHING
    RETURNING id`` tells new from retried, race-safe; an id of another destination is new here),
-   the new consented events into ``proximity_event`` and the
-   rest, identity dropped, into ``presence_count`` — COPY is refused under row-level security,
-   so it reads ``unnest`` of the column arrays instead;
+   the new consented events into ``proximity_event`` and the rest, identity dropped, into
+   ``presence_count`` — COPY is refused under row-level security, so it reads ``unnest`` of the
+   column arrays instead;
 4. queues the new stored sightings (one ``visit_queue`` row) for the visits follower
    (``crm.visits.follower``), which merges them into visits and sends the NOTIFYs in its own
    transaction: a batch never waits for visits, and the follower merges many batches at once.
