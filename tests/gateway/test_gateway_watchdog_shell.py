@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,8 @@ async def test_run_stops_with_the_exit_code_and_heartbeats_carry_int_counters(
         }
     )
     adapter = FakeAdapter(discovering=False)  # BlueZ lost discovery and never gets it back
+    # the fake card's 20 reports (its own clock is unused: this gateway runs on the system's)
+    FakeScanner.clock, FakeScanner.reports = ManualClock(time.time()), 0
     stop = asyncio.Event()
     asyncio.get_running_loop().call_later(20.0, stop.set)  # a bound, should the exit not come
     result = await run_gateway(
