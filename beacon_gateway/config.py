@@ -1,4 +1,4 @@
-"""Gateway configuration: a TOML file (DESIGN.md §4) read into frozen dataclasses.
+"""Gateway configuration: a TOML file (docs/architecture.md) read into frozen dataclasses.
 
 Every key has a default, so an empty file is a valid (if useless) configuration; unknown
 sections, unknown keys and values of the wrong type or out of range are refused with a message
@@ -6,7 +6,7 @@ naming the offending ``section.key``, because a typo in a field must never be si
 
 The ``[scan]``, ``[presence]`` and ``[advertise]`` sections are also what the CRM pushes as a
 remote config (same names, as JSON), so :func:`config_from_mapping` accepts a plain mapping.
-Keys beyond DESIGN.md's list are additions (documented in ``examples/gateway.toml``).
+Keys beyond docs/architecture.md are additions (documented in ``examples/gateway.toml``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """``beacon-gateway decode``: hex advertising payloads in, one compact JSON object per line out.
 
-The contract is DESIGN.md §4. Raw payloads are parsed as AD structures (a zero length ends the
+The contract is docs/architecture.md. Raw payloads are parsed as AD structures (a zero length ends
+the
 significant part, a structure running past the end is an error); ``--service-data`` takes bare
 0xFEAA service data. When a payload carries several beacon frames, the object describes the
 first decoded Eddystone frame (else the first iBeacon, else a frame of an unknown Eddystone type

@@ -1,4 +1,4 @@
-"""Proximity events and device identities, shaped like the ingest contract (DESIGN.md §4).
+"""Proximity events and device identities, shaped like the ingest contract (docs/architecture.md).
 
 An identity is what a frame carries, never a MAC address: ``b"\\x00" + namespace + instance``
 for Eddystone-UID, ``b"\\x30" + eid`` for Eddystone-EID (the frame-type byte first, so the two

@@ -1,4 +1,4 @@
-"""Fleet client: heartbeat, remote config and enrolment against the CRM (DESIGN.md §4).
+"""Fleet client: heartbeat, remote config and enrolment against the CRM (docs/architecture.md).
 
 - **Heartbeat** (``POST /api/v1/gateway/heartbeat``, every ``interval_s``): version, the
   applied remote config (version, ETag, hash of the effective remote-managed sections, last

@@ -1,6 +1,6 @@
 """The presence state machine: sightings in, enter / dwell / exit events out. Pure.
 
-Rules (DESIGN.md §4 "Event times", ``[presence]``):
+Rules (docs/architecture.md "Event times", ``[presence]``):
 
 - **enter** when ``min_sightings`` consecutive sightings have a smoothed RSSI at or above
   ``enter_rssi_dbm``; ``observed_at`` is the sighting that completed it.

@@ -23,7 +23,7 @@ scheduler) resolves the EIDs heard.
 Each gateway gets its own pipeline, outbox (``data_dir/<gateway id>/outbox.db``) and uploader
 with its own token. Time: the simulated clock starts at the real time and runs ``speed`` times
 faster. It is the simulated gateways' own clock, so ``sent_at`` is on it too: a gateway whose
-clock runs ahead is exactly what the CRM's ``sent_at`` correction (DESIGN.md §4) is for, and
+clock runs ahead is exactly what the CRM's ``sent_at`` correction (docs/architecture.md) is for, and
 events land in the CRM at the real time they are uploaded.
 """
 

@@ -1,4 +1,4 @@
-"""Trace files (DESIGN.md §4): JSON lines mirroring bleak's ``AdvertisementData``.
+"""Trace files (docs/architecture.md): JSON lines mirroring bleak's ``AdvertisementData``.
 
 ``record`` writes them, ``replay`` reads them. Addresses belong to bystanders too, so they are
 written as salted hashes unless the installer explicitly keeps them: ``h:`` + 12 hex of

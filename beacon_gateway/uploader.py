@@ -1,4 +1,5 @@
-"""The uploader: outbox → ``POST /api/v1/gateway/events`` in gzip batches, by DESIGN.md §4 rules.
+"""The uploader: outbox → ``POST /api/v1/gateway/events`` in gzip batches, by docs/architecture.md
+rules.
 
 - a batch is at most ``[upload] batch_max`` events, oldest first, body gzip-compressed JSON
   ``{"gateway_id", "sent_at", "events"}``, ``Authorization: Bearer <token>``;

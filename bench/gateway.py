@@ -9,7 +9,7 @@ RSS is measured in a fresh subprocess replaying 120 s of the crowded site from a
 (so the trace itself is not counted): the child's ``VmHWM`` (``resource.getrusage`` as a
 fallback; on Linux ``ru_maxrss`` inherits the parent's peak across exec, so it is not used first).
 
-Budget (DESIGN.md §7): >= 50k adverts/s here, RSS <= 60 MB.
+Budget (bench/README.md): >= 50k adverts/s here, RSS <= 60 MB.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ c. **orm**: the usual row-by-row path: one SQLModel ``ProximityEvent`` added and
    time, through an async session (a smaller sample).
 
 Figures are medians over ``REPEATS`` runs; ratio = ingest events/s over COPY rows/s.
-Budget (DESIGN.md §7): ratio >= 0.3 and >= 30k events/s.
+Budget (bench/README.md): ratio >= 0.3 and >= 30k events/s.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``crm`` command line: what operators and installers script against (DESIGN.md §4).
+"""The ``crm`` command line: what operators and installers script against (docs/architecture.md).
 
 Every command reads ``DATABASE_URL``, or starts/uses the embedded server under ``.balise/``.
 """
@@ -503,7 +503,8 @@ def visitor_add(
 ) -> None:
     """Enrol a visitor (desk use); prints the roadbook token once.
 
-    EID passes are the default for new card stock (DESIGN §6): ``--pass-eid`` generates the
+    EID passes are the default for new card stock (docs/architecture.md): ``--pass-eid`` generates
+    the
     identity key to write to the card; ``--pass-eid-public-key`` registers a card that runs the
     X25519 exchange itself and prints the resolver key to give it.
     """

@@ -169,7 +169,7 @@ VISITORS: list[dict[str, Any]] = [
         "language": "de",
         "wishes": ["nature", "gastronomy"],
         "consents": ["proximity", "personalisation"],
-        # A rotating EID pass, the default for new card stock (DESIGN §6).
+        # A rotating EID pass, the default for new card stock (docs/architecture.md).
         "eid_k": 10,
     },
     {

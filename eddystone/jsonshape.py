@@ -1,4 +1,4 @@
-"""The JSON shape of every frame, as ``beacon-gateway decode`` prints it (DESIGN.md §4).
+"""The JSON shape of every frame, as ``beacon-gateway decode`` prints it (docs/architecture.md).
 
 Hex is lowercase; the TLM temperature is null when the frame says "not supported"; uptime is in
 seconds.

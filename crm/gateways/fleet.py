@@ -1,4 +1,5 @@
-"""Fleet endpoints (DESIGN.md §4): heartbeat, remote config, enrolment; the office's config edit.
+"""Fleet endpoints (docs/architecture.md): heartbeat, remote config, enrolment; the office's config
+edit.
 
 Thin: reading, auth and the transaction; the logic is in :mod:`crm.gateways.fleet_service`,
 the models in :mod:`crm.gateways.fleet_schemas`.

@@ -1,4 +1,4 @@
-"""The fleet contract (DESIGN.md §4): heartbeat, remote config and enrolment of gateways.
+"""The fleet contract (docs/architecture.md): heartbeat, remote config and enrolment of gateways.
 
 The one source of truth for ``POST /api/v1/gateway/heartbeat``, ``GET /api/v1/gateway/config``,
 ``POST /api/v1/gateway/enroll`` and the office's ``/api/v1/office/gateways/{id}/config``. The

@@ -62,7 +62,7 @@ from crm.visitors.service import uid_identity
 
 SECTIONS = ("scan", "presence", "advertise", "upload")
 
-# What every gateway gets unless overridden: DESIGN.md §4's presence settings and the upload
+# What every gateway gets unless overridden: docs/architecture.md's presence settings and the upload
 # cadence. Hardware-specific keys (adapter, rx_offset_db) are left to the gateway's own file.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "scan": {"mode": "active"},

@@ -19,7 +19,8 @@ from crm.destinations.models import Site
 from crm.gateways.models import Device, Gateway
 from eddystone import EddystoneError, registration
 
-# Rotation exponents allowed for visitors' EID passes (DESIGN §6): 2^8 s to 2^12 s windows.
+# Rotation exponents allowed for visitors' EID passes (docs/architecture.md): 2^8 s to 2^12 s
+# windows.
 EID_ROTATION_EXPONENTS = range(8, 13)
 
 

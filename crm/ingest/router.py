@@ -1,4 +1,4 @@
-"""Gateway ingest endpoint (DESIGN.md §4): thin — reading, auth and the transaction only."""
+"""Gateway ingest endpoint (docs/architecture.md): thin — reading, auth and the transaction only."""
 
 from __future__ import annotations
 

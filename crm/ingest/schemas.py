@@ -1,4 +1,4 @@
-"""The ingest contract (DESIGN.md §4): the one source of truth for gateway ↔ CRM batches.
+"""The ingest contract (docs/architecture.md): the one source of truth for gateway ↔ CRM batches.
 
 The gateway does not import this module (it shares no code with the server but ``eddystone``);
 ``tests/contract/`` validates the gateway's real batches against these models, and the CRM

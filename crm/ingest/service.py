@@ -129,7 +129,8 @@ def _validate_events(raw_events: list[Any]) -> list[ProximityEventIn | Rejection
 # grants only, and the first of them.
 _LEDGER = "c.visitor_id, bool_and(c.granted) AS always, min(c.at) AS since"
 
-# DESIGN §6, per event ``ev`` of visitor ``l.visitor_id``: stored when consent was granted at
+# docs/architecture.md, per event ``ev`` of visitor ``l.visitor_id``: stored when consent was
+# granted at
 # ``observed_at`` (the latest entry at or before it is a grant) and is not withdrawn now (the
 # latest entry is a grant); at a tie the withdrawal wins. Most ledgers hold grants only: then
 # whether ``observed_at`` is past the first grant decides, and the entries are not read again.

@@ -1,4 +1,4 @@
-"""Retention jobs (DESIGN.md §6), run by the scheduler leader (``crm/core/scheduling.py``).
+"""Retention jobs (docs/architecture.md), run by the scheduler leader (``crm/core/scheduling.py``).
 
 - ``purge_expired_events``: a visitor's raw proximity events are kept until
   ``retention_days_after_stay`` days after their stay ends, then added to the anonymous

@@ -1,4 +1,4 @@
-"""The consent rule, written once (docs/architecture.md § Privacy).
+"""The consent rule, written once (docs/architecture.md).
 
 A scope's state at a moment is its latest ledger entry at or before that moment; when a grant
 and a withdrawal carry the same instant, the withdrawal counts as the later one (a visitor who
@@ -41,7 +41,8 @@ def granted_at(ledger: Iterable[Entry], scope: str, moment: datetime | None = No
 
 
 def proximity_allows(ledger: Iterable[Entry], observed_at: datetime) -> bool:
-    """DESIGN's ingest gate: granted when the event was observed and not withdrawn since."""
+    """the ingest gate (docs/architecture.md): granted when the event was observed and not
+    withdrawn since."""
     entries = list(ledger)
     return granted_at(entries, "proximity", observed_at) and granted_at(entries, "proximity")
 

@@ -6,7 +6,8 @@ and point ``CURRENT_VERSION`` at it (older versions stay, for the ledger entries
 The retention periods are filled in from the settings; changing those settings calls for a new
 version too.
 
-DESIGN.md §6: a static Eddystone-UID pass can be followed by anyone's scanner, and the notice
+docs/architecture.md: a static Eddystone-UID pass can be followed by anyone's scanner, and the
+notice
 says so (``uid_warning``); rotating EID passes are the default.
 """
 

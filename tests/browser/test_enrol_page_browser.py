@@ -71,7 +71,7 @@ def test_enrolment_in_german_gives_a_working_roadbook(browser: Browser, seeded: 
     page.goto(f"{seeded.url}/enrol/amneville?lang=de")
     assert page.locator("html").get_attribute("lang") == "de"
     assert "Amnéville-les-Thermes" in page.locator("h1").inner_text()
-    # The notice warns about static identifiers before consent is asked (DESIGN §6).
+    # The notice warns about static identifiers before consent is asked (docs/architecture.md).
     assert page.locator(".notice .warning").inner_text().strip()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "enrol-de.png"), full_page=True)

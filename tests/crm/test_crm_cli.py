@@ -1,4 +1,4 @@
-"""The ``crm`` command line as installers script it (DESIGN.md §4), in real subprocesses."""
+"""The ``crm`` command line as installers script it (docs/architecture.md), in real subprocesses."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``beacon-gateway decode`` (DESIGN.md §4): run as ``python -m beacon_gateway`` in a subprocess,
+"""``beacon-gateway decode`` (docs/architecture.md): run as ``python -m beacon_gateway`` in a
+subprocess,
 plus the same contract exercised in-process for the many small cases."""
 
 from __future__ import annotations

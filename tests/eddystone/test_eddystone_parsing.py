@@ -323,7 +323,8 @@ def test_namespace_from_fqdn() -> None:
         namespace_from_fqdn("a.." + "b" * 70)
 
 
-# --- JSON shapes (DESIGN.md §4) ----------------------------------------------------------------
+# --- JSON shapes (docs/architecture.md)
+# ----------------------------------------------------------------
 
 
 def test_json_shapes() -> None:

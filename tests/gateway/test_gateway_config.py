@@ -1,4 +1,4 @@
-"""Config: defaults exactly as DESIGN.md §4, and clear errors naming the bad key."""
+"""Config: defaults exactly as docs/architecture.md, and clear errors naming the bad key."""
 
 from pathlib import Path
 

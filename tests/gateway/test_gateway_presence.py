@@ -1,4 +1,4 @@
-"""The presence machine: rules of DESIGN.md §4 "Event times", unit and property tests."""
+"""The presence machine: rules of docs/architecture.md "Event times", unit and property tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Uploader: every DESIGN.md §4 rule, against httpx2's MockTransport."""
+"""Uploader: every docs/architecture.md rule, against httpx2's MockTransport."""
 
 from __future__ import annotations
 
