@@ -124,5 +124,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     for router in _routers():
         app.include_router(router)
+    from crm.office.router import install as install_office
+
+    install_office(app)  # the office back-office's pages, its sign-in redirect and 403 page
     app.mount("/static/visitors", StaticFiles(directory=VISITOR_STATIC), name="visitor-static")
     return app
