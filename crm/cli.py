@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.core.errors import Problem
 
 if TYPE_CHECKING:
-    from crm.destinations.models import Destination, Site
+    from crm.core.tenancy import Destination
+    from crm.destinations.models import Site
 
 app = typer.Typer(
     name="crm",
@@ -430,8 +431,8 @@ def gateway_add(
     The site is found in any destination; the gateway belongs to the site's destination.
     """
     from crm.core.models import utcnow
+    from crm.core.tenancy import Destination
     from crm.destinations import service as destinations_service
-    from crm.destinations.models import Destination
     from crm.gateways import fleet_service, service
 
     async def work(session: AsyncSession) -> tuple[str, str]:

@@ -19,8 +19,10 @@ from sqlmodel import col
 
 from crm.core import hooks
 from crm.core.models import utcnow
+from crm.core.tenancy import Destination
+from crm.core.vocabulary import eid_identity, uid_identity
 from crm.destinations import service as destinations_service
-from crm.destinations.models import Destination, Site
+from crm.destinations.models import Site
 from crm.gateways import service as gateways_service
 from crm.gateways.models import Device, Gateway
 from crm.ingest.eid import refresh_eid_windows
@@ -249,14 +251,14 @@ async def _demo_visitor(
     """Enrol a demo visitor with their pass once; later runs reissue their roadbook token."""
     if "eid_k" in person:
         key = _demo_eid_key(person["name"])
-        identity = gateways_service.eid_identity(key)
+        identity = eid_identity(key)
         card: dict[str, Any] = {
             "type": "eddystone-eid",
             "identity_key": key.hex(),
             "k": person["eid_k"],
         }
     else:
-        identity = visitors_service.uid_identity(PASS_NAMESPACE, person["instance"])
+        identity = uid_identity(PASS_NAMESPACE, person["instance"])
         card = {
             "type": "eddystone-uid",
             "namespace": PASS_NAMESPACE,

@@ -1,13 +1,10 @@
-"""The four languages Balise speaks, and picking text in them (French, the office's, first)."""
+"""Picking text in the languages Balise speaks (``crm.core.vocabulary``; French first)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, get_args
 
-Language = Literal["fr", "en", "de", "nl"]
-LANGUAGES: tuple[str, ...] = get_args(Language)
-DEFAULT_LANGUAGE: Language = "fr"
+from crm.core.vocabulary import DEFAULT_LANGUAGE
 
 
 def pick(texts: Mapping[str, str], language: str, fallback: str = DEFAULT_LANGUAGE) -> str:

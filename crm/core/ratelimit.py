@@ -52,8 +52,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm.core import metrics
+from crm.core.credentials import token_hash
 from crm.core.errors import PROBLEM_JSON, PROBLEM_SCHEMA, problem_response
-from crm.core.security import token_hash
 from crm.core.settings import Settings
 
 Clock = Callable[[], float]

@@ -7,7 +7,9 @@ import importlib
 from sqlalchemy import MetaData
 
 MODEL_MODULES = (
-    "crm.core.security",
+    "crm.core.tenancy",
+    "crm.core.credentials",
+    "crm.core.audit",
     "crm.destinations.models",
     "crm.gateways.models",
     "crm.visitors.models",

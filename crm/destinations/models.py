@@ -1,4 +1,4 @@
-"""A destination (one tourist office's territory), its partners and their sites."""
+"""A destination's partners and their sites (the destination itself: ``crm.core.tenancy``)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,9 @@ from typing import Any
 
 from sqlalchemy import Column, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from crm.core.models import TenantRow, utcnow
-
-
-class Destination(SQLModel, table=True):
-    """A tourist destination served by one tourist office; the tenant of every other row."""
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    slug: str = Field(unique=True, max_length=64)
-    name: str = Field(max_length=200)
-    timezone: str = Field(default="Europe/Paris", max_length=64)
-    default_language: str = Field(default="fr", max_length=2)
-    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Partner(TenantRow, table=True):

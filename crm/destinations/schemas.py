@@ -6,11 +6,11 @@ import re
 import uuid
 import zoneinfo
 from datetime import datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from crm.visitors.service import WISHES
+from crm.core.vocabulary import WISHES, Wish
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", max_length=64)]
 SLUG_RULE = "1 to 64 of a-z, 0-9 and '-', starting and ending with a letter or digit"
@@ -18,14 +18,9 @@ Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 SiteKind = Literal["venue", "office", "accommodation", "restaurant", "outdoor", "other"]
-Wish = Literal[
-    "nature", "wellness", "family", "gastronomy", "culture", "nightlife", "sport", "shopping"
-]
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
-
-assert set(WISHES) == set(get_args(Wish))
 
 OPENING_HOURS_DOC = (
     'Per weekday (mon..sun), a list of ["HH:MM", "HH:MM"] opening intervals in the destination\'s '

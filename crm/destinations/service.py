@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core.errors import Problem
-from crm.destinations.models import Destination, Partner, Site
+from crm.core.tenancy import Destination
+from crm.destinations.models import Partner, Site
 
 
 async def create_destination(

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 
+from crm.core.body import read_body
 from crm.core.deps import DbDep, SettingsDep, get_db
 from crm.core.errors import PROBLEM_JSON, Problem
 from crm.core.models import utcnow
@@ -27,7 +28,6 @@ from crm.gateways.fleet_schemas import (
     HeartbeatIn,
     OfficeGatewayConfig,
 )
-from crm.ingest.body import read_body
 from crm.staff.deps import StaffSessionDep, require_role
 
 router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])

@@ -28,10 +28,9 @@ from pydantic import (
     model_validator,
 )
 
+from crm.core.vocabulary import Namespace, UidRef
 from crm.ingest.schemas import Device, GatewayId
 
-Namespace = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{20}$")]
-UidRef = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{20}:[0-9a-f]{12}$")]
 CounterName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Seconds = Annotated[float, Field(ge=0, le=10 * 365 * 86400, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0, le=2**63 - 1)]

@@ -42,9 +42,10 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.core import credentials
 from crm.core.errors import Problem
 from crm.core.ratelimit import client_network
-from crm.core.security import Credential, token_hash
+from crm.core.vocabulary import uid_identity
 from crm.destinations.models import Site
 from crm.gateways import service as gateways_service
 from crm.gateways.fleet_schemas import (
@@ -58,7 +59,6 @@ from crm.gateways.fleet_schemas import (
     OfficeGatewayConfig,
 )
 from crm.gateways.models import Gateway
-from crm.visitors.service import uid_identity
 
 SECTIONS = ("scan", "presence", "advertise", "upload")
 
@@ -407,27 +407,19 @@ def normalize_claim(code: str) -> str | None:
 
 async def issue_claim(session: AsyncSession, gateway: Gateway, now: datetime) -> str:
     """A new claim code for ``gateway`` (earlier unused codes are revoked)."""
-    await session.execute(
-        text(
-            "UPDATE credential SET revoked_at = :now "
-            "WHERE subject = :id AND kind = 'claim' AND revoked_at IS NULL"
-        ),
-        {"now": now, "id": gateway.id},
-    )
+    await credentials.revoke(session, "claim", subject=gateway.id, now=now)
     code = new_claim_code()
     normalized = normalize_claim(code)
     assert normalized is not None
-    session.add(
-        Credential(
-            token_hash=token_hash(normalized),
-            kind="claim",
-            subject=gateway.id,
-            destination_id=gateway.destination_id,
-            created_at=now,
-            expires_at=now + CLAIM_TTL,
-        )
+    await credentials.issue(
+        session,
+        "claim",
+        gateway.id,
+        gateway.destination_id,
+        secret=normalized,
+        now=now,
+        expires_at=now + CLAIM_TTL,
     )
-    await session.flush()
     return code
 
 
@@ -540,30 +532,11 @@ async def enroll(
     normalized = normalize_claim(code)
     claimed = None
     if normalized is not None:
-        claimed = (
-            await session.execute(
-                text(
-                    "UPDATE credential SET revoked_at = :now "
-                    "WHERE token_hash = :h AND kind = 'claim' AND revoked_at IS NULL "
-                    "AND expires_at > :now RETURNING subject"
-                ),
-                {"now": now, "h": token_hash(normalized)},
-            )
-        ).first()
+        claimed = await credentials.redeem(session, normalized, "claim", now)
     if claimed is None:
         reason = "unknown"
         if normalized is not None:
-            row = (
-                await session.execute(
-                    text(
-                        "SELECT revoked_at IS NOT NULL FROM credential "
-                        "WHERE token_hash = :h AND kind = 'claim'"
-                    ),
-                    {"h": token_hash(normalized)},
-                )
-            ).first()
-            if row is not None:
-                reason = "used" if row[0] else "expired"
+            reason = await credentials.state(session, normalized, "claim")
         await _record_failure(session, client, now)
         detail = {
             "unknown": "this claim code is unknown: check it, or ask the office for a new one",
@@ -571,7 +544,7 @@ async def enroll(
             "expired": "this claim code has expired (24 h); ask the office for a new one",
         }[reason]
         return Refused(Problem(403, "Forbidden", detail, reason=reason))
-    gateway = await _gateway(session, str(claimed[0]))
+    gateway = await _gateway(session, claimed)
     # The claim replaces whatever Pi held this gateway's identity before.
     await gateways_service.revoke_tokens(session, gateway.id)
     token = await gateways_service.issue_token(session, gateway)

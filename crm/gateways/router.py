@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from crm.core.audit import audit
+from crm.core.credentials import token_hash
 from crm.core.deps import DbDep
 from crm.core.errors import Problem
-from crm.core.security import token_hash
 from crm.destinations.models import Site
 from crm.gateways import service
 from crm.gateways.models import Device, Gateway
@@ -29,7 +30,6 @@ from crm.gateways.schemas import (
     PassOut,
     TokensRevoked,
 )
-from crm.rights import service as rights_service
 from crm.staff.deps import StaffDep, StaffPrincipal, StaffSessionDep, require_role
 
 router = APIRouter(prefix="/api/v1/office", tags=["office"])
@@ -147,9 +147,7 @@ async def list_passes(staff: StaffDep, session: StaffSessionDep) -> list[PassOut
     holder = staff.role in ("admin", "desk")
     if holder:
         held = sum(d.visitor_id is not None for d in devices)
-        await rights_service.audit(
-            session, staff.destination_id, _actor(staff), "pass.list", None, {"held": held}
-        )
+        await audit(session, staff.destination_id, _actor(staff), "pass.list", None, {"held": held})
         await session.commit()
     return [_pass_out(d, holder=holder) for d in devices]
 
@@ -182,7 +180,7 @@ async def assign_pass(
     device = await service.assign_pass(session, pass_id, body.visitor_id)
     for visitor_id, action in ((previous, "pass.return"), (body.visitor_id, "pass.assign")):
         if visitor_id is not None and previous != body.visitor_id:
-            await rights_service.audit(
+            await audit(
                 session,
                 staff.destination_id,
                 _actor(staff),

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm.core.vocabulary import PassUid
 from crm.ingest.schemas import GatewayId
 
 
@@ -68,10 +69,7 @@ class PassCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    uid: str = Field(
-        pattern=r"^[0-9A-Fa-f]{20}:[0-9A-Fa-f]{12}$",
-        description="NAMESPACE:INSTANCE in hex (10 + 6 bytes)",
-    )
+    uid: PassUid = Field(description="NAMESPACE:INSTANCE in hex (10 + 6 bytes)")
 
 
 class PassAssign(BaseModel):

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from crm.core import serverkey
+from crm.core import credentials, serverkey
 from crm.core.errors import Problem
-from crm.core.models import utcnow
-from crm.core.security import Credential, new_token, token_hash
+from crm.core.vocabulary import eid_identity, uid_identity
 from crm.destinations.models import Site
 from crm.gateways.models import Device, Gateway
 from eddystone import EddystoneError, registration
@@ -38,32 +36,14 @@ async def add_gateway(session: AsyncSession, name: str, site: Site) -> tuple[Gat
 
 async def issue_token(session: AsyncSession, gateway: Gateway) -> str:
     """A new token for ``gateway``; earlier tokens stay valid until revoked (rotation)."""
-    token = new_token()
-    session.add(
-        Credential(
-            token_hash=token_hash(token),
-            kind="gateway",
-            subject=gateway.id,
-            destination_id=gateway.destination_id,
-        )
-    )
-    await session.flush()
-    return token
+    return await credentials.issue(session, "gateway", gateway.id, gateway.destination_id)
 
 
 async def revoke_tokens(
     session: AsyncSession, gateway_id: str, *, keep: bytes | None = None
 ) -> int:
     """Revoke every token of a gateway (but the one hashed ``keep``); how many were live."""
-    query = update(Credential).where(
-        col(Credential.subject) == gateway_id,
-        col(Credential.kind) == "gateway",
-        col(Credential.revoked_at).is_(None),
-    )
-    if keep is not None:
-        query = query.where(col(Credential.token_hash) != keep)
-    result = await session.execute(query.values(revoked_at=utcnow()))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return await credentials.revoke(session, "gateway", subject=gateway_id, keep=keep)
 
 
 async def list_gateways(session: AsyncSession) -> list[Gateway]:
@@ -75,7 +55,6 @@ async def register_uid_pass(
     session: AsyncSession, destination_id: uuid.UUID, namespace: str, instance: str
 ) -> Device:
     """Put a static Eddystone-UID pass in stock (no visitor yet); 409 if already registered."""
-    from crm.visitors.service import uid_identity
 
     identity = uid_identity(namespace, instance)
     taken = await session.execute(
@@ -103,11 +82,6 @@ class EidProvisioning:
     device: Device
     identity_key: bytes | None
     resolver_public_key: bytes | None
-
-
-def eid_identity(identity_key: bytes) -> str:
-    """The device identity of an EID pass: a one-way id of its key, never the key."""
-    return "eid:" + hashlib.sha256(b"balise-eid-pass:" + identity_key).hexdigest()[:32]
 
 
 async def register_eid_pass(

@@ -17,7 +17,7 @@ from crm.core import serverkey
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.settings import Settings
-from crm.destinations.models import Destination
+from crm.core.tenancy import Destination
 from crm.gateways.models import Device
 from crm.ingest.eid import refresh_eid_windows
 from eddystone.eid import EidIdentity

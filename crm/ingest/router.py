@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from crm.core import metrics
+from crm.core.body import read_body
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import PROBLEM_JSON, Problem
 from crm.core.models import utcnow
@@ -17,7 +18,6 @@ from crm.gateways.deps import (
     forget_token,
 )
 from crm.ingest import service
-from crm.ingest.body import read_body
 from crm.ingest.schemas import IngestBatch, IngestResult
 
 router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.core.db import array_literal, driver_connection
 from crm.core.errors import Problem
 from crm.core.settings import Settings
+from crm.core.vocabulary import uid_identity
 from crm.ingest.schemas import (
     EVENT,
     IngestBatch,
@@ -45,7 +46,6 @@ from crm.ingest.schemas import (
     RejectReason,
     reason_for,
 )
-from crm.visitors.service import uid_identity
 from crm.visits.service import EPOCH_US
 
 _EVENTS = TypeAdapter(list[ProximityEventIn])

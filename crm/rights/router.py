@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
+from crm.core.audit import audit
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import PROBLEM_JSON
 from crm.core.models import utcnow
@@ -62,9 +63,7 @@ def _export_response(document: dict[str, Any]) -> JSONResponse:
 async def my_export(visitor: VisitorDep, db: DbDep, settings: SettingsDep) -> JSONResponse:
     """Everything held about me, in one JSON document (access and portability)."""
     async with db.session(visitor.destination_id) as session:
-        await service.audit(
-            session, visitor.destination_id, "visitor", "visitor.export", visitor.id
-        )
+        await audit(session, visitor.destination_id, "visitor", "visitor.export", visitor.id)
         # Exporting one's data is an action of the visitor (it resets the inactivity clock).
         await visitors_service.touch(session, visitor)
         document = await service.export_visitor(session, visitor, settings)
@@ -91,7 +90,7 @@ async def office_export(
 ) -> JSONResponse:
     """A visitor's full export, for a request made at the desk or by mail (audited)."""
     visitor = await office_visitor(session, staff, visitor_id)
-    await service.audit(
+    await audit(
         session,
         staff.destination_id,
         staff_actor(staff),
@@ -112,7 +111,7 @@ async def office_erase(
     visitor = await office_visitor(session, staff, visitor_id)
     await service.erase_visitor(session, visitor, by=staff_actor(staff))
     # Accountability without the id: the ledger entry says which pseudonymous id, and by whom.
-    await service.audit(
+    await audit(
         session,
         staff.destination_id,
         staff_actor(staff),

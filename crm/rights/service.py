@@ -1,4 +1,4 @@
-"""Data-subject rights: the audit log, access / portability (export) and erasure.
+"""Data-subject rights: access / portability (export) and erasure (audit: ``crm.core.audit``).
 
 Erasure (``erase_visitors``) removes everything that refers to a visitor:
 
@@ -34,13 +34,14 @@ from sqlalchemy.types import Uuid
 from sqlmodel import col
 
 from crm.core import hooks
+from crm.core.audit import AuditLog
+from crm.core.credentials import Credential
 from crm.core.models import utcnow
-from crm.core.security import Credential
 from crm.core.settings import Settings
-from crm.destinations.models import Destination
+from crm.core.tenancy import Destination
 from crm.gateways.models import Device
 from crm.ingest.models import ProximityEvent
-from crm.rights.models import AuditLog, ErasureLedger
+from crm.rights.models import ErasureLedger
 from crm.visitors import notice
 from crm.visitors import service as visitors_service
 from crm.visitors.consent import consent_state
@@ -107,41 +108,6 @@ class ErasureReport:
         self.devices_unassigned += other.devices_unassigned
         self.credentials += other.credentials
         self.audit_entries_anonymised += other.audit_entries_anonymised
-
-
-async def audit(
-    session: AsyncSession,
-    destination_id: uuid.UUID,
-    actor: str,
-    action: str,
-    visitor_id: uuid.UUID | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Write one audit entry: ``actor`` (``staff:<user id>``, ``visitor``, ``system:<job>``)
-    did ``action`` on the data of ``visitor_id``."""
-    session.add(
-        AuditLog(
-            destination_id=destination_id,
-            actor=actor[:128],
-            action=action,
-            visitor_id=visitor_id,
-            detail=detail or {},
-        )
-    )
-    await session.flush()
-
-
-async def visitor_in(
-    session: AsyncSession, destination_id: uuid.UUID, visitor_id: uuid.UUID
-) -> Visitor | None:
-    """The visitor ``visitor_id`` of ``destination_id`` (None when absent or another tenant's)."""
-    return (
-        await session.execute(
-            select(Visitor).where(
-                col(Visitor.id) == visitor_id, col(Visitor.destination_id) == destination_id
-            )
-        )
-    ).scalar_one_or_none()
 
 
 def _dump(row: Any, *, exclude: set[str] | None = None) -> dict[str, Any]:

@@ -27,10 +27,11 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from crm.core import credentials
+from crm.core.credentials import Credential
 from crm.core.deps import DbDep
 from crm.core.errors import Problem
 from crm.core.models import utcnow
-from crm.core.security import Credential, token_hash
 from crm.staff.models import STAFF_ROLES, StaffUser
 
 SESSION_COOKIE = "balise_session"
@@ -65,16 +66,12 @@ def _unauthorized(detail: str = "a valid staff token or session is required") ->
 
 async def principal_for_token(db_session: AsyncSession, token: str) -> StaffPrincipal | None:
     """The live, enabled staff member a token belongs to (needs a ``system`` session)."""
-    now = utcnow()
     row = (
         await db_session.execute(
             select(StaffUser)
             .join(Credential, col(Credential.subject) == cast(col(StaffUser.id), String))
             .where(
-                col(Credential.token_hash) == token_hash(token),
-                col(Credential.kind) == "staff",
-                col(Credential.revoked_at).is_(None),
-                col(Credential.expires_at).is_(None) | (col(Credential.expires_at) > now),
+                credentials.granting(token, "staff", utcnow()),
                 col(Credential.destination_id) == col(StaffUser.destination_id),
                 col(StaffUser.disabled_at).is_(None),
             )

@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from crm.core import credentials
 from crm.core.errors import Problem
 from crm.core.models import utcnow
-from crm.core.security import Credential, new_token, token_hash
-from crm.destinations.models import Destination
+from crm.core.tenancy import Destination
 from crm.staff.models import STAFF_ROLES, StaffUser
 
 MIN_PASSWORD = 10
@@ -148,47 +148,21 @@ async def login(
     if updated is not None:  # parameters changed since the hash was made
         user.password_hash = updated
         session.add(user)
-    token = new_token()
     expires_at = utcnow() + ttl
-    session.add(
-        Credential(
-            token_hash=token_hash(token),
-            kind="staff",
-            subject=str(user.id),
-            destination_id=user.destination_id,
-            expires_at=expires_at,
-        )
+    token = await credentials.issue(
+        session, "staff", str(user.id), user.destination_id, expires_at=expires_at
     )
-    await session.flush()
     return Login(user=user, token=token, expires_at=expires_at)
 
 
 async def logout(session: AsyncSession, token: str) -> bool:
     """Revoke one staff token; whether it was live."""
-    result = await session.execute(
-        update(Credential)
-        .where(
-            col(Credential.token_hash) == token_hash(token),
-            col(Credential.kind) == "staff",
-            col(Credential.revoked_at).is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await credentials.revoke(session, "staff", token=token) > 0
 
 
 async def revoke_all(session: AsyncSession, user_id: uuid.UUID) -> int:
     """Revoke every live token of a staff member (disabled account, role change)."""
-    result = await session.execute(
-        update(Credential)
-        .where(
-            col(Credential.subject) == str(user_id),
-            col(Credential.kind) == "staff",
-            col(Credential.revoked_at).is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return await credentials.revoke(session, "staff", subject=str(user_id))
 
 
 async def update_staff(

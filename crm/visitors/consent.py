@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from crm.visitors.models import CONSENT_SCOPES
+from crm.core.vocabulary import CONSENT_SCOPES
 
 
 class Entry(Protocol):

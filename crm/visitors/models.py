@@ -11,8 +11,6 @@ from sqlmodel import Field
 
 from crm.core.models import TenantRow, utcnow
 
-CONSENT_SCOPES = ("proximity", "personalisation", "marketing")
-
 
 class Visitor(TenantRow, table=True):
     """A consented visitor profile: no name or e-mail is needed to build a roadbook."""

@@ -23,13 +23,19 @@ from starlette.datastructures import FormData
 from crm.core import ratelimit
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import Problem
-from crm.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from crm.core.i18n import translate
 from crm.core.models import utcnow
+from crm.core.tenancy import Destination
 from crm.core.urls import public_url
+from crm.core.vocabulary import (
+    ACCESSIBILITY,
+    CONSENT_SCOPES,
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    WISHES,
+)
 from crm.destinations import service as destinations_service
-from crm.destinations.models import Destination
 from crm.visitors import notice, service
-from crm.visitors.models import CONSENT_SCOPES
 
 router = APIRouter(tags=["visitor pages"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -230,8 +236,8 @@ def _render(
         "lang": language,
         "languages": LANGUAGE_NAMES,
         "ui": ui,
-        "wishes": [(w, WISH_LABELS[w][language]) for w in service.WISHES],
-        "needs": [(n, NEED_LABELS[n][language]) for n in service.ACCESSIBILITY],
+        "wishes": [(w, WISH_LABELS[w][language]) for w in WISHES],
+        "needs": [(n, NEED_LABELS[n][language]) for n in ACCESSIBILITY],
         "scopes": [(s, SCOPE_LABELS[s][language], shown.scopes[s]) for s in CONSENT_SCOPES],
         "notice": shown,
         "values": values
@@ -268,8 +274,8 @@ def _parse(form: FormData, language: str, today: date) -> tuple[dict[str, Any], 
         values[key] = raw.strip()[:32] if isinstance(raw, str) else ""
     errors: dict[str, str] = {}
     for key, allowed in (
-        ("wishes", service.WISHES),
-        ("accessibility", service.ACCESSIBILITY),
+        ("wishes", WISHES),
+        ("accessibility", ACCESSIBILITY),
         ("consents", CONSENT_SCOPES),
     ):
         if any(v not in allowed for v in values[key]):

@@ -13,14 +13,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.core.audit import audit
 from crm.core.deps import DbDep, SettingsDep, get_settings
 from crm.core.errors import PROBLEM_JSON, Problem
-from crm.core.i18n import Language
 from crm.core.urls import public_url
+from crm.core.vocabulary import Language
 from crm.destinations import service as destinations_service
-from crm.rights import service as rights_service
 from crm.staff.deps import StaffPrincipal, StaffSessionDep, require_role
 from crm.visitors import notice, pages, service
+from crm.visitors.consent import consent_state
 from crm.visitors.deps import VisitorDep
 from crm.visitors.models import Visitor
 from crm.visitors.schemas import (
@@ -148,7 +149,7 @@ async def desk_enrol(
     enrolment = await _enrol(
         session, staff.destination_id, body, pass_uid=body.pass_uid, by=staff_actor(staff)
     )
-    await rights_service.audit(
+    await audit(
         session,
         staff.destination_id,
         staff_actor(staff),
@@ -164,7 +165,7 @@ async def desk_enrol(
 async def _consents_out(session: AsyncSession, visitor_id: uuid.UUID) -> ConsentsOut:
     ledger = await service.consent_ledger(session, visitor_id)
     return ConsentsOut(
-        state=service.consent_state(ledger),
+        state=consent_state(ledger),
         ledger=[
             ConsentEntry(
                 scope=c.scope,
@@ -212,7 +213,7 @@ async def office_visitor(
     session: AsyncSession, staff: StaffPrincipal, visitor_id: uuid.UUID
 ) -> Visitor:
     """The visitor of the staff member's destination, or 404."""
-    found = await rights_service.visitor_in(session, staff.destination_id, visitor_id)
+    found = await service.visitor_in(session, staff.destination_id, visitor_id)
     if found is None:
         raise Problem(404, "Not Found", "no such visitor")
     return found
@@ -225,7 +226,7 @@ async def office_profile(
     """A visitor's profile (audited)."""
     visitor = await office_visitor(session, staff, visitor_id)
     ledger = await service.consent_ledger(session, visitor.id)
-    await rights_service.audit(
+    await audit(
         session,
         staff.destination_id,
         staff_actor(staff),
@@ -236,7 +237,7 @@ async def office_profile(
     await session.commit()
     _no_store(response)
     fields = visitor.model_dump(include=set(VisitorOut.model_fields) - {"consents"})
-    return VisitorOut(**fields, consents=service.consent_state(ledger))
+    return VisitorOut(**fields, consents=consent_state(ledger))
 
 
 @router.get("/api/v1/office/visitors/{visitor_id}/consents", responses=_OFFICE_ERRORS)
@@ -246,7 +247,7 @@ async def office_consents(
     """A visitor's consent ledger (audited)."""
     visitor = await office_visitor(session, staff, visitor_id)
     out = await _consents_out(session, visitor.id)
-    await rights_service.audit(
+    await audit(
         session,
         staff.destination_id,
         staff_actor(staff),
@@ -279,7 +280,7 @@ async def office_change_consent(
         by=staff_actor(staff),
         notice_version=body.notice_version,
     )
-    await rights_service.audit(
+    await audit(
         session,
         staff.destination_id,
         staff_actor(staff),
@@ -325,7 +326,7 @@ async def office_reissue_token(
     """A new roadbook address for a visitor who lost theirs (at the desk); old ones revoked."""
     visitor = await office_visitor(session, staff, visitor_id)
     token = await service.reissue_roadbook_token(session, visitor)
-    await rights_service.audit(
+    await audit(
         session,
         staff.destination_id,
         staff_actor(staff),

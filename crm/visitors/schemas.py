@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from crm.core.i18n import Language
+from crm.core.vocabulary import Language, Need, PassUid, Scope, Wish
 
-Wish = Literal[
-    "nature", "wellness", "family", "gastronomy", "culture", "nightlife", "sport", "shopping"
-]
-Scope = Literal["proximity", "personalisation", "marketing"]
-Need = Literal["wheelchair", "mobility", "visual", "hearing", "cognitive"]
 NoticeVersion = Annotated[str, StringConstraints(min_length=1, max_length=32)]
-PassUid = Annotated[
-    str,
-    StringConstraints(pattern=r"^[0-9A-Fa-f]{20}:[0-9A-Fa-f]{12}$"),
+PassUidField = Annotated[
+    PassUid,
     Field(description="NAMESPACE:INSTANCE of a static Eddystone-UID pass, in hex (any vendor)"),
 ]
 DestinationSlug = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -49,7 +43,7 @@ class EnrolmentBase(BaseModel):
 class DeskEnrolmentIn(EnrolmentBase):
     """Enrolment at the desk by staff, who may hand over a static UID pass."""
 
-    pass_uid: PassUid | None = None
+    pass_uid: PassUidField | None = None
 
 
 class SelfEnrolmentIn(EnrolmentBase):

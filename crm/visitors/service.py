@@ -11,20 +11,21 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from crm.core import credentials
 from crm.core.errors import Problem
-from crm.core.i18n import LANGUAGES
 from crm.core.models import utcnow
-from crm.core.security import Credential, new_token, token_hash
+from crm.core.vocabulary import (
+    ACCESSIBILITY,
+    CONSENT_SCOPES,
+    LANGUAGES,
+    WISHES,
+    parse_pass_uid,
+    uid_identity,
+)
 from crm.gateways.models import Device
 from crm.visitors import notice
-from crm.visitors.consent import consent_state as consent_state  # the routers' reader
-from crm.visitors.models import CONSENT_SCOPES, Consent, Visitor
+from crm.visitors.models import Consent, Visitor
 
-WISHES = ("nature", "wellness", "family", "gastronomy", "culture", "nightlife", "sport", "shopping")
-# Accessibility needs, a fixed list (the four families of the French "Tourisme & Handicap" label,
-# wheelchair apart): no free text, since needs can reveal health data (GDPR art. 9); the visitor
-# ticks them themself, and they are only used to choose accessible places.
-ACCESSIBILITY = ("wheelchair", "mobility", "visual", "hearing", "cognitive")
 NOTICE_VERSION = notice.CURRENT_VERSION
 MAX_PARTY = 50
 MAX_STAY_DAYS = 366
@@ -37,28 +38,6 @@ class Enrolment:
     visitor: Visitor
     roadbook_token: str
     notice_version: str = NOTICE_VERSION
-
-
-def uid_identity(namespace: str, instance: str) -> str:
-    """The device identity key of a UID pass, as ingest resolves it."""
-    return f"uid:{namespace.lower()}:{instance.lower()}"
-
-
-def parse_pass_uid(value: str) -> tuple[str, str]:
-    """``NAMESPACE:INSTANCE`` in hex (10 + 6 bytes), any vendor's namespace."""
-    try:
-        namespace, instance = value.lower().split(":")
-        bytes.fromhex(namespace)
-        bytes.fromhex(instance)
-    except ValueError:
-        raise Problem(
-            422, "Unprocessable Content", f"pass UID {value!r} is not NAMESPACE:INSTANCE in hex"
-        ) from None
-    if len(namespace) != 20 or len(instance) != 12:
-        raise Problem(
-            422, "Unprocessable Content", "a pass UID is a 10-byte namespace and a 6-byte instance"
-        )
-    return namespace, instance
 
 
 async def enrol(
@@ -127,7 +106,10 @@ async def enrol(
         raise Problem(
             422, "Unprocessable Content", f"the stay ends more than {MAX_STAY_DAYS} days from now"
         )
-    namespace_instance = parse_pass_uid(pass_uid) if pass_uid else None
+    try:
+        namespace_instance = parse_pass_uid(pass_uid) if pass_uid else None
+    except ValueError as exc:
+        raise Problem(422, "Unprocessable Content", str(exc)) from None
     visitor = Visitor.model_validate(
         {
             "destination_id": destination_id,
@@ -158,16 +140,7 @@ async def enrol(
         )
     if namespace_instance:
         await assign_uid_pass(session, visitor, *namespace_instance)
-    token = new_token()
-    session.add(
-        Credential(
-            token_hash=token_hash(token),
-            kind="roadbook",
-            subject=str(visitor.id),
-            destination_id=destination_id,
-        )
-    )
-    await session.flush()
+    token = await credentials.issue(session, "roadbook", str(visitor.id), destination_id)
     return Enrolment(visitor=visitor, roadbook_token=token, notice_version=notice_version)
 
 
@@ -265,44 +238,33 @@ async def reissue_roadbook_token(
     For a link that leaked, or one the visitor lost (then at the desk).
     """
     at = at or utcnow()
-    await session.execute(
-        update(Credential)
-        .where(
-            col(Credential.destination_id) == visitor.destination_id,
-            col(Credential.kind) == "roadbook",
-            col(Credential.subject) == str(visitor.id),
-            col(Credential.revoked_at).is_(None),
-        )
-        .values(revoked_at=at)
+    await credentials.revoke(
+        session, "roadbook", subject=str(visitor.id), destination_id=visitor.destination_id, now=at
     )
-    token = new_token()
-    session.add(
-        Credential(
-            token_hash=token_hash(token),
-            kind="roadbook",
-            subject=str(visitor.id),
-            destination_id=visitor.destination_id,
-            created_at=at,
-        )
+    return await credentials.issue(
+        session, "roadbook", str(visitor.id), visitor.destination_id, now=at
     )
-    await session.flush()
-    return token
 
 
 async def roadbook_owner(session: AsyncSession, token: str) -> Visitor | None:
-    """The visitor a live roadbook token belongs to.
+    """The visitor a live roadbook token (not revoked, not expired) belongs to.
 
     Runs before the tenant is known, so ``session`` must be a system session.
     """
-    row = (
+    found = await credentials.look_up(session, token, "roadbook")
+    if found is None:
+        return None
+    return await session.get(Visitor, uuid.UUID(found.subject))
+
+
+async def visitor_in(
+    session: AsyncSession, destination_id: uuid.UUID, visitor_id: uuid.UUID
+) -> Visitor | None:
+    """The visitor ``visitor_id`` of ``destination_id`` (None when absent or another tenant's)."""
+    return (
         await session.execute(
-            select(col(Credential.subject)).where(
-                col(Credential.token_hash) == token_hash(token),
-                col(Credential.kind) == "roadbook",
-                col(Credential.revoked_at).is_(None),
+            select(Visitor).where(
+                col(Visitor.id) == visitor_id, col(Visitor.destination_id) == destination_id
             )
         )
-    ).one_or_none()
-    if row is None:
-        return None
-    return await session.get(Visitor, uuid.UUID(row[0]))
+    ).scalar_one_or_none()

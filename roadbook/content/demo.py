@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.destinations.models import Destination, Site
+from crm.core.tenancy import Destination
+from crm.destinations.models import Site
 from roadbook.content.models import Place
 
 PLACES: list[dict[str, Any]] = [

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core.i18n import pick
-from crm.destinations.models import Destination, Site
+from crm.core.tenancy import Destination
+from crm.destinations.models import Site
 from crm.ingest.schemas import rfc3339
 from crm.visitors.models import Visitor
 from crm.visits.models import Visit

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 
+from crm.core.credentials import Credential, new_token, token_hash
 from crm.core.db import Database
 from crm.core.models import utcnow
-from crm.core.security import Credential, new_token, token_hash
 from crm.destinations import service as destinations
 from crm.gateways import service as gateways
 from crm.staff import service as staff_service

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.core.credentials import Credential, new_token, token_hash
 from crm.core.db import Database
-from crm.core.security import Credential, new_token, token_hash
 from crm.staff.models import StaffUser
 
 

@@ -10,8 +10,8 @@ import pytest
 from ingest_support import NAMESPACE, Tenant, auth, gateway_names, seed_tenant
 from sqlalchemy import text
 
+from crm.core.credentials import Credential, new_token, token_hash
 from crm.core.db import Database
-from crm.core.security import Credential, new_token, token_hash
 from crm.gateways import fleet_service
 from crm.staff.models import StaffUser
 from crm.visitors import service as visitors

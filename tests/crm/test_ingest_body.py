@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_support import Tenant, auth, batch, gateway_names, uid_event
 
+from crm.core.body import read_body
 from crm.core.errors import Problem
 from crm.core.models import utcnow
-from crm.ingest.body import read_body
 
 URL = "/api/v1/gateway/events"
 

@@ -25,11 +25,11 @@ from ingest_support import (
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from crm.core.body import read_body
 from crm.core.db import Database
 from crm.core.errors import Problem
 from crm.core.models import utcnow
 from crm.gateways.models import Device
-from crm.ingest.body import read_body
 from crm.ingest.eid import refresh_eid_windows
 from eddystone.eid import EidIdentity
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx2
 import pytest
 
+from crm.core.credentials import Credential, token_hash
 from crm.core.db import Database
-from crm.core.security import Credential, token_hash
 
 sys.path.insert(0, str(Path(__file__).parent))
 from office_support import Office
@@ -348,7 +348,7 @@ async def test_who_holds_a_pass_is_for_desk_and_admin_and_audited(
     from sqlalchemy import select
     from sqlmodel import col
 
-    from crm.rights.models import AuditLog
+    from crm.core.audit import AuditLog
 
     marketing = await client.get("/api/v1/office/passes", headers=office.bearer("marketing"))
     [seen] = marketing.json()

@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core import hooks
+from crm.core.audit import AuditLog, audit
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.gateways.models import Device
 from crm.ingest.models import PresenceCount
 from crm.rights import service as rights
-from crm.rights.models import AuditLog, ErasureLedger
+from crm.rights.models import ErasureLedger
 from crm.visitors import service as visitors
 from crm.visitors.models import Visitor
 
@@ -58,7 +59,7 @@ async def tenant(db: Database) -> Tenant:
 
 
 async def roadbook_token(db: Database, tenant: Tenant, name: str) -> str:
-    from crm.core.security import Credential, new_token, token_hash
+    from crm.core.credentials import Credential, new_token, token_hash
 
     token = new_token()
     async with db.session(system=True) as session:
@@ -333,7 +334,7 @@ async def test_reapply_erasures_after_a_restore(db: Database, tenant: Tenant) ->
         "credential": "subject = CAST(:v AS text)",
     }
     async with db.session(system=True) as session:
-        await rights.audit(session, tenant.destination_id, "visitor", "visitor.export", lea)
+        await audit(session, tenant.destination_id, "visitor", "visitor.export", lea)
         for table in tables:
             await session.execute(
                 text(

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from crm.core.credentials import Credential, token_hash
 from crm.core.db import Database
 from crm.core.models import utcnow
-from crm.core.security import Credential, token_hash
 from crm.main import create_app
 from crm.staff.models import StaffUser
 

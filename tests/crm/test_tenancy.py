@@ -9,8 +9,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from crm.core.db import Database
+from crm.core.tenancy import Destination
 from crm.destinations import service as destinations
-from crm.destinations.models import Destination, Site
+from crm.destinations.models import Site
 from crm.visitors import service as visitors
 from crm.visitors.models import Consent, Visitor
 

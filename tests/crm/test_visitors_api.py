@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from crm.core.audit import AuditLog
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.destinations import service as destinations
 from crm.gateways.models import Device
 from crm.ingest.models import PresenceCount, ProximityEvent
-from crm.rights.models import AuditLog
 from crm.visitors import notice
 from crm.visitors.models import Consent, Visitor
 
@@ -349,7 +349,7 @@ async def test_withdrawal_applies_to_the_next_batch(
     )
     gateway = gateway_names(tenant, "spa-gw")[0]
     # A roadbook token for Léa (seed_tenant keeps none): enrol gave one, issue another.
-    from crm.core.security import Credential, new_token, token_hash
+    from crm.core.credentials import Credential, new_token, token_hash
 
     token = new_token()
     async with db.session(system=True) as session:

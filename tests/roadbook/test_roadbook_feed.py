@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx2
+from sqlalchemy import update
+from sqlmodel import col
 
+from crm.core.credentials import Credential, token_hash
 from crm.core.db import Database
+from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.destinations import service as destinations
 from crm.main import create_app
@@ -106,3 +110,37 @@ async def test_revoked_or_unknown_token_is_404(db: Database) -> None:
         response = await client.get("/r/" + "A" * 43 + "/feed.json")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_expired_or_revoked_token_is_404_like_an_unknown_one(db: Database) -> None:
+    """The roadbook token's look-up honours "still live" (crm.core.credentials): an expired or
+    revoked token opens nothing, the live one still does."""
+    token = (await _seed(db))["token"]
+    app = create_app(_settings(db), db=db)
+    feed = f"/r/{token}/feed.json"
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        assert (await client.get(feed)).status_code == 200
+        for change in (
+            {"expires_at": utcnow() - timedelta(seconds=1), "revoked_at": None},
+            {"expires_at": None, "revoked_at": utcnow()},
+        ):
+            async with db.session(system=True) as session:
+                await session.execute(
+                    update(Credential)
+                    .where(col(Credential.token_hash) == token_hash(token))
+                    .values(**change)
+                )
+                await session.commit()
+            response = await client.get(feed)
+            assert response.status_code == 404, change
+            assert response.json()["detail"] == "no roadbook at this address"
+        async with db.session(system=True) as session:
+            await session.execute(
+                update(Credential)
+                .where(col(Credential.token_hash) == token_hash(token))
+                .values(expires_at=utcnow() + timedelta(days=1), revoked_at=None)
+            )
+            await session.commit()
+        assert (await client.get(feed)).status_code == 200

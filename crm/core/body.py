@@ -1,4 +1,5 @@
-"""Reading an ingest body: gzip inflated incrementally, the size limit on the inflated bytes.
+"""Reading a request body (ingest, heartbeats): gzip inflated incrementally, the size limit on
+the inflated bytes.
 
 A zip bomb (a few kilobytes inflating to gigabytes) must never be held in memory: the inflater
 is asked for at most ``limit + 1`` bytes in total, whatever the compressed input says.

@@ -1,0 +1,69 @@
+"""The words every package shares, defined once (docs/architecture.md § Packages and layers).
+
+Wish slugs, accessibility needs, consent scopes, languages, and the text forms of a pass's
+identity. Schemas, services, pages and the CLI import them from here; nothing else spells them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Literal, get_args
+
+from pydantic import StringConstraints
+
+# What a visitor likes, and what a site or a place offers.
+Wish = Literal[
+    "nature", "wellness", "family", "gastronomy", "culture", "nightlife", "sport", "shopping"
+]
+WISHES: tuple[str, ...] = get_args(Wish)
+# Accessibility needs, a fixed list (the four families of the French "Tourisme & Handicap" label,
+# wheelchair apart): no free text, since needs can reveal health data (GDPR art. 9); the visitor
+# ticks them themself, and they are only used to choose accessible places.
+Need = Literal["wheelchair", "mobility", "visual", "hearing", "cognitive"]
+ACCESSIBILITY: tuple[str, ...] = get_args(Need)
+# What a visitor consents to (docs/architecture.md § Privacy): ``proximity`` gates ingest.
+Scope = Literal["proximity", "personalisation", "marketing"]
+CONSENT_SCOPES: tuple[str, ...] = get_args(Scope)
+PROXIMITY: Scope = "proximity"
+# The four languages Balise speaks; French, the office's, first.
+Language = Literal["fr", "en", "de", "nl"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
+DEFAULT_LANGUAGE: Language = "fr"
+
+# A static Eddystone-UID pass: a 10-byte namespace and a 6-byte instance, written in hex.
+NAMESPACE_HEX_DIGITS = 20
+INSTANCE_HEX_DIGITS = 12
+# What a rotating Eddystone-EID pass sends: an 8-byte ephemeral identifier.
+EID_HEX_DIGITS = 16
+_NAMESPACE = f"[0-9a-f]{{{NAMESPACE_HEX_DIGITS}}}"
+_INSTANCE = f"[0-9a-f]{{{INSTANCE_HEX_DIGITS}}}"
+# Lower-case hex, as the gateway's documents carry them.
+Namespace = Annotated[str, StringConstraints(pattern=f"^{_NAMESPACE}$")]
+UidRef = Annotated[str, StringConstraints(pattern=f"^{_NAMESPACE}:{_INSTANCE}$")]
+# ``NAMESPACE:INSTANCE`` as people type it (either case); stored lower-cased.
+PassUid = Annotated[
+    str, StringConstraints(pattern=f"^{_NAMESPACE}:{_INSTANCE}$".replace("a-f", "a-fA-F"))
+]
+
+
+def uid_identity(namespace: str, instance: str) -> str:
+    """The identity of a UID pass (``device.identity``), as ingest resolves it."""
+    return f"uid:{namespace.lower()}:{instance.lower()}"
+
+
+def eid_identity(identity_key: bytes) -> str:
+    """The identity of an EID pass (``device.identity``): a one-way id of its key, never the key."""
+    return "eid:" + hashlib.sha256(b"balise-eid-pass:" + identity_key).hexdigest()[:32]
+
+
+def parse_pass_uid(value: str) -> tuple[str, str]:
+    """``NAMESPACE:INSTANCE`` in hex (any vendor's namespace), lower-cased; ValueError otherwise."""
+    try:
+        namespace, instance = value.lower().split(":")
+        bytes.fromhex(namespace)
+        bytes.fromhex(instance)
+    except ValueError:
+        raise ValueError(f"pass UID {value!r} is not NAMESPACE:INSTANCE in hex") from None
+    if len(namespace) != NAMESPACE_HEX_DIGITS or len(instance) != INSTANCE_HEX_DIGITS:
+        raise ValueError("a pass UID is a 10-byte namespace and a 6-byte instance")
+    return namespace, instance
