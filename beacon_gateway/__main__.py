@@ -1,5 +1,5 @@
 """``python -m beacon_gateway`` is the same CLI as ``beacon-gateway``."""
 
-from beacon_gateway.cli import app
+from beacon_gateway.cli import main
 
-app(prog_name="beacon-gateway")
+main()

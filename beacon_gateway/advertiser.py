@@ -31,7 +31,7 @@ from dbus_fast.constants import PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
 
 from beacon_gateway.config import AdvertiseConfig
-from beacon_gateway.fleet import cpu_temperature_c
+from beacon_gateway.fleet_client import cpu_temperature_c
 from eddystone import build_tlm, build_uid, build_url
 
 __all__ = ["AdvertisementObject", "Advertiser", "AdvertiserStats", "site_frames"]

@@ -6,12 +6,13 @@ timers when nothing is heard. systemd is told ``READY=1`` once scanning, and ``W
 each flush while the pipeline makes progress (advertisements keep arriving, or the adapter is
 quiet but timers still run), so a wedged process is restarted by systemd.
 
-The fleet client (:mod:`beacon_gateway.fleet`) sends heartbeats and pulls the remote config;
-the last good remote config on disk is applied before scanning starts. A new config is applied
-live: presence thresholds and filters at once, the upload cadence at the next batch, and a
-changed ``[scan]`` section restarts the scanner.
+The pipeline, outbox, uploader and fleet client are one :class:`~beacon_gateway.node.GatewayNode`
+(the same wiring ``simulate`` and ``replay`` use). The fleet client sends heartbeats and pulls
+the remote config; the last good remote config on disk is applied before scanning starts. A new
+config is applied live: presence thresholds and filters at once, the upload cadence at the next
+batch, and a changed ``[scan]`` section restarts the scanner.
 
-The scan watchdog (:mod:`beacon_gateway.watchdog_shell`) watches the adapter's ``Discovering``
+The scan watchdog (:mod:`beacon_gateway.scan_watchdog`) watches the adapter's ``Discovering``
 state and the site's reference beacon, restarts the scan, power-cycles the adapter, and as a
 last resort stops the gateway with ``watchdog_exit`` set in the result, which the CLI turns
 into a non-zero exit status for systemd to restart the service. Its counters go into the
@@ -24,7 +25,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -37,12 +37,10 @@ from beacon_gateway.advert import Advertisement
 from beacon_gateway.clock import Clock, SystemClock
 from beacon_gateway.config import GatewayConfig
 from beacon_gateway.events import ProximityEvent
-from beacon_gateway.fleet import FleetClient
-from beacon_gateway.outbox import Outbox
-from beacon_gateway.pipeline import Pipeline, id_factory
+from beacon_gateway.node import GatewayNode
+from beacon_gateway.scan_watchdog import ScanWatchdog
 from beacon_gateway.scanner import Scanner
-from beacon_gateway.uploader import Uploader
-from beacon_gateway.watchdog_shell import ScanWatchdog
+from beacon_gateway.shutdown import stop_on_signals
 
 __all__ = ["run_gateway", "sd_notify"]
 
@@ -84,14 +82,35 @@ async def run_gateway(
 
     ``adapter`` is the watchdog's view of the Bluetooth adapter (default: BlueZ over D-Bus).
     """
-    clock = clock or SystemClock()
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    if handle_signals:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    outbox = Outbox(Path(cfg.gateway.data_dir) / "outbox.db", cfg.upload.outbox_max_events)
-    pipeline = Pipeline(cfg, id_factory(clock))
+    with stop_on_signals(stop, enabled=handle_signals):
+        return await _run(
+            cfg,
+            token,
+            clock=clock or SystemClock(),
+            scanner_factory=scanner_factory,
+            transport=transport,
+            stop=stop,
+            heartbeat_interval_s=heartbeat_interval_s,
+            thermal_zone=thermal_zone,
+            adapter=adapter,
+            watchdog_check_s=watchdog_check_s,
+        )
+
+
+async def _run(
+    cfg: GatewayConfig,
+    token: str,
+    *,
+    clock: Clock,
+    scanner_factory: Callable[..., Any] | None,
+    transport: httpx2.AsyncBaseTransport | None,
+    stop: asyncio.Event,
+    heartbeat_interval_s: float,
+    thermal_zone: Path | None,
+    adapter: AdapterProbe | None,
+    watchdog_check_s: float,
+) -> dict[str, Any]:
     pending: list[ProximityEvent] = []
     exit_code: list[int] = []
 
@@ -111,58 +130,32 @@ async def run_gateway(
         state_file=Path(cfg.gateway.data_dir) / "watchdog.json",
     )
 
-    def on_advert(adv: Advertisement) -> None:
-        watchdog.note(adv)
-        pending.extend(pipeline.process(adv))
-
-    client = httpx2.AsyncClient(transport=transport) if transport else httpx2.AsyncClient()
-    uploader = Uploader(
-        outbox,
-        client,
-        gateway_id=cfg.gateway.id,
-        token=token,
-        crm_url=cfg.gateway.crm_url,
-        config=cfg.upload,
-        clock=clock,
-    )
-    wake = asyncio.Event()
-
     def on_config(new: GatewayConfig) -> None:
-        pipeline.reconfigure(new)
-        uploader.config = new.upload
-        uploader.batch_size = min(uploader.batch_size, new.upload.batch_max)
         current["scan"] = new.scan  # the main loop restarts the scanner if it changed
 
-    fleet_options: dict[str, Any] = {}
-    if thermal_zone is not None:
-        fleet_options["thermal_zone"] = thermal_zone
-    fleet = FleetClient(
+    client = httpx2.AsyncClient(transport=transport) if transport else httpx2.AsyncClient()
+    node = GatewayNode(
         cfg,
         client,
         token=token,
         clock=clock,
-        pipeline=pipeline,
-        outbox=outbox,
-        uploader=uploader,
         on_config=on_config,
         watchdog=watchdog.counters,
-        interval_s=heartbeat_interval_s,
-        **fleet_options,
+        heartbeat_interval_s=heartbeat_interval_s,
+        fleet_options={} if thermal_zone is None else {"thermal_zone": thermal_zone},
     )
-    fleet.load_stored()
+    pipeline = node.pipeline
+
+    def on_advert(adv: Advertisement) -> None:
+        watchdog.note(adv)
+        pending.extend(pipeline.process(adv))
+
+    node.load_stored()
     scanner = Scanner(current["scan"], on_advert, clock, scanner_factory)
     scanners.append(scanner)
     scan_stop = asyncio.Event()
-
-    def flush(events: list[ProximityEvent]) -> None:
-        if events:
-            outbox.add(events, base=clock.base())
-            events.clear()
-            wake.set()
-
     scan_task = asyncio.create_task(scanner.run(scan_stop))
-    upload_task = asyncio.create_task(uploader.run(stop, wake))
-    fleet_task = asyncio.create_task(fleet.run(stop))
+    node.start(stop)
     advertise_task = asyncio.create_task(_advertise(cfg, stop))
     watchdog_task = asyncio.create_task(watchdog.run(stop))
     sd_notify("READY=1")
@@ -182,39 +175,32 @@ async def run_gateway(
                 scan_stop = asyncio.Event()
                 scan_task = asyncio.create_task(scanner.run(scan_stop))
             pending.extend(pipeline.advance(clock.now()))
-            flush(pending)
+            node.store(pending)
             sd_notify("WATCHDOG=1")
     finally:
         stop.set()
         scan_stop.set()
-        pending.extend(pipeline.close_all(clock.now()))
-        flush(pending)
+        node.store(pending)
+        node.close_presence(clock.now())
         results = await asyncio.gather(
-            scan_task,
-            upload_task,
-            fleet_task,
-            advertise_task,
-            watchdog_task,
-            return_exceptions=True,
+            scan_task, advertise_task, watchdog_task, node.finish(), return_exceptions=True
         )
-        await uploader.drain(5.0)
-        outbox.close()
+        node.close()
         await client.aclose()
-        if handle_signals:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
     scan_error = results[0] if isinstance(results[0], BaseException) else None
     if scan_error is not None:
         log.error("scanner failed: %s", scan_error)
     return {
         "adverts": pipeline.counters.adverts,
         "events": dict(pipeline.counters.events),
-        "outbox": outbox.depth,
-        "accepted": uploader.state.accepted,
+        "outbox": node.outbox.depth,
+        "accepted": node.uploader.state.accepted,
         "scan_error": None if scan_error is None else str(scan_error),
-        "auth_failed": uploader.state.auth_failed,
-        "heartbeats": fleet.state.heartbeats,
-        "config_version": None if fleet.state.applied is None else fleet.state.applied.version,
+        "auth_failed": node.uploader.state.auth_failed,
+        "heartbeats": node.fleet.state.heartbeats,
+        "config_version": (
+            None if node.fleet.state.applied is None else node.fleet.state.applied.version
+        ),
         "watchdog": watchdog.counters(),
         "watchdog_exit": exit_code[0] if exit_code else None,
     }

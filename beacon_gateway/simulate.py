@@ -20,11 +20,15 @@ advertisement from the same address. A card's clock is real time, not sped up: t
 hurries the visitors' walks, not the cards, so the CRM's EID table (kept around real time by its
 scheduler) resolves the EIDs heard.
 
-Each gateway gets its own pipeline, outbox (``data_dir/<gateway id>/outbox.db``) and uploader
-with its own token. Time: the simulated clock starts at the real time and runs ``speed`` times
-faster. It is the simulated gateways' own clock, so ``sent_at`` is on it too: a gateway whose
-clock runs ahead is exactly what the CRM's ``sent_at`` correction (docs/architecture.md) is for, and
-events land in the CRM at the real time they are uploaded.
+Each gateway is a :class:`~beacon_gateway.node.GatewayNode`, the same wiring ``run`` uses: its
+own pipeline, outbox (``data_dir/<gateway id>/outbox.db``) and uploader with its own token, and
+its fleet client, so it heartbeats (the office's fleet view shows it online) and follows the
+remote config like a real gateway.
+
+Time: the simulated clock starts at the real time and runs ``speed`` times faster. It is the
+simulated gateways' own clock, so ``sent_at`` is on it too: a gateway whose clock runs ahead is
+exactly what the CRM's ``sent_at`` correction (docs/architecture.md) is for, and events land in
+the CRM at the real time they are uploaded.
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ import json
 import math
 import random
 import re
-import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,10 +50,8 @@ import httpx2
 from beacon_gateway.advert import FEAA, Advertisement
 from beacon_gateway.config import ConfigError, GatewayConfig, config_from_mapping
 from beacon_gateway.events import ProximityEvent
-from beacon_gateway.ids import uuid7
-from beacon_gateway.outbox import Outbox
-from beacon_gateway.pipeline import Pipeline
-from beacon_gateway.uploader import Uploader
+from beacon_gateway.node import GatewayNode
+from beacon_gateway.shutdown import stop_on_signals
 from eddystone import build_eid, build_tlm, build_uid, compute_eid
 
 __all__ = [
@@ -357,16 +358,6 @@ class World:
         return out
 
 
-@dataclass(slots=True)
-class _Node:
-    gateway: SimGateway
-    pipeline: Pipeline
-    outbox: Outbox
-    uploader: Uploader
-    wake: asyncio.Event
-    sent: int = 0
-
-
 async def run_simulation(
     scenario: Scenario,
     *,
@@ -378,40 +369,62 @@ async def run_simulation(
     tick_s: float = 0.1,
     stop: asyncio.Event | None = None,
     handle_signals: bool = False,
+    heartbeat_interval_s: float = 60.0,
 ) -> list[dict[str, Any]]:
     """Run until ``stop`` (or SIGINT / SIGTERM when ``handle_signals``) or ``duration`` wall
-    seconds; then close every presence, flush the outboxes and return the final status."""
+    seconds; then close every presence, flush the outboxes and return the final status.
+
+    Each gateway heartbeats every ``heartbeat_interval_s`` real seconds (the first at once)."""
     stop = stop or asyncio.Event()
+    with stop_on_signals(stop, enabled=handle_signals):
+        return await _simulate(
+            scenario,
+            speed,
+            duration,
+            seed,
+            transport,
+            on_status,
+            tick_s,
+            stop,
+            heartbeat_interval_s,
+        )
+
+
+async def _simulate(
+    scenario: Scenario,
+    speed: float,
+    duration: float | None,
+    seed: int,
+    transport: httpx2.AsyncBaseTransport | None,
+    on_status: Callable[[list[dict[str, Any]], float], None] | None,
+    tick_s: float,
+    stop: asyncio.Event,
+    heartbeat_interval_s: float,
+) -> list[dict[str, Any]]:
     loop = asyncio.get_running_loop()
-    if handle_signals:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
     clock = SimClock(time.time(), speed)
     world = World(scenario.gateways, scenario.passes, seed, clock.now(), beacon_time=clock.real)
     client = httpx2.AsyncClient(transport=transport) if transport else httpx2.AsyncClient()
-    nodes: list[_Node] = []
-    for gw in scenario.gateways:
-        cfg = scenario.gateway_config(gw)
-        outbox = Outbox(Path(cfg.gateway.data_dir) / "outbox.db", cfg.upload.outbox_max_events)
-        uploader = Uploader(
-            outbox,
+    nodes = [
+        GatewayNode(
+            scenario.gateway_config(gw),
             client,
-            gateway_id=gw.id,
             token=gw.token,
-            crm_url=scenario.crm_url,
-            config=cfg.upload,
             clock=clock,
+            heartbeat_interval_s=heartbeat_interval_s,
         )
-        pipe = Pipeline(cfg, make_id=lambda at: str(uuid7(int(at * 1000))))
-        nodes.append(_Node(gw, pipe, outbox, uploader, asyncio.Event()))
-    tasks = [asyncio.create_task(n.uploader.run(stop, n.wake)) for n in nodes]
+        for gw in scenario.gateways
+    ]
+    for node in nodes:
+        node.load_stored()
+        node.start(stop)
     started = loop.time()
     last_status = started
 
     def status() -> list[dict[str, Any]]:
         return [
             {
-                "gateway": n.gateway.id,
+                "gateway": n.cfg.gateway.id,
                 "events": dict(n.pipeline.counters.events),
                 "present": n.pipeline.presence.present_count,
                 "outbox": n.outbox.depth,
@@ -420,14 +433,10 @@ async def run_simulation(
                 "rejected": n.uploader.state.rejected,
                 "auth_failed": n.uploader.state.auth_failed,
                 "last_error": n.uploader.state.last_error,
+                "heartbeats": n.fleet.state.heartbeats,
             }
             for n in nodes
         ]
-
-    def store(node: _Node, events: list[ProximityEvent]) -> None:
-        if events:
-            node.outbox.add(events)
-            node.wake.set()
 
     try:
         while not stop.is_set():
@@ -437,7 +446,7 @@ async def run_simulation(
                 batches[gi] += nodes[gi].pipeline.process(adv)
             for node, events in zip(nodes, batches, strict=True):
                 events += node.pipeline.advance(now)
-                store(node, events)
+                node.store(events)
             if on_status and loop.time() - last_status >= 1.0:
                 last_status = loop.time()
                 on_status(status(), now)
@@ -449,16 +458,12 @@ async def run_simulation(
         stop.set()
         now = clock.now()
         for node in nodes:
-            store(node, node.pipeline.close_all(now))
-        await asyncio.gather(*tasks, return_exceptions=True)
+            node.close_presence(now)
         # One bounded flush for all gateways at once: what is not acknowledged stays in the
         # outboxes for the next run.
-        await asyncio.gather(*(node.uploader.drain(5.0) for node in nodes))
+        await asyncio.gather(*(node.finish() for node in nodes))
         final = status()
         for node in nodes:
-            node.outbox.close()
+            node.close()
         await client.aclose()
-        if handle_signals:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
     return final

@@ -4,8 +4,9 @@
   (``beacon_gateway.config.config_from_mapping``), applied key by key over a local config — for
   the defaults, for typical overrides and for any override the CRM accepts (hypothesis) — and
   the gateway's batches then never exceed what the CRM's ingest takes (``limits``).
-- The real gateway client (``beacon_gateway.fleet``) against the real CRM app: enrolment by
-  claim code, config with ETag and 304, heartbeats, an office override making it stale.
+- The real gateway client (``beacon_gateway.fleet_client``, ``beacon_gateway.enrolment``)
+  against the real CRM app: enrolment by claim code, config with ETag and 304, heartbeats, an
+  office override making it stale.
 - The pass health the gateway's real pipeline collects from TLM frames, in the identity form
   its events use, and its real outbox statistics, fit ``HeartbeatIn``.
 """
@@ -27,11 +28,12 @@ from sqlalchemy import text
 from beacon_gateway.advert import FEAA, Advertisement
 from beacon_gateway.clock import ManualClock
 from beacon_gateway.config import GatewayConfig, GatewaySection, config_from_mapping
+from beacon_gateway.enrolment import enroll
 from beacon_gateway.events import device_json
-from beacon_gateway.fleet import FleetClient, enroll
-from beacon_gateway.fleet import apply_remote as gateway_apply
+from beacon_gateway.fleet_client import FleetClient
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.pipeline import Pipeline
+from beacon_gateway.remote_config import apply_remote as gateway_apply
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.settings import Settings

@@ -22,10 +22,12 @@ import pytest
 from beacon_gateway.advert import FEAA, Advertisement
 from beacon_gateway.clock import ManualClock
 from beacon_gateway.config import ConfigError, GatewayConfig, GatewaySection, config_from_mapping
-from beacon_gateway.fleet import CONFIG_PATH, HEARTBEAT_PATH, FleetClient, apply_remote, enroll
+from beacon_gateway.enrolment import enroll
+from beacon_gateway.fleet_client import CONFIG_PATH, HEARTBEAT_PATH, FleetClient
 from beacon_gateway.ids import uuid7
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.pipeline import Pipeline
+from beacon_gateway.remote_config import apply_remote
 from beacon_gateway.uploader import Uploader
 from crm.gateways.fleet_schemas import (
     ConfigOverride,

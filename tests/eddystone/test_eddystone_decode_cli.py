@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from beacon_gateway.decode import decode_command, decode_text
+from beacon_gateway.cli.decode import decode_command, decode_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

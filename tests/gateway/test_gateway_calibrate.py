@@ -16,7 +16,7 @@ import pytest
 
 from beacon_gateway.advert import FEAA, Advertisement
 from beacon_gateway.calibration import CalibrationError, Sampler, rx_offset_db
-from beacon_gateway.cli import _set_toml_keys
+from beacon_gateway.cli.toml_edit import set_toml_keys
 from beacon_gateway.config import load_config
 from eddystone import build_eid, build_ibeacon, build_uid
 from tests.gateway.bluez_support import add_device, bluez, push  # noqa: F401 (fixture)
@@ -96,11 +96,11 @@ def test_presence_key_is_set_keeping_the_rest_of_the_file() -> None:
         '# site: zoo\n[gateway]\nid = "zoo-1"\n\n[presence]\n# thresholds\n'
         "enter_rssi_dbm = -70\nrx_offset_db = 2.5  # old\n\n[upload]\nbatch_max = 100\n"
     )
-    out = _set_toml_keys(text, "presence", {"rx_offset_db": -3.5})
+    out = set_toml_keys(text, "presence", {"rx_offset_db": -3.5})
     assert out.count("rx_offset_db") == 1 and "rx_offset_db = -3.5" in out
     assert "# thresholds" in out and "# site: zoo" in out
     assert tomllib.loads(out)["upload"] == {"batch_max": 100}
-    added = _set_toml_keys('[gateway]\nid = "zoo-1"\n', "presence", {"rx_offset_db": 6.0})
+    added = set_toml_keys('[gateway]\nid = "zoo-1"\n', "presence", {"rx_offset_db": 6.0})
     assert tomllib.loads(added) == {"gateway": {"id": "zoo-1"}, "presence": {"rx_offset_db": 6.0}}
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx2
 
-from beacon_gateway.cli import _set_gateway_keys
+from beacon_gateway.cli.toml_edit import set_toml_keys
 from beacon_gateway.config import load_config
-from beacon_gateway.fleet import ConfigStore
+from beacon_gateway.remote_config import ConfigStore
 from tests.conftest import LiveServer
 
 
@@ -77,7 +77,7 @@ def test_existing_config_keeps_its_comments_and_other_keys() -> None:
         '# site: spa\n[gateway]   # who\nid = "old"  # renamed by enroll\n'
         'data_dir = "/srv/balise"\n\n[presence]\nrx_offset_db = 4.5\n'
     )
-    out = _set_gateway_keys(text, {"id": "pi-9", "crm_url": "https://crm.example"})
+    out = set_toml_keys(text, "gateway", {"id": "pi-9", "crm_url": "https://crm.example"})
     assert out.splitlines() == [
         "# site: spa",
         "[gateway]   # who",
@@ -88,4 +88,4 @@ def test_existing_config_keeps_its_comments_and_other_keys() -> None:
         "[presence]",
         "rx_offset_db = 4.5",
     ]
-    assert _set_gateway_keys("", {"id": "a"}).startswith('[gateway]\nid = "a"')
+    assert set_toml_keys("", "gateway", {"id": "a"}).startswith('[gateway]\nid = "a"')

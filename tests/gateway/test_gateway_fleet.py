@@ -16,19 +16,12 @@ import pytest
 
 from beacon_gateway.clock import ManualClock, SystemClock
 from beacon_gateway.config import ConfigError, GatewayConfig, config_from_mapping
-from beacon_gateway.fleet import (
-    CONFIG_PATH,
-    HEARTBEAT_PATH,
-    ConfigStore,
-    FleetClient,
-    RemoteConfig,
-    apply_remote,
-    cpu_temperature_c,
-    write_secret,
-)
+from beacon_gateway.files import write_atomic
+from beacon_gateway.fleet_client import CONFIG_PATH, HEARTBEAT_PATH, FleetClient, cpu_temperature_c
 from beacon_gateway.ids import uuid7
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.pipeline import Pipeline
+from beacon_gateway.remote_config import ConfigStore, RemoteConfig, apply_remote
 from beacon_gateway.runtime import run_gateway
 from tests.gateway.test_gateway_runtime import FakeScanner
 
@@ -169,7 +162,7 @@ def test_cpu_temperature_and_secret_file(tmp_path: Path) -> None:
     zone.write_text("garbage")
     assert cpu_temperature_c(zone) is None
     token = tmp_path / "etc" / "token"
-    write_secret(token, "s3cr3t")
+    write_atomic(token, "s3cr3t")
     assert token.read_text() == "s3cr3t"
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
 
@@ -178,7 +171,7 @@ def test_batch_max_is_fitted_to_the_crms_limit(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     local = _cfg(tmp_path, upload={"batch_max": 8000})
-    with caplog.at_level(logging.WARNING, logger="beacon_gateway.fleet"):
+    with caplog.at_level(logging.WARNING, logger="beacon_gateway.remote_config"):
         _, cfg = apply_remote(local, {**_doc(3), "limits": {"max_events_per_batch": 5000}}, GW)
     assert cfg.upload.batch_max == 5000
     assert "upload.batch_max = 8000 is above what the CRM accepts (5000" in caplog.text

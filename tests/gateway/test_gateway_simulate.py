@@ -11,8 +11,10 @@ import httpx2
 import pytest
 
 from beacon_gateway.config import GatewayConfig
+from beacon_gateway.fleet_client import CONFIG_PATH, HEARTBEAT_PATH
 from beacon_gateway.pipeline import Pipeline
 from beacon_gateway.simulate import ScenarioError, World, parse_scenario, run_simulation
+from beacon_gateway.uploader import EVENTS_PATH
 
 NS = "00112233445566778899"
 
@@ -76,10 +78,20 @@ def test_world_visitors_enter_within_ten_simulated_minutes(tmp_path: Path) -> No
 
 async def test_short_run_uploads_enters_with_each_gateways_token(tmp_path: Path) -> None:
     seen: list[tuple[str, dict[str, Any]]] = []
+    beats: list[tuple[str, dict[str, Any]]] = []
+    fetched: list[str] = []
 
     def crm(request: httpx2.Request) -> httpx2.Response:
+        auth = request.headers["authorization"]
+        if request.url.path == CONFIG_PATH:
+            fetched.append(auth)
+            return httpx2.Response(304)  # nothing new: the scenario's own settings stay
         body = json.loads(gzip.decompress(request.content))
-        seen.append((request.headers["authorization"], body))
+        if request.url.path == HEARTBEAT_PATH:
+            beats.append((auth, body))
+            return httpx2.Response(200, json={"config_stale": False})
+        assert request.url.path == EVENTS_PATH
+        seen.append((auth, body))
         n = len(body["events"])
         return httpx2.Response(200, json={"accepted": n, "duplicates": 0, "rejected": []})
 
@@ -102,3 +114,11 @@ async def test_short_run_uploads_enters_with_each_gateways_token(tmp_path: Path)
         seqs = [e["seq"] for e in mine]
         assert seqs == sorted(seqs)
     assert (tmp_path / "sim" / "zoo-1" / "outbox.db").exists()
+    # each simulated gateway heartbeats with its own token, like a real one (the fleet shows it
+    # online), after asking for its remote config
+    assert {(body["gateway_id"], auth) for auth, body in beats} == {
+        ("zoo-1", "Bearer tok-zoo"),
+        ("spa-1", "Bearer tok-spa"),
+    }
+    assert sorted(fetched) == ["Bearer tok-spa", "Bearer tok-zoo"]
+    assert [s["heartbeats"] for s in final] == [1, 1]

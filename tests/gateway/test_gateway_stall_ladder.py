@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from beacon_gateway.watchdog import Action, Watchdog
+from beacon_gateway.stall_ladder import Action, Watchdog
 
 
 def test_a_quiet_site_that_is_discovering_is_never_a_stall() -> None:

@@ -25,9 +25,9 @@ from dbus_fast.aio import MessageBus
 from beacon_gateway.adapter import BluezAdapter
 from beacon_gateway.clock import ManualClock
 from beacon_gateway.config import ScanConfig
+from beacon_gateway.scan_watchdog import EXIT_STALLED, ScanWatchdog
 from beacon_gateway.scanner import Scanner
-from beacon_gateway.watchdog import Action, Watchdog
-from beacon_gateway.watchdog_shell import EXIT_STALLED, ScanWatchdog
+from beacon_gateway.stall_ladder import Action, Watchdog
 from tests.gateway.bluez_support import ADAPTER, bluez  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.bluez

@@ -1,4 +1,4 @@
-"""Fleet client: heartbeat, remote config and enrolment against the CRM (docs/architecture.md).
+"""The fleet client, on the gateway's side: heartbeat and following the remote config.
 
 - **Heartbeat** (``POST /api/v1/gateway/heartbeat``, every ``interval_s``): version, the
   applied remote config (version, ETag, hash of the effective remote-managed sections, last
@@ -7,32 +7,24 @@
   clock sync, and the TLM health of passes heard since the last heartbeat (identity as in
   events, never an address). The answer says whether the config is stale.
 - **Remote config** (``GET /api/v1/gateway/config`` with ``If-None-Match``): fetched at start
-  and whenever a heartbeat says it is stale. The document's ``scan``, ``presence``,
-  ``advertise`` and ``upload`` keys are applied *key by key over the local file* (a key the CRM
-  does not send keeps its local value: calibration, adapter), validated by the same rules as the
-  file, then applied live through a callback. A document that does not validate is refused
-  whole: the last good one stays in force and the error goes into the next heartbeat. The last
-  good document is kept on disk (``data_dir/remote-config.json``, written atomically) so a
-  restart without network comes back with it. The document's ``limits`` say what the CRM
-  accepts: an ``upload.batch_max`` above ``limits.max_events_per_batch`` (from the local file)
-  is lowered to it, with a warning — every larger batch would be refused (413) and halved.
-- **Enrolment** (``POST /api/v1/gateway/enroll``): a one-time claim code for the gateway's id,
-  bearer token and first config (:func:`enroll`; the CLI writes the token file 0600).
+  and whenever a heartbeat says it is stale, applied over the local file by
+  :mod:`beacon_gateway.remote_config`, then live through a callback. A document that does not
+  validate is refused whole: the last good one stays in force and the error goes into the next
+  heartbeat.
 
-The CRM's pydantic models (``crm/gateways/fleet_schemas.py``) are the source of truth for these
-payloads; the gateway does not import them (``tests/contract/test_contract_fleet_client.py``
-checks the two against each other).
+Enrolment is :mod:`beacon_gateway.enrolment`. The CRM's pydantic models
+(``crm/gateways/fleet_schemas.py``) are the source of truth for these payloads; the gateway does
+not import them (``tests/contract/test_contract_fleet_client.py`` checks the two against each
+other).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import gzip
 import json
 import logging
-import os
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,31 +35,27 @@ from typing import Any
 import httpx2
 
 from beacon_gateway.clock import Clock
-from beacon_gateway.config import ConfigError, GatewayConfig, config_from_mapping, fit_to_server
+from beacon_gateway.config import ConfigError, GatewayConfig
 from beacon_gateway.events import device_json, rfc3339
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.pipeline import Pipeline
+from beacon_gateway.remote_config import ConfigStore, RemoteConfig, apply_remote
 from beacon_gateway.uploader import Uploader
 
 __all__ = [
-    "ConfigStore",
-    "Enrollment",
+    "CONFIG_PATH",
+    "HEARTBEAT_PATH",
     "FleetClient",
     "FleetError",
-    "RemoteConfig",
-    "apply_remote",
+    "FleetState",
     "cpu_temperature_c",
-    "enroll",
     "gateway_version",
-    "write_secret",
 ]
 
-log = logging.getLogger("beacon_gateway.fleet")
+log = logging.getLogger("beacon_gateway.fleet_client")
 
 HEARTBEAT_PATH = "/api/v1/gateway/heartbeat"
 CONFIG_PATH = "/api/v1/gateway/config"
-ENROLL_PATH = "/api/v1/gateway/enroll"
-REMOTE_SECTIONS = ("scan", "presence", "advertise", "upload")
 MAX_PASSES = 10_000  # the CRM takes at most this many pass health reports per heartbeat
 THERMAL_ZONE = Path("/sys/class/thermal/thermal_zone0/temp")
 
@@ -82,100 +70,6 @@ def gateway_version() -> str:
         return metadata.version("balise")
     except metadata.PackageNotFoundError:
         return "0+unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteConfig:
-    """A remote config document the gateway accepted, with its version and ETag."""
-
-    version: int
-    etag: str | None
-    document: dict[str, Any]
-
-
-def apply_remote(
-    local: GatewayConfig, document: Mapping[str, Any], gateway_id: str | None = None
-) -> tuple[int, GatewayConfig]:
-    """Validate a config document and apply it key by key over ``local``; ``ConfigError`` if bad.
-
-    Returns the document's ``config_version`` and the effective config. ``gateway_id``, when
-    given, must be the document's (a config meant for another gateway is refused). An
-    ``upload.batch_max`` above the CRM's ``limits.max_events_per_batch`` is lowered to it.
-    """
-    if not isinstance(document, Mapping):
-        raise ConfigError("remote config: expected a JSON object")
-    version = document.get("config_version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise ConfigError(f"remote config: config_version must be an integer >= 0, got {version!r}")
-    if gateway_id is not None and document.get("gateway_id") != gateway_id:
-        raise ConfigError(
-            f"remote config: meant for gateway {document.get('gateway_id')!r}, this is "
-            f"{gateway_id!r}"
-        )
-    max_events = _max_events_per_batch(document.get("limits"))
-    merged: dict[str, Any] = {}
-    for name in REMOTE_SECTIONS:
-        part = document.get(name, {})
-        if not isinstance(part, Mapping):
-            raise ConfigError(f"remote config: [{name}] must be an object, got {part!r}")
-        merged[name] = {**dataclasses.asdict(getattr(local, name)), **part}
-    try:
-        cfg = config_from_mapping(merged, base=local)
-    except ConfigError as exc:
-        raise ConfigError(f"remote config version {version}: {exc}") from exc
-    if max_events is not None:
-        cfg, notice = fit_to_server(cfg, max_events)
-        if notice is not None:
-            log.warning("%s", notice)
-    return version, cfg
-
-
-def _max_events_per_batch(limits: Any) -> int | None:
-    """The CRM's batch limit from a document's ``limits`` (None: a CRM that sends none)."""
-    if limits is None:
-        return None
-    if not isinstance(limits, Mapping):
-        raise ConfigError(f"remote config: limits must be an object, got {limits!r}")
-    value = limits.get("max_events_per_batch")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(
-            f"remote config: limits.max_events_per_batch must be an integer >= 1, got {value!r}"
-        )
-    return value
-
-
-class ConfigStore:
-    """The last good remote config on disk (``data_dir/remote-config.json``)."""
-
-    def __init__(self, data_dir: str | Path) -> None:
-        self.path = Path(data_dir) / "remote-config.json"
-
-    def load(self) -> RemoteConfig | None:
-        """The stored document, or None (none yet, or unreadable: logged)."""
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return RemoteConfig(int(raw["version"]), raw.get("etag"), dict(raw["document"]))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring the stored remote config %s: %s", self.path, exc)
-            return None
-
-    def save(self, remote: RemoteConfig) -> None:
-        """Write atomically (temp file, fsync, rename): a power cut leaves old or new, whole."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        body = json.dumps(
-            {"version": remote.version, "etag": remote.etag, "document": remote.document},
-            sort_keys=True,
-        ).encode()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, body)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
 
 
 def cpu_temperature_c(zone: Path = THERMAL_ZONE) -> float | None:
@@ -441,57 +335,3 @@ def _clip(text: str | None) -> str | None:
 
 
 # --- enrolment --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Enrollment:
-    """What a claim code is exchanged for."""
-
-    gateway_id: str
-    token: str
-    config: RemoteConfig
-
-
-async def enroll(client: httpx2.AsyncClient, crm_url: str, code: str) -> Enrollment:
-    """Exchange a one-time claim code for the gateway's id, token and config (``FleetError``)."""
-    url = crm_url.rstrip("/") + ENROLL_PATH
-    try:
-        resp = await client.post(url, json={"code": code.strip()}, timeout=30.0)
-    except httpx2.HTTPError as exc:
-        raise FleetError(f"cannot reach the CRM at {crm_url}: {exc}") from exc
-    if resp.status_code != 200:
-        detail = ""
-        with contextlib.suppress(ValueError, AttributeError):
-            detail = str(resp.json().get("detail") or "")
-        hint = {
-            403: "unknown, expired or already used code: ask the office for a new one",
-            422: "that is not a claim code (16 letters and digits, e.g. 7KQ2-M9XD-4HTA-PW3C)",
-            429: "too many wrong codes from this address: wait 15 minutes",
-        }.get(resp.status_code, "")
-        raise FleetError(f"HTTP {resp.status_code}: {detail or hint or resp.text[:200]}")
-    try:
-        body = resp.json()
-        document = dict(body["config"])
-        return Enrollment(
-            gateway_id=str(body["gateway_id"]),
-            token=str(body["token"]),
-            config=RemoteConfig(
-                int(document["config_version"]), str(body.get("config_etag") or ""), document
-            ),
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise FleetError(f"the CRM's answer is not an enrolment: {exc}") from exc
-
-
-def write_secret(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (0600), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, text.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)

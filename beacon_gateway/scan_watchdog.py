@@ -1,4 +1,7 @@
-"""The watchdog's shell: feeds the pure :class:`~beacon_gateway.watchdog.Watchdog` and acts.
+"""The scan watchdog: probes the adapter, asks the stall ladder what to do, and does it.
+
+The decisions are pure (:class:`~beacon_gateway.stall_ladder.Watchdog`); this is the shell that
+feeds them and acts.
 
 Every ``check_s`` it reads the adapter's ``Discovering`` property over D-Bus and the time the
 site's reference beacon (``scan.reference_beacon``) was last heard, asks the pure watchdog what
@@ -28,7 +31,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,12 +38,13 @@ from beacon_gateway.adapter import AdapterError, AdapterProbe
 from beacon_gateway.advert import FEAA, Advertisement
 from beacon_gateway.clock import Clock
 from beacon_gateway.config import ScanConfig
+from beacon_gateway.files import write_atomic
 from beacon_gateway.scanner import Scanner
-from beacon_gateway.watchdog import Action, Watchdog, WatchdogCounters
+from beacon_gateway.stall_ladder import Action, Watchdog, WatchdogCounters
 
 __all__ = ["EXIT_STALLED", "ScanWatchdog", "watchdog_for"]
 
-log = logging.getLogger("beacon_gateway.watchdog")
+log = logging.getLogger("beacon_gateway.scan_watchdog")
 
 EXIT_STALLED = 75  # EX_TEMPFAIL: "try again later" — systemd restarts the service
 CHECK_S = 5.0
@@ -136,11 +139,8 @@ class ScanWatchdog:
         if self.state_file is None:
             return
         body = {**self.dog.counters.as_dict(), "step_failures": self.step_failures}
-        tmp = self.state_file.with_name(self.state_file.name + ".tmp")
         try:
-            self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(body), encoding="utf-8")
-            os.replace(tmp, self.state_file)
+            write_atomic(self.state_file, json.dumps(body), mode=None)
         except OSError as exc:  # a full card must not stop the recovery itself
             log.warning("cannot save the watchdog counters: %s", exc)
 

@@ -1,19 +1,22 @@
 """``beacon-gateway decode``: hex advertising payloads in, one compact JSON object per line out.
 
-The contract is docs/architecture.md. Raw payloads are parsed as AD structures (a zero length ends
-the
-significant part, a structure running past the end is an error); ``--service-data`` takes bare
-0xFEAA service data. When a payload carries several beacon frames, the object describes the
-first decoded Eddystone frame (else the first iBeacon, else a frame of an unknown Eddystone type
-such as Find Hub's 0x40) and lists the others, in payload order, under ``"also"`` (present only
-when there are others). Hex input may carry a ``0x`` prefix and ``:``, ``-`` or space separators.
-Imports only :mod:`eddystone` and the stdlib, so it runs with just the ``gateway`` extra.
+The command and the formatting of its output. Raw payloads are parsed as AD structures (a zero
+length ends the significant part, a structure running past the end is an error);
+``--service-data`` takes bare 0xFEAA service data. When a payload carries several beacon frames,
+the object describes the first decoded Eddystone frame (else the first iBeacon, else a frame of
+an unknown Eddystone type such as Find Hub's 0x40) and lists the others, in payload order, under
+``"also"`` (present only when there are others). Hex input may carry a ``0x`` prefix and ``:``,
+``-`` or space separators. Imports only :mod:`eddystone`, the stdlib and typer, so it runs with
+just the ``gateway`` extra.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import Annotated
+
+import typer
 
 from eddystone import (
     EddystoneError,
@@ -89,3 +92,13 @@ def decode_command(payloads: list[str], *, service_data: bool) -> int:
         out.write(json.dumps(result, separators=(",", ":")) + "\n")
     out.flush()
     return status
+
+
+def decode(
+    payloads: Annotated[list[str], typer.Argument(help="Raw BLE advertising payloads, in hex.")],
+    service_data: Annotated[
+        bool, typer.Option("--service-data", help="Inputs are bare 0xFEAA service data.")
+    ] = False,
+) -> None:
+    """Decode advertising payloads and print one JSON object per input."""
+    raise typer.Exit(decode_command(payloads, service_data=service_data))

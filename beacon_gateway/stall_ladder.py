@@ -1,4 +1,6 @@
-"""The scan watchdog: decides when BlueZ has stalled and how hard to kick it (pure logic).
+"""The stall ladder: decides when BlueZ has stalled and how hard to kick it (pure logic).
+
+The scan watchdog (:mod:`beacon_gateway.scan_watchdog`) feeds it and acts on its answers.
 
 A quiet site at night is not a stall. The watchdog only trusts two signals:
 

@@ -17,8 +17,8 @@ from beacon_gateway.advert import FEAA, Advertisement
 from beacon_gateway.clock import ManualClock, SystemClock
 from beacon_gateway.config import ScanConfig, config_from_mapping
 from beacon_gateway.runtime import run_gateway
-from beacon_gateway.watchdog import Action
-from beacon_gateway.watchdog_shell import EXIT_STALLED, ScanWatchdog
+from beacon_gateway.scan_watchdog import EXIT_STALLED, ScanWatchdog
+from beacon_gateway.stall_ladder import Action
 from eddystone import build_uid
 from tests.gateway.test_gateway_runtime import FakeScanner
 

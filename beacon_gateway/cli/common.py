@@ -1,0 +1,96 @@
+"""What every ``beacon-gateway`` command shares: the ``--config`` option, messages, progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+if TYPE_CHECKING:
+    from beacon_gateway.config import GatewayConfig
+
+__all__ = ["ConfigOption", "fail", "load", "progress", "read_token", "setup_logging", "stderr"]
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Gateway config (TOML), e.g. /etc/balise/gateway.toml.",
+        envvar="BALISE_GATEWAY_CONFIG",
+    ),
+]
+
+
+def stderr() -> Console:
+    """The console for everything that is not the command's output."""
+    return Console(stderr=True)
+
+
+def fail(what: str, detail: object, code: int = 2) -> typer.Exit:
+    """Print ``what: detail`` on stderr (detail verbatim, never read as markup); return Exit."""
+    console = stderr()
+    console.print(f"[red]{what}:[/red]", end=" ")
+    console.print(str(detail), markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def load(path: Path) -> GatewayConfig:
+    """The gateway config at ``path``, or exit 2 with the config error."""
+    from beacon_gateway.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise fail("config error", exc) from exc
+
+
+def read_token(cfg: GatewayConfig) -> str:
+    """The gateway's bearer token from its token file, or exit 2 saying how to get one."""
+    path = Path(cfg.gateway.token_file)
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        stderr().print(
+            f"[red]cannot read the gateway token[/red] from {path}: {exc.strerror}. "
+            "Run `beacon-gateway enroll CODE` or write the token there (mode 0600)."
+        )
+        raise typer.Exit(2) from exc
+    if not token:
+        stderr().print(f"[red]the token file {path} is empty[/red]")
+        raise typer.Exit(2)
+    return token
+
+
+def progress(enabled: bool) -> Progress:
+    """A transient progress bar on stderr (``enabled``: only when someone watches)."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeRemainingColumn(),
+        console=stderr(),
+        transient=True,
+        disable=not enabled,
+    )
+
+
+def setup_logging() -> None:
+    """Log records as plain messages on stderr (the long-running commands)."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=stderr())]
+    )

@@ -1,0 +1,63 @@
+"""Atomic file writes: a power cut leaves the old file or the new one, whole, never a mix.
+
+The one way the gateway replaces a file (token, config, remote config, watchdog counters):
+write a temporary file next to it, ``fsync`` it, optionally check it, rename it over the old one
+(``os.replace`` is atomic on POSIX), then ``fsync`` the folder so the rename itself survives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["SECRET_MODE", "write_atomic"]
+
+SECRET_MODE = 0o600  # readable and writable by the owner only
+
+
+def write_atomic(
+    path: Path,
+    data: str | bytes,
+    *,
+    mode: int | None = SECRET_MODE,
+    check: Callable[[Path], object] | None = None,
+) -> None:
+    """Replace ``path`` with ``data`` atomically; its parent folder is created if missing.
+
+    ``mode`` is the new file's mode exactly (default 0600); ``None`` leaves it to the umask, as
+    ``open()`` would. ``check`` is called with the temporary file before the rename: if it
+    raises, the temporary file is removed, ``path`` is left as it was, and the error propagates.
+    """
+    body = data.encode() if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 if mode is None else mode)
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)  # O_CREAT keeps the mode of a leftover temporary file
+        view = memoryview(body)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if check is not None:
+        try:
+            check(tmp)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    os.replace(tmp, path)
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort: not every file system allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
