@@ -1,0 +1,196 @@
+"""The DATAtourisme import: objects streamed in, upserted by URI in batches (docs/content.md).
+
+Each batch is one statement and one commit: the rows travel as one JSON array
+(``jsonb_to_recordset``), are inserted, or update the item of the same URI in place when its
+``lastUpdateDatatourisme`` differs (the office's ``overrides``, the slug and ``published`` are
+never touched), and are left alone when it is the same (``unchanged``: not rewritten). Memory
+holds one batch. A record that cannot be an item is skipped with its file (or URI) and reason;
+a batch the database refuses is retried row by row so that only the refused rows are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from crm.core.db import Database
+from roadbook.content.datatourisme import Skip, clean, read_object
+from roadbook.content.flux import Found
+
+BATCH = 250
+
+# Column name → PostgreSQL type in the record set; every column the import writes.
+COLUMNS: dict[str, str] = {
+    "kind": "text",
+    "subtype": "text",
+    "slug": "text",
+    "uri": "text",
+    "title": "jsonb",
+    "summary": "jsonb",
+    "description": "jsonb",
+    "latitude": "float8",
+    "longitude": "float8",
+    "address": "jsonb",
+    "contact": "jsonb",
+    "booking": "jsonb",
+    "images": "jsonb",
+    "wishes": "jsonb",
+    "themes": "jsonb",
+    "accessibility": "jsonb",
+    "price": "jsonb",
+    "labels": "jsonb",
+    "opening_hours": "jsonb",
+    "periods": "jsonb",
+    "active_from": "date",
+    "active_until": "date",
+    "stops": "jsonb",
+    "route": "jsonb",
+    "length_m": "int",
+    "duration_min": "int",
+    "mode": "text",
+    "source": "text",
+    "producer": "text",
+    "source_updated_on": "date",
+    "source_version": "text",
+    "raw": "jsonb",
+}
+# Re-derived from the source on a change; slug, overrides, published and created_at are not.
+_REWRITTEN = [name for name in COLUMNS if name not in ("slug", "uri")]
+
+UPSERT = text(
+    f"""
+    INSERT INTO content_item AS c (id, destination_id, {", ".join(COLUMNS)},
+        overrides, published, created_at, updated_at)
+    SELECT gen_random_uuid(), CAST(:destination AS uuid), {", ".join(f"r.{c}" for c in COLUMNS)},
+        '{{}}'::jsonb, true, clock_timestamp(), clock_timestamp()
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+        AS r({", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())})
+    ON CONFLICT (destination_id, uri) DO UPDATE SET
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in _REWRITTEN)}, updated_at = clock_timestamp()
+    WHERE c.source_version IS DISTINCT FROM EXCLUDED.source_version
+    RETURNING (xmax = 0) AS created
+    """  # noqa: S608 - column names are the constants above
+)
+
+
+@dataclass
+class Summary:
+    """What an import did; :meth:`as_json` is the ``--json`` line (DESIGN contract)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    read: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    def skip(self, where: dict[str, str], reason: str) -> None:
+        self.skipped.append({**where, "reason": reason})
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+        }
+
+
+def _payload(rows: list[dict[str, Any]]) -> str:
+    """The batch as JSON PostgreSQL accepts (no NUL, no lone surrogate: cleaned if needed)."""
+    dumped = json.dumps(rows, ensure_ascii=False, allow_nan=False, default=str)
+    try:
+        dumped.encode("utf-8")
+    except UnicodeEncodeError:
+        return _payload(clean(rows))
+    if "\\u0000" in dumped:
+        return _payload(clean(rows))
+    return dumped
+
+
+class Importer:
+    """Upserts rows of one destination, a batch per transaction."""
+
+    def __init__(self, db: Database, destination_id: uuid.UUID, batch: int = BATCH) -> None:
+        self.db = db
+        self.destination_id = destination_id
+        self.batch_size = batch
+        self.summary = Summary()
+        self._rows: list[dict[str, Any]] = []
+        self._where: list[dict[str, str]] = []
+        self._uris: set[str] = set()
+
+    async def add(self, found: Found) -> None:
+        """Read one object into the batch (or skip it); write the batch when it is full."""
+        if found.error is not None:
+            self.summary.skip({"file": found.where}, found.error)
+            return
+        self.summary.read += 1
+        try:
+            row = read_object(found.value)
+        except Skip as skip:
+            where = {"uri": skip.uri} if skip.uri else {"file": found.where}
+            self.summary.skip(where, skip.reason)
+            return
+        if row["uri"] in self._uris:  # the same object twice: the first copy goes in first
+            await self.flush()
+        row["raw"] = found.value
+        self._rows.append(row)
+        self._where.append({"uri": row["uri"]})
+        self._uris.add(row["uri"])
+        if len(self._rows) >= self.batch_size:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write the pending batch in one transaction."""
+        rows, where = self._rows, self._where
+        self._rows, self._where, self._uris = [], [], set()
+        if not rows:
+            return
+        refused = 0
+        try:
+            created = await self._write(rows)
+        except DBAPIError:
+            created = []
+            for row, place in zip(rows, where, strict=True):
+                try:
+                    created += await self._write([row])
+                except DBAPIError as exc:
+                    refused += 1
+                    reason = str(exc.orig).splitlines()[0] if exc.orig else "refused"
+                    self.summary.skip(place, f"refused by the database: {reason}")
+        self.summary.created += sum(created)
+        self.summary.updated += len(created) - sum(created)
+        self.summary.unchanged += len(rows) - len(created) - refused
+
+    async def _write(self, rows: list[dict[str, Any]]) -> list[bool]:
+        async with self.db.session(self.destination_id) as session:
+            result = await session.execute(
+                UPSERT, {"destination": str(self.destination_id), "rows": _payload(rows)}
+            )
+            created = [bool(value) for value in result.scalars()]
+            await session.commit()
+            return created
+
+
+async def import_objects(
+    db: Database,
+    destination_id: uuid.UUID,
+    objects: Iterable[Found],
+    *,
+    batch: int = BATCH,
+    progress: Callable[[], None] | None = None,
+) -> Summary:
+    """Import every object (see the module's doc); ``progress`` is called once per object."""
+    importer = Importer(db, destination_id, batch)
+    for found in objects:
+        await importer.add(found)
+        if progress is not None:
+            progress()
+    await importer.flush()
+    return importer.summary
