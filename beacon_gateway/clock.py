@@ -20,6 +20,7 @@ __all__ = [
     "Clock",
     "ManualClock",
     "SystemClock",
+    "UnixClock",
     "boot_id",
     "systemd_clock_synchronized",
 ]
@@ -72,6 +73,29 @@ class ManualClock:
     def set(self, t: float) -> None:
         """Move the clock to ``t`` (never backwards)."""
         self.t = max(self.t, t)
+
+
+class UnixClock:
+    """A clock on Unix time taken as right: ``record``'s trace stamps, the simulation's base."""
+
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
+        self._source = source
+
+    def now(self) -> float:
+        """Unix seconds."""
+        return self._source()
+
+    def base(self) -> str:
+        """Always Unix time."""
+        return UNIX_BASE
+
+    def unix_offset(self) -> float | None:
+        """Already Unix time: offset zero."""
+        return 0.0
+
+    def wall(self) -> float:
+        """Same as :meth:`now`."""
+        return self.now()
 
 
 def boot_id() -> str:

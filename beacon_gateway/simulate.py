@@ -48,6 +48,7 @@ from typing import Any
 import httpx2
 
 from beacon_gateway.advert import FEAA, Advertisement
+from beacon_gateway.clock import UnixClock
 from beacon_gateway.config import ConfigError, GatewayConfig, config_from_mapping
 from beacon_gateway.events import ProximityEvent
 from beacon_gateway.node import GatewayNode
@@ -190,32 +191,20 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(data)
 
 
-class SimClock:
+class SimClock(UnixClock):
     """Simulated Unix time: starts at ``start`` and runs ``speed`` times faster than ``source``."""
 
     def __init__(
         self, start: float, speed: float, source: Callable[[], float] = time.monotonic
     ) -> None:
+        super().__init__(source)
         self._start = start
         self._speed = speed
-        self._source = source
         self._origin = source()
 
     def now(self) -> float:
-        """Simulated Unix seconds."""
+        """Simulated Unix seconds (also the simulated gateway's wall clock)."""
         return self._start + (self._source() - self._origin) * self._speed
-
-    def base(self) -> str:
-        """Already Unix time."""
-        return "unix"
-
-    def unix_offset(self) -> float | None:
-        """Zero: the simulated clock is the gateway's synchronised clock."""
-        return 0.0
-
-    def wall(self) -> float:
-        """The simulated gateway's wall clock."""
-        return self.now()
 
     def real(self, simulated: float) -> float:
         """The real Unix time at which the simulation reaches ``simulated``."""

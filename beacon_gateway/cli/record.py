@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -14,26 +13,6 @@ import typer
 from beacon_gateway.cli.common import progress, stderr
 
 __all__ = ["record"]
-
-
-class UnixClock:
-    """The recorder's clock: Unix time, taken as synchronised (a trace is stamped in Unix)."""
-
-    def now(self) -> float:
-        """Unix seconds."""
-        return time.time()
-
-    def base(self) -> str:
-        """Unix time."""
-        return "unix"
-
-    def unix_offset(self) -> float | None:
-        """Zero: already Unix time."""
-        return 0.0
-
-    def wall(self) -> float:
-        """Unix seconds."""
-        return time.time()
 
 
 def record(
@@ -50,6 +29,7 @@ def record(
 ) -> None:
     """Record advertisement reports to a trace file for `replay` (addresses salted-hashed)."""
     from beacon_gateway.advert import Advertisement
+    from beacon_gateway.clock import UnixClock
     from beacon_gateway.config import ScanConfig
     from beacon_gateway.scanner import Scanner
     from beacon_gateway.shutdown import stop_on_signals
