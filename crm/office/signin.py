@@ -79,7 +79,9 @@ async def _form_page(
     nonce = nonce or office_session.new_sign_in_nonce()
     values = dict(values or {})
     only = await _only_destination(db)
-    values.setdefault("destination", only or request.query_params.get("destination", "")[:64])
+    if only is not None:  # the hidden field: whatever was posted, the one destination
+        values["destination"] = only
+    values.setdefault("destination", request.query_params.get("destination", "")[:64])
     values.setdefault("next", office_session.safe_next(request.query_params.get("next")))
     secure = office_session.secure_cookies(request, settings)
     response = render(
@@ -227,13 +229,15 @@ async def sign_in(request: Request, db: DbDep, settings: SettingsDep) -> Respons
         if problem.status != 401:
             raise
         failed = True
+        only = await _only_destination(db)
         return await _form_page(
             request,
             db,
             settings,
             language,
             values=values,
-            errors={"password": t("denied", language)},
+            # One message whatever was wrong; it names the destination only when it was asked.
+            errors={"password": t("denied_account" if only else "denied", language)},
             status_code=401,
         )
     finally:  # the try reserved above is spent only by wrong credentials

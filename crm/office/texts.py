@@ -80,6 +80,12 @@ UI: dict[str, dict[str, str]] = {
         "nl": "Deze gegevens horen bij geen account: controleer de bestemming, het e-mailadres "
         "en het wachtwoord.",
     },
+    "denied_account": {
+        "fr": "Identifiants incorrects : vérifiez l'adresse e-mail et le mot de passe.",
+        "en": "These details do not match an account: check the e-mail address and the password.",
+        "de": "Diese Angaben passen zu keinem Konto: Prüfen Sie E-Mail-Adresse und Passwort.",
+        "nl": "Deze gegevens horen bij geen account: controleer het e-mailadres en het wachtwoord.",
+    },
     "fix": {
         "fr": "Merci de corriger les champs signalés.",
         "en": "Please correct the fields marked below.",

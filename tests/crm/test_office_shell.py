@@ -30,7 +30,6 @@ from ingest_support import app_settings, make_client
 from office_support import PASSWORD, Office
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-DENIED_FR = "Identifiants incorrects"
 FORBIDDEN_FORM_FR = "Ce formulaire a expiré"
 
 
@@ -177,7 +176,11 @@ async def test_failed_sign_in_says_the_same_whatever_was_wrong(
         messages.add(found.group(1))
         assert 'id="password" name="password" type="password"' in response.text
         assert PASSWORD not in response.text  # the password is never echoed
-    assert len(messages) == 1 and DENIED_FR in html.unescape(messages.pop())
+    # One destination here: the form does not ask for it, nor does the message name it.
+    assert [html.unescape(m) for m in messages] == [
+        "Identifiants incorrects : vérifiez l'adresse e-mail et le mot de passe."
+    ]
+    assert 'type="hidden" name="destination" value="' + office.slug in unknown_destination.text
     # What was typed stays, so only the password needs typing again.
     assert 'value="nobody@example.org"' in unknown_account.text
 
@@ -372,7 +375,7 @@ async def test_a_picked_language_is_remembered_and_failures_speak_it(
     )
     failed = await sign_in(client, office, password="wrong password!", lang="en")
     assert failed.status_code == 401
-    assert "These details do not match an account" in failed.text
+    assert "These details do not match an account: check the e-mail address" in failed.text
     await sign_in(client, office, "admin")
     home = await client.get("/office?lang=de")
     assert '<html lang="de">' in home.text and "Guten Tag, Admin" in home.text
@@ -398,6 +401,7 @@ async def csrf_client(client: httpx2.AsyncClient) -> tuple[httpx2.AsyncClient, s
 async def test_bad_fields_come_back_with_a_message_next_to_them(
     csrf_client: tuple[httpx2.AsyncClient, str],
     office: Office,
+    other: Office,  # two destinations: the destination field is shown
     fields: dict[str, str],
     status: int,
     field: str,
@@ -450,7 +454,7 @@ async def test_the_gateways_page_shows_each_gateways_state_from_its_heartbeat(
     assert never.status_code == 200
     assert office.gateway_id in never.text
     assert other.gateway_id not in never.text  # another destination's fleet stays hidden
-    assert "Jamais vue" in never.text and "<td>Zoo</td>" in never.text
+    assert "Jamais vue" in never.text and '<td data-label="Site">Zoo</td>' in never.text
 
     async with db.session(system=True) as session:
         await session.execute(
@@ -463,7 +467,7 @@ async def test_the_gateways_page_shows_each_gateways_state_from_its_heartbeat(
         await session.commit()
     online = await client.get("/office/gateways?lang=en")
     assert 'state-online"><span class="dot" aria-hidden="true"></span>Online' in online.text
-    assert "<td>1.4.2</td>" in online.text
+    assert '<td data-label="Version">1.4.2</td>' in online.text
     home = await client.get("/office")
     assert "<strong>1</strong> Online" in home.text and "<strong>0</strong> Offline" in home.text
 
@@ -485,3 +489,17 @@ async def test_the_stylesheet_is_served_and_nothing_else_is(client: httpx2.Async
     assert ".skip:focus" in css.text
     for name in ("../router.py", "..%2Frouter.py", "nope.css", ".hidden.css"):
         assert (await client.get(f"/office/static/{name}")).status_code == 404
+
+
+async def test_with_several_destinations_the_form_asks_for_one_and_names_it_when_wrong(
+    client: httpx2.AsyncClient, office: Office, other: Office
+) -> None:
+    form = await client.get(f"/office/sign-in?destination={other.slug}")
+    assert f'id="destination" name="destination" value="{other.slug}"' in form.text
+    # Right account and password, another destination's slug: refused like any mistake.
+    response = await sign_in(client, office, destination=other.slug)
+    assert response.status_code == 401
+    assert "vérifiez la destination, l'adresse e-mail et le mot de passe" in html.unescape(
+        response.text
+    )
+    assert (await sign_in(client, other)).status_code == 303
