@@ -104,6 +104,14 @@ def test_simulated_visits_reach_the_visitors_feeds(live_crm: LiveServer, tmp_pat
         ).fetchone()
         counted = conn.execute("SELECT coalesce(sum(count), 0) FROM presence_count").fetchone()
         events = conn.execute("SELECT count(*) FROM proximity_event").fetchone()
+        heartbeats = conn.execute(
+            "SELECT heartbeat->>'gateway_id', heartbeat->>'applied_config_version' FROM gateway "
+            "WHERE last_heartbeat_at IS NOT NULL"
+        ).fetchall()
     assert stored == (0,)
     assert counted is not None and counted[0] > 0
     assert events is not None and events[0] > 0
+    # The simulated gateways heartbeat like real ones (the fleet view shows them online), after
+    # applying the remote config the CRM served them.
+    assert sorted(gw for gw, _ in heartbeats) == sorted(g["id"] for g in data["gateways"])
+    assert all(version is not None for _, version in heartbeats), heartbeats
