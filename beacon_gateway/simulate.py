@@ -23,7 +23,9 @@ scheduler) resolves the EIDs heard.
 Each gateway is a :class:`~beacon_gateway.node.GatewayNode`, the same wiring ``run`` uses: its
 own pipeline, outbox (``data_dir/<gateway id>/outbox.db``) and uploader with its own token, and
 its fleet client, so it heartbeats (the office's fleet view shows it online) and follows the
-remote config like a real gateway.
+remote config like a real gateway: what the CRM serves wins over the scenario's ``presence`` and
+``upload``, as over a real gateway's file (the CRM's defaults are the gateway's own, so only an
+office override or the CRM's upload cadence changes anything).
 
 Time: the simulated clock starts at the real time and runs ``speed`` times faster. It is the
 simulated gateways' own clock, so ``sent_at`` is on it too: a gateway whose clock runs ahead is
