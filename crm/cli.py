@@ -433,7 +433,8 @@ def gateway_add(
     from crm.core.models import utcnow
     from crm.core.tenancy import Destination
     from crm.destinations import service as destinations_service
-    from crm.gateways import fleet_service, service
+    from crm.fleet import service as fleet_service
+    from crm.gateways import service
 
     async def work(session: AsyncSession) -> tuple[str, str]:
         within = await _destination(session, destination) if destination else None
@@ -468,7 +469,7 @@ def gateway_claim(
     earlier tokens, so the old Pi stops uploading.
     """
     from crm.core.models import utcnow
-    from crm.gateways import fleet_service
+    from crm.fleet import service as fleet_service
 
     async def work(session: AsyncSession) -> str:
         return await fleet_service.reissue_claim(session, name, utcnow())
@@ -511,7 +512,7 @@ def visitor_add(
     """
     from crm.core.serverkey import server_keys
     from crm.core.settings import get_settings
-    from crm.gateways import service as gateways_service
+    from crm.passes import service as passes_service
     from crm.visitors import service
 
     def split(text: str) -> list[str]:
@@ -536,7 +537,7 @@ def visitor_add(
         )
         card: dict[str, object] | None = None
         if pass_eid or beacon_public is not None:
-            provisioned = await gateways_service.register_eid_pass(
+            provisioned = await passes_service.register_eid_pass(
                 session,
                 found.id,
                 server_keys(get_settings())[0],

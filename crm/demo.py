@@ -24,9 +24,11 @@ from crm.core.vocabulary import eid_identity, uid_identity
 from crm.destinations import service as destinations_service
 from crm.destinations.models import Site
 from crm.gateways import service as gateways_service
-from crm.gateways.models import Device, Gateway
-from crm.ingest.eid import refresh_eid_windows
-from crm.ingest.jobs import identity_of
+from crm.gateways.models import Gateway
+from crm.passes import service as passes_service
+from crm.passes.eid import refresh_eid_windows
+from crm.passes.jobs import identity_of
+from crm.passes.models import Device
 from crm.visitors import service as visitors_service
 from crm.visitors.models import Visitor
 
@@ -287,7 +289,7 @@ async def _demo_visitor(
     if device is not None:
         device.visitor_id = enrolment.visitor.id
     elif "eid_k" in person:
-        await gateways_service.register_eid_pass(
+        await passes_service.register_eid_pass(
             session,
             destination_id,
             server_key,

@@ -34,9 +34,11 @@ partners manage content and read aggregates. Every error is RFC 9457 problem+jso
 def _routers() -> list[APIRouter]:
     """Every package's routers, in the order the API documentation lists them."""
     from crm.destinations.router import router as destinations
-    from crm.gateways import fleet
+    from crm.fleet.router import office_router as fleet_office
+    from crm.fleet.router import router as fleet
     from crm.gateways.router import router as gateways
     from crm.ingest.router import router as ingest
+    from crm.passes.router import router as passes
     from crm.rights.router import router as rights
     from crm.staff.router import router as staff
     from crm.visitors.router import router as visitors
@@ -45,14 +47,15 @@ def _routers() -> list[APIRouter]:
     return [
         health.router,
         ingest,
-        fleet.router,
+        fleet,
         feeds,
         visitors,
         rights,
         staff,
         destinations,
         gateways,
-        fleet.office_router,
+        passes,
+        fleet_office,
     ]
 
 

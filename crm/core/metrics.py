@@ -121,8 +121,9 @@ async def refresh_database_gauges(
     Scrapes must never fail: an unreachable database is itself reported, not raised.
     """
     from crm.core.scheduling import leader_status
-    from crm.gateways.jobs import fleet_health
-    from crm.ingest.jobs import eid_table_age_s, next_partition_missing
+    from crm.fleet.jobs import fleet_health
+    from crm.ingest.jobs import next_partition_missing
+    from crm.passes.jobs import eid_table_age_s
     from crm.visits.follower import oldest_queued_age_s
 
     now = now or utcnow()

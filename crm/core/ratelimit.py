@@ -60,7 +60,7 @@ Clock = Callable[[], float]
 Matcher = Callable[[str, str], bool]  # (method, path) → limited?
 
 GATEWAY_API = "/api/v1/gateway/"
-# Enrolment by claim code has its own lockout, in the database (crm.gateways.fleet_service).
+# Enrolment by claim code has its own lockout, in the database (crm.fleet.service).
 GATEWAY_ENROLL = "/api/v1/gateway/enroll"
 SELF_ENROLMENT = "self-enrolment"
 

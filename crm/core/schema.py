@@ -12,6 +12,8 @@ MODEL_MODULES = (
     "crm.core.audit",
     "crm.destinations.models",
     "crm.gateways.models",
+    "crm.passes.models",
+    "crm.fleet.models",
     "crm.visitors.models",
     "crm.ingest.models",
     "crm.visits.models",

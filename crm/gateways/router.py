@@ -1,36 +1,24 @@
-"""Office API: the destination's gateways (tokens shown once) and passes.
+"""Office API: the destination's gateways (tokens shown once).
 
 Admin writes; marketing and desk read. The gateways' own endpoints (heartbeat, config,
-enrolment) and the office's remote-config edit live in ``crm/gateways/fleet.py``.
+enrolment) and the office's remote-config edit live in ``crm/fleet/router.py``.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Path
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 
-from crm.core.audit import audit
 from crm.core.credentials import token_hash
 from crm.core.deps import DbDep
 from crm.core.errors import Problem
 from crm.destinations.models import Site
 from crm.gateways import service
-from crm.gateways.models import Device, Gateway
-from crm.gateways.schemas import (
-    GatewayCreate,
-    GatewayOut,
-    GatewayToken,
-    PassAssign,
-    PassCreate,
-    PassOut,
-    TokensRevoked,
-)
-from crm.staff.deps import StaffDep, StaffPrincipal, StaffSessionDep, require_role
+from crm.gateways.models import Gateway
+from crm.gateways.schemas import GatewayCreate, GatewayOut, GatewayToken, TokensRevoked
+from crm.staff.deps import StaffDep, StaffSessionDep, require_role
 
 router = APIRouter(prefix="/api/v1/office", tags=["office"])
 
@@ -121,72 +109,3 @@ async def revoke_tokens(gateway_id: GatewayPath, session: StaffSessionDep) -> To
     revoked = await service.revoke_tokens(session, gateway.id)
     await session.commit()
     return TokensRevoked(gateway_id=gateway.id, revoked=revoked)
-
-
-def _pass_out(device: Device, *, holder: bool = True) -> PassOut:
-    out = PassOut.model_validate(device)
-    out.assigned = device.visitor_id is not None
-    if not holder:
-        out.visitor_id = None
-    return out
-
-
-def _actor(staff: StaffPrincipal) -> str:
-    return f"staff:{staff.user_id}"
-
-
-@router.get("/passes", dependencies=READ, responses=PROBLEMS)
-async def list_passes(staff: StaffDep, session: StaffSessionDep) -> list[PassOut]:
-    """The destination's beacon passes with their last TLM health (no identity keys).
-
-    Who holds a pass is personal data: desk and admin see ``visitor_id`` (the read is
-    audited), marketing only ``assigned``.
-    """
-    rows = await session.execute(select(Device).order_by(col(Device.created_at), col(Device.id)))
-    devices = rows.scalars().all()
-    holder = staff.role in ("admin", "desk")
-    if holder:
-        held = sum(d.visitor_id is not None for d in devices)
-        await audit(session, staff.destination_id, _actor(staff), "pass.list", None, {"held": held})
-        await session.commit()
-    return [_pass_out(d, holder=holder) for d in devices]
-
-
-@router.post(
-    "/passes",
-    status_code=201,
-    dependencies=DESK,
-    responses={**PROBLEMS, 409: {"description": "Already registered"}},
-)
-async def register_pass(body: PassCreate, staff: StaffDep, session: StaffSessionDep) -> PassOut:
-    """Put a static UID pass in stock (desk or admin); hand it out with PATCH."""
-    namespace, instance = body.uid.lower().split(":")
-    device = await service.register_uid_pass(session, staff.destination_id, namespace, instance)
-    await session.commit()
-    return _pass_out(device)
-
-
-@router.patch(
-    "/passes/{pass_id}",
-    dependencies=DESK,
-    responses={**ONE, 422: {"description": "Invalid body or unknown visitor"}},
-)
-async def assign_pass(
-    pass_id: uuid.UUID, body: PassAssign, staff: StaffDep, session: StaffSessionDep
-) -> PassOut:
-    """Hand a pass to a visitor of the destination, or take it back (desk or admin; audited)."""
-    before = await session.get(Device, pass_id)
-    previous = before.visitor_id if before is not None else None
-    device = await service.assign_pass(session, pass_id, body.visitor_id)
-    for visitor_id, action in ((previous, "pass.return"), (body.visitor_id, "pass.assign")):
-        if visitor_id is not None and previous != body.visitor_id:
-            await audit(
-                session,
-                staff.destination_id,
-                _actor(staff),
-                action,
-                visitor_id,
-                {"pass": str(device.id)},
-            )
-    await session.commit()
-    return _pass_out(device)

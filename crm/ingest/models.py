@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, LargeBinary, PrimaryKeyConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Index, PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
 EVENT_KINDS = ("enter", "dwell", "exit")
@@ -83,21 +83,3 @@ class PresenceCount(SQLModel, table=True):
     hour: datetime
     kind: str = Field(max_length=8)
     count: int = 0
-
-
-class EidWindow(SQLModel, table=True):
-    """A precomputed EID: what an EID pass shows in its current or an adjacent window.
-
-    Rebuilt by ``crm.ingest.eid.refresh_eid_windows`` (a scheduler job); ingest resolves every
-    EID frame of a batch with one indexed look-up here instead of any AES work per event.
-    """
-
-    __tablename__ = "eid_window"
-    __table_args__ = (PrimaryKeyConstraint("destination_id", "eid"),)
-
-    destination_id: uuid.UUID = Field(foreign_key="destination.id", ondelete="CASCADE")
-    eid: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    device_id: uuid.UUID = Field(foreign_key="device.id", index=True, ondelete="CASCADE")
-    # The beacon time counter at the start of the window (uint32 seconds, beacon epoch).
-    window_start: int = Field(sa_type=BigInteger)
-    refreshed_at: datetime

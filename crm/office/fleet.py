@@ -1,6 +1,6 @@
 """The destination's gateways as the office pages show them: site, state, last heartbeat.
 
-States come from ``crm.gateways.jobs.classify`` (online, stale, offline, never), the rule the
+States come from ``crm.fleet.jobs.classify`` (online, stale, offline, never), the rule the
 fleet-health job and ``/metrics`` use, so every view of the fleet agrees.
 """
 
@@ -15,8 +15,8 @@ from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.destinations import service as destinations_service
+from crm.fleet.jobs import classify
 from crm.gateways import service as gateways_service
-from crm.gateways.jobs import classify
 from crm.office.session import OfficeSession
 
 STATES = ("online", "stale", "offline", "never")

@@ -39,8 +39,8 @@ from crm.core.credentials import Credential
 from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.core.tenancy import Destination
-from crm.gateways.models import Device
 from crm.ingest.models import ProximityEvent
+from crm.passes.models import Device
 from crm.rights.models import ErasureLedger
 from crm.visitors import notice
 from crm.visitors import service as visitors_service

@@ -59,6 +59,11 @@ class StaffPrincipal:
     role: str
     email: str
 
+    @property
+    def actor(self) -> str:
+        """How the staff member appears in the audit log and the ledgers."""
+        return f"staff:{self.user_id}"
+
 
 def _unauthorized(detail: str = "a valid staff token or session is required") -> Problem:
     return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})

@@ -19,6 +19,8 @@ from crm.core.errors import PROBLEM_JSON, Problem
 from crm.core.urls import public_url
 from crm.core.vocabulary import Language
 from crm.destinations import service as destinations_service
+from crm.passes.models import Device
+from crm.passes.schemas import PassAssign, PassOut
 from crm.staff.deps import StaffPrincipal, StaffSessionDep, require_role
 from crm.visitors import notice, pages, service
 from crm.visitors.consent import consent_state
@@ -54,11 +56,6 @@ _OFFICE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 DeskStaff = Annotated[StaffPrincipal, Depends(require_role("desk"))]
-
-
-def staff_actor(staff: StaffPrincipal) -> str:
-    """How a staff member appears in the audit log and the ledgers."""
-    return f"staff:{staff.user_id}"
 
 
 def _no_store(response: Response) -> None:
@@ -147,12 +144,12 @@ async def desk_enrol(
 ) -> EnrolmentOut:
     """Enrolment at the desk (role desk): may hand over a static UID pass."""
     enrolment = await _enrol(
-        session, staff.destination_id, body, pass_uid=body.pass_uid, by=staff_actor(staff)
+        session, staff.destination_id, body, pass_uid=body.pass_uid, by=staff.actor
     )
     await audit(
         session,
         staff.destination_id,
-        staff_actor(staff),
+        staff.actor,
         "visitor.enrol",
         enrolment.visitor.id,
         {"role": staff.role, "pass": body.pass_uid is not None},
@@ -229,7 +226,7 @@ async def office_profile(
     await audit(
         session,
         staff.destination_id,
-        staff_actor(staff),
+        staff.actor,
         "visitor.read",
         visitor.id,
         {"role": staff.role},
@@ -250,7 +247,7 @@ async def office_consents(
     await audit(
         session,
         staff.destination_id,
-        staff_actor(staff),
+        staff.actor,
         "consents.read",
         visitor.id,
         {"role": staff.role},
@@ -277,13 +274,13 @@ async def office_change_consent(
         visitor,
         body.scope,
         body.granted,
-        by=staff_actor(staff),
+        by=staff.actor,
         notice_version=body.notice_version,
     )
     await audit(
         session,
         staff.destination_id,
-        staff_actor(staff),
+        staff.actor,
         "consents.change",
         visitor.id,
         {"role": staff.role, "scope": body.scope, "granted": body.granted},
@@ -329,7 +326,7 @@ async def office_reissue_token(
     await audit(
         session,
         staff.destination_id,
-        staff_actor(staff),
+        staff.actor,
         "token.reissue",
         visitor.id,
         {"role": staff.role},
@@ -337,3 +334,33 @@ async def office_reissue_token(
     await session.commit()
     _no_store(response)
     return _token_out(request, token)
+
+
+@router.patch(
+    "/api/v1/office/passes/{pass_id}",
+    tags=["office"],
+    responses={
+        **_OFFICE_ERRORS,
+        404: {"description": "No such pass in the staff member's destination", **_P},
+        422: {"description": "Invalid body or unknown visitor", **_P},
+    },
+)
+async def assign_pass(
+    pass_id: uuid.UUID, body: PassAssign, staff: DeskStaff, session: StaffSessionDep
+) -> PassOut:
+    """Hand a pass to a visitor of the destination, or take it back (desk or admin; audited)."""
+    before = await session.get(Device, pass_id)
+    previous = before.visitor_id if before is not None else None
+    device = await service.assign_pass(session, pass_id, body.visitor_id)
+    for visitor_id, action in ((previous, "pass.return"), (body.visitor_id, "pass.assign")):
+        if visitor_id is not None and previous != body.visitor_id:
+            await audit(
+                session,
+                staff.destination_id,
+                staff.actor,
+                action,
+                visitor_id,
+                {"pass": str(device.id)},
+            )
+    await session.commit()
+    return PassOut.of(device)

@@ -22,7 +22,7 @@ from crm.core.vocabulary import (
     parse_pass_uid,
     uid_identity,
 )
-from crm.gateways.models import Device
+from crm.passes.models import Device
 from crm.visitors import notice
 from crm.visitors.models import Consent, Visitor
 
@@ -268,3 +268,18 @@ async def visitor_in(
             )
         )
     ).scalar_one_or_none()
+
+
+async def assign_pass(
+    session: AsyncSession, pass_id: uuid.UUID, visitor_id: uuid.UUID | None
+) -> Device:
+    """Hand a pass (visible to the session) to a visitor of the destination, or take it back."""
+    device = await session.get(Device, pass_id)
+    if device is None:
+        raise Problem(404, "Not Found", f"no pass {pass_id}")
+    if visitor_id is not None and await session.get(Visitor, visitor_id) is None:
+        raise Problem(422, "Unprocessable Content", f"no visitor {visitor_id}")
+    device.visitor_id = visitor_id
+    session.add(device)
+    await session.flush()
+    return device

@@ -10,33 +10,19 @@ not mean what the CRM's office shows. docs/architecture.md § Contracts.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from beacon_gateway.config import GatewayConfig, GatewaySection
 from beacon_gateway.remote_config import apply_remote
+from crm.fleet import service as fleet
 
-# Where the CRM keeps its remote-config defaults (the fleet domain; it moved out of gateways).
-CRM_FLEET_SERVICE = ("crm.fleet.service", "crm.fleet.service")
 MAX_EVENTS = 5_000  # the CRM's default BALISE_INGEST_MAX_EVENTS
 
 
-def _crm_fleet() -> ModuleType:
-    for name in CRM_FLEET_SERVICE:
-        try:
-            return importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise  # the module exists but something it imports does not: a real error
-    raise AssertionError(f"none of {CRM_FLEET_SERVICE} exists: where are the CRM's DEFAULTS?")
-
-
 def _crm_defaults() -> dict[str, dict[str, Any]]:
-    defaults: dict[str, dict[str, Any]] = _crm_fleet().DEFAULTS
-    return defaults
+    return fleet.DEFAULTS
 
 
 @pytest.mark.parametrize("section", ["presence", "upload"])
@@ -58,7 +44,6 @@ def test_each_crm_default_equals_the_gateways_default(section: str) -> None:
 def test_the_served_default_document_changes_nothing_on_a_default_gateway() -> None:
     """A gateway with an empty config that receives the CRM's default document keeps every
     value: nothing changes when it first reaches the CRM."""
-    fleet = _crm_fleet()
     document = {
         "gateway_id": "zoo-1",
         "config_version": 1,

@@ -38,14 +38,9 @@ from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.destinations import service as destinations
-from crm.gateways import fleet_service
-from crm.gateways.fleet_schemas import (
-    ConfigOverride,
-    GatewayConfigDocument,
-    HeartbeatAck,
-    HeartbeatIn,
-)
-from crm.gateways.fleet_service import check_limits, document_content
+from crm.fleet import service as fleet_service
+from crm.fleet.schemas import ConfigOverride, GatewayConfigDocument, HeartbeatAck, HeartbeatIn
+from crm.fleet.service import check_limits, document_content
 from crm.gateways.models import Gateway
 from crm.main import create_app
 from crm.visitors import service as visitors

@@ -29,7 +29,7 @@ from beacon_gateway.outbox import Outbox
 from beacon_gateway.pipeline import Pipeline
 from beacon_gateway.remote_config import apply_remote
 from beacon_gateway.uploader import Uploader
-from crm.gateways.fleet_schemas import (
+from crm.fleet.schemas import (
     ConfigOverride,
     EnrollIn,
     EnrollOut,
@@ -37,7 +37,7 @@ from crm.gateways.fleet_schemas import (
     HeartbeatAck,
     HeartbeatIn,
 )
-from crm.gateways.fleet_service import document_content, etag_of
+from crm.fleet.service import document_content, etag_of
 from eddystone import build_tlm, build_uid
 
 NS = "a1b2c3d4e5f60718293a"

@@ -13,6 +13,7 @@ from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.destinations import service as destinations
 from crm.gateways import service as gateways
+from crm.passes import service as passes
 from crm.staff import service as staff_service
 from crm.staff.models import StaffUser
 from crm.visitors import service as visitors
@@ -93,10 +94,10 @@ async def seed_office(db: Database, slug: str | None = None) -> Office:
             )
             office.visitor_ids[name] = enrolment.visitor.id
             office.roadbook_tokens[name] = enrolment.roadbook_token
-        card = await gateways.register_uid_pass(
+        card = await passes.register_uid_pass(
             session, destination.id, "a1b2c3d4e5f60718293a", uuid.uuid4().hex[:12]
         )
-        await gateways.assign_pass(session, card.id, office.visitor_ids["a"])
+        await visitors.assign_pass(session, card.id, office.visitor_ids["a"])
         office.pass_id = card.id
         for role in ROLES:
             user = StaffUser(

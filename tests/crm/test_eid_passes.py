@@ -16,9 +16,9 @@ from crm.core import serverkey
 from crm.core.db import Database
 from crm.core.errors import Problem
 from crm.destinations import service as destinations
-from crm.gateways import service as gateways
-from crm.ingest.eid import refresh_eid_windows
-from crm.ingest.jobs import identity_of
+from crm.passes import service as passes
+from crm.passes.eid import refresh_eid_windows
+from crm.passes.jobs import identity_of
 from eddystone import compute_eid, registration, window_start
 
 SERVER_KEY = bytes(range(32))
@@ -27,7 +27,7 @@ SERVER_KEY = bytes(range(32))
 async def test_generated_key_is_sealed_and_resolves(db: Database) -> None:
     async with db.session(system=True) as session:
         dest = await destinations.create_destination(session, "eidtown", "EID Town")
-        made = await gateways.register_eid_pass(session, dest.id, SERVER_KEY, rotation_exponent=9)
+        made = await passes.register_eid_pass(session, dest.id, SERVER_KEY, rotation_exponent=9)
         assert made.identity_key is not None
         assert made.resolver_public_key is None
         device = made.device
@@ -56,7 +56,7 @@ async def test_x25519_registration_gives_the_card_the_same_key(db: Database) -> 
     beacon_public = registration.public_key(beacon_private)
     async with db.session(system=True) as session:
         dest = await destinations.create_destination(session, "x25519", "X")
-        made = await gateways.register_eid_pass(
+        made = await passes.register_eid_pass(
             session, dest.id, SERVER_KEY, beacon_public_key=beacon_public
         )
     assert made.identity_key is None  # never shown: the card derives it
@@ -81,16 +81,16 @@ async def test_bad_registrations_are_refused(
     async with db.session(system=True) as session:
         dest = await destinations.create_destination(session, "refused", "R")
         with pytest.raises(Problem, match=message):
-            await gateways.register_eid_pass(session, dest.id, SERVER_KEY, **kwargs)  # type: ignore[arg-type]
+            await passes.register_eid_pass(session, dest.id, SERVER_KEY, **kwargs)  # type: ignore[arg-type]
 
 
 async def test_same_key_twice_is_a_conflict(db: Database) -> None:
     async with db.session(system=True) as session:
         dest = await destinations.create_destination(session, "twice", "T")
         key = b"\x07" * 16
-        await gateways.register_eid_pass(session, dest.id, SERVER_KEY, identity_key=key)
+        await passes.register_eid_pass(session, dest.id, SERVER_KEY, identity_key=key)
         with pytest.raises(Problem, match="already registered"):
-            await gateways.register_eid_pass(session, dest.id, SERVER_KEY, identity_key=key)
+            await passes.register_eid_pass(session, dest.id, SERVER_KEY, identity_key=key)
 
 
 def test_cli_visitor_add_with_an_eid_pass(committed_db_url: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from crm.core.credentials import Credential, new_token, token_hash
 from crm.core.db import Database
-from crm.gateways import fleet_service
+from crm.fleet import service as fleet_service
 from crm.staff.models import StaffUser
 from crm.visitors import service as visitors
 

@@ -21,7 +21,7 @@ from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.destinations import service as destinations
 from crm.destinations.models import Site
-from crm.gateways import fleet_service
+from crm.fleet import service as fleet_service
 from tests.conftest import LiveServer
 
 URL = "/api/v1/gateway/enroll"

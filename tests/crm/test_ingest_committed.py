@@ -29,8 +29,8 @@ from crm.core.body import read_body
 from crm.core.db import Database
 from crm.core.errors import Problem
 from crm.core.models import utcnow
-from crm.gateways.models import Device
-from crm.ingest.eid import refresh_eid_windows
+from crm.passes.eid import refresh_eid_windows
+from crm.passes.models import Device
 from eddystone.eid import EidIdentity
 
 URL = "/api/v1/gateway/events"

@@ -17,7 +17,7 @@ from crm.core import metrics
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.settings import Settings
-from crm.gateways import jobs as gateway_jobs
+from crm.fleet import jobs as fleet_jobs
 from crm.ingest import jobs as ingest_jobs
 
 
@@ -145,17 +145,17 @@ async def test_a_scrape_never_fails_when_the_database_is_down() -> None:
 async def test_gateway_health_job_publishes_the_fleet(db: Database, fleet: Tenant) -> None:
     settings = app_settings(database_url=db.url)
     metrics.GATEWAYS.labels("offline").set(-1)
-    await gateway_jobs.check_gateways(db, settings)
+    await fleet_jobs.check_gateways(db, settings)
     assert metrics.GATEWAYS.labels("offline")._value.get() == 1
     assert metrics.OUTBOX_OLDEST_AGE._value.get() == 5400.0
-    assert gateway_jobs._previous["ops-offline"] == "offline"
+    assert fleet_jobs._previous["ops-offline"] == "offline"
 
 
 def test_gateway_states_by_heartbeat_age() -> None:
     settings = app_settings(gateway_stale_s=180, gateway_offline_s=900)
     now = utcnow()
-    assert gateway_jobs.classify(None, now, settings) == "never"
-    assert gateway_jobs.classify(now - timedelta(seconds=179), now, settings) == "online"
-    assert gateway_jobs.classify(now - timedelta(seconds=180), now, settings) == "stale"
-    assert gateway_jobs.classify(now - timedelta(seconds=899), now, settings) == "stale"
-    assert gateway_jobs.classify(now - timedelta(seconds=900), now, settings) == "offline"
+    assert fleet_jobs.classify(None, now, settings) == "never"
+    assert fleet_jobs.classify(now - timedelta(seconds=179), now, settings) == "online"
+    assert fleet_jobs.classify(now - timedelta(seconds=180), now, settings) == "stale"
+    assert fleet_jobs.classify(now - timedelta(seconds=899), now, settings) == "stale"
+    assert fleet_jobs.classify(now - timedelta(seconds=900), now, settings) == "offline"

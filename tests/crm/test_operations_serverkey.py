@@ -13,7 +13,7 @@ from sqlalchemy import text
 from crm.core import serverkey
 from crm.core.db import Database
 from crm.destinations import service as destinations
-from crm.gateways.models import Device
+from crm.passes.models import Device
 
 
 def crm(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -13,8 +13,8 @@ from sqlmodel import col
 
 from crm.core.db import Database
 from crm.core.settings import Settings
-from crm.gateways.models import Device
 from crm.ingest.models import PresenceCount, ProximityEvent
+from crm.passes.models import Device
 from crm.rights import jobs
 from crm.rights.models import ErasureLedger
 from crm.visitors import service as visitors

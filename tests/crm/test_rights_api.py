@@ -19,8 +19,8 @@ from crm.core import hooks
 from crm.core.audit import AuditLog, audit
 from crm.core.db import Database
 from crm.core.models import utcnow
-from crm.gateways.models import Device
 from crm.ingest.models import PresenceCount
+from crm.passes.models import Device
 from crm.rights import service as rights
 from crm.rights.models import ErasureLedger
 from crm.visitors import service as visitors

@@ -24,10 +24,11 @@ from crm.core.models import utcnow
 from crm.core.scheduling import SchedulerLeader, lock_conninfo
 from crm.core.settings import Settings
 from crm.destinations import service as destinations
-from crm.gateways import jobs as gateway_jobs
-from crm.gateways.models import Device
+from crm.fleet import jobs as fleet_jobs
 from crm.ingest import jobs as ingest_jobs
 from crm.main import create_app
+from crm.passes import jobs as passes_jobs
+from crm.passes.models import Device
 from eddystone.eid import compute_eid, window_start
 
 SERVER_KEY = base64.b64encode(os.urandom(32)).decode()
@@ -131,14 +132,14 @@ async def test_eid_job_builds_the_table_from_sealed_identity_keys(
         )
         session.add_all([good, foreign])
         await session.commit()
-        assert (await ingest_jobs.eid_table_age_s(session, utcnow()) or 0) > 10**9  # never
-    await ingest_jobs.refresh_eid(db, settings)
+        assert (await passes_jobs.eid_table_age_s(session, utcnow()) or 0) > 10**9  # never
+    await passes_jobs.refresh_eid(db, settings)
     now = utcnow()
     async with db.session(system=True) as session:
         rows = (
             await session.execute(text("SELECT eid, device_id FROM eid_window ORDER BY 1"))
         ).all()
-        age = await ingest_jobs.eid_table_age_s(session, now)
+        age = await passes_jobs.eid_table_age_s(session, now)
     current = compute_eid(identity_key, window_start(int(now.timestamp()), 10), 10)
     assert {device for _, device in rows} == {good.id}
     assert current in {bytes(eid) for eid, _ in rows}
@@ -240,7 +241,7 @@ async def test_claim_attempts_are_forgotten_once_they_cannot_count(
                 {"c": client, "at": now - timedelta(minutes=minutes_ago)},
             )
         await session.commit()
-    await gateway_jobs.forget_claim_attempts(db, settings)
+    await fleet_jobs.forget_claim_attempts(db, settings)
     async with db.session(system=True) as session:
         left = set((await session.execute(text("SELECT client FROM claim_attempt"))).scalars())
     # the failure window and the lockout are 15 minutes each: after 30 nothing counts

@@ -16,8 +16,8 @@ from crm.core.audit import AuditLog
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.destinations import service as destinations
-from crm.gateways.models import Device
 from crm.ingest.models import PresenceCount, ProximityEvent
+from crm.passes.models import Device
 from crm.visitors import notice
 from crm.visitors.models import Consent, Visitor
 

@@ -20,7 +20,7 @@ from crm.core import metrics
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.settings import Settings
-from crm.gateways.fleet_service import forget_stale_attempts
+from crm.fleet.service import forget_stale_attempts
 
 log = structlog.get_logger(__name__)
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from crm.core.db import driver_connection
-from crm.gateways.models import Device
+from crm.passes.models import Device
 from eddystone.eid import TIME_COUNTER_MAX, EidIdentity, compute_eid, window_start
 
 ComputeEid = Callable[[bytes, int, int], bytes]

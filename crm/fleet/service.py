@@ -47,8 +47,7 @@ from crm.core.errors import Problem
 from crm.core.ratelimit import client_network
 from crm.core.vocabulary import uid_identity
 from crm.destinations.models import Site
-from crm.gateways import service as gateways_service
-from crm.gateways.fleet_schemas import (
+from crm.fleet.schemas import (
     CLAIM_ALPHABET,
     ConfigOverride,
     ConfigSections,
@@ -58,6 +57,7 @@ from crm.gateways.fleet_schemas import (
     HeartbeatIn,
     OfficeGatewayConfig,
 )
+from crm.gateways import service as gateways_service
 from crm.gateways.models import Gateway
 
 SECTIONS = ("scan", "presence", "advertise", "upload")

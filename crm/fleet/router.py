@@ -1,8 +1,8 @@
 """Fleet endpoints (docs/architecture.md): heartbeat, remote config, enrolment; the office's config
 edit.
 
-Thin: reading, auth and the transaction; the logic is in :mod:`crm.gateways.fleet_service`,
-the models in :mod:`crm.gateways.fleet_schemas`.
+Thin: reading, auth and the transaction; the logic is in :mod:`crm.fleet.service`,
+the models in :mod:`crm.fleet.schemas`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from crm.core.body import read_body
 from crm.core.deps import DbDep, SettingsDep, get_db
 from crm.core.errors import PROBLEM_JSON, Problem
 from crm.core.models import utcnow
-from crm.gateways import fleet_service as service
-from crm.gateways.deps import GatewayPrincipal, gateway_for_token
-from crm.gateways.fleet_schemas import (
+from crm.fleet import service
+from crm.fleet.schemas import (
     ConfigOverride,
     EnrollIn,
     EnrollOut,
@@ -28,6 +27,7 @@ from crm.gateways.fleet_schemas import (
     HeartbeatIn,
     OfficeGatewayConfig,
 )
+from crm.gateways.deps import GatewayPrincipal, gateway_for_token
 from crm.staff.deps import StaffSessionDep, require_role
 
 router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])
