@@ -22,6 +22,9 @@ How to classify a route (key ``"METHOD /path"``, as FastAPI spells the path):
   get 403, non-staff 401, another destination's admin 404 on this destination's objects (or,
   on collections, only their own destination's rows). ``Staff(..., page=True)`` for an HTML
   page: non-staff may be redirected to the login page instead of 401.
+- ``FORM`` — an HTML form's POST that needs a CSRF token no caller here holds (the office's
+  sign-in and sign-out): every caller is refused (403) or sent to the sign-in page (303), and
+  nothing changes.
 - ``PARTNER`` — a partner user's credential (the portal): no caller here holds one, so all
   get 401/403/404 and nothing changes. Add a partner caller to ``callers`` to test the portal
   from the inside.
@@ -69,6 +72,7 @@ GATEWAY = Access("gateway")
 VISITOR = Access("visitor")
 MOUNT = Access("mount")
 PARTNER = Access("partner")
+FORM = Access("form")
 
 
 def Staff(*roles: str, page: bool = False) -> Access:
@@ -137,6 +141,14 @@ MATRIX: dict[str, Access] = {
     "GET /enrol/{destination}": PUBLIC,
     "POST /enrol/{destination}": PUBLIC_WRITE,
     "MOUNT /static/visitors": MOUNT,  # the pages' stylesheet
+    # the office back-office's pages (callers carry their secret as the office cookie too)
+    "GET /office/sign-in": PUBLIC,
+    "POST /office/sign-in": FORM,
+    "POST /office/sign-out": FORM,
+    "GET /office": Staff(page=True),
+    "GET /office/gateways": Staff(page=True),
+    "GET /office/staff": Staff("admin", page=True),
+    "GET /office/static/{name}": PUBLIC,
     # the visitor's own URLs
     "GET /r/{token}/feed.json": VISITOR,
     "GET /r/{token}/consents": VISITOR,
@@ -158,7 +170,8 @@ class Caller:
 
 def callers(this: Office, other: Office) -> list[Caller]:
     def bearer(token: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"}
+        # The office pages read their own cookie (path /office), never the Authorization header.
+        return {"Authorization": f"Bearer {token}", "Cookie": f"balise_office={token}"}
 
     a, b = this.roadbook_tokens["a"], this.roadbook_tokens["b"]
     foreign = other.staff_tokens["admin"]
@@ -184,6 +197,7 @@ PARAMS: dict[str, Callable[[Office, Caller], str]] = {
     "visitor_id": lambda office, caller: str(office.visitor_ids["a"]),
     "pass_id": lambda office, caller: str(office.pass_id),
     "destination": lambda office, caller: office.slug,
+    "name": lambda office, caller: "office.css",
 }
 
 BODIES: dict[str, Callable[[Office, Caller], Any]] = {
@@ -301,6 +315,8 @@ def expectation(access: Access, caller: Caller, on_item: bool) -> tuple[str, set
         if caller.name in ("visitor_a", "visitor_b"):
             return "allow", None
         return "deny", {401, 404}
+    if kind == "form":  # no caller here holds the form's CSRF token
+        return "deny", {303, 403}
     if kind == "partner":  # no caller here holds a partner user's credential
         return "deny", {401, 403, 404}
     assert kind == "staff"

@@ -487,6 +487,8 @@ async def test_the_stylesheet_is_served_and_nothing_else_is(client: httpx2.Async
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
     assert ".skip:focus" in css.text
+    icon = await client.get("/office/static/icon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
     for name in ("../router.py", "..%2Frouter.py", "nope.css", ".hidden.css"):
         assert (await client.get(f"/office/static/{name}")).status_code == 404
 
