@@ -8,7 +8,7 @@ while; the gateway's receiver offset is then
 
     ``rx_offset_db = ref_1m - median(RSSI samples)``
 
-and the signal model adds it to every sample (:mod:`beacon_gateway.signal`), so that the pass
+and the signal model adds it to every sample (:mod:`beacon_gateway.rssi`), so that the pass
 at 1 m reads ``ref_1m`` and the log-distance model gives 1 m. The median, because RSSI in a
 hand has fades of 10-20 dB that a mean would follow (the same reasoning as the smoothing
 window). Pure: samples in, a number out; the CLI does the scanning and the writing.
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from beacon_gateway.advert import FEAA, Advertisement
-from beacon_gateway.signal import eddystone_ref_1m, ibeacon_ref_1m
+from beacon_gateway.rssi import eddystone_ref_1m, ibeacon_ref_1m
 from eddystone import (
     EddystoneError,
     EidFrame,

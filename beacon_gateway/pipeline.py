@@ -25,7 +25,7 @@ from beacon_gateway.config import GatewayConfig
 from beacon_gateway.events import ProximityEvent, eid_identity, uid_identity
 from beacon_gateway.ids import uuid7
 from beacon_gateway.presence import PresenceMachine
-from beacon_gateway.signal import eddystone_ref_1m
+from beacon_gateway.rssi import eddystone_ref_1m
 from eddystone import EddystoneError, EidFrame, TlmFrame, UidFrame, parse_service_data
 
 __all__ = ["Counters", "Pipeline", "id_factory"]

@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 from beacon_gateway.config import PresenceConfig
 from beacon_gateway.events import EventKind, ProximityEvent
-from beacon_gateway.signal import RssiWindow, SignalModel
+from beacon_gateway.rssi import RssiWindow, SignalModel
 
 __all__ = ["PresenceMachine"]
 

@@ -30,9 +30,9 @@ def scan(
     from beacon_gateway.advert import FEAA, Advertisement
     from beacon_gateway.clock import SystemClock
     from beacon_gateway.config import GatewayConfig, ScanConfig
+    from beacon_gateway.rssi import SignalModel, eddystone_ref_1m
     from beacon_gateway.scanner import Scanner
     from beacon_gateway.shutdown import stop_on_signals
-    from beacon_gateway.signal import SignalModel, eddystone_ref_1m
     from eddystone import EddystoneError, frame_to_json, parse_service_data
 
     cfg = load(config) if config else GatewayConfig(scan=ScanConfig(adapter=adapter))

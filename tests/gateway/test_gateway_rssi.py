@@ -2,7 +2,7 @@
 
 import pytest
 
-from beacon_gateway.signal import RssiWindow, SignalModel, eddystone_ref_1m, ibeacon_ref_1m
+from beacon_gateway.rssi import RssiWindow, SignalModel, eddystone_ref_1m, ibeacon_ref_1m
 
 
 def test_reference_power() -> None:
