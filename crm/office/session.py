@@ -128,6 +128,8 @@ def safe_next(value: object) -> str:
         and (value == HOME or value.startswith(HOME + "/") or value.startswith(HOME + "?"))
         and not value.startswith(SIGN_IN)
         and "\\" not in value
+        and "/." not in value
+        and "%2e" not in value.lower()  # browsers read an encoded dot segment as one
         and value.isprintable()
     ):
         return value

@@ -135,7 +135,16 @@ async def test_a_page_without_a_session_leads_to_sign_in_and_back(
 
 
 @pytest.mark.parametrize(
-    "target", ["https://evil.example/", "//evil.example/office", "/api/v1/auth/me", "/office\\x"]
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/office",
+        "/api/v1/auth/me",
+        "/office\\x",
+        "/office/../api/v1/auth/me",
+        "/office/%2E%2e/api/v1/auth/me",
+        "/officer",
+    ],
 )
 async def test_sign_in_never_redirects_outside_the_office(
     client: httpx2.AsyncClient, office: Office, target: str
