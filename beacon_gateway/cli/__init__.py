@@ -12,6 +12,7 @@ from beacon_gateway.cli.advertise import advertise
 from beacon_gateway.cli.calibrate import calibrate
 from beacon_gateway.cli.decode import decode
 from beacon_gateway.cli.enroll import enroll
+from beacon_gateway.cli.example import example
 from beacon_gateway.cli.record import record
 from beacon_gateway.cli.replay import replay
 from beacon_gateway.cli.run import run
@@ -27,7 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for command in (decode, replay, simulate, run, scan, record, enroll, calibrate, advertise):
+for command in (decode, replay, simulate, run, scan, record, enroll, calibrate, advertise, example):
     app.command()(command)
 
 

@@ -17,7 +17,7 @@ __all__ = ["enroll"]
 
 NEW_CONFIG_HEADER = (
     "# Balise gateway configuration, written by `beacon-gateway enroll`.\n"
-    "# Every key is explained in examples/gateway.toml of the balise package.\n"
+    "# Every key is explained in `beacon-gateway example config`.\n"
 )
 
 
