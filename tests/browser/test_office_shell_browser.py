@@ -172,3 +172,27 @@ def test_a_failed_sign_in_then_english_then_success(
     assert page.locator("h1").inner_text() == "Hello Desk"  # the language stayed English
     assert page.locator(".menu a").all_inner_texts() == ["Home", "Gateways"]
     page.close()
+
+
+def test_every_language_fits_a_phone(
+    browser: Browser, live_server: LiveServer, office: Office
+) -> None:
+    console: list[ConsoleMessage] = []
+    page = _page(browser, PHONE, console)
+    page.goto(f"{live_server.url}/office/sign-in")
+    page.fill("#email", office.emails["marketing"])
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.press("#password", "Enter")
+    headings = {"fr": "Bonjour", "en": "Hello", "de": "Guten Tag,", "nl": "Hallo"}
+    for code, greeting in headings.items():
+        for path in ("/office", "/office/gateways"):
+            page.goto(f"{live_server.url}{path}?lang={code}")
+            assert page.locator("html").get_attribute("lang") == code
+            _no_sideways_scroll(page)
+        page.goto(f"{live_server.url}/office")  # the choice is remembered
+        assert page.locator("h1").inner_text() == f"{greeting} Marketing"
+        page.screenshot(path=str(SHOTS / f"office-home-{code}-390.png"), full_page=True)
+    # Marketing has no staff page in its menu.
+    assert "/office/staff" not in page.locator(".menu").inner_html()
+    page.close()
