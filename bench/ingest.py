@@ -90,12 +90,12 @@ def drop_database(url: str) -> None:
 
 async def seed(url: str) -> dict[str, Any]:
     """One destination, SITES sites, GATEWAYS gateways and VISITORS consenting UID visitors."""
-    from crm.core.schema import load_models
     from crm.destinations import service as destinations
     from crm.gateways import service as gateways
+    from crm.main import install
     from crm.visitors import service as visitors
 
-    load_models()
+    install()
     db = Database(url)
     async with db.session(system=True) as session:
         destination = await destinations.create_destination(session, "bench", "Bench")

@@ -64,10 +64,10 @@ M = TypeVar("M", bound=BaseModel)
 def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run ``work`` in one committed system session (operators act across tenants)."""
     from crm.core.db import Database, database_url
-    from crm.core.schema import load_models
     from crm.core.settings import get_settings
+    from crm.main import install
 
-    load_models()
+    install()
 
     async def main() -> T:
         db = Database(database_url(get_settings()), pool_size=1, max_overflow=0)
@@ -211,9 +211,9 @@ def demo(
 ) -> None:
     """Seed the demo destination (Amnéville) and print its URLs; issues fresh demo secrets."""
     from crm import demo as demo_seed
-    from crm.main import register_packages
+    from crm.main import install
 
-    register_packages()
+    install()
     from crm.core.serverkey import server_keys
     from crm.core.settings import get_settings
 
@@ -622,11 +622,11 @@ def rights_reapply_erasures(
     """Erase again every visitor in the erasure ledger: run after any restore from backup."""
     from dataclasses import asdict
 
-    from crm.main import register_packages
+    from crm.main import install
     from crm.rights import service
 
     # roadbook / partners erase their own rows through the visitor.erase hook.
-    register_packages()
+    install()
 
     lines = ledger.read_text(encoding="utf-8").splitlines() if ledger else []
 

@@ -233,7 +233,7 @@ async def seed(session: AsyncSession, server_key: bytes) -> DemoSeed:
         result.roadbooks[person["name"]] = (person["language"], token)
         result.passes.append(card)
     if created:
-        await hooks.run("demo.seed", session, destination, sites)
+        await hooks.run(hooks.DEMO_SEED, session, destination, sites)
     # The EID pass must resolve at once, not at the scheduler's next EID refresh.
     await refresh_eid_windows(
         session, destination.id, utcnow(), lambda device: identity_of([server_key], device)

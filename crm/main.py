@@ -14,12 +14,11 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from crm.core import allow, errors, health, hooks, ratelimit, scheduling, urls
+from crm.core import allow, errors, health, ratelimit, scheduling, urls
 from crm.core import logging as core_logging
 from crm.core.db import Database, database_url
 from crm.core.headers import SecurityHeadersMiddleware
 from crm.core.hosts import KnownHostMiddleware
-from crm.core.schema import load_models
 from crm.core.settings import Settings, get_settings
 
 # The visitor pages' stylesheet (their CSP allows no inline style).
@@ -59,11 +58,37 @@ def _routers() -> list[APIRouter]:
     ]
 
 
-def register_packages() -> None:
-    """Plug ``roadbook`` and ``partners`` into ``crm``'s hooks (idempotent)."""
-    from roadbook.content import demo as content_demo
+def install() -> None:
+    """Register every package's part with ``crm.core.hooks`` (idempotent): the tables, jobs and
+    ``/metrics`` gauges of ``crm``'s domains, and what ``roadbook`` plugs in (``partners``
+    joins the same way, with its own ``plugin.py``, once it has tables or jobs).
 
-    hooks.register("demo.seed", content_demo.seed_places)
+    Everything that builds on the schema calls it first: the app, the CLI, Alembic's env.
+    """
+    from crm.destinations import plugin as destinations
+    from crm.fleet import plugin as fleet
+    from crm.gateways import plugin as gateways
+    from crm.ingest import plugin as ingest
+    from crm.passes import plugin as passes
+    from crm.rights import plugin as rights
+    from crm.staff import plugin as staff
+    from crm.visitors import plugin as visitors
+    from crm.visits import plugin as visits
+    from roadbook import plugin as roadbook
+
+    for package in (
+        staff,
+        destinations,
+        gateways,
+        passes,
+        visitors,
+        visits,
+        ingest,
+        fleet,
+        rights,
+        roadbook,
+    ):
+        package.install()
 
 
 def tune_gc() -> None:
@@ -80,8 +105,7 @@ def tune_gc() -> None:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the app; tests pass their own settings and database."""
     settings = settings or get_settings()
-    load_models()
-    register_packages()
+    install()
     core_logging.configure(json_lines=settings.log_json)
 
     @asynccontextmanager

@@ -11,12 +11,15 @@ from sqlalchemy import create_engine, pool, text
 from crm.core.db import database_url
 from crm.core.schema import load_models
 from crm.core.settings import Settings
+from crm.main import install
 
 # Any other migrator waits: on a live system one migration runs at a time.
 MIGRATION_LOCK = 0x42414C49  # "BALI"
 # Monthly partitions are created by a function, not by migrations: autogenerate must not see them.
 PARTITION = re.compile(r"^proximity_event_p\d{6}$")
 
+# Every package registers its tables (crm.core.hooks); autogenerate then sees them all.
+install()
 target_metadata = load_models()
 
 

@@ -1,16 +1,40 @@
-"""A small registry through which packages that depend on ``crm`` plug into it at start-up.
+"""The registry through which packages plug into ``crm.core`` at start-up.
 
-``crm`` never imports ``roadbook`` or ``partners``; where it must act on their data (seed the
-demo, export or erase a visitor), they register a hook here from ``crm.main``.
+``crm.core`` names no domain (docs/architecture.md § Packages and layers): every domain — and
+``roadbook`` and ``partners``, which sit above ``crm`` — registers what core needs here, from its
+``plugin.py``, and the composition root (``crm.main.install``) calls every ``plugin.install``:
+
+- **table models** (:func:`register_models`): the modules whose tables Alembic and the app see
+  (``crm.core.schema.load_models``);
+- **scheduled jobs** (:func:`register_jobs`): what the scheduler's leader runs
+  (``crm.core.scheduling``);
+- **database gauges** (:func:`register_gauges`): readers ``/metrics`` runs at each scrape
+  (``crm.core.metrics``);
+- **hook points** (:func:`register` / :func:`run`): a visitor's export and erasure, the demo's
+  seed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import datetime
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from crm.core.db import Database
+    from crm.core.settings import Settings
 
 Hook = Callable[..., Awaitable[Any]]
+# A job: (name, coroutine function (db, settings), interval in seconds).
+JobFunc = Callable[["Database", "Settings"], Awaitable[object]]
+JobSpec = tuple[str, JobFunc, float]
+# A database gauge: reads in the scrape's system session (one transaction, 5 s statement
+# timeout) and sets its ``crm.core.metrics`` gauges; a failure marks the scrape's database down.
+GaugeReader = Callable[["AsyncSession", "Settings", datetime], Awaitable[None]]
 
 # Hook points of the data-subject rights (crm.rights.service). Hooks get a session inside the
 # caller's transaction — a tenant session or a ``system`` one (RLS off: filter on
@@ -25,7 +49,14 @@ VISITOR_EXPORT = "visitor.export"
 # these visitors. Called before crm deletes its own rows, again for the same ids after a backup
 # is restored (``crm rights reapply-erasures``), so it must be idempotent and set-wise.
 VISITOR_ERASE = "visitor.erase"
+# ``demo.seed``: ``async def hook(session: AsyncSession, destination: Destination, sites:
+# Mapping[str, Site]) -> None`` adds the package's demo rows (``crm demo``, new destination).
+DEMO_SEED = "demo.seed"
+
 _hooks: defaultdict[str, list[Hook]] = defaultdict(list)
+_models: dict[str, ModuleType] = {}
+_jobs: dict[str, JobSpec] = {}
+_gauges: list[GaugeReader] = []
 
 
 def register(point: str, hook: Hook) -> None:
@@ -37,3 +68,43 @@ def register(point: str, hook: Hook) -> None:
 async def run(point: str, *args: Any, **kwargs: Any) -> list[Any]:
     """Await every hook of ``point`` in registration order; their results, in order."""
     return [await hook(*args, **kwargs) for hook in _hooks[point]]
+
+
+def register_models(*modules: ModuleType) -> None:
+    """Table model modules (already imported: their tables are in the shared metadata)."""
+    for module in modules:
+        _models[module.__name__] = module
+
+
+def model_modules() -> tuple[str, ...]:
+    """The names of the registered table model modules, in registration order."""
+    return tuple(_models)
+
+
+def register_jobs(*specs: JobSpec) -> None:
+    """Scheduled jobs; ValueError for a bad entry or a name another job already has."""
+    for spec in specs:
+        name, func, interval = spec
+        if not isinstance(name, str) or not callable(func) or float(interval) <= 0:
+            raise ValueError(f"bad job entry {spec!r}")
+        known = _jobs.get(name)
+        if known is not None and known[1] is not func:
+            raise ValueError(f"duplicate job name {name!r}")
+        _jobs[name] = (name, func, float(interval))
+
+
+def jobs() -> list[JobSpec]:
+    """Every registered job, by name."""
+    return sorted(_jobs.values(), key=lambda job: job[0])
+
+
+def register_gauges(*readers: GaugeReader) -> None:
+    """Database gauge readers (registering the same reader twice is a no-op)."""
+    for reader in readers:
+        if reader not in _gauges:
+            _gauges.append(reader)
+
+
+def gauge_readers() -> tuple[GaugeReader, ...]:
+    """The registered database gauge readers, in registration order."""
+    return tuple(_gauges)

@@ -5,6 +5,8 @@ Two kinds:
 - **Database gauges** (gateways by state, oldest outbox age, next month's partition, scheduler
   leader, EID table age, visits follower backlog) are computed from PostgreSQL when
   ``/metrics`` is scraped, so every worker and replica reports the same values: scrape any.
+  They are defined here; the domain that knows each one registers its reader
+  (``crm.core.hooks.register_gauges``).
 - **Process counters** (ingest outcomes, rate-limited requests, job runs, this process's
   leadership) count what happened in this worker process; Prometheus sums them across targets.
 """
@@ -19,6 +21,7 @@ import structlog
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 
+from crm.core import hooks
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.settings import Settings
@@ -118,34 +121,24 @@ async def refresh_database_gauges(
 ) -> bool:
     """Recompute the database gauges; False (and ``balise_metrics_database_up`` 0) on failure.
 
-    Scrapes must never fail: an unreachable database is itself reported, not raised.
+    The scheduler's leader gauges are core's; the others are set by the readers the domains
+    registered (``crm.core.hooks.register_gauges``), all in one transaction. Scrapes must never
+    fail: an unreachable database is itself reported, not raised.
     """
     from crm.core.scheduling import leader_status
-    from crm.fleet.jobs import fleet_health
-    from crm.ingest.jobs import next_partition_missing
-    from crm.passes.jobs import eid_table_age_s
-    from crm.visits.follower import oldest_queued_age_s
 
     now = now or utcnow()
     try:
         async with db.session(system=True) as session, session.begin():
             # A scrape must not hang on a locked catalog or a slow server.
             await session.execute(text("SET LOCAL statement_timeout = '5s'"))
-            fleet = await fleet_health(session, settings, now)
-            missing = await next_partition_missing(session, now)
-            eid_age = await eid_table_age_s(session, now)
+            for read in hooks.gauge_readers():
+                await read(session, settings, now)
             leader = await leader_status(session)
-            queue_age = await oldest_queued_age_s(session, now)
     except Exception as exc:
         log.warning("metrics_database_unavailable", error=type(exc).__name__)
         METRICS_DB_UP.set(0)
         return False
-    for state in GATEWAY_STATES:
-        GATEWAYS.labels(state).set(fleet.counts.get(state, 0))
-    OUTBOX_OLDEST_AGE.set(fleet.oldest_outbox_age_s or 0.0)
-    PARTITION_NEXT_MONTH_MISSING.set(1 if missing else 0)
-    EID_TABLE_AGE.set(eid_age or 0.0)
-    VISIT_QUEUE_AGE.set(queue_age)
     LEADER_PRESENT.set(1 if leader.present else 0)
     LEADER_HEARTBEAT.set(leader.heartbeat_at.timestamp() if leader.heartbeat_at else 0.0)
     METRICS_DB_UP.set(1)

@@ -16,10 +16,10 @@ The lock lives as long as its connection, so the connection is watched both ways
   (``SET tcp_keepalives_*``) so that PostgreSQL drops — and unlocks — the session of a dead host
   within about 30 seconds instead of the kernel's default two hours.
 
-Jobs come from per-domain ``jobs.py`` modules (``crm/<domain>/jobs.py``) that expose ``JOBS``: a
-list of ``(name, coroutine function (db, settings), interval seconds)``. Each job runs with
-``max_instances=1`` and ``coalesce=True``, first right after the scheduler starts; every job is
-idempotent, since a leader change may run a job twice.
+Jobs are what the packages registered (``crm.core.hooks.register_jobs``, from each domain's
+``plugin.py``, ``roadbook``'s and ``partners``' too): ``(name, coroutine function (db, settings),
+interval seconds)``. Each job runs with ``max_instances=1`` and ``coalesce=True``, first right
+after the scheduler starts; every job is idempotent, since a leader change may run a job twice.
 
 Any instance can tell whether a leader exists (:func:`leader_status`, from ``pg_locks``): the
 ``balise_scheduler_leader_present`` and ``balise_scheduler_last_leader_heartbeat`` metrics.
@@ -29,14 +29,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import importlib.util
 import logging
 import os
-import pkgutil
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -49,12 +46,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.core import metrics
+from crm.core import hooks, metrics
 from crm.core.db import Database
+from crm.core.hooks import JobFunc, JobSpec
 from crm.core.settings import Settings
-
-JobFunc = Callable[[Database, Settings], Awaitable[None]]
-JobSpec = tuple[str, JobFunc, float]
 
 # pg_try_advisory_lock(bigint): "BALISCHD". pg_locks shows it as classid (high 32 bits),
 # objid (low 32 bits), objsubid 1. Distinct from the migration lock (0x42414C49).
@@ -85,29 +80,6 @@ SERVER_KEEPALIVES = (
 PROBE_TIMEOUT_S = 10.0
 
 log = structlog.get_logger(__name__)
-
-
-def collect_jobs(package: str = "crm") -> list[JobSpec]:
-    """Every ``JOBS`` entry of the ``<package>.<domain>.jobs`` modules that exist, by name."""
-    root = importlib.import_module(package)
-    jobs: list[JobSpec] = []
-    for info in pkgutil.iter_modules(root.__path__):
-        if not info.ispkg:
-            continue
-        name = f"{package}.{info.name}.jobs"
-        if importlib.util.find_spec(name) is None:
-            continue
-        module = importlib.import_module(name)
-        for spec in getattr(module, "JOBS", ()):
-            job_name, func, interval = spec
-            if not callable(func) or float(interval) <= 0:
-                raise ValueError(f"{name}: bad job entry {spec!r}")
-            jobs.append((str(job_name), func, float(interval)))
-    names = [n for n, _, _ in jobs]
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        raise ValueError(f"duplicate job names: {sorted(duplicates)}")
-    return sorted(jobs, key=lambda j: j[0])
 
 
 async def run_job(name: str, func: JobFunc, db: Database, settings: Settings) -> None:
@@ -189,7 +161,7 @@ class SchedulerLeader:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.jobs = list(jobs) if jobs is not None else collect_jobs()
+        self.jobs = list(jobs) if jobs is not None else hooks.jobs()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.scheduler: AsyncIOScheduler | None = None
         self.conn: psycopg.AsyncConnection[Any] | None = None
@@ -308,7 +280,7 @@ class SchedulerLeader:
 
 
 def start(db: Database, settings: Settings) -> SchedulerLeader:
-    """Start competing for leadership with every job of ``crm``'s domains (app lifespan)."""
+    """Start competing for leadership with every registered job (app lifespan)."""
     leader = SchedulerLeader(db, settings)
     leader.start()
     return leader

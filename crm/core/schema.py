@@ -1,32 +1,22 @@
-"""Every table model module, imported in one place (Alembic's env and the app both use it)."""
+"""The shared table metadata: core's own tables and every module registered with
+``crm.core.hooks.register_models`` (Alembic's env and the app both read it)."""
 
 from __future__ import annotations
 
-import importlib
-
 from sqlalchemy import MetaData
 
-MODEL_MODULES = (
-    "crm.core.tenancy",
-    "crm.core.credentials",
-    "crm.core.audit",
-    "crm.destinations.models",
-    "crm.gateways.models",
-    "crm.passes.models",
-    "crm.fleet.models",
-    "crm.visitors.models",
-    "crm.ingest.models",
-    "crm.visits.models",
-    "crm.rights.models",
-    "roadbook.content.models",
-    "crm.staff.models",
-)
+from crm.core import audit, credentials, hooks, tenancy
+from crm.core.db import metadata
+
+CORE_MODELS = (tenancy, credentials, audit)
 
 
 def load_models() -> MetaData:
-    """Import every model module and return the shared metadata."""
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-    from crm.core.db import metadata
+    """The metadata of every table; RuntimeError when no domain registered its models yet.
 
+    Registration is the composition root's (``crm.main.install``): an empty registry here would
+    make Alembic's autogenerate see every domain table as one to drop.
+    """
+    if not hooks.model_modules():
+        raise RuntimeError("no domain registered its tables: call crm.main.install() first")
     return metadata

@@ -1,7 +1,8 @@
 """The words every package shares, defined once (docs/architecture.md § Packages and layers).
 
-Wish slugs, accessibility needs, consent scopes, languages, and the text forms of a pass's
-identity. Schemas, services, pages and the CLI import them from here; nothing else spells them.
+Wish slugs, accessibility needs, consent scopes, languages, a gateway's name, and the text forms
+of a pass's identity. Schemas, services, pages and the CLI import them from here; nothing else
+spells them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ PROXIMITY: Scope = "proximity"
 Language = Literal["fr", "en", "de", "nl"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 DEFAULT_LANGUAGE: Language = "fr"
+
+# A gateway's name (``crm gateway add NAME``), as it appears in every batch and heartbeat.
+GatewayId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 # A static Eddystone-UID pass: a 10-byte namespace and a 6-byte instance, written in hex.
 NAMESPACE_HEX_DIGITS = 20

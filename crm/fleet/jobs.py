@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.core import metrics
 from crm.core.db import Database
+from crm.core.hooks import JobSpec
 from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.fleet.service import forget_stale_attempts
@@ -70,6 +71,17 @@ async def fleet_health(session: AsyncSession, settings: Settings, now: datetime)
     return FleetHealth(counts, states, oldest)
 
 
+def _publish(health: FleetHealth) -> None:
+    for state in metrics.GATEWAY_STATES:
+        metrics.GATEWAYS.labels(state).set(health.counts.get(state, 0))
+    metrics.OUTBOX_OLDEST_AGE.set(health.oldest_outbox_age_s or 0.0)
+
+
+async def read_gauges(session: AsyncSession, settings: Settings, now: datetime) -> None:
+    """``/metrics``: gateways by state and the oldest outbox event reported."""
+    _publish(await fleet_health(session, settings, now))
+
+
 # The leader's view of the previous run, to log changes only (a new leader logs them all once).
 _previous: dict[str, str] = {}
 
@@ -78,9 +90,7 @@ async def check_gateways(db: Database, settings: Settings) -> None:
     """Job: compute the fleet's health, publish it as gauges, log gateways that changed state."""
     async with db.session(system=True) as session:
         health = await fleet_health(session, settings, utcnow())
-    for state in metrics.GATEWAY_STATES:
-        metrics.GATEWAYS.labels(state).set(health.counts.get(state, 0))
-    metrics.OUTBOX_OLDEST_AGE.set(health.oldest_outbox_age_s or 0.0)
+    _publish(health)
     for gateway_id, state in health.states.items():
         before = _previous.get(gateway_id, "online")
         if state != before and state != "never":
@@ -102,7 +112,7 @@ async def forget_claim_attempts(db: Database, settings: Settings) -> None:
         log.info("claim_attempts_forgotten", rows=forgotten)
 
 
-JOBS = [
+JOBS: list[JobSpec] = [
     ("gateway_health", check_gateways, 60.0),
     ("claim_attempts_forget", forget_claim_attempts, 3600.0),
 ]

@@ -28,8 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from crm.core.vocabulary import Namespace, UidRef
-from crm.ingest.schemas import Device, GatewayId
+from crm.core.vocabulary import GatewayId, Namespace, UidRef
+from crm.ingest.schemas import Device
 
 CounterName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Seconds = Annotated[float, Field(ge=0, le=10 * 365 * 86400, allow_inf_nan=False)]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crm.ingest.schemas import GatewayId
+from crm.core.vocabulary import GatewayId
 
 
 class GatewayCreate(BaseModel):

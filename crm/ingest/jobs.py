@@ -11,7 +11,9 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.core import metrics
 from crm.core.db import Database
+from crm.core.hooks import JobSpec
 from crm.core.models import utcnow
 from crm.core.settings import Settings
 
@@ -85,7 +87,13 @@ async def purge_dedup_ledger(db: Database, settings: Settings) -> None:
         log.info("dedup_ledger_purged", rows=total, before=cutoff.isoformat())
 
 
-JOBS = [
+async def read_gauges(session: AsyncSession, settings: Settings, now: datetime) -> None:
+    """``/metrics``: whether next month's event partition is missing."""
+    missing = await next_partition_missing(session, now)
+    metrics.PARTITION_NEXT_MONTH_MISSING.set(1 if missing else 0)
+
+
+JOBS: list[JobSpec] = [
     ("event_partitions", ensure_partitions, 6 * 3600.0),
     ("dedup_ledger_purge", purge_dedup_ledger, 3600.0),
 ]

@@ -29,8 +29,9 @@ from pydantic import (
 from pydantic_core import core_schema
 from typing_extensions import TypedDict
 
+from crm.core.vocabulary import GatewayId
+
 Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]+$")]
-GatewayId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 # RFC 3339 §5.6 date-time: seconds and an offset required ("T" and "Z" in either case).
 RFC3339_PATTERN = (

@@ -10,8 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from crm.core import serverkey
+from crm.core import metrics, serverkey
 from crm.core.db import Database
+from crm.core.hooks import JobSpec
 from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.core.tenancy import Destination
@@ -69,6 +70,11 @@ async def eid_table_age_s(session: AsyncSession, now: datetime) -> float | None:
     return float(age) if age is not None else None
 
 
+async def read_gauges(session: AsyncSession, settings: Settings, now: datetime) -> None:
+    """``/metrics``: the age of the stalest EID table (0: no EID pass)."""
+    metrics.EID_TABLE_AGE.set(await eid_table_age_s(session, now) or 0.0)
+
+
 # EID windows last 2^K s (K >= 8: 256 s) and the table keeps one on each side of the current
 # one: refreshing every 2 minutes keeps every pass resolvable.
-JOBS = [("eid_windows", refresh_eid, 120.0)]
+JOBS: list[JobSpec] = [("eid_windows", refresh_eid, 120.0)]

@@ -19,7 +19,6 @@ change may run them twice. ``now`` is a parameter for tests; the scheduler passe
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import structlog
@@ -27,6 +26,7 @@ from sqlalchemy import select, text
 from sqlmodel import col
 
 from crm.core.db import Database
+from crm.core.hooks import JobSpec
 from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.rights import service
@@ -159,7 +159,7 @@ async def sweep_erased_events(
     return deleted
 
 
-JOBS: list[tuple[str, Callable[[Database, Settings], Awaitable[object]], float]] = [
+JOBS: list[JobSpec] = [
     ("retention_events", purge_expired_events, 3600.0),
     ("retention_profiles", erase_inactive_profiles, 24 * 3600.0),
     ("erasure_sweep", sweep_erased_events, 600.0),

@@ -7,27 +7,25 @@ replicas would; a few use short retry and probe intervals to stay quick.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from crm.core import metrics
+from crm.core import hooks, metrics
 from crm.core.db import Database
+from crm.core.hooks import JobSpec
 from crm.core.scheduling import (
     APPLICATION_NAME,
     SCHEDULER_LOCK,
-    JobSpec,
     SchedulerLeader,
-    collect_jobs,
     leader_status,
     lock_conninfo,
 )
 from crm.core.settings import Settings
+from crm.main import install
 
 RETRY_S = 0.5
 
@@ -223,26 +221,42 @@ async def test_a_follower_keeps_trying_while_the_database_is_unreachable() -> No
         await leader.db.dispose()
 
 
-def test_jobs_are_collected_from_domain_modules() -> None:
-    jobs = {name: (func, interval) for name, func, interval in collect_jobs()}
-    names = ("event_partitions", "dedup_ledger_purge", "eid_windows", "gateway_health")
-    for name in (*names, "claim_attempts_forget", "visits_follow"):
-        assert name in jobs
-        func, interval = jobs[name]
+def test_the_scheduler_runs_the_jobs_every_package_registered() -> None:
+    """``crm.main.install`` registers each domain's jobs (crm.core.hooks); a leader built
+    without a job list runs exactly those."""
+    install()
+    jobs = {name: (func, interval) for name, func, interval in hooks.jobs()}
+    assert set(jobs) >= {
+        "event_partitions",
+        "dedup_ledger_purge",
+        "eid_windows",
+        "gateway_health",
+        "claim_attempts_forget",
+        "visits_follow",
+        "retention_events",
+        "retention_profiles",
+        "erasure_sweep",
+    }
+    for func, interval in jobs.values():
         assert asyncio.iscoroutinefunction(func) and interval > 0
         # Module-level functions (APScheduler's rule; and no closure can hide state).
         assert func.__qualname__ == func.__name__
+    url = "postgresql+psycopg://nobody@127.0.0.1/none"
+    leader = SchedulerLeader(Database(url), settings_for(url))
+    assert [name for name, _, _ in leader.jobs] == sorted(jobs)
 
 
-@pytest.mark.parametrize("entry", ["('x', None, 10.0)", "('x', print, 0)", "('x', print, -5)"])
-def test_bad_job_entries_are_refused(
-    entry: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    name = f"fakepkg_{uuid.uuid4().hex[:8]}"
-    (tmp_path / name / "dom").mkdir(parents=True)
-    (tmp_path / name / "__init__.py").write_text("")
-    (tmp_path / name / "dom" / "__init__.py").write_text("")
-    (tmp_path / name / "dom" / "jobs.py").write_text(f"JOBS = [{entry}]\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+@pytest.mark.parametrize("entry", [("x", None, 10.0), ("x", print, 0), ("x", print, -5)])
+def test_bad_job_entries_are_refused(entry: Any) -> None:
     with pytest.raises(ValueError, match="bad job entry"):
-        collect_jobs(name)
+        hooks.register_jobs(entry)
+    assert "x" not in {name for name, _, _ in hooks.jobs()}
+
+
+def test_two_jobs_of_one_name_are_refused() -> None:
+    async def other(db: Database, settings: Settings) -> None:
+        return None
+
+    install()
+    with pytest.raises(ValueError, match="duplicate job name 'visits_follow'"):
+        hooks.register_jobs(("visits_follow", other, 1.0))
