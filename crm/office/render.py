@@ -10,6 +10,7 @@ page's main region. A page handler then answers::
         return render_office_page(request, office, "roadbook/catalogue.html", {...},
                                   title="Catalogue")
 
+A template may link its own files (``crm/office/assets.py``) in the layout's ``head`` block.
 Every page gets ``lang``, ``ui`` (the shell's words), ``t`` (shell text with fields), ``office``
 (the session), ``nav`` (the menu for the staff member's role), ``csrf`` (the hidden field every
 POST form carries: ``<input type="hidden" name="csrf" value="{{ csrf }}">``), ``languages`` (the

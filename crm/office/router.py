@@ -5,7 +5,8 @@
 - ``GET /office/gateways`` — the destination's gateways, online or not from their heartbeats.
 - ``GET /office/staff`` — the destination's staff accounts (admin).
 - ``GET|POST /office/sign-in``, ``POST /office/sign-out`` — ``crm/office/signin.py``.
-- ``GET /office/static/{name}`` — the shell's stylesheet (the page CSP allows no inline style).
+- ``GET /office/static/{package}/{name}`` — stylesheets, scripts and images of the pages
+  (``crm/office/assets.py``; the page CSP allows nothing inline).
 
 A page without a live session sends the browser to the sign-in form (303, coming back after);
 a page the role does not allow answers a 403 page inside the layout.
@@ -13,8 +14,6 @@ a page the role does not allow answers a 403 page inside the layout.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -24,7 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import Problem
-from crm.office import fleet, nav, signin
+from crm.office import assets, fleet, nav, signin
 from crm.office import language as office_language
 from crm.office.render import render_office_page
 from crm.office.session import (
@@ -38,9 +37,6 @@ from crm.office.session import (
 )
 from crm.office.texts import UI, role_label, state_labels, t
 from crm.staff import service as staff_service
-
-STATIC = Path(__file__).parent / "static"
-_STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}\.(css|svg|png|js)$")
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
@@ -124,12 +120,15 @@ async def staff(
     )
 
 
-@router.get("/office/static/{name}")
-async def static(name: Annotated[str, PathParam(max_length=80)]) -> FileResponse:
-    """One of the shell's static files (fixed names only: no paths)."""
-    path = STATIC / name
-    if not _STATIC_NAME.match(name) or not path.is_file():
-        raise Problem(404, "Not Found", f"no office file {name!r}")
+@router.get("/office/static/{package}/{name}")
+async def static(
+    package: Annotated[str, PathParam(max_length=32)],
+    name: Annotated[str, PathParam(max_length=80)],
+) -> FileResponse:
+    """A static file of the shell or of a package's office pages (``crm/office/assets.py``)."""
+    path = assets.find(package, name)
+    if path is None:
+        raise Problem(404, "Not Found", f"no office file {package}/{name}")
     return FileResponse(path, headers={"Cache-Control": "public, max-age=300"})
 
 

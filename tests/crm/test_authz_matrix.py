@@ -148,7 +148,7 @@ MATRIX: dict[str, Access] = {
     "GET /office": Staff(page=True),
     "GET /office/gateways": Staff(page=True),
     "GET /office/staff": Staff("admin", page=True),
-    "GET /office/static/{name}": PUBLIC,
+    "GET /office/static/{package}/{name}": PUBLIC,
     # the visitor's own URLs
     "GET /r/{token}/feed.json": VISITOR,
     "GET /r/{token}/consents": VISITOR,
@@ -197,6 +197,7 @@ PARAMS: dict[str, Callable[[Office, Caller], str]] = {
     "visitor_id": lambda office, caller: str(office.visitor_ids["a"]),
     "pass_id": lambda office, caller: str(office.pass_id),
     "destination": lambda office, caller: office.slug,
+    "package": lambda office, caller: "shell",
     "name": lambda office, caller: "office.css",
 }
 

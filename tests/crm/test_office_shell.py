@@ -22,6 +22,7 @@ from crm.core.models import utcnow
 from crm.gateways.models import Gateway
 from crm.main import create_app
 from crm.office import nav
+from crm.office.assets import add_static_directory, remove_static_directory
 from crm.office.render import add_template_directory, render_office_page
 from crm.office.session import OfficeDep
 
@@ -491,15 +492,36 @@ async def test_the_gateways_page_shows_each_gateways_state_from_its_heartbeat(
     assert 'state-offline"><span class="dot" aria-hidden="true"></span>Offline' in offline.text
 
 
-async def test_the_stylesheet_is_served_and_nothing_else_is(client: httpx2.AsyncClient) -> None:
-    css = await client.get("/office/static/office.css")
+async def test_static_files_of_the_shell_and_of_packages_are_served_and_nothing_else(
+    client: httpx2.AsyncClient, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    css = await client.get("/office/static/shell/office.css")
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
     assert ".skip:focus" in css.text
-    icon = await client.get("/office/static/icon.svg")
+    icon = await client.get("/office/static/shell/icon.svg")
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
-    for name in ("../router.py", "..%2Frouter.py", "nope.css", ".hidden.css"):
-        assert (await client.get(f"/office/static/{name}")).status_code == 404
+    (tmp_path / "map.js").write_text("export const zoom = 12;\n")
+    (tmp_path / "notes.txt").write_text("not served")
+    add_static_directory("test-pkg", tmp_path)
+    request.addfinalizer(lambda: remove_static_directory("test-pkg"))
+    script = await client.get("/office/static/test-pkg/map.js")
+    assert script.status_code == 200 and script.text == "export const zoom = 12;\n"
+    assert "javascript" in script.headers["content-type"]
+    for path in (
+        "test-pkg/notes.txt",
+        "test-pkg/..%2Fmap.js",
+        "shell/..%2F..%2Frouter.py",
+        "shell/nope.css",
+        "shell/.hidden.css",
+        "unknown/office.css",
+        "office.css",
+    ):
+        assert (await client.get(f"/office/static/{path}")).status_code == 404, path
+    with pytest.raises(ValueError, match="already come from"):
+        add_static_directory("test-pkg", tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="not a package name"):
+        add_static_directory("../x", tmp_path)
 
 
 async def test_with_several_destinations_the_form_asks_for_one_and_names_it_when_wrong(
