@@ -54,11 +54,10 @@ def _fail(message: str) -> NoReturn:
 def _run(work: Callable[[Database], Awaitable[T]]) -> T:
     """Run ``work`` with a database on ``DATABASE_URL`` (or the embedded server)."""
     from crm.core.db import Database, database_url
-    from crm.core.schema import load_models
     from crm.core.settings import get_settings
 
-    load_models()
-
+    # Only content_item is queried (destinations by plain SQL): no other model is needed, so
+    # these commands run the same whether or not crm's composition root loaded the rest.
     async def main() -> T:
         db = Database(database_url(get_settings()), pool_size=1, max_overflow=0)
         try:

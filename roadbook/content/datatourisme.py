@@ -17,13 +17,12 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from pydantic import ValidationError
-
 from crm.core.vocabulary import ACCESSIBILITY, WISHES
-from roadbook.content.hours import DAYS, Period, Rule, span
+from roadbook.content.hours import DAYS
 
 CANONICAL_PREFIX = "https://data.datatourisme.fr/"
 # Flux from 2020 and earlier name the same objects under the old domain.
@@ -144,10 +143,13 @@ def number(value: Any) -> float | None:
 def day(value: Any) -> date | None:
     """The date of "2022-06-02", "2022-01-01T00:00:00" or "2022-10-13T05:37:45.202Z"."""
     text = scalar(value)
-    if text is None or len(text) < 10:
-        return None
+    return None if text is None or len(text) < 10 else _day_of(text[:10])
+
+
+@lru_cache(maxsize=4096)
+def _day_of(text: str) -> date | None:
     try:
-        return date.fromisoformat(text[:10])
+        return date.fromisoformat(text)
     except ValueError:
         return None
 
@@ -158,7 +160,12 @@ _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{
 def clock(value: Any) -> str | None:
     """``HH:MM`` from "11:00:00", "9:30", "22:00:00+01:00"; "24:00" kept; else ``None``."""
     text = scalar(value)
-    match = _CLOCK.match(text) if text else None
+    return _clock_of(text) if text else None
+
+
+@lru_cache(maxsize=4096)
+def _clock_of(text: str) -> str | None:
+    match = _CLOCK.match(text)
     if not match:
         return None
     hours, minutes = int(match.group(1)), int(match.group(2))
@@ -176,7 +183,8 @@ def identifier(value: Any) -> str | None:
 
 def local_name(name: str) -> str:
     """``schema:Monday``, ``kb:LabelRating_3`` or a full IRI → its last segment."""
-    return re.split(r"[:#/]", name.rstrip("/#"))[-1]
+    name = name.rstrip("/#")
+    return name[max(name.rfind(":"), name.rfind("#"), name.rfind("/")) + 1 :]
 
 
 def _names(value: Any) -> list[str]:
@@ -213,27 +221,44 @@ def item_slug(title: dict[str, str], uri: str) -> str:
 # --- vocabularies ---------------------------------------------------------------------------
 
 
-def _table(entries: dict[str, str]) -> list[tuple[str, str]]:
-    """``{"cultur*": "culture"}`` → matchers: a trailing ``*`` matches a word's start."""
-    return list(entries.items())
+class Vocabulary:
+    """Words → results: ``{"cultur*": "culture"}``, a trailing ``*`` matching a word's start.
 
+    Names repeat across a flux (a few hundred types and themes), so each word's results are
+    remembered: classifying costs a dictionary look-up per word.
+    """
 
-def _matches(pattern: str, word: str) -> bool:
-    return word.startswith(pattern[:-1]) if pattern.endswith("*") else word == pattern
+    def __init__(self, entries: dict[str, str]) -> None:
+        self.entries = entries
+        self._exact = {k: v for k, v in entries.items() if not k.endswith("*")}
+        self._prefixes = [(k[:-1], v) for k, v in entries.items() if k.endswith("*")]
+        self._seen: dict[str, tuple[str, ...]] = {}
 
+    def results(self) -> set[str]:
+        return set(self.entries.values())
 
-def _classify(names: Iterable[str], table: list[tuple[str, str]]) -> list[str]:
-    found: dict[str, None] = {}
-    for name in names:
-        for word in words(name):
-            for pattern, result in table:
-                if _matches(pattern, word):
+    def word(self, word: str) -> tuple[str, ...]:
+        found = self._seen.get(word)
+        if found is None:
+            matches = [v for prefix, v in self._prefixes if word.startswith(prefix)]
+            exact = self._exact.get(word)
+            found = tuple(dict.fromkeys([*([exact] if exact else []), *matches]))
+            if len(self._seen) < 100_000:
+                self._seen[word] = found
+        return found
+
+    def classify(self, names: Iterable[str]) -> list[str]:
+        """The results of every word of ``names``, in order of first appearance."""
+        found: dict[str, None] = {}
+        for name in names:
+            for word in words(name):
+                for result in self.word(word):
                     found[result] = None
-    return list(found)
+        return list(found)
 
 
 # Words of DATAtourisme types, themes and features → wish slugs (a heuristic, docs/content.md).
-WISH_WORDS = _table(
+WISH_WORDS = Vocabulary(
     {
         "nature*": "nature", "natural*": "nature", "park": "nature", "garden*": "nature",
         "forest*": "nature", "lake*": "nature", "river*": "nature", "beach*": "nature",
@@ -269,9 +294,9 @@ WISH_WORDS = _table(
         "antique*": "shopping", "sale*": "shopping", "mall": "shopping",
     }
 )  # fmt: skip
-assert {wish for _, wish in WISH_WORDS} == set(WISHES)
+assert WISH_WORDS.results() == set(WISHES)
 
-ACCESSIBILITY_WORDS = _table(
+ACCESSIBILITY_WORDS = Vocabulary(
     {
         "wheelchair*": "wheelchair", "pmr": "wheelchair", "reduced": "mobility",
         "motor*": "mobility", "mobility": "mobility", "visual*": "visual",
@@ -279,9 +304,9 @@ ACCESSIBILITY_WORDS = _table(
         "mental*": "cognitive", "cognitive*": "cognitive", "intellectual*": "cognitive",
     }
 )  # fmt: skip
-assert {need for _, need in ACCESSIBILITY_WORDS} <= set(ACCESSIBILITY)
+assert ACCESSIBILITY_WORDS.results() <= set(ACCESSIBILITY)
 
-PLACE_SUBTYPES = _table(
+PLACE_SUBTYPES = Vocabulary(
     {
         "restaurant*": "restaurant", "food*": "restaurant", "bistro*": "restaurant",
         "brasserie*": "restaurant", "cafe*": "restaurant", "accommodation*": "lodging",
@@ -295,7 +320,7 @@ PLACE_SUBTYPES = _table(
         "information": "service", "transport*": "service",
     }
 )  # fmt: skip
-EVENT_SUBTYPES = _table(
+EVENT_SUBTYPES = Vocabulary(
     {
         "festival*": "festival", "concert*": "show", "show*": "show", "theater*": "show",
         "dance*": "show", "screening*": "show", "exhibition*": "exhibition",
@@ -303,7 +328,7 @@ EVENT_SUBTYPES = _table(
         "competition*": "sport",
     }
 )  # fmt: skip
-TOUR_MODES = _table(
+TOUR_MODES = Vocabulary(
     {
         "cycl*": "bike", "bike*": "bike", "bicycle*": "bike", "vtt": "bike",
         "horse*": "horse", "equestrian*": "horse", "car": "car", "road*": "car",
@@ -395,40 +420,61 @@ def _price(obj: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY = {name: code for code, name in zip(DAYS, _WEEKDAYS, strict=True)} | {
+    code: code for code in DAYS
+}
+
+
 def _days(value: Any) -> tuple[tuple[str, ...], bool]:
-    """Days of the week named by ``value``, and whether some name was not a weekday."""
-    names = [name.lower()[:3] for name in _names(value)]
-    days = tuple(day for day in DAYS if day in names)
-    return days, len(set(names)) > len(days)
+    """Days of the week named by ``value`` (in week order), and whether some name was not one."""
+    names = tuple(name for item in as_list(value) if (name := identifier(item) or scalar(item)))
+    return _days_of(names) if names else ((), False)
+
+
+@lru_cache(maxsize=4096)
+def _days_of(names: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    codes = [_WEEKDAY.get(local_name(name).lower()) for name in names]
+    return tuple(code for code in DAYS if code in codes), None in codes
+
+
+def _rule(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """One ``openingHoursSpecification`` as a :class:`~roadbook.content.hours.Rule`'s JSON."""
+    days, others = _days(_get(spec, "dayOfWeek"))
+    if others and not days:
+        return None  # public holidays only: not a weekly rule
+    start, end = day(_get(spec, "validFrom")), day(_get(spec, "validThrough"))
+    if start and end and end < start:
+        start, end = end, start
+    opens, closes = clock(_get(spec, "opens")), clock(_get(spec, "closes"))
+    rule: dict[str, Any] = {}
+    if start:
+        rule["valid_from"] = start.isoformat()
+    if end:
+        rule["valid_through"] = end.isoformat()
+    if days:
+        rule["days"] = list(days)
+    if opens == closes == "00:00":  # schema.org: closed all day
+        rule["closed"] = True
+    else:
+        if opens:
+            rule["opens"] = opens
+        if closes:
+            rule["closes"] = closes
+    if remark := texts(spec.get("additionalInformation")):
+        rule["remark"] = remark
+    return rule
 
 
 def _rules(obj: dict[str, Any]) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
     for location in _locations(obj):
         for spec in _objects(_get(location, "openingHoursSpecification")):
-            days, others = _days(_get(spec, "dayOfWeek"))
-            if others and not days:
-                continue  # public holidays only: not a weekly rule
-            start, end = day(_get(spec, "validFrom")), day(_get(spec, "validThrough"))
-            if start and end and end < start:
-                start, end = end, start
-            opens, closes = clock(_get(spec, "opens")), clock(_get(spec, "closes"))
-            closed = opens == closes == "00:00"  # schema.org: closed all day
-            try:
-                rule = Rule(
-                    valid_from=start,
-                    valid_through=end,
-                    days=days,
-                    opens=None if closed else opens,
-                    closes=None if closed else closes,
-                    closed=closed,
-                    remark=texts(spec.get("additionalInformation")),
-                )
-            except ValidationError:
-                continue
-            rules.append(rule.model_dump(mode="json", exclude_defaults=True))
-            if len(rules) >= MAX_RULES:
-                return rules
+            rule = _rule(spec)
+            if rule is not None:
+                rules.append(rule)
+                if len(rules) >= MAX_RULES:
+                    return rules
     return rules
 
 
@@ -442,27 +488,27 @@ def _hours_remark(obj: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def _period(start: date | None, end: date | None, node: Any = None) -> Period | None:
+def _period(start: date | None, end: date | None, node: Any = None) -> dict[str, Any] | None:
+    """A :class:`~roadbook.content.hours.Period`'s JSON (``start``, ``end``, times, days)."""
     start, end = start or end, end or start
     if start is None or end is None:
         return None
     if end < start:
         start, end = end, start
-    days, _ = _days(_get(node, "appliesOnDay"))
-    try:
-        return Period(
-            start=start,
-            end=end,
-            start_time=clock(_get(node, "startTime")),
-            end_time=clock(_get(node, "endTime")),
-            days=days,
-        )
-    except ValidationError:
-        return None
+    period: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat()}
+    if node is not None:
+        if start_time := clock(_get(node, "startTime")):
+            period["start_time"] = start_time
+        if end_time := clock(_get(node, "endTime")):
+            period["end_time"] = end_time
+        days, _ = _days(_get(node, "appliesOnDay"))
+        if days:
+            period["days"] = list(days)
+    return period
 
 
-def _periods(obj: dict[str, Any]) -> list[Period]:
-    periods: list[Period] = []
+def _periods(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    periods: list[dict[str, Any]] = []
     for node in _objects(obj.get("takesPlaceAt")):
         found = _period(day(_get(node, "startDate")), day(_get(node, "endDate")), node)
         if found:
@@ -473,7 +519,24 @@ def _periods(obj: dict[str, Any]) -> list[Period]:
         if len(ends) != len(starts):
             ends = [None] * len(starts)
         periods = [p for p in map(_period, starts, ends) if p]
-    return list(dict.fromkeys(periods))[:MAX_PERIODS]
+    unique = {
+        (p["start"], p["end"], p.get("start_time"), p.get("end_time"), str(p.get("days"))): p
+        for p in periods
+    }
+    return list(unique.values())[:MAX_PERIODS]
+
+
+def _span(periods: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """:func:`roadbook.content.hours.span` of the periods' JSON (ISO dates sort as text)."""
+    if not periods:
+        return None
+    last = max(
+        (date.fromisoformat(p["end"]) + timedelta(days=1)).isoformat()
+        if "start_time" in p or "end_time" in p
+        else p["end"]
+        for p in periods
+    )
+    return min(p["start"] for p in periods), last
 
 
 def _duration_minutes(value: Any) -> int | None:
@@ -506,7 +569,7 @@ def _tour(obj: dict[str, Any], names: list[str]) -> dict[str, Any]:
                 )
     line = [[s["lon"], s["lat"]] for s in stops if s["lat"] is not None]
     length = number(_get(obj, "tourDistance"))
-    modes = _classify([*names, *_names(obj.get("hasTourType"))], TOUR_MODES)
+    modes = TOUR_MODES.classify([*names, *_names(obj.get("hasTourType"))])
     return {
         "stops": stops,
         "route": {"type": "LineString", "coordinates": line} if len(line) >= 2 else None,
@@ -528,7 +591,7 @@ def _subtype(kind: str, names: list[str], tour: dict[str, Any]) -> str:
             tour.get("mode") or "", tour.get("mode") or "other"
         )
     table = EVENT_SUBTYPES if kind == "event" else PLACE_SUBTYPES
-    found = _classify(names, table)
+    found = table.classify(names)
     return found[0] if found else ("other" if kind == "event" else "point_of_interest")
 
 
@@ -554,6 +617,7 @@ def read_object(obj: Any) -> dict[str, Any]:
         for feature in _objects(obj.get("hasFeature"))
         for name in _names(feature.get("features"))
     ]
+    wishes = set(WISH_WORDS.classify([*themes, *features]))
     descriptions = _objects(obj.get("hasDescription"))
     comment = texts(obj.get("rdfs:comment"))
     summary: dict[str, str] = {}
@@ -563,7 +627,7 @@ def read_object(obj: Any) -> dict[str, Any]:
         description = {**texts(node.get("dc:description")), **description}
     tour = _tour(obj, specific) if kind == "tour" else {}
     periods = _periods(obj) if kind == "event" else []
-    dates = span(periods)
+    dates = _span(periods)
     lat, lon = _geo(obj)
     producer = next(iter(_objects(obj.get("hasBeenCreatedBy"))), {})
     labels = [
@@ -586,15 +650,15 @@ def read_object(obj: Any) -> dict[str, Any]:
         "contact": _contact(obj.get("hasContact")),
         "booking": _contact(obj.get("hasBookingContact")),
         "images": _images(obj),
-        "wishes": [w for w in WISHES if w in _classify([*themes, *features], WISH_WORDS)],
+        "wishes": [w for w in WISHES if w in wishes],
         "themes": themes,
-        "accessibility": _classify(features, ACCESSIBILITY_WORDS),
+        "accessibility": ACCESSIBILITY_WORDS.classify(features),
         "price": _price(obj),
         "labels": list(dict.fromkeys(labels)),
         "opening_hours": {"rules": _rules(obj), "remark": _hours_remark(obj)},
-        "periods": [p.model_dump(mode="json", exclude_defaults=True) for p in periods],
-        "active_from": dates[0].isoformat() if dates else None,
-        "active_until": dates[1].isoformat() if dates else None,
+        "periods": periods,
+        "active_from": dates[0] if dates else None,
+        "active_until": dates[1] if dates else None,
         "stops": tour.get("stops", []),
         "route": tour.get("route"),
         "length_m": tour.get("length_m"),

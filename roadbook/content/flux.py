@@ -20,6 +20,7 @@ import io
 import json
 import math
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,11 +38,16 @@ class Unreadable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """One object read from PATH (``value``), or why it could not be (``error``)."""
+    """One object read from PATH (``value``), or why it could not be (``error``).
+
+    ``text`` is the object's JSON as read, when PostgreSQL's JSONB takes it as it is: the
+    importer stores it as the raw record without encoding the object again.
+    """
 
     where: str
     value: Any = None
     error: str | None = None
+    text: str | None = None
 
 
 def _finite(text: str) -> float | None:
@@ -128,9 +134,22 @@ def _first_char(path: Path) -> str:
                 return char
 
 
+# JSON that Python reads but JSONB refuses (NaN, Infinity, NUL, lone surrogates); valid
+# surrogate pairs match too and merely take the slower path.
+_NOT_FOR_JSONB = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|NaN|Infinity")
+
+
 def _read_one(where: str, read: Callable[[], bytes]) -> Found:
     try:
-        return Found(where, loads(read()))
+        data = read()
+        try:
+            text: str | None = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = None
+        value = loads(data if text is None else text)
+        if text is not None and _NOT_FOR_JSONB.search(text):
+            text = None
+        return Found(where, value, text=text)
     except (ValueError, RecursionError):
         return Found(where, error="broken JSON")
     except OSError as exc:

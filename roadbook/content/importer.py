@@ -10,6 +10,7 @@ a batch the database refuses is retried row by row so that only the refused rows
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Callable, Iterable
@@ -101,16 +102,23 @@ class Summary:
         }
 
 
-def _payload(rows: list[dict[str, Any]]) -> str:
-    """The batch as JSON PostgreSQL accepts (no NUL, no lone surrogate: cleaned if needed)."""
-    dumped = json.dumps(rows, ensure_ascii=False, allow_nan=False, default=str)
+def _json(value: Any) -> str:
+    """``value`` as JSON PostgreSQL accepts (no NUL, no lone surrogate: cleaned if needed)."""
+    dumped = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
     try:
         dumped.encode("utf-8")
     except UnicodeEncodeError:
-        return _payload(clean(rows))
-    if "\\u0000" in dumped:
-        return _payload(clean(rows))
-    return dumped
+        return _json(clean(value))
+    return _json(clean(value)) if "\\u0000" in dumped else dumped
+
+
+def _payload(rows: list[dict[str, Any]], raws: list[str | None]) -> str:
+    """The batch as one JSON array; a raw record read as JSONB-ready text is spliced in as is."""
+    parts = [
+        _json(row) if raw is None else f'{_json(row)[:-1]},"raw":{raw}}}'
+        for row, raw in zip(rows, raws, strict=True)
+    ]
+    return "[" + ",".join(parts) + "]"
 
 
 class Importer:
@@ -123,7 +131,9 @@ class Importer:
         self.summary = Summary()
         self._rows: list[dict[str, Any]] = []
         self._where: list[dict[str, str]] = []
+        self._raws: list[str | None] = []
         self._uris: set[str] = set()
+        self._in_flight: asyncio.Task[None] | None = None
 
     async def add(self, found: Found) -> None:
         """Read one object into the batch (or skip it); write the batch when it is full."""
@@ -139,27 +149,52 @@ class Importer:
             return
         if row["uri"] in self._uris:  # the same object twice: the first copy goes in first
             await self.flush()
-        row["raw"] = found.value
+        if found.text is None:
+            row["raw"] = found.value
         self._rows.append(row)
+        self._raws.append(found.text)
         self._where.append({"uri": row["uri"]})
         self._uris.add(row["uri"])
         if len(self._rows) >= self.batch_size:
             await self.flush()
+        elif self._in_flight is not None:
+            await asyncio.sleep(0)
 
     async def flush(self) -> None:
-        """Write the pending batch in one transaction."""
-        rows, where = self._rows, self._where
-        self._rows, self._where, self._uris = [], [], set()
+        """Send the pending batch: it is written while the next one is read (one in flight).
+
+        The database works on one core while this process parses on the other: ``add`` gives
+        the write's round trips a turn of the event loop after each object.
+        """
+        rows, where, raws = self._rows, self._where, self._raws
+        self._rows, self._where, self._raws, self._uris = [], [], [], set()
         if not rows:
             return
+        await self.drain()
+        payload = _payload(rows, raws)
+        self._in_flight = asyncio.create_task(self._store(rows, where, raws, payload))
+
+    async def drain(self) -> None:
+        """Wait for the batch in flight (its errors are raised here)."""
+        task, self._in_flight = self._in_flight, None
+        if task is not None:
+            await task
+
+    async def _store(
+        self,
+        rows: list[dict[str, Any]],
+        where: list[dict[str, str]],
+        raws: list[str | None],
+        payload: str,
+    ) -> None:
         refused = 0
         try:
-            created = await self._write(rows)
+            created = await self._write(payload)
         except DBAPIError:
             created = []
-            for row, place in zip(rows, where, strict=True):
+            for row, place, raw in zip(rows, where, raws, strict=True):
                 try:
-                    created += await self._write([row])
+                    created += await self._write(_payload([row], [raw]))
                 except DBAPIError as exc:
                     refused += 1
                     reason = str(exc.orig).splitlines()[0] if exc.orig else "refused"
@@ -168,10 +203,10 @@ class Importer:
         self.summary.updated += len(created) - sum(created)
         self.summary.unchanged += len(rows) - len(created) - refused
 
-    async def _write(self, rows: list[dict[str, Any]]) -> list[bool]:
+    async def _write(self, payload: str) -> list[bool]:
         async with self.db.session(self.destination_id) as session:
             result = await session.execute(
-                UPSERT, {"destination": str(self.destination_id), "rows": _payload(rows)}
+                UPSERT, {"destination": str(self.destination_id), "rows": payload}
             )
             created = [bool(value) for value in result.scalars()]
             await session.commit()
@@ -193,4 +228,5 @@ async def import_objects(
         if progress is not None:
             progress()
     await importer.flush()
+    await importer.drain()
     return importer.summary

@@ -22,7 +22,7 @@ from roadbook.content.datatourisme import (
     read_object,
     texts,
 )
-from roadbook.content.hours import Period, Rule, Schedule, is_open, occurrences
+from roadbook.content.hours import Period, Rule, Schedule, is_open, occurrences, span
 
 FIXTURES = Path(__file__).parent / "fixtures" / "datatourisme"
 PARIS = ZoneInfo("Europe/Paris")
@@ -258,8 +258,11 @@ def _put(obj: Any, path: list[Any], value: Any) -> None:
             node = node[key]
         except (KeyError, IndexError, TypeError):
             return
-    if isinstance(node, dict) or (isinstance(node, list) and path[-1] < len(node)):
-        node[path[-1]] = value
+    key = path[-1]
+    if isinstance(node, dict) or (
+        isinstance(node, list) and isinstance(key, int) and key < len(node)
+    ):
+        node[key] = value
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -284,6 +287,10 @@ def test_any_json_in_any_field_imports_or_is_a_named_skip(
     json.dumps(row, allow_nan=False)  # the row is JSON, ready for the database
     Schedule.model_validate(row["opening_hours"])
     periods = [Period.model_validate(p) for p in row["periods"]]
+    dates = span(periods)
+    assert (row["active_from"], row["active_until"]) == (
+        (dates[0].isoformat(), dates[1].isoformat()) if dates else (None, None)
+    )
     at = datetime(2026, 8, 22, tzinfo=UTC)
     occurrences(periods, at, at + timedelta(days=2), PARIS)
     assert row["title"] and all(isinstance(t, str) and t for t in row["title"].values())

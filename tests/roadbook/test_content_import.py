@@ -278,3 +278,23 @@ async def test_catalogue_answers_open_and_happening(db: Database, tmp_path: Path
         "mis à jour le 2022-06-02"
     )
     assert shown["source"]["licence"] == "Licence Ouverte 2.0 (Etalab)"
+
+
+async def test_raw_record_kept_whether_spliced_as_read_or_encoded_again(
+    db: Database, tmp_path: Path
+) -> None:
+    destination_id = await new_destination(db)
+    objects = tmp_path / "objects" / "0" / "00"
+    objects.mkdir(parents=True)
+    plain = fixture("pompidou")  # UTF-8 text as read: stored without encoding it again
+    (objects / "plain.json").write_text(json.dumps(plain, ensure_ascii=False))
+    # a BOM, an emoji as a surrogate pair escape and a NaN: the careful path
+    careful = {**fixture("festival"), "rdfs:label": {"fr": ["Fête 🎉"]}, "x": float("nan")}
+    text_ = json.dumps(careful).replace("NaN", "NaN ")
+    (objects / "careful.json").write_bytes(b"\xef\xbb\xbf" + text_.encode())
+    summary = await run_import(db, destination_id, tmp_path)
+    assert (summary.created, summary.skipped) == (2, [])
+    stored = await items(db, destination_id)
+    assert stored["centre-pompidou"].raw == plain
+    assert stored["fete"].title == {"fr": "Fête 🎉"}
+    assert stored["fete"].raw == {**careful, "x": None}
