@@ -15,13 +15,13 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from sqlalchemy import CheckConstraint, Column, ColumnElement, LargeBinary, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
-from crm.core.models import utcnow
+from crm.core.models import sql_list, utcnow
 
 Kind = Literal["gateway", "claim", "roadbook", "staff"]
 
@@ -29,9 +29,7 @@ Kind = Literal["gateway", "claim", "roadbook", "staff"]
 class Credential(SQLModel, table=True):
     """What a bearer secret grants: ``kind`` on ``subject`` within ``destination_id``."""
 
-    __table_args__ = (
-        CheckConstraint("kind IN ('gateway', 'claim', 'roadbook', 'staff')", name="kind"),
-    )
+    __table_args__ = (CheckConstraint(f"kind IN ({sql_list(get_args(Kind))})", name="kind"),)
 
     token_hash: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
     kind: str = Field(max_length=16)

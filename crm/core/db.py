@@ -148,15 +148,6 @@ class Database:
         await self.engine.dispose()
 
 
-async def set_tenant(session: AsyncSession, destination_id: uuid.UUID) -> None:
-    """Switch the current transaction (and later ones of this session) to a tenant."""
-    session.info["destination_id"] = destination_id
-    await session.execute(
-        text("SELECT set_config('app.destination_id', :tenant, true)"),
-        {"tenant": str(destination_id)},
-    )
-
-
 def array_literal(values: Sequence[object]) -> str:
     """A PostgreSQL array literal (pass it as text, cast to the array type) for bulk statements.
 

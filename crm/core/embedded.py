@@ -11,7 +11,7 @@ import logging
 import warnings
 from pathlib import Path
 from types import ModuleType
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 
 def _package() -> ModuleType:
@@ -71,8 +71,3 @@ def stop(data_dir: Path) -> None:
         user=user,
         timeout=60,
     )
-
-
-def socket_url(socket_dir: Path, database: str = "postgres") -> str:
-    """A URL for a server listening on a Unix socket in ``socket_dir``."""
-    return f"postgresql+psycopg://postgres@/{database}?host={quote(str(socket_dir))}"

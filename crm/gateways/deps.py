@@ -134,20 +134,3 @@ async def check_token_first(
 def forget_token(request: Request, digest: bytes) -> None:
     """A token ``check_token_first`` trusted failed its transaction's check: stop trusting it."""
     _guard(request).distrust(digest)
-
-
-async def current_gateway(
-    request: Request,
-    credentials: GatewayCredentials,
-) -> GatewayPrincipal:
-    """The calling gateway (401 otherwise), looked up in its own short system session.
-
-    The session (and its pooled connection) is closed before the route runs: a request holds
-    one connection at a time, and in the rollback test harness this look-up's savepoint is
-    released before the route's own sessions start.
-    """
-    async with get_db(request).session(system=True) as session:
-        return await gateway_for_token(session, credentials)
-
-
-GatewayDep = Annotated[GatewayPrincipal, Depends(current_gateway)]

@@ -29,7 +29,12 @@ from pydantic import (
 from pydantic_core import core_schema
 from typing_extensions import TypedDict
 
-from crm.core.vocabulary import GatewayId
+from crm.core.vocabulary import (
+    EID_HEX_DIGITS,
+    INSTANCE_HEX_DIGITS,
+    NAMESPACE_HEX_DIGITS,
+    GatewayId,
+)
 
 Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]+$")]
 
@@ -76,8 +81,12 @@ class UidDevice(TypedDict):
     """A static Eddystone-UID pass: 10-byte namespace, 6-byte instance."""
 
     type: Literal["eddystone-uid"]
-    namespace: Annotated[Hex, StringConstraints(min_length=20, max_length=20)]
-    instance: Annotated[Hex, StringConstraints(min_length=12, max_length=12)]
+    namespace: Annotated[
+        Hex, StringConstraints(min_length=NAMESPACE_HEX_DIGITS, max_length=NAMESPACE_HEX_DIGITS)
+    ]
+    instance: Annotated[
+        Hex, StringConstraints(min_length=INSTANCE_HEX_DIGITS, max_length=INSTANCE_HEX_DIGITS)
+    ]
 
 
 @with_config(ConfigDict(extra="forbid", strict=True))
@@ -85,7 +94,7 @@ class EidDevice(TypedDict):
     """A rotating Eddystone-EID pass: the 8-byte ephemeral identifier as heard."""
 
     type: Literal["eddystone-eid"]
-    eid: Annotated[Hex, StringConstraints(min_length=16, max_length=16)]
+    eid: Annotated[Hex, StringConstraints(min_length=EID_HEX_DIGITS, max_length=EID_HEX_DIGITS)]
 
 
 Device = Annotated[UidDevice | EidDevice, Field(discriminator="type")]

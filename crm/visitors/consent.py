@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from crm.core.vocabulary import CONSENT_SCOPES
+from crm.core.vocabulary import CONSENT_SCOPES, PROXIMITY
 
 
 class Entry(Protocol):
@@ -44,7 +44,7 @@ def proximity_allows(ledger: Iterable[Entry], observed_at: datetime) -> bool:
     """the ingest gate (docs/architecture.md): granted when the event was observed and not
     withdrawn since."""
     entries = list(ledger)
-    return granted_at(entries, "proximity", observed_at) and granted_at(entries, "proximity")
+    return granted_at(entries, PROXIMITY, observed_at) and granted_at(entries, PROXIMITY)
 
 
 def consent_state(ledger: Iterable[Entry]) -> dict[str, bool]:

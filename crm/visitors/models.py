@@ -9,7 +9,8 @@ from sqlalchemy import CheckConstraint, Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from crm.core.models import TenantRow, utcnow
+from crm.core.models import TenantRow, sql_list, utcnow
+from crm.core.vocabulary import CONSENT_SCOPES
 
 
 class Visitor(TenantRow, table=True):
@@ -31,9 +32,7 @@ class Visitor(TenantRow, table=True):
 class Consent(TenantRow, table=True):
     """One entry of the consent ledger: a scope given or withdrawn, never updated."""
 
-    __table_args__ = (
-        CheckConstraint("scope IN ('proximity', 'personalisation', 'marketing')", name="scope"),
-    )
+    __table_args__ = (CheckConstraint(f"scope IN ({sql_list(CONSENT_SCOPES)})", name="scope"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     visitor_id: uuid.UUID = Field(foreign_key="visitor.id", index=True, ondelete="CASCADE")
