@@ -41,16 +41,13 @@ from crm.staff import service as staff_service
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 
-nav.register(nav.NavEntry(key="home", path="/office", labels=UI["home"], order=0))
-nav.register(nav.NavEntry(key="gateways", path="/office/gateways", labels=UI["gateways"], order=50))
-nav.register(
+# The shell's own menu entries; other packages add theirs the same way (crm/office/nav.py).
+MENU = (
+    nav.NavEntry(key="home", path="/office", labels=UI["home"], order=0),
+    nav.NavEntry(key="gateways", path="/office/gateways", labels=UI["gateways"], order=50),
     nav.NavEntry(
-        key="staff",
-        path="/office/staff",
-        labels=UI["staff"],
-        order=90,
-        roles=frozenset({"admin"}),
-    )
+        key="staff", path="/office/staff", labels=UI["staff"], order=90, roles=frozenset({"admin"})
+    ),
 )
 
 
@@ -171,6 +168,8 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Serve the office: its pages, and the answers of its two page outcomes (sign in first,
     403 page)."""
+    for entry in MENU:
+        nav.register(entry)
     app.include_router(router)
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(OfficeForbidden, _forbidden)
