@@ -2,7 +2,7 @@
 
 ``POST /api/v1/gateway/enroll`` exchanges the code the office reads to the installer for the
 gateway's id, its bearer token and its first remote config (``beacon-gateway enroll`` writes the
-token file 0600 and the config). The CRM's models (``crm/gateways/fleet_schemas.py``) are the
+token file 0600 and the config). The CRM's models (``crm/fleet/schemas.py``) are the
 source of truth for the payloads.
 """
 

@@ -13,7 +13,7 @@
   heartbeat.
 
 Enrolment is :mod:`beacon_gateway.enrolment`. The CRM's pydantic models
-(``crm/gateways/fleet_schemas.py``) are the source of truth for these payloads; the gateway does
+(``crm/fleet/schemas.py``) are the source of truth for these payloads; the gateway does
 not import them (``tests/contract/test_contract_fleet_client.py`` checks the two against each
 other).
 """

@@ -10,7 +10,7 @@ with it. The document's ``limits`` say what the CRM accepts: an ``upload.batch_m
 ``limits.max_events_per_batch`` (from the local file) is lowered to it, with a warning — every
 larger batch would be refused (413) and halved.
 
-The CRM's pydantic models (``crm/gateways/fleet_schemas.py``) are the source of truth for the
+The CRM's pydantic models (``crm/fleet/schemas.py``) are the source of truth for the
 document; the gateway does not import them (``tests/contract/`` checks the two against each
 other).
 """

@@ -1,4 +1,4 @@
-"""Where the gateway and the CRM's fleet contract meet (crm/gateways/fleet_schemas.py).
+"""Where the gateway and the CRM's fleet contract meet (crm/fleet/schemas.py).
 
 - Every remote config document the CRM can serve is accepted by the gateway's own parser
   (``beacon_gateway.config.config_from_mapping``), applied key by key over a local config — for

@@ -1,4 +1,4 @@
-"""The gateway's fleet client against the CRM's fleet contract (``crm/gateways/fleet_schemas.py``).
+"""The gateway's fleet client against the CRM's fleet contract (``crm/fleet/schemas.py``).
 
 The gateway never imports the CRM; here the two meet. The real ``FleetClient`` (real pipeline fed
 real frames, real outbox and uploader) talks to a mock transport that answers with documents the
