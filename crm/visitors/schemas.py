@@ -8,7 +8,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from crm.core.vocabulary import Language, Need, PassUid, Scope, Wish
+from crm.core.vocabulary import (
+    ACCESSIBILITY,
+    CONSENT_SCOPES,
+    WISHES,
+    Language,
+    Need,
+    PassUid,
+    Scope,
+    Wish,
+)
 
 NoticeVersion = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 PassUidField = Annotated[
@@ -24,14 +33,15 @@ class EnrolmentBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     language: Language = "fr"
-    wishes: Annotated[list[Wish], Field(max_length=8)] = []
+    wishes: Annotated[list[Wish], Field(max_length=len(WISHES))] = []
     stay_start: date | None = None
     stay_end: date | None = None
     adults: Annotated[int, Field(ge=0, le=50)] = 1
     children: Annotated[int, Field(ge=0, le=50)] = 0
-    accessibility: Annotated[list[Need], Field(max_length=5)] = []
+    accessibility: Annotated[list[Need], Field(max_length=len(ACCESSIBILITY))] = []
     consents: Annotated[
-        list[Scope], Field(max_length=3, description="Scopes the visitor consents to")
+        list[Scope],
+        Field(max_length=len(CONSENT_SCOPES), description="Scopes the visitor consents to"),
     ] = []
     notice_version: NoticeVersion | None = Field(
         default=None,
