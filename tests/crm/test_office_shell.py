@@ -536,3 +536,22 @@ async def test_with_several_destinations_the_form_asks_for_one_and_names_it_when
         response.text
     )
     assert (await sign_in(client, other)).status_code == 303
+
+
+async def test_a_role_change_ends_the_office_session_at_the_next_page(
+    client: httpx2.AsyncClient, db: Database, office: Office
+) -> None:
+    await sign_in(client, office, "desk")
+    assert (await client.get("/office")).status_code == 200
+    async with make_client(db) as admin:
+        changed = await admin.patch(
+            f"/api/v1/office/staff/{office.staff_ids['desk']}",
+            json={"role": "marketing"},
+            headers=office.bearer("admin"),
+        )
+        assert changed.status_code == 200, changed.text
+    after = await client.get("/office/gateways")
+    assert after.status_code == 303
+    assert after.headers["location"] == "/office/sign-in?next=%2Foffice%2Fgateways"
+    await sign_in(client, office, "desk")  # the same account, now marketing
+    assert '<dd id="role">Marketing</dd>' in (await client.get("/office")).text
