@@ -8,13 +8,16 @@ write a temporary file next to it, ``fsync`` it, optionally check it, rename it 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["SECRET_MODE", "write_atomic"]
+__all__ = ["FOLDER_MODE", "SECRET_MODE", "check_writable", "write_atomic"]
 
 SECRET_MODE = 0o600  # readable and writable by the owner only
+FOLDER_MODE = 0o750  # a folder the gateway creates: its group may look, nobody else
 
 
 def write_atomic(
@@ -24,14 +27,14 @@ def write_atomic(
     mode: int | None = SECRET_MODE,
     check: Callable[[Path], object] | None = None,
 ) -> None:
-    """Replace ``path`` with ``data`` atomically; its parent folder is created if missing.
+    """Replace ``path`` with ``data`` atomically; its parent folder is created if missing (0750).
 
     ``mode`` is the new file's mode exactly (default 0600); ``None`` leaves it to the umask, as
     ``open()`` would. ``check`` is called with the temporary file before the rename: if it
     raises, the temporary file is removed, ``path`` is left as it was, and the error propagates.
     """
     body = data.encode() if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(FOLDER_MODE, parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 if mode is None else mode)
     try:
@@ -51,6 +54,21 @@ def write_atomic(
             raise
     os.replace(tmp, path)
     _fsync_folder(path.parent)
+
+
+def check_writable(path: Path) -> None:
+    """Raise :class:`OSError` unless :func:`write_atomic` can write ``path`` now.
+
+    The parent folder is created (0750) if missing, then a probe file is created and removed in
+    it: the real test for every case (permissions, root or not, a read-only file system), where
+    ``os.access`` would answer for root as if nothing were read-only.
+    """
+    path.parent.mkdir(FOLDER_MODE, parents=True, exist_ok=True)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+    fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -23,6 +23,7 @@ event, and the CRM corrects large skews).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,7 @@ from typing import Any
 
 from beacon_gateway.clock import UNIX_BASE
 from beacon_gateway.events import ProximityEvent, rfc3339
+from beacon_gateway.files import FOLDER_MODE, SECRET_MODE
 
 __all__ = ["Outbox", "OutboxStats", "StoredEvent"]
 
@@ -93,7 +95,10 @@ class Outbox:
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(FOLDER_MODE, parents=True, exist_ok=True)
+        # 0600 whatever the umask: it holds pass identities. SQLite gives its -wal and -shm
+        # files the database file's mode.
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, SECRET_MODE))
         self.max_events = max_events
         self._wall = wall
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)

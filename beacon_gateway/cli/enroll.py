@@ -11,14 +11,35 @@ import typer
 from beacon_gateway.cli.common import fail, load, stderr
 
 if TYPE_CHECKING:
+    from beacon_gateway.config import GatewayConfig
     from beacon_gateway.enrolment import Enrollment
 
 __all__ = ["enroll"]
 
+DEFAULT_CONFIG = Path("/etc/balise/gateway.toml")
 NEW_CONFIG_HEADER = (
     "# Balise gateway configuration, written by `beacon-gateway enroll`.\n"
     "# Every key is explained in `beacon-gateway example config`.\n"
 )
+
+
+def targets(
+    config: Path, existing: GatewayConfig | None, token_file: Path | None, data_dir: Path | None
+) -> tuple[Path, Path]:
+    """Where the token and the data go: as told, else as the existing config says, else next
+    to the config (``token``, ``data/``) — except for the documented layout's own config path,
+    whose token is ``/etc/balise/token`` and data ``/var/lib/balise`` (the unit's
+    ``StateDirectory``)."""
+    from beacon_gateway.config import GatewaySection
+
+    if existing is not None:
+        defaults = existing.gateway
+    elif config.absolute() == DEFAULT_CONFIG:
+        defaults = GatewaySection()
+    else:
+        folder = config.absolute().parent
+        defaults = GatewaySection(token_file=str(folder / "token"), data_dir=str(folder / "data"))
+    return token_file or Path(defaults.token_file), data_dir or Path(defaults.data_dir)
 
 
 def enroll(
@@ -31,29 +52,38 @@ def enroll(
             help="Gateway config to create or update.",
             envvar="BALISE_GATEWAY_CONFIG",
         ),
-    ] = Path("/etc/balise/gateway.toml"),
+    ] = DEFAULT_CONFIG,
     crm_url: Annotated[
         str | None,
         typer.Option(help="The CRM's address (default: gateway.crm_url of the config)."),
     ] = None,
     token_file: Annotated[
-        Path | None, typer.Option(help="Where to write the token (default: from the config).")
+        Path | None,
+        typer.Option(
+            help="Where to write the token (default: from the config; for a new config, "
+            "'token' next to it, /etc/balise/token for /etc/balise/gateway.toml)."
+        ),
     ] = None,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Gateway data directory (default: from the config).")
+        Path | None,
+        typer.Option(
+            help="Gateway data directory (default: from the config; for a new config, "
+            "'data' next to it, /var/lib/balise for /etc/balise/gateway.toml)."
+        ),
     ] = None,
 ) -> None:
     """Register this gateway with a claim code: writes its token (0600) and its config.
 
     The office creates the gateway (`crm gateway add NAME --site SITE --claim`) and reads you a
     one-time code; this exchanges it for the gateway's name, secret token and settings, so no
-    secret is ever copied by hand. Run it again with a new code to re-enroll.
+    secret is ever copied by hand. Every file is checked writable before the code is sent, so
+    a refused path never wastes a code. Run it again with a new code to re-enroll.
     """
     from beacon_gateway.cli.toml_edit import set_toml_keys
     from beacon_gateway.config import ConfigError, GatewayConfig, load_config
     from beacon_gateway.enrolment import EnrolmentError
     from beacon_gateway.enrolment import enroll as enroll_request
-    from beacon_gateway.files import write_atomic
+    from beacon_gateway.files import check_writable, write_atomic
     from beacon_gateway.remote_config import ConfigStore, apply_remote
 
     existing = config.exists()
@@ -61,8 +91,19 @@ def enroll(
     url = crm_url or (cfg.gateway.crm_url if existing else None)
     if url is None:
         raise fail("no CRM address", f"{config} does not exist yet: give --crm-url")
-    token_path = token_file or Path(cfg.gateway.token_file)
-    data_path = data_dir or Path(cfg.gateway.data_dir)
+    token_path, data_path = targets(config, cfg if existing else None, token_file, data_dir)
+    store = ConfigStore(data_path)
+    for path in (token_path, config, store.path):
+        try:
+            check_writable(path)
+        except OSError as exc:
+            raise fail(
+                "cannot write",
+                f"{path}: {exc.strerror or exc}. Nothing was sent: the code is still valid. "
+                "Run as the user who owns these files (sudo -u balise ...), or choose other "
+                "paths (--config, --token-file, --data-dir).",
+                1,
+            ) from exc
 
     async def exchange() -> Enrollment:
         import httpx2
@@ -74,7 +115,6 @@ def enroll(
         got = asyncio.run(exchange())
     except EnrolmentError as exc:
         raise fail("enrolment refused", exc) from exc
-    write_atomic(token_path, got.token + "\n")
     text = config.read_text(encoding="utf-8") if existing else NEW_CONFIG_HEADER
     values = {"id": got.gateway_id, "crm_url": url}
     if token_file is not None or not existing:
@@ -86,10 +126,18 @@ def enroll(
         apply_remote(load_config(candidate), got.config.document, got.gateway_id)
 
     try:
-        write_atomic(config, set_toml_keys(text, "gateway", values), mode=None, check=validate)
+        write_atomic(config, set_toml_keys(text, "gateway", values), check=validate)
+        write_atomic(token_path, got.token + "\n")
+        store.save(got.config)
     except ConfigError as exc:
         raise fail("the enrolled config does not validate (nothing changed)", exc) from exc
-    ConfigStore(data_path).save(got.config)
+    except OSError as exc:
+        raise fail(
+            "enrolled, but cannot save",
+            f"{exc}. The code is used: ask the office for a new one (crm gateway claim "
+            f"{got.gateway_id}) and enrol again.",
+            1,
+        ) from exc
     stderr().print(
         f"enrolled as [bold]{got.gateway_id}[/bold] (config version {got.config.version}); "
         f"token written to {token_path} (mode 0600), config {config}.\n"

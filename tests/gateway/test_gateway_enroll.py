@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx2
@@ -15,6 +16,7 @@ from beacon_gateway.cli.toml_edit import set_toml_keys
 from beacon_gateway.config import load_config
 from beacon_gateway.remote_config import ConfigStore
 from tests.conftest import LiveServer
+from tests.gateway.unprivileged import gateway_as_user, user_folder
 
 
 def _crm(env: dict[str, str], *args: str) -> str:
@@ -89,3 +91,48 @@ def test_existing_config_keeps_its_comments_and_other_keys() -> None:
         "rx_offset_db = 4.5",
     ]
     assert set_toml_keys("", "gateway", {"id": "a"}).startswith('[gateway]\nid = "a"')
+
+
+def _claim_code(live_server: LiveServer, name: str) -> str:
+    env = {**os.environ, "DATABASE_URL": live_server.database_url}
+    _crm(env, "destination", "add", "plantroom", "--name", "Plant room", "--timezone", "UTC")
+    _crm(env, "site", "add", "spa", "--name", "Spa", "--lat", "49.2", "--lon", "6.1")
+    return _crm(env, "gateway", "add", name, "--site", "spa", "--claim").strip().splitlines()[-1]
+
+
+def test_an_unwritable_path_is_found_before_the_code_is_spent(live_server: LiveServer) -> None:
+    """As a normal user, into a temporary folder: a read-only token folder stops `enroll`
+    before it sends the code, which then still works; token and data go next to the config."""
+    code = _claim_code(live_server, "spa-1")
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp).chmod(0o755)  # the user may go through it
+        site = user_folder(Path(tmp) / "site")
+        locked = user_folder(site / "locked")
+        locked.chmod(0o555)
+        config = site / "gateway.toml"
+        base = ["enroll", code, "--config", str(config), "--crm-url", live_server.url]
+        wrong = ["enroll", "0000-0000-0000-0000", "--crm-url", live_server.url]
+        warm_up = [*wrong, "--config", str(Path(tmp) / "warm-up" / "gateway.toml")]
+
+        status, out = gateway_as_user([*base, "--token-file", str(locked / "token")], warm_up)
+        assert status == 1, out
+        assert f"cannot write: {locked / 'token'}" in " ".join(out.split())
+        assert "the code is still valid" in out
+        assert not config.exists() and list(locked.iterdir()) == []
+
+        status, out = gateway_as_user(base, warm_up)
+        assert status == 0, out
+        assert "enrolled as spa-1" in out
+        token, data = site / "token", site / "data"
+        cfg = load_config(config)
+        assert (cfg.gateway.token_file, cfg.gateway.data_dir) == (str(token), str(data))
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (config, token, data)}
+        assert modes == {"gateway.toml": 0o600, "token": 0o600, "data": 0o750}
+        assert stat.S_IMODE((data / "remote-config.json").stat().st_mode) == 0o600
+        assert ConfigStore(data).load() is not None
+        answer = httpx2.get(
+            live_server.url + "/api/v1/gateway/config",
+            headers={"Authorization": f"Bearer {token.read_text().strip()}"},
+            timeout=10,
+        )
+        assert answer.status_code == 200, "the code was exchanged on the second try"

@@ -160,3 +160,16 @@ def test_seeded_ids_are_deterministic_uuid7() -> None:
     parsed = [uuid.UUID(x) for x in first]
     assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
     assert parsed == sorted(parsed, key=lambda u: u.int >> 80)  # time-ordered by ms
+
+
+def test_the_outbox_and_its_folder_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        with Outbox(tmp_path / "data" / "outbox.db") as box:
+            box.add([ev(1)])
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "data").iterdir()}
+    assert modes["outbox.db"] == 0o600
+    assert set(modes.values()) == {0o600}, modes  # -wal and -shm too, when they remain
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o750
