@@ -23,25 +23,3 @@ class TenantRow(SQLModel):
     """A row owned by one destination; row-level security filters on ``destination_id``."""
 
     destination_id: uuid.UUID = Field(foreign_key="destination.id", index=True, ondelete="CASCADE")
-
-
-# Tables carrying destination_id under the tenant policy; the migration enables RLS on each, and
-# a test checks that every table with a destination_id column is listed here.
-TENANT_TABLES: tuple[str, ...] = (
-    "site",
-    "partner",
-    "gateway",
-    "device",
-    "visitor",
-    "consent",
-    "proximity_event",
-    "ingested_event",
-    "presence_count",
-    "visit",
-    "visit_queue",
-    "audit_log",
-    "erasure_ledger",
-    "place",
-    "eid_window",
-    "staff_user",
-)

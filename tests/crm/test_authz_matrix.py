@@ -50,7 +50,8 @@ from sqlalchemy import text
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from crm.core.db import Database
-from crm.core.models import TENANT_TABLES, utcnow
+from crm.core.models import utcnow
+from crm.core.schema import tenant_tables
 from crm.ingest.schemas import rfc3339
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -289,7 +290,7 @@ async def fingerprint(db: Database, destination_id: uuid.UUID) -> dict[str, str]
     """A checksum of every row of the destination (tenant tables, itself, its credentials)."""
     sums: dict[str, str] = {}
     async with db.session(system=True) as session:
-        for table in (*TENANT_TABLES, "credential"):
+        for table in (*tenant_tables(), "credential"):
             sums[table] = await session.scalar(
                 text(
                     f"SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
