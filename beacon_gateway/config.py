@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
 
+from eddystone.frames import UID_NAMESPACE_HEX, UID_TEXT
+
 __all__ = [
     "AdvertiseConfig",
     "ConfigError",
@@ -35,8 +37,8 @@ __all__ = [
     "load_config",
 ]
 
-_HEX20 = re.compile(r"^[0-9a-f]{20}$")
-_UID = re.compile(r"^[0-9a-f]{20}:[0-9a-f]{12}$")
+_HEX20 = re.compile(f"^{UID_NAMESPACE_HEX}$")
+_UID = re.compile(f"^{UID_TEXT}$")
 _GATEWAY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 

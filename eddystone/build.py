@@ -14,6 +14,8 @@ from eddystone.frames import (
     FRAME_TLM,
     FRAME_UID,
     FRAME_URL,
+    UID_INSTANCE_SIZE,
+    UID_NAMESPACE_SIZE,
     EddystoneFrame,
     EidFrame,
     EtlmFrame,
@@ -51,7 +53,7 @@ def _tx_power(tx_power_0m: int) -> int:
 
 def build_uid(tx_power_0m: int, namespace: bytes, instance: bytes, *, rfu: bool = True) -> bytes:
     """Eddystone-UID service data: 20 bytes, or 18 without the RFU bytes (``rfu=False``)."""
-    if len(namespace) != 10 or len(instance) != 6:
+    if len(namespace) != UID_NAMESPACE_SIZE or len(instance) != UID_INSTANCE_SIZE:
         raise BuildError(
             f"UID namespace is 10 bytes and instance 6, got {len(namespace)} and {len(instance)}"
         )

@@ -25,6 +25,16 @@ FRAME_EID = 0x30
 FIND_HUB_FRAMES = frozenset({0x40, 0x41})
 """Reserved by Eddystone, reused by Google's Find Hub network (FMDN): never a visitor's pass."""
 
+UID_NAMESPACE_SIZE = 10
+UID_INSTANCE_SIZE = 6
+EID_SIZE = 8
+"""Bytes of an Eddystone-UID namespace and instance, and of an Eddystone-EID."""
+
+UID_NAMESPACE_HEX = f"[0-9a-f]{{{2 * UID_NAMESPACE_SIZE}}}"
+UID_INSTANCE_HEX = f"[0-9a-f]{{{2 * UID_INSTANCE_SIZE}}}"
+UID_TEXT = f"{UID_NAMESPACE_HEX}:{UID_INSTANCE_HEX}"
+"""Regular expressions of a UID written as text: ``NAMESPACE:INSTANCE`` in lower-case hex."""
+
 TLM_PLAIN = 0x00
 TLM_ENCRYPTED = 0x01
 

@@ -12,6 +12,14 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import StringConstraints
 
+from eddystone.frames import (
+    EID_SIZE,
+    UID_INSTANCE_SIZE,
+    UID_NAMESPACE_HEX,
+    UID_NAMESPACE_SIZE,
+    UID_TEXT,
+)
+
 # What a visitor likes, and what a site or a place offers.
 Wish = Literal[
     "nature", "wellness", "family", "gastronomy", "culture", "nightlife", "sport", "shopping"
@@ -34,20 +42,16 @@ DEFAULT_LANGUAGE: Language = "fr"
 # A gateway's name (``crm gateway add NAME``), as it appears in every batch and heartbeat.
 GatewayId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
-# A static Eddystone-UID pass: a 10-byte namespace and a 6-byte instance, written in hex.
-NAMESPACE_HEX_DIGITS = 20
-INSTANCE_HEX_DIGITS = 12
-# What a rotating Eddystone-EID pass sends: an 8-byte ephemeral identifier.
-EID_HEX_DIGITS = 16
-_NAMESPACE = f"[0-9a-f]{{{NAMESPACE_HEX_DIGITS}}}"
-_INSTANCE = f"[0-9a-f]{{{INSTANCE_HEX_DIGITS}}}"
+# A static Eddystone-UID pass: namespace and instance in hex (their sizes and text form are
+# eddystone's); a rotating Eddystone-EID pass sends an 8-byte ephemeral identifier.
+NAMESPACE_HEX_DIGITS = 2 * UID_NAMESPACE_SIZE
+INSTANCE_HEX_DIGITS = 2 * UID_INSTANCE_SIZE
+EID_HEX_DIGITS = 2 * EID_SIZE
 # Lower-case hex, as the gateway's documents carry them.
-Namespace = Annotated[str, StringConstraints(pattern=f"^{_NAMESPACE}$")]
-UidRef = Annotated[str, StringConstraints(pattern=f"^{_NAMESPACE}:{_INSTANCE}$")]
+Namespace = Annotated[str, StringConstraints(pattern=f"^{UID_NAMESPACE_HEX}$")]
+UidRef = Annotated[str, StringConstraints(pattern=f"^{UID_TEXT}$")]
 # ``NAMESPACE:INSTANCE`` as people type it (either case); stored lower-cased.
-PassUid = Annotated[
-    str, StringConstraints(pattern=f"^{_NAMESPACE}:{_INSTANCE}$".replace("a-f", "a-fA-F"))
-]
+PassUid = Annotated[str, StringConstraints(pattern=f"^{UID_TEXT}$".replace("a-f", "a-fA-F"))]
 
 
 def uid_identity(namespace: str, instance: str) -> str:
