@@ -69,10 +69,20 @@ def _get(node: Any, *keys: str) -> Any:
     if not isinstance(node, dict):
         return None
     for key in keys:
-        for name in (key, f"schema:{key}"):
-            if name in node and node[name] is not None:
-                return node[name]
+        found = node.get(key)
+        if found is None:
+            found = node.get(_SCHEMA.get(key) or _schema(key))
+        if found is not None:
+            return found
     return None
+
+
+_SCHEMA: dict[str, str] = {}
+
+
+def _schema(key: str) -> str:
+    _SCHEMA[key] = f"schema:{key}"
+    return _SCHEMA[key]
 
 
 def scalar(value: Any) -> str | None:

@@ -298,3 +298,20 @@ async def test_raw_record_kept_whether_spliced_as_read_or_encoded_again(
     assert stored["centre-pompidou"].raw == plain
     assert stored["fete"].title == {"fr": "Fête 🎉"}
     assert stored["fete"].raw == {**careful, "x": None}
+
+
+def test_index_entries_cannot_leave_the_flux_folder(tmp_path: Path) -> None:
+    flux = write_flux(tmp_path / "flux", [fixture("pompidou")])
+    (tmp_path / "secret.json").write_text('{"@id": "https://x.fr/1", "rdfs:label": "x"}')
+    index = json.loads((flux / "index.json").read_text())
+    index += [{"file": "../secret.json"}, {"file": "/etc/hostname"}, {"file": "objects/../x"}]
+    (flux / "index.json").write_text(json.dumps(index))
+    source = Source(flux)
+    assert source.total == 4
+    found = list(source.objects())
+    assert [f.error for f in found] == [
+        None,
+        "index entry outside the flux folder",
+        "index entry outside the flux folder",
+        "cannot read: No such file or directory",
+    ]
