@@ -217,9 +217,16 @@ class Advertiser:
             return self.tlm_frame()
         return self.frames[slot % len(self.frames)]
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Rotate frames until ``stop``; re-register when BlueZ comes back."""
+    async def run(self, stop: asyncio.Event, *, wait_for_bluez: bool = True) -> None:
+        """Rotate frames until ``stop``; re-register when BlueZ comes back.
+
+        ``wait_for_bluez=False`` (a person at the command line): raise :class:`RuntimeError`
+        at once when BlueZ refuses the first registration (no adapter, BlueZ not running).
+        """
         await self.start()
+        if not wait_for_bluez and not self._registered:
+            await self.close()
+            raise RuntimeError(self.stats.last_error or "BlueZ refused the advertisement")
         slot = 0
         try:
             while not stop.is_set():

@@ -27,6 +27,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,54 @@ from beacon_gateway.scan_watchdog import ScanWatchdog
 from beacon_gateway.scanner import Scanner
 from beacon_gateway.shutdown import stop_on_signals
 
-__all__ = ["run_gateway", "sd_notify"]
+__all__ = ["NO_ADAPTER", "AdapterWait", "run_gateway", "sd_notify"]
 
 log = logging.getLogger("beacon_gateway.runtime")
 FLUSH_S = 0.5
+NO_ADAPTER = "cannot scan: is Bluetooth on? see rfkill list"
+ADAPTER_RETRY_S = 5.0  # first wait before scanning again without an adapter, then doubled
+ADAPTER_RETRY_MAX_S = 300.0
+
+
+@dataclass(slots=True)
+class AdapterWait:
+    """The scanner could not start (no adapter, BlueZ down, radio blocked): when to try again.
+
+    The gateway stays up meanwhile, uploading its outbox and heartbeating; the heartbeat's
+    ``watchdog`` object says ``no_adapter: 1`` and counts ``adapter_retries``.
+    """
+
+    first_s: float = ADAPTER_RETRY_S
+    max_s: float = ADAPTER_RETRY_MAX_S
+    missing: bool = False
+    retries: int = 0
+    error: str | None = None
+    wait_s: float = 0.0
+    retry_at: float = 0.0
+
+    def lost(self, now: float, error: BaseException) -> None:
+        """The scanner could not start: wait (longer each time in a row) before the next try."""
+        self.error = f"{type(error).__name__}: {error}"
+        self.wait_s = min(self.max_s, 2 * self.wait_s) if self.missing else self.first_s
+        if not self.missing:
+            log.warning(
+                "%s (%s); uploading and heartbeating meanwhile, retrying the adapter with "
+                "back-off up to %.0f s",
+                NO_ADAPTER,
+                " ".join(self.error.split()),
+                self.max_s,
+            )
+        self.missing = True
+        self.retry_at = now + self.wait_s
+
+    def found(self) -> None:
+        """Scanning again."""
+        log.info("scanning again after %d adapter retries", self.retries)
+        self.missing, self.error, self.wait_s = False, None, 0.0
+
+    def counters(self) -> dict[str, int]:
+        """What the heartbeat's ``watchdog`` object says of the adapter."""
+        return {"no_adapter": int(self.missing), "adapter_retries": self.retries}
 
 
 def sd_notify(message: str) -> bool:
@@ -77,10 +122,13 @@ async def run_gateway(
     thermal_zone: Path | None = None,
     adapter: AdapterProbe | None = None,
     watchdog_check_s: float = 5.0,
+    adapter_retry_s: float = ADAPTER_RETRY_S,
 ) -> dict[str, Any]:
     """Run the gateway until ``stop`` (or SIGINT/SIGTERM); returns final counters.
 
     ``adapter`` is the watchdog's view of the Bluetooth adapter (default: BlueZ over D-Bus).
+    Without an adapter the gateway keeps uploading and heartbeating and tries to scan again
+    after ``adapter_retry_s``, doubled at each failure up to :data:`ADAPTER_RETRY_MAX_S`.
     """
     stop = stop or asyncio.Event()
     with stop_on_signals(stop, enabled=handle_signals):
@@ -95,6 +143,7 @@ async def run_gateway(
             thermal_zone=thermal_zone,
             adapter=adapter,
             watchdog_check_s=watchdog_check_s,
+            wait=AdapterWait(first_s=adapter_retry_s),
         )
 
 
@@ -110,6 +159,7 @@ async def _run(
     thermal_zone: Path | None,
     adapter: AdapterProbe | None,
     watchdog_check_s: float,
+    wait: AdapterWait,
 ) -> dict[str, Any]:
     pending: list[ProximityEvent] = []
     exit_code: list[int] = []
@@ -140,7 +190,7 @@ async def _run(
         token=token,
         clock=clock,
         on_config=on_config,
-        watchdog=watchdog.counters,
+        watchdog=lambda: {**watchdog.counters(), **wait.counters()},
         heartbeat_interval_s=heartbeat_interval_s,
         fleet_options={} if thermal_zone is None else {"thermal_zone": thermal_zone},
     )
@@ -151,29 +201,42 @@ async def _run(
         pending.extend(pipeline.process(adv))
 
     node.load_stored()
-    scanner = Scanner(current["scan"], on_advert, clock, scanner_factory)
-    scanners.append(scanner)
-    scan_stop = asyncio.Event()
-    scan_task = asyncio.create_task(scanner.run(scan_stop))
+
+    def start_scanner() -> tuple[Scanner, asyncio.Event, asyncio.Task[None]]:
+        new = Scanner(current["scan"], on_advert, clock, scanner_factory)
+        scanners[:] = [new]
+        event = asyncio.Event()
+        return new, event, asyncio.create_task(new.run(event))
+
+    scanner, scan_stop, scan_task = start_scanner()
+    failed: asyncio.Task[None] | None = None
+    watchdog.suspend()  # until the scanner has started: an adapter that is missing is no stall
     node.start(stop)
     advertise_task = asyncio.create_task(_advertise(cfg, stop))
     watchdog_task = asyncio.create_task(watchdog.run(stop))
-    sd_notify("READY=1")
+    sd_notify("READY=1")  # up without an adapter too: uploading and heartbeating
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=FLUSH_S)
-            if scan_task.done():
-                break  # the scanner died: let systemd restart us (exit non-zero below)
-            if current["scan"] != scanner.config:
+            if scan_task.done() and not stop.is_set():
+                if scan_task is not failed:  # it could not start, or a retry could not
+                    failed = scan_task
+                    watchdog.suspend()
+                    wait.lost(clock.now(), scan_task.exception() or RuntimeError("scan ended"))
+                elif clock.now() >= wait.retry_at:
+                    wait.retries += 1
+                    scanner, scan_stop, scan_task = start_scanner()
+            elif scanner.scanning and watchdog.suspended:
+                if wait.missing:
+                    wait.found()
+                watchdog.resume()
+            if current["scan"] != scanner.config and not scan_task.done():
                 log.info("scan settings changed: restarting the scanner")
                 scan_stop.set()
-                await scan_task
-                scanner = Scanner(current["scan"], on_advert, clock, scanner_factory)
-                scanners[:] = [scanner]
+                await asyncio.gather(scan_task, return_exceptions=True)
+                scanner, scan_stop, scan_task = start_scanner()
                 watchdog.reconfigure(scanner.config)
-                scan_stop = asyncio.Event()
-                scan_task = asyncio.create_task(scanner.run(scan_stop))
             pending.extend(pipeline.advance(clock.now()))
             node.store(pending)
             sd_notify("WATCHDOG=1")
@@ -182,20 +245,18 @@ async def _run(
         scan_stop.set()
         node.store(pending)
         node.close_presence(clock.now())
-        results = await asyncio.gather(
+        await asyncio.gather(
             scan_task, advertise_task, watchdog_task, node.finish(), return_exceptions=True
         )
         node.close()
         await client.aclose()
-    scan_error = results[0] if isinstance(results[0], BaseException) else None
-    if scan_error is not None:
-        log.error("scanner failed: %s", scan_error)
     return {
         "adverts": pipeline.counters.adverts,
         "events": dict(pipeline.counters.events),
         "outbox": node.outbox.depth,
         "accepted": node.uploader.state.accepted,
-        "scan_error": None if scan_error is None else str(scan_error),
+        "scan_error": wait.error,  # the adapter was missing when the gateway stopped
+        "adapter_retries": wait.retries,
         "auth_failed": node.uploader.state.auth_failed,
         "heartbeats": node.fleet.state.heartbeats,
         "config_version": (

@@ -88,6 +88,7 @@ class ScanWatchdog:
         self.last_reference_at: float | None = None
         self.probe_errors = 0
         self.step_failures = 0
+        self.suspended = False
         self._reference = _uid_bytes(scan.reference_beacon)
         self._load()
 
@@ -99,6 +100,15 @@ class ScanWatchdog:
         self.dog.counters = counters
         self._reference = _uid_bytes(scan.reference_beacon)
         self.last_reference_at = None
+
+    def suspend(self) -> None:
+        """No adapter to watch (the runtime is waiting for one): no probe, no step."""
+        self.suspended = True
+
+    def resume(self) -> None:
+        """Scanning again: watch afresh from now (same counters)."""
+        self.suspended = False
+        self.reconfigure(self.scan)
 
     # --- reference beacon ------------------------------------------------------------------
 
@@ -140,7 +150,7 @@ class ScanWatchdog:
             return
         body = {**self.dog.counters.as_dict(), "step_failures": self.step_failures}
         try:
-            write_atomic(self.state_file, json.dumps(body), mode=None)
+            write_atomic(self.state_file, json.dumps(body))
         except OSError as exc:  # a full card must not stop the recovery itself
             log.warning("cannot save the watchdog counters: %s", exc)
 
@@ -158,6 +168,8 @@ class ScanWatchdog:
 
     async def check(self) -> Action:
         """One observation and, if the watchdog says so, one recovery step."""
+        if self.suspended:
+            return Action.NONE
         discovering = await self._discovering()
         action = self.dog.observe(self.clock.now(), discovering, self.last_reference_at)
         if action is Action.NONE:

@@ -83,6 +83,7 @@ class Scanner:
         self._factory = scanner_factory
         self._scanner: Any = None
         self._lock = asyncio.Lock()
+        self.scanning = False  # True from a successful start in run() until it ends
 
     def _callback(self, device: Any, adv: Any) -> None:
         self.stats.reports += 1
@@ -160,9 +161,13 @@ class Scanner:
                 return False
             return True
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Scan until ``stop`` is set, restarting every ``restart_interval_s``."""
+    async def run(self, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
+        """Scan until ``stop`` is set, restarting every ``restart_interval_s``; ``started`` is
+        set once scanning (a failed start raises)."""
         await self.start()
+        self.scanning = True
+        if started is not None:
+            started.set()
         failures = 0
         try:
             while not stop.is_set():
@@ -173,4 +178,5 @@ class Scanner:
                     break
                 failures = 0 if await self.restart() else failures + 1
         finally:
+            self.scanning = False
             await self.stop()

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from beacon_gateway.cli.common import ConfigOption, fail, load, setup_logging, stderr
+from beacon_gateway.cli.common import (
+    ConfigOption,
+    fail,
+    load,
+    no_bluetooth,
+    setup_logging,
+    stderr,
+)
 
 __all__ = ["advertise"]
 
@@ -34,10 +41,10 @@ def advertise(
         with stop_on_signals(asyncio.Event()) as stop:
             if seconds:
                 asyncio.get_running_loop().call_later(seconds, stop.set)
-            await adv.run(stop)
+            await adv.run(stop, wait_for_bluez=False)
 
     try:
         asyncio.run(main())
-    except Exception as exc:
-        raise fail("cannot advertise", f"{type(exc).__name__}: {exc}", code=1) from exc
+    except Exception as exc:  # no adapter, BlueZ down: say so in the installer's words
+        raise no_bluetooth(exc, "cannot advertise") from exc
     stderr().print(f"stopped: {adv.stats}", markup=False)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from beacon_gateway.cli.common import ConfigOption, fail, load, progress, stderr
+from beacon_gateway.cli.common import ConfigOption, fail, load, no_bluetooth, progress, stderr
 
 __all__ = ["calibrate"]
 
@@ -94,9 +94,7 @@ def calibrate(
     try:
         asyncio.run(listen())
     except Exception as exc:  # no adapter, BlueZ down: say so in the installer's words
-        raise fail(
-            "cannot scan", f"{type(exc).__name__}: {exc} (is Bluetooth on? see `rfkill list`)", 1
-        ) from exc
+        raise no_bluetooth(exc) from exc
     try:
         result = sampler.result()
     except CalibrationError as exc:
@@ -105,7 +103,7 @@ def calibrate(
         config.read_text(encoding="utf-8"), "presence", {"rx_offset_db": result.rx_offset_db}
     )
     try:
-        write_atomic(config, text, mode=None, check=load_config)
+        write_atomic(config, text, check=load_config)
     except ConfigError as exc:
         raise fail("the calibrated config does not validate (nothing changed)", exc) from exc
     console.print(

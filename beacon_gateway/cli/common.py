@@ -18,7 +18,16 @@ from rich.progress import (
 if TYPE_CHECKING:
     from beacon_gateway.config import GatewayConfig
 
-__all__ = ["ConfigOption", "fail", "load", "progress", "read_token", "setup_logging", "stderr"]
+__all__ = [
+    "ConfigOption",
+    "fail",
+    "load",
+    "no_bluetooth",
+    "progress",
+    "read_token",
+    "setup_logging",
+    "stderr",
+]
 
 ConfigOption = Annotated[
     Path,
@@ -42,6 +51,15 @@ def fail(what: str, detail: object, code: int = 2) -> typer.Exit:
     console.print(f"[red]{what}:[/red]", end=" ")
     console.print(str(detail), markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def no_bluetooth(exc: BaseException, what: str = "cannot scan") -> typer.Exit:
+    """One line for an adapter that is missing, blocked or unanswered (BlueZ down); exit 1.
+
+    The installer's words first, the error after, on one line (a D-Bus error spans several).
+    """
+    error = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return fail(what, f"is Bluetooth on? see rfkill list ({error})", 1)
 
 
 def load(path: Path) -> GatewayConfig:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from beacon_gateway.cli.common import progress, stderr
+from beacon_gateway.cli.common import no_bluetooth, progress, stderr
 
 __all__ = ["record"]
 
@@ -59,5 +59,8 @@ def record(
                         bar.update(task, status=f"{count} reports")
                     await runner
 
-        asyncio.run(main())
+        try:
+            asyncio.run(main())
+        except Exception as exc:  # no adapter, BlueZ down: say so in the installer's words
+            raise no_bluetooth(exc) from exc
     stderr().print(f"{count} advertisement reports written to {file}", markup=False)

@@ -22,5 +22,5 @@ def run(config: ConfigOption) -> None:
     stderr().print(f"stopped: {result}", markup=False)
     if result["watchdog_exit"] is not None:
         raise typer.Exit(result["watchdog_exit"])  # the scan stalled: systemd restarts us
-    if result["scan_error"] or result["auth_failed"]:
+    if result["auth_failed"]:
         raise typer.Exit(1)

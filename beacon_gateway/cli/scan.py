@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from beacon_gateway.cli.common import load, stderr
+from beacon_gateway.cli.common import load, no_bluetooth, stderr
 
 __all__ = ["scan"]
 
@@ -65,14 +65,23 @@ def scan(
         with stop_on_signals(asyncio.Event()) as stop:
             loop = asyncio.get_running_loop()
             scanner = Scanner(cfg.scan, on_advert, SystemClock(synchronized=lambda: False))
-            task = asyncio.create_task(scanner.run(stop))
-            started = loop.time()
+            started = asyncio.Event()
+            task = asyncio.create_task(scanner.run(stop, started))
+            ready = asyncio.create_task(started.wait())
+            await asyncio.wait([task, ready], return_when=asyncio.FIRST_COMPLETED)
+            ready.cancel()
+            if task.done():  # no adapter: say so, without an empty table first
+                await task
+            begun = loop.time()
             with Live(table(), console=stderr(), refresh_per_second=2) as live:
                 while not stop.is_set() and not task.done():
                     await asyncio.sleep(0.5)
                     live.update(table())
-                    if seconds and loop.time() - started >= seconds:
+                    if seconds and loop.time() - begun >= seconds:
                         stop.set()
             await task
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except Exception as exc:  # no adapter, BlueZ down: say so in the installer's words
+        raise no_bluetooth(exc) from exc

@@ -47,6 +47,24 @@ def bluez() -> Iterator[Any]:
         os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
 
 
+@pytest.fixture
+def no_bluez() -> Iterator[str]:
+    """A private system bus on which no BlueZ answers (a Pi with Bluetooth off or missing);
+    DBUS_SYSTEM_BUS_ADDRESS names it, for this process and its children. Yields the address."""
+    if shutil.which("dbus-daemon") is None:
+        pytest.fail("dbus-daemon is missing: apt-get install dbus (never skipped silently)")
+    from dbusmock.testcase import BusType, PrivateDBus
+
+    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+    with PrivateDBus(BusType.SYSTEM) as bus:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+        yield bus.address
+    if old is None:
+        os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+    else:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
+
+
 def _service_data(frame: bytes) -> Any:
     return dbus.Dictionary({FEAA: dbus.Array(frame, signature="y")}, signature="sv")
 

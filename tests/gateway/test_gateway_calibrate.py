@@ -173,6 +173,7 @@ def test_calibrate_writes_the_offset_measured_over_dbus(bluez: Any, tmp_path: Pa
     assert cfg.presence.rx_offset_db == 7.0
     assert cfg.presence.enter_rssi_dbm == -72.0 and cfg.gateway.id == "zoo-1"
     assert not (tmp_path / "gateway.toml.tmp").exists()
+    assert config.stat().st_mode & 0o777 == 0o600, "the config is the gateway's own"
 
 
 @pytest.mark.bluez
