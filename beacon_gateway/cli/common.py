@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -41,8 +42,9 @@ ConfigOption = Annotated[
 
 
 def stderr() -> Console:
-    """The console for everything that is not the command's output."""
-    return Console(stderr=True)
+    """The console for everything that is not the command's output (never wrapped when it
+    is not a terminal: a log or a pipe reads one message per line)."""
+    return Console(stderr=True, soft_wrap=not sys.stderr.isatty())
 
 
 def fail(what: str, detail: object, code: int = 2) -> typer.Exit:
@@ -104,11 +106,8 @@ def progress(enabled: bool) -> Progress:
 
 
 def setup_logging() -> None:
-    """Log records as plain messages on stderr (the long-running commands)."""
-    import logging
+    """Log records on stderr (the long-running commands): rich on a terminal, else one line
+    per record with its journald priority (:mod:`beacon_gateway.journal`)."""
+    from beacon_gateway.journal import setup_logging as setup
 
-    from rich.logging import RichHandler
-
-    logging.basicConfig(
-        level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=stderr())]
-    )
+    setup()
