@@ -22,7 +22,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
 
+from eddystone import EddystoneError
 from eddystone.frames import UID_NAMESPACE_HEX, UID_TEXT
+from eddystone.url import encode_url
 
 __all__ = [
     "AdvertiseConfig",
@@ -37,8 +39,9 @@ __all__ = [
     "load_config",
 ]
 
-_HEX20 = re.compile(f"^{UID_NAMESPACE_HEX}$")
-_UID = re.compile(f"^{UID_TEXT}$")
+# Either case as written; stored lower (see _lower_hex).
+_HEX20 = re.compile(f"^{UID_NAMESPACE_HEX}$", re.IGNORECASE)
+_UID = re.compile(f"^{UID_TEXT}$", re.IGNORECASE)
 _GATEWAY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -62,7 +65,8 @@ class ScanConfig:
 
     adapter: str = "hci0"
     mode: Literal["active", "passive"] = "active"
-    # UID namespaces kept (20 lowercase hex); empty = keep every UID. EID is always kept.
+    # UID namespaces kept (20 hex, either case, stored lower); empty = keep every UID. EID is
+    # always kept.
     namespaces: tuple[str, ...] = ()
     watchdog_silence_s: float = 30.0
     # "namespace:instance" of a fixed beacon at the site, used by the watchdog when set.
@@ -93,7 +97,7 @@ class AdvertiseConfig:
     """``[advertise]``: what the gateway itself broadcasts (empty = nothing)."""
 
     url: str | None = None
-    uid: str | None = None  # "namespace:instance", 20 + 12 lowercase hex
+    uid: str | None = None  # "namespace:instance", 20 + 12 hex (either case, stored lower)
     tx_power_0m: int = -18
     interval_ms: int = 1000
 
@@ -209,7 +213,7 @@ def _check(cfg: GatewayConfig) -> None:
         )
     for ns in s.namespaces:
         if not _HEX20.match(ns):
-            raise ConfigError(f"scan.namespaces: {ns!r} is not 20 lowercase hex digits")
+            raise ConfigError(f"scan.namespaces: {ns!r} is not 20 hex digits")
     if s.reference_beacon is not None and not _UID.match(s.reference_beacon):
         raise ConfigError("scan.reference_beacon: expected 'namespace:instance' (20:12 hex)")
     positive = {
@@ -243,9 +247,26 @@ def _check(cfg: GatewayConfig) -> None:
     if not -100 <= a.tx_power_0m <= 20:
         raise ConfigError(f"advertise.tx_power_0m: must be in -100..20, got {a.tx_power_0m}")
     if a.uid is not None and not _UID.match(a.uid):
-        raise ConfigError("advertise.uid: expected 'namespace:instance' (20:12 lowercase hex)")
+        raise ConfigError("advertise.uid: expected 'namespace:instance' (20:12 hex digits)")
     if a.url is not None and not a.url.startswith(("http://", "https://")):
         raise ConfigError(f"advertise.url: must start with http:// or https://, got {a.url!r}")
+    if a.url is not None:
+        try:
+            encode_url(a.url)
+        except EddystoneError as exc:
+            raise ConfigError(f"advertise.url: cannot be broadcast: {exc}") from exc
+
+
+def _lower_hex(cfg: GatewayConfig) -> GatewayConfig:
+    """Hex identities as written (either case), kept lower case like the frames' hex."""
+    s, a = cfg.scan, cfg.advertise
+    scan = dataclasses.replace(
+        s,
+        namespaces=tuple(ns.lower() for ns in s.namespaces),
+        reference_beacon=None if s.reference_beacon is None else s.reference_beacon.lower(),
+    )
+    advertise = dataclasses.replace(a, uid=None if a.uid is None else a.uid.lower())
+    return dataclasses.replace(cfg, scan=scan, advertise=advertise)
 
 
 def config_from_mapping(
@@ -265,7 +286,7 @@ def config_from_mapping(
     parts = {name: _build_section(name, raw) for name, raw in data.items()}
     cfg = dataclasses.replace(base, **parts)
     _check(cfg)
-    return cfg
+    return _lower_hex(cfg)
 
 
 def fit_to_server(
@@ -299,6 +320,23 @@ def load_config(path: str | Path) -> GatewayConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
     try:
-        return config_from_mapping(raw)
+        cfg = config_from_mapping(raw)
+        _check_file(cfg)
     except ConfigError as exc:
         raise ConfigError(f"{p}: {exc}") from exc
+    return cfg
+
+
+def _check_file(cfg: GatewayConfig) -> None:
+    """What the file must get right that a CRM document may still change afterwards.
+
+    A remote document is the CRM's to validate (``tests/contract/``: whatever it accepts,
+    the gateway applies); the file is the installer's, checked here.
+    """
+    s, p = cfg.scan, cfg.presence
+    if p.exit_timeout_s <= s.restart_interval_s:
+        raise ConfigError(
+            f"presence.exit_timeout_s: must be larger than scan.restart_interval_s "
+            f"({s.restart_interval_s:g}), or a pass standing still leaves between two scans; "
+            f"got {p.exit_timeout_s:g}"
+        )

@@ -10,6 +10,7 @@ import typer
 
 from beacon_gateway.cli.advertise import advertise
 from beacon_gateway.cli.calibrate import calibrate
+from beacon_gateway.cli.config import config_app
 from beacon_gateway.cli.decode import decode
 from beacon_gateway.cli.enroll import enroll
 from beacon_gateway.cli.example import example
@@ -30,6 +31,7 @@ app = typer.Typer(
 
 for command in (decode, replay, simulate, run, scan, record, enroll, calibrate, advertise, example):
     app.command()(command)
+app.add_typer(config_app)
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """Config: defaults exactly as docs/architecture.md, and clear errors naming the bad key."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,11 @@ batch_max = 100
         ({"presence": {"exit_timeout_s": True}}, "presence.exit_timeout_s: expected a number"),
         ({"presence": {"exit_rssi_dbm": -60}}, "presence.exit_rssi_dbm: must be <="),
         ({"scan": {"mode": "aggressive"}}, "scan.mode: must be one of 'active', 'passive'"),
-        ({"scan": {"namespaces": ["XYZ"]}}, "scan.namespaces: 'XYZ' is not 20 lowercase hex"),
+        ({"scan": {"namespaces": ["XYZ"]}}, "scan.namespaces: 'XYZ' is not 20 hex digits"),
+        (
+            {"advertise": {"url": "https://example.org/a-path-far-too-long"}},
+            "advertise.url: cannot be broadcast:",
+        ),
         ({"scan": {"namespaces": "00112233445566778899"}}, "scan.namespaces: expected a list"),
         ({"gateway": {"crm_url": "ftp://x"}}, "gateway.crm_url: must start with http"),
         ({"advertise": {"tx_power_0m": 40}}, "advertise.tx_power_0m: must be in -100..20"),
@@ -115,3 +120,73 @@ def test_batch_max_above_the_crms_limit_is_lowered_with_a_message() -> None:
     assert "upload.batch_max = 8000" in notice and "5000 events per batch" in notice
     assert fit_to_server(cfg, 8000) == (cfg, None)
     assert fit_to_server(cfg, 10_000) == (cfg, None)  # a higher limit raises nothing
+
+
+def test_hex_identities_are_read_in_either_case_and_kept_lower() -> None:
+    cfg = config_from_mapping(
+        {
+            "scan": {
+                "namespaces": ["00112233445566778899", "AABBCCDDEEFF00112233"],
+                "reference_beacon": "AABBCCDDEEFF00112233:0000000000C1",
+            },
+            "advertise": {"uid": "AaBbCcDdEeFf00112233:00000000ABCD"},
+        }
+    )
+    assert cfg.scan.namespaces == ("00112233445566778899", "aabbccddeeff00112233")
+    assert cfg.scan.reference_beacon == "aabbccddeeff00112233:0000000000c1"
+    assert cfg.advertise.uid == "aabbccddeeff00112233:00000000abcd"
+
+
+def test_config_show_names_the_source_of_each_value(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from beacon_gateway.cli import app
+    from beacon_gateway.remote_config import ConfigStore, RemoteConfig
+
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[gateway]\nid = "spa-1"\ndata_dir = "{tmp_path}"\n'
+        "[scan]\nnamespaces = ['AABBCCDDEEFF00112233']\n"
+        "[presence]\nenter_rssi_dbm = -70\nrx_offset_db = 4.5\n[upload]\nbatch_max = 900\n"
+    )
+    document = {
+        "gateway_id": "spa-1",
+        "config_version": 3,
+        "presence": {"enter_rssi_dbm": -72.0},
+        "limits": {"max_events_per_batch": 400},
+    }
+    ConfigStore(tmp_path).save(RemoteConfig(3, '"e3"', document))
+
+    done = CliRunner().invoke(app, ["config", "show", "--config", str(config), "--json"])
+    assert done.exit_code == 0, done.output
+    rows = {
+        r["key"]: (r["value"], r["source"]) for r in map(json.loads, done.stdout.split("\n")[:-1])
+    }
+    assert rows["presence.enter_rssi_dbm"] == (-72.0, "CRM"), "the hand edit is overridden"
+    assert rows["presence.rx_offset_db"] == (4.5, "file")
+    assert rows["presence.exit_rssi_dbm"] == (-85.0, "default")
+    assert rows["upload.batch_max"] == (400, "CRM"), "lowered to the CRM's limit"
+    assert rows["scan.namespaces"] == (["aabbccddeeff00112233"], "file")
+    assert rows["gateway.id"] == ("spa-1", "file")
+    assert len(rows) == 28
+
+    text = CliRunner().invoke(app, ["config", "show", "--config", str(config)]).stdout
+    assert "presence.enter_rssi_dbm     = -72.0                    # CRM\n" in text
+    assert text.endswith("(version 3)\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[presence]\nexit_timeout_s = 10\n", "scan.restart_interval_s (10), or a pass"),
+        ("[scan]\nrestart_interval_s = 90\n", "scan.restart_interval_s (90), or a pass"),
+    ],
+)
+def test_a_file_with_exits_faster_than_scans_is_refused(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    f = tmp_path / "gw.toml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(f)
+    assert f"{f}: presence.exit_timeout_s: must be larger than {message}" in str(err.value)

@@ -145,6 +145,8 @@ id = "{gateway["id"]}"
 crm_url = "{live_server.url}"
 token_file = "{token_file}"
 data_dir = "{data_dir}"
+[scan]
+restart_interval_s = 5
 [presence]
 exit_timeout_s = 10
 dwell_interval_s = 1

@@ -163,7 +163,7 @@ async def test_run_stops_with_the_exit_code_and_heartbeats_carry_int_counters(
         {
             "gateway": {"id": "zoo-1", "data_dir": str(tmp_path)},
             "scan": {"restart_interval_s": 5.0, "watchdog_silence_s": 0.2},
-            "presence": {"dwell_interval_s": 0.5, "exit_timeout_s": 1.0},
+            "presence": {"dwell_interval_s": 0.5, "exit_timeout_s": 6.0},
             "upload": {"interval_s": 0.1},
         }
     )
