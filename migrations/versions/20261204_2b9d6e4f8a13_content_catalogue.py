@@ -6,6 +6,8 @@ imported DATAtourisme object can be a place and a tour at once. Kind-specific fi
 stops, route) are JSONB; ``active_from``/``active_until`` bound an event's dates for SQL.
 Re-imports upsert on (destination_id, uri); the office's edits live in ``overrides``.
 
+The large JSONB columns use lz4 compression where the server has it.
+
 Tenant table: row-level security with the ``tenant_isolation`` policy in its once-per-statement
 form (``tests/crm/test_schema_migrations.py``).
 
@@ -27,6 +29,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = "balise_app"
+LZ4 = ("raw", "description", "opening_hours", "periods")
 
 
 def upgrade() -> None:
@@ -113,6 +116,14 @@ def upgrade() -> None:
         CREATE POLICY tenant_isolation ON content_item
         USING (destination_id = (SELECT balise_current_destination()))
         WITH CHECK (destination_id = (SELECT balise_current_destination()))""")
+    # lz4 compresses the large JSONB values about as well as the default pglz for much less CPU
+    # (~20 % faster imports, bench/README.md § import); a server built without lz4 (the
+    # embedded one) keeps its default.
+    op.execute(f"""
+        DO $$ BEGIN
+            ALTER TABLE content_item {", ".join(f"ALTER COLUMN {c} SET COMPRESSION lz4" for c in LZ4)};
+        EXCEPTION WHEN feature_not_supported THEN NULL;
+        END $$""")
 
 
 def downgrade() -> None:
