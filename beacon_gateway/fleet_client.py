@@ -189,7 +189,7 @@ class FleetClient:
             return False
         if resp.status_code != 200:
             self.state.last_error = f"config: HTTP {resp.status_code}"
-            log.warning("config fetch failed: HTTP %d", resp.status_code)
+            log.warning("config fetch from %s failed: HTTP %d", self._base, resp.status_code)
             return False
         try:
             document = resp.json()
@@ -301,7 +301,7 @@ class FleetClient:
         except (httpx2.HTTPError, FleetError, ValueError) as exc:
             self.state.heartbeat_errors += 1
             self.state.last_error = f"heartbeat: {exc}"[:500]
-            log.warning("heartbeat failed: %s", exc)
+            log.warning("heartbeat to %s failed: %s", self._base, exc)
             return None
         self.state.heartbeats += 1
         self.state.last_ack = ack

@@ -112,7 +112,7 @@ class Uploader:
         st.last_error = reason
         ceiling = min(self.config.backoff_max_s, BACKOFF_BASE_S * 2.0 ** (st.failures - 1))
         delay = self.rng() * ceiling
-        log.warning("upload failed (%s); retrying in %.1f s", reason, delay)
+        log.warning("upload to %s failed (%s); retrying in %.1f s", self.url, reason, delay)
         return Outcome.RETRY, delay
 
     def _retry_after(self, header: str | None) -> float | None:

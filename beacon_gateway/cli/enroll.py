@@ -81,11 +81,15 @@ def enroll(
     """
     from beacon_gateway.cli.toml_edit import set_toml_keys
     from beacon_gateway.config import ConfigError, GatewayConfig, load_config
-    from beacon_gateway.enrolment import EnrolmentError
+    from beacon_gateway.enrolment import CrmUnreachable, EnrolmentError, check_code
     from beacon_gateway.enrolment import enroll as enroll_request
     from beacon_gateway.files import check_writable, write_atomic
     from beacon_gateway.remote_config import ConfigStore, apply_remote
 
+    try:
+        check_code(code)
+    except EnrolmentError as exc:
+        raise fail("not a claim code", exc) from exc
     existing = config.exists()
     cfg = load(config) if existing else GatewayConfig()
     url = crm_url or (cfg.gateway.crm_url if existing else None)
@@ -113,6 +117,12 @@ def enroll(
 
     try:
         got = asyncio.run(exchange())
+    except CrmUnreachable as exc:
+        raise fail(
+            f"cannot reach the CRM at {url}",
+            f"{exc}. Check the network and the address; the code is still valid.",
+            1,
+        ) from exc
     except EnrolmentError as exc:
         raise fail("enrolment refused", exc) from exc
     text = config.read_text(encoding="utf-8") if existing else NEW_CONFIG_HEADER
@@ -141,6 +151,8 @@ def enroll(
     stderr().print(
         f"enrolled as [bold]{got.gateway_id}[/bold] (config version {got.config.version}); "
         f"token written to {token_path} (mode 0600), config {config}.\n"
-        "Next: sudo systemctl enable --now beacon-gateway",
+        "Next (docs/raspberry-pi.md part 7): check the scanning and calibrate, e.g.\n"
+        f"  sudo -u balise beacon-gateway calibrate --config {config} --any\n"
+        "then start the service (part 8).",
         highlight=False,
     )

@@ -50,6 +50,8 @@ def test_enroll_writes_the_token_0600_and_the_config(
     done = _enroll(*argv)
     assert done.returncode == 0, done.stderr
     assert "enrolled as pi-9" in done.stderr
+    assert "check the scanning and calibrate" in done.stderr, "the docs' next step: part 7"
+    assert f"beacon-gateway calibrate --config {config} --any" in done.stderr
 
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     token = token_file.read_text().strip()
@@ -136,3 +138,28 @@ def test_an_unwritable_path_is_found_before_the_code_is_spent(live_server: LiveS
             timeout=10,
         )
         assert answer.status_code == 200, "the code was exchanged on the second try"
+
+
+def test_a_malformed_code_gets_the_hint_before_any_network_call(tmp_path: Path) -> None:
+    config = tmp_path / "site" / "gateway.toml"
+    # No CRM listens on port 9: a network call would say "cannot reach", not the hint.
+    done = _enroll("7KQ2-M9XD-4HTA", "--config", str(config), "--crm-url", "http://127.0.0.1:9")
+    assert done.returncode == 2
+    assert " ".join(done.stderr.split()) == (
+        "not a claim code: '7KQ2-M9XD-4HTA' is not a claim code "
+        "(16 letters and digits, e.g. 7KQ2-M9XD-4HTA-PW3C)"
+    )
+    assert not (tmp_path / "site").exists(), "nothing written"
+
+
+def test_an_unreachable_crm_is_not_a_refusal_and_the_code_stays_valid(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    done = _enroll(
+        "7kq2 m9xd 4hta pw3c", "--config", str(config), "--crm-url", "http://127.0.0.1:9"
+    )
+    assert done.returncode == 1
+    message = " ".join(done.stderr.split())
+    assert message.startswith("cannot reach the CRM at http://127.0.0.1:9: ConnectError")
+    assert message.endswith("Check the network and the address; the code is still valid.")
+    assert "refused" not in message.replace("Connection refused", "")
+    assert not config.exists() and not (tmp_path / "token").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,19 @@ async def test_unsynchronised_clock_holds_monotonic_events(tmp_path: Path) -> No
     # monotonic 51 s + offset (T0 - 50 s) = T0 + 1 s
     assert body["events"][0]["observed_at"] == "2026-11-25T09:46:41.000Z"
     box.close()
+
+
+async def test_the_retry_message_names_the_url(setup, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    server, box, up = setup
+    box.add([ev(1)])
+
+    def boom(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("refused", request=request)
+
+    server.queue.append(boom)
+    with caplog.at_level(logging.WARNING, logger="beacon_gateway.uploader"):
+        await up.upload_once()
+    assert (
+        "upload to http://crm.test/api/v1/gateway/events failed "
+        "(network: ConnectError: refused); retrying in 1.0 s"
+    ) in caplog.messages
