@@ -1,8 +1,8 @@
 """``beacon-gateway simulate``: visitors walking between sites, through the real gateway stack.
 
-Scenario file (JSON)::
+Scenario file (JSON; a relative ``data_dir`` is relative to the file's folder)::
 
-    {"crm_url": "http://127.0.0.1:8000", "data_dir": ".balise/sim",
+    {"crm_url": "http://127.0.0.1:8000", "data_dir": "gateways",
      "gateways": [{"id": "zoo-1", "token": "<bearer>", "site": "zoo"}],
      "passes": [{"type": "eddystone-uid", "namespace": "<20 hex>", "instance": "<12 hex>"},
                 {"type": "eddystone-eid", "identity_key": "<32 hex>", "k": 10}],
@@ -182,14 +182,25 @@ def parse_scenario(data: Any) -> Scenario:
     return scenario
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
+def load_scenario(
+    path: str | Path, *, crm_url: str | None = None, data_dir: Path | None = None
+) -> Scenario:
+    """Read and validate a scenario file; ``crm_url`` and ``data_dir``, when given, replace the
+    file's. A relative ``data_dir`` is the scenario file's folder's, never the current one's."""
+    p = Path(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ScenarioError(f"{path}: no such scenario file") from exc
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"{path}: not valid JSON: {exc}") from exc
+    if isinstance(data, dict):
+        if crm_url is not None:
+            data["crm_url"] = crm_url
+        if data_dir is not None:
+            data["data_dir"] = str(data_dir.resolve())
+        elif isinstance(data.get("data_dir"), str):
+            data["data_dir"] = str((p.parent / data["data_dir"]).resolve())
     return parse_scenario(data)
 
 

@@ -27,6 +27,19 @@ def simulate(
         float | None, typer.Option(help="Stop after this many real seconds (default: Ctrl-C).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same visitors).")] = 0,
+    crm_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The CRM's address (default: the scenario's crm_url).", envvar="BALISE_CRM_URL"
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the simulated gateways keep their outboxes (default: the scenario's "
+            "data_dir, relative to the scenario file)."
+        ),
+    ] = None,
 ) -> None:
     """Simulate visitors walking between sites, through the real pipeline, outbox and uploader.
 
@@ -39,7 +52,7 @@ def simulate(
     from beacon_gateway.simulate import ScenarioError, load_scenario, run_simulation
 
     try:
-        scen = load_scenario(scenario)
+        scen = load_scenario(scenario, crm_url=crm_url, data_dir=data_dir)
     except ScenarioError as exc:
         raise fail("scenario error", exc) from exc
     console = stderr()
@@ -74,3 +87,13 @@ def simulate(
         )
     if any(s["auth_failed"] for s in final):
         raise typer.Exit(1)
+    uploaded = sum(int(s["accepted"]) + int(s["duplicates"]) for s in final)
+    waiting = sum(int(s["outbox"]) for s in final)
+    if not uploaded and (waiting or not any(s["heartbeats"] for s in final)):
+        errors = sorted({str(s["last_error"]) for s in final if s["last_error"]})
+        raise fail(
+            f"nothing could be uploaded to the CRM at {scen.crm_url}",
+            f"{'; '.join(errors) or 'no answer'}. {waiting} events wait in the outboxes under "
+            f"{scen.data_dir} (check the address: --crm-url or the scenario's crm_url)",
+            1,
+        )

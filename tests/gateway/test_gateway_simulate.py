@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from beacon_gateway.simulate import ScenarioError, World, parse_scenario, run_si
 from beacon_gateway.uploader import EVENTS_PATH
 
 NS = "00112233445566778899"
+SIMULATE = [sys.executable, "-m", "beacon_gateway", "simulate"]
 
 
 def scenario(tmp_path: Path, **extra: Any) -> dict[str, Any]:
@@ -122,3 +126,41 @@ async def test_short_run_uploads_enters_with_each_gateways_token(tmp_path: Path)
     }
     assert sorted(fetched) == ["Bearer tok-spa", "Bearer tok-zoo"]
     assert [s["heartbeats"] for s in final] == [1, 1]
+
+
+def test_nothing_uploaded_is_a_failure_named_by_url_and_state_stays_by_the_scenario(
+    tmp_path: Path,
+) -> None:
+    """The scenario says one CRM, --crm-url another (nobody listens there): the run fails
+    loudly naming that URL, and the outboxes are next to the scenario, not in the cwd."""
+    folder, cwd = tmp_path / "demo", tmp_path / "elsewhere"
+    folder.mkdir()
+    cwd.mkdir()
+    (folder / "scenario.json").write_text(
+        json.dumps({**scenario(tmp_path), "data_dir": "gateways"}), encoding="utf-8"
+    )
+    done = subprocess.run(
+        [
+            *SIMULATE,
+            "--scenario",
+            "../demo/scenario.json",
+            "--speed",
+            "600",
+            "--duration",
+            "2",
+            "--crm-url",
+            "http://127.0.0.1:9",
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert done.returncode == 1, done.stderr
+    message = " ".join(done.stderr.split())
+    assert "nothing could be uploaded to the CRM at http://127.0.0.1:9:" in message
+    assert f"under {folder / 'gateways'}" in message
+    assert "CRM http://127.0.0.1:9" in message, "the status line names the URL used"
+    assert list(cwd.iterdir()) == [], "no state in the current directory"
+    assert sorted(p.name for p in (folder / "gateways").iterdir()) == ["spa-1", "zoo-1"]
