@@ -22,6 +22,7 @@ from crm.core.errors import Problem
 if TYPE_CHECKING:
     from crm.core.tenancy import Destination
     from crm.destinations.models import Site
+    from crm.gateways.models import Gateway
 
 app = typer.Typer(
     name="crm",
@@ -477,6 +478,59 @@ def gateway_claim(
     code = _in_session(work)
     typer.echo(f"Claim code for {name} (one use, 24 h): run `beacon-gateway enroll CODE` on the Pi")
     typer.echo(code)
+
+
+async def _existing_gateway(session: AsyncSession, name: str) -> Gateway:
+    from crm.gateways.models import Gateway as GatewayRow
+
+    gateway = await session.get(GatewayRow, name)
+    if gateway is None:
+        raise Problem(404, "Not Found", f"no gateway {name!r}")
+    return gateway
+
+
+@gateway_app.command("rotate")
+def gateway_rotate(
+    name: Annotated[str, typer.Argument(help="An existing gateway's id.")],
+) -> None:
+    """A new token for the gateway, alone on the last line; its older tokens are then revoked.
+
+    As ``POST /api/v1/office/gateways/{id}/token``: the new token is committed and printed
+    before the old ones are revoked. Put it in the Pi's token file (mode 0600) and restart
+    the service, or use ``crm gateway claim`` and ``beacon-gateway enroll`` instead.
+    """
+    from crm.core.credentials import token_hash
+    from crm.gateways import service
+
+    async def issue(session: AsyncSession) -> str:
+        return await service.issue_token(session, await _existing_gateway(session, name))
+
+    token = _in_session(issue)
+    typer.echo(f"New token for {name} (shown once); its earlier tokens are revoked:")
+    typer.echo(token)
+
+    async def revoke_older(session: AsyncSession) -> int:
+        return await service.revoke_tokens(session, name, keep=token_hash(token))
+
+    _in_session(revoke_older)
+
+
+@gateway_app.command("revoke")
+def gateway_revoke(
+    name: Annotated[str, typer.Argument(help="An existing gateway's id.")],
+) -> None:
+    """Revoke every token of the gateway: it stops uploading until enrolled again."""
+    from crm.gateways import service
+
+    async def work(session: AsyncSession) -> int:
+        await _existing_gateway(session, name)
+        return await service.revoke_tokens(session, name)
+
+    revoked = _in_session(work)
+    typer.echo(
+        f"Revoked {revoked} token(s) of {name}; it stops uploading until it gets a new one "
+        f"(crm gateway claim {name}, then beacon-gateway enroll on the Pi)."
+    )
 
 
 @visitor_app.command("add")
