@@ -605,6 +605,17 @@ def _subtype(kind: str, names: list[str], tour: dict[str, Any]) -> str:
     return found[0] if found else ("other" if kind == "event" else "point_of_interest")
 
 
+def version_key(obj: Any) -> tuple[str, str] | None:
+    """``(canonical URI, version)`` of an object, as its row stores them; None without ``@id``.
+
+    The importer compares it with what the database holds to leave unchanged objects unread.
+    """
+    raw_id = obj.get("@id") if isinstance(obj, dict) else None
+    if not isinstance(raw_id, str) or not raw_id.strip():
+        return None
+    return canonical_uri(raw_id.strip()), _version(obj)
+
+
 def read_object(obj: Any) -> dict[str, Any]:
     """The catalogue row (``content_item`` columns) of one DATAtourisme object, or Skip."""
     if not isinstance(obj, dict):

@@ -195,6 +195,13 @@ async def test_array_object_and_zip_paths(db: Database, tmp_path: Path) -> None:
     twice.write_text(json.dumps([fixture("pompidou"), later]))
     summary = await run_import(db, destination_id, twice)
     assert (summary.unchanged, summary.updated) == (1, 1)
+    # a URI written in this run is never taken as known: the copies apply in order
+    newer = {**fixture("pompidou"), "lastUpdateDatatourisme": "2031-01-01T00:00:00.000Z"}
+    twice.write_text(json.dumps([newer, fixture("pompidou")]))
+    summary = await run_import(db, destination_id, twice)
+    assert (summary.unchanged, summary.updated) == (0, 2)
+    stored = (await items(db, destination_id))["centre-pompidou"]
+    assert stored.source_version == fixture("pompidou")["lastUpdateDatatourisme"]
 
 
 def test_unreadable_paths(tmp_path: Path) -> None:
