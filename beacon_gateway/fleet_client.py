@@ -147,6 +147,11 @@ class FleetClient:
         self._headers = {"Authorization": f"Bearer {token}"}
         self._started = clock.now() if started_at is None else started_at
         self._rate = _Rate()
+        self._nudge = asyncio.Event()
+
+    def nudge(self) -> None:
+        """Heartbeat now rather than at the next interval (the gateway's state changed)."""
+        self._nudge.set()
 
     # --- remote config ---------------------------------------------------------------------
 
@@ -326,8 +331,11 @@ class FleetClient:
                 self.state.last_error = f"fleet: {type(exc).__name__}: {exc}"[:500]
                 log.exception("fleet client step failed")
                 fetch = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.interval_s)
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._nudge.wait())]
+            await asyncio.wait(waits, timeout=self.interval_s, return_when="FIRST_COMPLETED")
+            for wait in waits:
+                wait.cancel()
+            self._nudge.clear()
 
 
 def _clip(text: str | None) -> str | None:

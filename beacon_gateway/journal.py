@@ -53,3 +53,6 @@ def setup_logging(stream: TextIO | None = None, level: int = logging.INFO) -> No
         handler = logging.StreamHandler(out)
         handler.setFormatter(JournalFormatter())
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    # One line per HTTP request would bury the gateway's own messages (a heartbeat a minute,
+    # a batch every few seconds): the HTTP client's failures still show, as warnings.
+    logging.getLogger("httpx2").setLevel(max(level, logging.WARNING))

@@ -223,6 +223,8 @@ async def _run(
                 if scan_task is not failed:  # it could not start, or a retry could not
                     failed = scan_task
                     watchdog.suspend()
+                    if not wait.missing:
+                        node.fleet.nudge()  # the office hears of it now, not in a minute
                     wait.lost(clock.now(), scan_task.exception() or RuntimeError("scan ended"))
                 elif clock.now() >= wait.retry_at:
                     wait.retries += 1
@@ -230,6 +232,7 @@ async def _run(
             elif scanner.scanning and watchdog.suspended:
                 if wait.missing:
                     wait.found()
+                    node.fleet.nudge()
                 watchdog.resume()
             if current["scan"] != scanner.config and not scan_task.done():
                 log.info("scan settings changed: restarting the scanner")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import pwd
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,6 +23,19 @@ NEW_CONFIG_HEADER = (
     "# Balise gateway configuration, written by `beacon-gateway enroll`.\n"
     "# Every key is explained in `beacon-gateway example config`.\n"
 )
+
+
+def folder_owner(path: Path) -> int:
+    """The uid owning the folder ``path`` goes in."""
+    return path.parent.stat().st_uid
+
+
+def user_name(uid: int) -> str:
+    """A user's name, or its uid when it has none."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def targets(
@@ -100,6 +115,7 @@ def enroll(
     for path in (token_path, config, store.path):
         try:
             check_writable(path)
+            owner = folder_owner(path)
         except OSError as exc:
             raise fail(
                 "cannot write",
@@ -108,6 +124,17 @@ def enroll(
                 "paths (--config, --token-file, --data-dir).",
                 1,
             ) from exc
+        if os.geteuid() == 0 and owner != 0:
+            # root could write there, but the service (that folder's owner) could not read
+            # what it wrote: the code would be spent on files the gateway cannot use.
+            raise fail(
+                "wrong user",
+                f"{path.parent} belongs to {user_name(owner)}, and files written by root "
+                f"there would be unreadable for it: run as {user_name(owner)} (sudo -u "
+                f"{user_name(owner)} beacon-gateway enroll ...). Nothing was sent: the code "
+                "is still valid.",
+                1,
+            )
 
     async def exchange() -> Enrollment:
         import httpx2

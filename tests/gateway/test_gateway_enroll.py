@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import stat
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import httpx2
+import pytest
 
 from beacon_gateway.cli.toml_edit import set_toml_keys
 from beacon_gateway.config import load_config
@@ -163,3 +165,29 @@ def test_an_unreachable_crm_is_not_a_refusal_and_the_code_stays_valid(tmp_path: 
     assert message.endswith("Check the network and the address; the code is still valid.")
     assert "refused" not in message.replace("Connection refused", "")
     assert not config.exists() and not (tmp_path / "token").exists()
+
+
+def test_root_is_refused_in_the_service_users_folder_before_the_code_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sudo beacon-gateway enroll` without `-u balise` would write root's 0600 files where the
+    service cannot read them, and spend the code on them."""
+    from typer.testing import CliRunner
+
+    from beacon_gateway.cli import app
+
+    site = tmp_path / "etc-balise"
+    site.mkdir()
+    if os.geteuid() == 0:
+        os.chown(site, 65534, 65534)  # the service user's folder
+    owner = pwd.getpwuid(site.stat().st_uid).pw_name
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    # No CRM listens on port 9: a network call would say "cannot reach", not this.
+    argv = ["enroll", "7KQ2-M9XD-4HTA-PW3C", "--config", str(site / "gateway.toml")]
+    done = CliRunner().invoke(app, [*argv, "--crm-url", "http://127.0.0.1:9"])
+    assert done.exit_code == 1, done.output
+    message = " ".join(done.output.split())
+    assert message.startswith(f"wrong user: {site} belongs to {owner}")
+    assert f"run as {owner} (sudo -u {owner} beacon-gateway enroll ...)" in message
+    assert message.endswith("Nothing was sent: the code is still valid.")
+    assert list(site.iterdir()) == []

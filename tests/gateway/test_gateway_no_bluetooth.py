@@ -145,3 +145,34 @@ async def test_run_without_an_adapter_uploads_heartbeats_and_retries(
     assert result["scan_error"] is not None
     warnings = [r.getMessage() for r in caplog.records if NO_ADAPTER in r.getMessage()]
     assert len(warnings) == 1, "said once, not at every retry"
+
+
+async def test_the_office_hears_of_a_missing_adapter_at_once(
+    no_bluez: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Not a heartbeat interval later: the gateway heartbeats as soon as it knows."""
+    heartbeats: list[dict[str, Any]] = []
+
+    def crm(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path == "/api/v1/gateway/heartbeat":
+            heartbeats.append(json.loads(gzip.decompress(request.content)))
+            return httpx2.Response(200, json={"config_stale": False})
+        return httpx2.Response(304)
+
+    cfg = config_from_mapping({"gateway": {"id": "spa-1", "data_dir": str(tmp_path)}})
+    stop = asyncio.Event()
+    run = asyncio.create_task(
+        run_gateway(
+            cfg, "tok", transport=httpx2.MockTransport(crm), stop=stop, heartbeat_interval_s=3600
+        )
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while not any(hb["watchdog"]["no_adapter"] == 1 for hb in heartbeats):
+        assert not run.done(), run.result()
+        assert loop.time() < deadline, heartbeats
+        await asyncio.sleep(0.05)
+    stop.set()
+    await run
+    assert len(heartbeats) <= 2, "the start's heartbeat, then the one saying no adapter"
