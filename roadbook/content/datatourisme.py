@@ -29,6 +29,7 @@ CANONICAL_PREFIX = "https://data.datatourisme.fr/"
 _DOMAIN = re.compile(r"^https?://data\.datatourisme\.(?:gouv\.)?fr/")
 _URI = re.compile(r"^https?://[^\s/]+/\S*$")
 URI_MAX = 300
+PRODUCER_MAX = 300
 TEXT_MAX = 20_000
 MAX_RULES = 400
 MAX_PERIODS = 2_000
@@ -38,7 +39,8 @@ NOT_AN_OBJECT = "not a JSON object"
 NO_ID = "no @id"
 BAD_ID = "@id is not an http(s) URI of at most 300 characters"
 NO_LABEL = "no label"
-SKIP_REASONS = (NOT_AN_OBJECT, NO_ID, BAD_ID, NO_LABEL)
+TOO_DEEP = "nested too deeply"
+SKIP_REASONS = (NOT_AN_OBJECT, NO_ID, BAD_ID, NO_LABEL, TOO_DEEP)
 
 
 class Skip(Exception):
@@ -613,11 +615,21 @@ def version_key(obj: Any) -> tuple[str, str] | None:
     raw_id = obj.get("@id") if isinstance(obj, dict) else None
     if not isinstance(raw_id, str) or not raw_id.strip():
         return None
-    return canonical_uri(raw_id.strip()), _version(obj)
+    try:
+        return canonical_uri(raw_id.strip()), _version(obj)
+    except RecursionError:
+        return None
 
 
 def read_object(obj: Any) -> dict[str, Any]:
     """The catalogue row (``content_item`` columns) of one DATAtourisme object, or Skip."""
+    try:
+        return _read_object(obj)
+    except RecursionError:
+        raise Skip(TOO_DEEP) from None
+
+
+def _read_object(obj: Any) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise Skip(NOT_AN_OBJECT)
     raw_id = obj.get("@id")
@@ -686,14 +698,16 @@ def read_object(obj: Any) -> dict[str, Any]:
         "duration_min": tour.get("duration_min"),
         "mode": tour.get("mode"),
         "source": "datatourisme",
-        "producer": (
-            scalar(producer.get("schema:legalName"))
-            or texts(producer.get("rdfs:label")).get("fr")
-            or None
-        ),
+        "producer": _producer(producer),
         "source_updated_on": _iso(day(obj.get("lastUpdate"))),
         "source_version": _version(obj),
     }
+
+
+def _producer(node: dict[str, Any]) -> str | None:
+    """The producer's name (the licence's attribution), cut to the column's 300 characters."""
+    name = scalar(node.get("schema:legalName")) or texts(node.get("rdfs:label")).get("fr")
+    return name[:PRODUCER_MAX] if name else None
 
 
 def _iso(found: date | None) -> str | None:
@@ -706,7 +720,8 @@ def _version(obj: dict[str, Any]) -> str:
     if given and len(given) <= 40:
         return given
     dumped = json.dumps(obj, sort_keys=True, ensure_ascii=True, default=str)
-    return "sha1:" + hashlib.sha1(dumped.encode()).hexdigest()  # noqa: S324 - a fingerprint
+    # 37 characters: the column holds 40
+    return "sha1:" + hashlib.sha1(dumped.encode()).hexdigest()[:32]  # noqa: S324 - a fingerprint
 
 
 def clean(value: Any) -> Any:

@@ -118,13 +118,9 @@ def _json(value: Any) -> str:
     return _json(clean(value)) if "\\u0000" in dumped else dumped
 
 
-def _payload(rows: list[dict[str, Any]], raws: list[str | None]) -> str:
-    """The batch as one JSON array; a raw record read as JSONB-ready text is spliced in as is."""
-    parts = [
-        _json(row) if raw is None else f'{_json(row)[:-1]},"raw":{raw}}}'
-        for row, raw in zip(rows, raws, strict=True)
-    ]
-    return "[" + ",".join(parts) + "]"
+def _row_json(row: dict[str, Any], raw: str | None) -> str:
+    """One row of the batch; a raw record read as JSONB-ready text is spliced in as it is."""
+    return _json(row) if raw is None else f'{_json(row)[:-1]},"raw":{raw}}}'
 
 
 class Importer:
@@ -141,9 +137,8 @@ class Importer:
         self.destination_id = destination_id
         self.batch_size = batch
         self.summary = Summary()
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[str] = []  # each row's JSON, ready for the batch's array
         self._where: list[dict[str, str]] = []
-        self._raws: list[str | None] = []
         self._uris: set[str] = set()
         self._in_flight: asyncio.Task[None] | None = None
         self._known: set[int] = set()
@@ -172,12 +167,16 @@ class Importer:
             where = {"uri": skip.uri} if skip.uri else {"file": found.where}
             self.summary.skip(where, skip.reason)
             return
-        if row["uri"] in self._uris:  # the same object twice: the first copy goes in first
-            await self.flush()
         if found.text is None:
             row["raw"] = found.value
-        self._rows.append(row)
-        self._raws.append(found.text)
+        try:
+            encoded = _row_json(row, found.text)
+        except (RecursionError, ValueError) as exc:
+            self.summary.skip({"uri": row["uri"]}, f"cannot be stored: {type(exc).__name__}")
+            return
+        if row["uri"] in self._uris:  # the same object twice: the first copy goes in first
+            await self.flush()
+        self._rows.append(encoded)
         self._where.append({"uri": row["uri"]})
         self._uris.add(row["uri"])
         self._written.add(hash(row["uri"]))
@@ -192,13 +191,12 @@ class Importer:
         The database works on one core while this process parses on the other: ``add`` gives
         the write's round trips a turn of the event loop after each object.
         """
-        rows, where, raws = self._rows, self._where, self._raws
-        self._rows, self._where, self._raws, self._uris = [], [], [], set()
+        rows, where = self._rows, self._where
+        self._rows, self._where, self._uris = [], [], set()
         if not rows:
             return
         await self.drain()
-        payload = _payload(rows, raws)
-        self._in_flight = asyncio.create_task(self._store(rows, where, raws, payload))
+        self._in_flight = asyncio.create_task(self._store(rows, where))
 
     async def drain(self) -> None:
         """Wait for the batch in flight (its errors are raised here)."""
@@ -206,21 +204,15 @@ class Importer:
         if task is not None:
             await task
 
-    async def _store(
-        self,
-        rows: list[dict[str, Any]],
-        where: list[dict[str, str]],
-        raws: list[str | None],
-        payload: str,
-    ) -> None:
+    async def _store(self, rows: list[str], where: list[dict[str, str]]) -> None:
         refused = 0
         try:
-            created = await self._write(payload)
+            created = await self._write("[" + ",".join(rows) + "]")
         except DBAPIError:
             created = []
-            for row, place, raw in zip(rows, where, raws, strict=True):
+            for row, place in zip(rows, where, strict=True):
                 try:
-                    created += await self._write(_payload([row], [raw]))
+                    created += await self._write(f"[{row}]")
                 except DBAPIError as exc:
                     refused += 1
                     reason = str(exc.orig).splitlines()[0] if exc.orig else "refused"

@@ -21,6 +21,7 @@ from roadbook.content.datatourisme import (
     number,
     read_object,
     texts,
+    version_key,
 )
 from roadbook.content.hours import Period, Rule, Schedule, is_open, occurrences, span
 
@@ -145,6 +146,21 @@ def test_tour_with_stops_length_duration_and_mode() -> None:
         "type": "LineString",
         "coordinates": [[6.12, 49.26], [6.15, 49.28], [6.121, 49.26]],
     }
+
+
+def _deep(depth: int) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_deep_nesting_is_a_named_skip() -> None:
+    deep = {"@id": "https://data.datatourisme.fr/1/a", "rdfs:label": "x", "lastUpdate": _deep(5000)}
+    with pytest.raises(Skip) as skipped:
+        read_object(deep)
+    assert skipped.value.reason == "nested too deeply"
+    assert version_key(deep) is None  # no lastUpdateDatatourisme: the hash cannot be taken
 
 
 @pytest.mark.parametrize(

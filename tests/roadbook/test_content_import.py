@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import uuid
 import zipfile
@@ -41,7 +42,11 @@ def write_flux(root: Path, objects: Iterable[dict[str, Any]], extra: Iterable[st
     for n, obj in enumerate(objects):
         file = f"objects/{n % 10}/{n % 100:02d}/{n}-{uuid.uuid4()}.json"
         (root / file).parent.mkdir(parents=True, exist_ok=True)
-        (root / file).write_text(json.dumps(obj, ensure_ascii=False))
+        # escaped where UTF-8 cannot hold it (lone surrogates), as a flux file would be
+        try:
+            (root / file).write_bytes(json.dumps(obj, ensure_ascii=False).encode())
+        except UnicodeEncodeError:
+            (root / file).write_text(json.dumps(obj))
         index.append(
             {
                 "label": "x",
@@ -322,3 +327,67 @@ def test_index_entries_cannot_leave_the_flux_folder(tmp_path: Path) -> None:
         "index entry outside the flux folder",
         "cannot read: No such file or directory",
     ]
+
+
+WEIRD: list[Any] = [
+    None,
+    True,
+    0,
+    -1.5,
+    float("nan"),
+    "",
+    "\x00",
+    "a\x00b",
+    "\ud800",
+    "🎉",
+    "x" * 50_000,
+    [],
+    {},
+    {"\x00": "\ud83d"},
+    {"@value": None},
+    {"@id": 5},
+    {"fr": [None, 3, {"@value": "\x00"}]},
+]
+
+
+async def test_weird_values_anywhere_import_or_are_named_skips_in_postgresql(
+    db: Database, tmp_path: Path
+) -> None:
+    """No record fails the import; PostgreSQL refuses none of what the importer sends it."""
+    from roadbook.content.datatourisme import SKIP_REASONS
+
+    destination_id = await new_destination(db)
+    rng = random.Random(12)
+    objects = []
+    for n in range(240):
+        obj = fixture(rng.choice(NAMES))
+        obj["@id"] = f"https://data.datatourisme.fr/9/weird-{n}"
+        for _ in range(rng.randint(1, 4)):
+            obj[rng.choice([*obj.keys(), "extra"])] = rng.choice(WEIRD)
+        if rng.random() < 0.3:
+            obj["isLocatedAt"] = [{"schema:geo": rng.choice(WEIRD), "x": rng.choice(WEIRD)}]
+        objects.append(obj)
+    flux = write_flux(tmp_path, objects)
+    (flux / "objects" / "huge.json").write_text(
+        '{"@id": "https://data.datatourisme.fr/9/huge", "rdfs:label": "x", "n": 1e400}'
+    )
+    (flux / "objects" / "deep.json").write_text("[" * 5000 + "]" * 5000)
+    index = json.loads((flux / "index.json").read_text())
+    index += [{"file": "objects/huge.json"}, {"file": "objects/deep.json"}]
+    (flux / "index.json").write_text(json.dumps(index))
+    summary = await run_import(db, destination_id, flux)
+    total = summary.created + summary.updated + summary.unchanged + len(summary.skipped)
+    assert total == len(index)
+    reasons = {s["reason"] for s in summary.skipped}
+    assert reasons <= {*SKIP_REASONS, "broken JSON"}, reasons
+    assert "broken JSON" in reasons  # the 5,000-deep file
+    async with db.session(destination_id) as session:
+        stored = (await session.execute(select(ContentItem))).scalars().all()
+    assert len(stored) == summary.created > 150
+    huge = next(item for item in stored if item.uri and item.uri.endswith("/huge"))
+    # the raw record is kept as read: JSONB's numeric holds 1e400 exactly
+    assert huge.raw == {
+        "@id": "https://data.datatourisme.fr/9/huge",
+        "rdfs:label": "x",
+        "n": 10**400,
+    }
