@@ -558,7 +558,8 @@ def _duration_minutes(value: Any) -> int | None:
     iso = re.match(r"^P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?$", text)
     if iso and any(iso.groups()):
         d, h, m = (int(part or 0) for part in iso.groups())
-        return d * 1440 + h * 60 + m
+        total = d * 1440 + h * 60 + m
+        return total if total < 10**6 else None
     found = number(text)
     return round(found) if found is not None and 0 <= found < 10**6 else None
 

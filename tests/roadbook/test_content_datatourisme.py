@@ -201,6 +201,13 @@ def test_text_shapes(value: Any, expected: dict[str, str]) -> None:
     assert texts(value) == expected
 
 
+def test_tour_figures_out_of_range_are_left_empty() -> None:
+    tour = fixture("cycling-tour")
+    tour.update(tourDistance="1e12", dailyDuration="P99999999999D")
+    row = read_object(tour)
+    assert (row["length_m"], row["duration_min"]) == (None, None)
+
+
 def test_numbers_clocks_and_uris() -> None:
     assert number("48,5") == 48.5 and number(["2.5"]) == 2.5 and number("nan") is None
     assert number(True) is None and number("1e999") is None
