@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 from sqlalchemy.engine import make_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "datatourisme"
@@ -114,3 +115,15 @@ def test_import_list_show(committed_db_url: str, tmp_path: Path) -> None:
     assert ambiguous.returncode == 1 and "several destinations" in ambiguous.stderr
     other = run(url, "content", "list", "--destination", "thionville", "--json")
     assert json.loads(other.stdout) == []
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from roadbook.content.cli import _progress
+
+    with _progress(3) as advance:
+        assert advance is None  # the tests' stderr is not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with _progress(3) as advance:
+        assert advance is not None
+        for _ in range(3):
+            advance()
