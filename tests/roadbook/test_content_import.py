@@ -391,3 +391,30 @@ async def test_weird_values_anywhere_import_or_are_named_skips_in_postgresql(
         "rdfs:label": "x",
         "n": 10**400,
     }
+
+
+async def test_items_between_dates_keep_undated_items_and_events_in_range(
+    db: Database, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    from roadbook.content.catalogue import stream_items
+
+    destination_id = await new_destination(db)
+    await run_import(db, destination_id, write_flux(tmp_path, [fixture(n) for n in NAMES]))
+
+    async def slugs(kind: str | None, between: tuple[date, date]) -> list[str]:
+        async with db.session(destination_id) as session:
+            return [
+                item.slug.rsplit("-", 1)[0]
+                async for item in stream_items(session, destination_id, kind, between)
+            ]
+
+    # the festival runs 2026-08-01 to 2026-09-01 (its last evening ends after midnight)
+    assert await slugs("event", (date(2026, 9, 1), date(2026, 9, 3))) == ["festival-des-mirabelles"]
+    assert await slugs("event", (date(2026, 9, 2), date(2026, 9, 3))) == []
+    assert await slugs(None, (date(2026, 7, 1), date(2026, 7, 31))) == [
+        "centre-pompidou",
+        "la-table-du-lac",
+        "boucle-des-etangs",
+    ]
