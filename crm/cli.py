@@ -733,3 +733,9 @@ def server_key_reseal() -> None:
         typer.secho(f"error: {exc}", err=True, fg="red")
         raise typer.Exit(1) from None
     _emit_json({"resealed": changed})
+
+
+# The composition root adds the commands of the packages above crm (roadbook's catalogue).
+from crm.main import register_commands  # noqa: E402
+
+register_commands(app)

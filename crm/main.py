@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import typer
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -89,6 +90,14 @@ def install() -> None:
         roadbook,
     ):
         package.install()
+
+
+def register_commands(app: typer.Typer) -> None:
+    """Add the packages' own commands to the ``crm`` CLI (roadbook's ``import-datatourisme``
+    and ``content list|show``)."""
+    from roadbook.content import cli as content_cli
+
+    content_cli.register(app)
 
 
 def tune_gc() -> None:
