@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from psycopg.errors import UndefinedTable
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.core.errors import Problem
@@ -84,6 +87,13 @@ def _in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except Problem as problem:
         _fail(problem.detail or problem.title)
+    except ProgrammingError as exc:
+        if not isinstance(exc.orig, UndefinedTable):
+            raise
+        _fail(
+            f"the database has no Balise schema yet ({exc.orig.diag.message_primary}): "
+            "run 'crm migrate' first"
+        )
 
 
 def _fail(message: str) -> NoReturn:
@@ -158,8 +168,29 @@ DestinationOption = Annotated[
 ]
 
 
+class _Upgrades(logging.Filter):
+    """Alembic's line per migration, counted for a one-line summary instead of logged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.applied: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        message = record.getMessage()
+        if message.startswith("Running upgrade"):
+            # "Running upgrade A -> B, what B does": keep B.
+            self.applied.append(message.partition("-> ")[2].partition(",")[0])
+        return False
+
+
 @app.command()
-def migrate() -> None:
+def migrate(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log each migration as Alembic runs it.")
+    ] = False,
+) -> None:
     """Upgrade the database schema to this version (safe to run on a live system)."""
     from alembic import command
     from alembic.config import Config
@@ -169,8 +200,24 @@ def migrate() -> None:
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("sqlalchemy.url", database_url(get_settings()).replace("%", "%%"))
-    command.upgrade(config, "head")
-    typer.echo("database schema is up to date")
+    upgrades = _Upgrades()
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        migration_log.setLevel(logging.INFO)
+        migration_log.addFilter(upgrades)
+    try:
+        command.upgrade(config, "head")
+    finally:
+        migration_log.removeFilter(upgrades)
+    if upgrades.applied:
+        count = len(upgrades.applied)
+        typer.echo(
+            f"database schema is up to date ({count} migration{'s' * (count != 1)} applied, "
+            f"now at {upgrades.applied[-1]})"
+        )
+    else:
+        typer.echo("database schema is up to date")
 
 
 @app.command()

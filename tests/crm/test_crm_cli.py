@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from crm import cli
 from crm.core.models import utcnow
 from crm.destinations.schemas import DestinationCreate, SiteCreate, SiteKind
-from tests.conftest import LiveServer
+from tests.conftest import Databases, LiveServer
 
 
 def crm(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -417,3 +417,21 @@ def test_help_texts_match_the_models() -> None:
     assert ", ".join(get_args(SiteKind)) == cli.SITE_KINDS
     assert SiteCreate.model_fields["kind"].default == cli.DEFAULT_KIND
     assert DestinationCreate.model_fields["timezone"].default == cli.DEFAULT_TIMEZONE
+
+
+def test_an_empty_database_is_named_then_migrated_in_one_line(databases: Databases) -> None:
+    url = databases.clone("template0")
+    before = crm(url, "destination", "list")
+    assert before.returncode == 1
+    assert before.stderr.strip().endswith("run 'crm migrate' first"), before.stderr
+    assert "Traceback" not in before.stderr
+
+    first = crm(url, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("database schema is up to date (")
+    assert "migrations applied, now at " in first.stdout
+    # Only the summary: Alembic's line per migration is not logged (``--verbose`` shows it).
+    assert "Running upgrade" not in first.stderr + first.stdout
+    again = crm(url, "migrate")
+    assert again.stdout.strip() == "database schema is up to date"
+    assert crm(url, "destination", "list").returncode == 0
