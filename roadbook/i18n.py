@@ -17,6 +17,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Besuch: {site}",
         "nl": "Bezoek: {site}",
     },
+    "page_empty": {
+        "fr": "Votre carnet se remplira au fil de vos visites.",
+        "en": "Your roadbook fills up as you visit.",
+        "de": "Ihr Reisebuch füllt sich mit Ihren Besuchen.",
+        "nl": "Uw reisboek vult zich tijdens uw bezoeken.",
+    },
+    "page_my_data": {
+        "fr": "Mes données",
+        "en": "My data",
+        "de": "Meine Daten",
+        "nl": "Mijn gegevens",
+    },
+    "page_feed": {
+        "fr": "Ce carnet en JSON Feed",
+        "en": "This roadbook as JSON Feed",
+        "de": "Dieses Reisebuch als JSON Feed",
+        "nl": "Dit reisboek als JSON Feed",
+    },
+    "page_export": {
+        "fr": "Télécharger mes données",
+        "en": "Download my data",
+        "de": "Meine Daten herunterladen",
+        "nl": "Mijn gegevens downloaden",
+    },
     "visit_text": {
         "fr": "Vous êtes resté·e {minutes} min.",
         "en": "You stayed {minutes} min.",

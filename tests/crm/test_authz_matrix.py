@@ -151,6 +151,7 @@ MATRIX: dict[str, Access] = {
     "GET /office/staff": Staff("admin", page=True),
     "GET /office/static/{package}/{name}": PUBLIC,
     # the visitor's own URLs
+    "GET /r/{token}": VISITOR,
     "GET /r/{token}/feed.json": VISITOR,
     "GET /r/{token}/consents": VISITOR,
     "POST /r/{token}/consents": VISITOR,

@@ -1,0 +1,71 @@
+"""``/r/{token}``: the roadbook as a server-rendered page (the first link ``./run demo`` prints)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx2
+
+from crm.core.db import Database
+from crm.core.settings import Settings
+from crm.destinations import service as destinations
+from crm.main import create_app
+from crm.visitors import service as visitors
+from crm.visits.models import Visit
+
+
+async def _visitor_with_a_visit(db: Database, language: str) -> str:
+    async with db.session(system=True) as session:
+        dest = await destinations.create_destination(session, f"page{language}", "Pagetown")
+        zoo = await destinations.add_site(session, dest.id, "zoo", "Zoo <Nord>", kind="zoo")
+        enrolled = await visitors.enrol(session, dest.id, language=language, wishes=["family"])
+        start = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+        session.add(
+            Visit(
+                destination_id=dest.id,
+                visitor_id=enrolled.visitor.id,
+                site_id=zoo.id,
+                first_seen_at=start,
+                last_seen_at=start + timedelta(minutes=42),
+                dwell_s=42 * 60,
+            )
+        )
+        await session.commit()
+        return enrolled.roadbook_token
+
+
+def _client(db: Database) -> httpx2.AsyncClient:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=db.url,
+        scheduler_enabled=False,
+        public_url="https://roadbook.example/",
+        allowed_hosts=["t"],
+    )
+    app = create_app(settings, db=db)
+    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://t")
+
+
+async def test_the_roadbook_page_shows_the_feed_in_the_visitors_language(db: Database) -> None:
+    token = await _visitor_with_a_visit(db, "nl")
+    async with _client(db) as client:
+        response = await client.get(f"/r/{token}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert '<html lang="nl">' in page
+    assert "<h1>Uw reisboek — Pagetown</h1>" in page
+    # The visit, its site's name escaped, and how long the visitor stayed.
+    assert "Bezoek: Zoo &lt;Nord&gt;" in page
+    assert "U was er 42 min." in page
+    # The visitor's data is one link away; links come from the public URL.
+    assert f'href="https://roadbook.example/r/{token}/export.json">Mijn gegevens downloaden' in page
+    assert f'href="https://roadbook.example/r/{token}/feed.json"' in page
+
+
+async def test_an_unknown_token_opens_no_page(db: Database) -> None:
+    await _visitor_with_a_visit(db, "fr")
+    async with _client(db) as client:
+        response = await client.get("/r/" + "A" * 43)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
