@@ -1,0 +1,127 @@
+"""When each candidate can be done during the stay: its planned time (docs/roadbook-engine.md).
+
+A place or a tour is planned at the first moment, from now (or the start of the stay) to the end
+of the stay (at most ``horizon_days`` ahead), when its hours do not say "closed":
+``hours.is_open`` has the last word on every planned time, so nothing is ever planned when it is
+closed. Hours that are silent on a day (``open is None``: no rule covers it) are "unknown", not
+closed, as hours.py defines them; an item without hours is always "unknown". An event is
+planned at its first occurrence that overlaps the same window (at now if it is under way). An
+offer is planned now, or not at all: it must run now (validity, weekly schedule, its venue's
+hours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Literal
+
+from roadbook.content.hours import Schedule, is_open, minutes, occurrences
+from roadbook.engine.inputs import Candidate, DestinationPolicy, VisitorContext
+
+Unplanned = Literal["closed", "not_happening", "outside_stay", "offer_not_valid"]
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A candidate's planned time, and what the reason line may say about it."""
+
+    at: datetime
+    # When the open slot, the event's occurrence or the offer ends (None: unknown).
+    until: datetime | None = None
+    # Whether the hours said "open" (False: unknown) and gave times (False: all day).
+    open_known: bool = False
+    hours_known: bool = False
+    # An event's occurrence start (may be before ``at`` when it is under way).
+    starts: datetime | None = None
+
+
+def _local(day: date, clock_minutes: int, zone: tzinfo) -> datetime:
+    wall = datetime.combine(day, time(), tzinfo=zone) + timedelta(minutes=clock_minutes)
+    # Through UTC: a wall time in the spring-forward gap becomes the real instant.
+    return wall.astimezone(UTC).astimezone(zone)
+
+
+def _openings(schedule: Schedule, day: date, zone: tzinfo) -> list[datetime]:
+    """Every moment a slot of the schedule starts on the local ``day``, in order."""
+    found = {
+        _local(day, minutes(rule.opens) if rule.opens is not None else 0, zone)
+        for rule in schedule.rules
+        if not rule.closed and rule.applies_on(day)
+    }
+    return sorted(found)
+
+
+def _moments(
+    schedule: Schedule, start: datetime, end: datetime, zone: tzinfo
+) -> Iterator[datetime]:
+    """``start``, then every slot start in (start, end), day by day (lazily: most stop early)."""
+    yield start
+    day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    while day <= last:
+        for at in _openings(schedule, day, zone):
+            if start < at < end:
+                yield at
+        day += timedelta(days=1)
+
+
+def first_open(
+    schedule: Schedule | None, start: datetime, end: datetime, zone: tzinfo
+) -> Slot | None:
+    """The first moment in [start, end) the schedule does not say closed, or ``None``."""
+    if schedule is None or not schedule.rules:
+        return Slot(start)
+    for at in _moments(schedule, start, end, zone):
+        answer = is_open(schedule, at, zone)
+        if answer.open is True:
+            return Slot(at, answer.until, open_known=True, hours_known=answer.hours_known)
+        if answer.open is None:
+            return Slot(at)
+    return None
+
+
+def window(context: VisitorContext, policy: DestinationPolicy) -> tuple[datetime, datetime]:
+    """From now (or the start of the stay) to the end of the stay, within the horizon."""
+    start = max(context.now, context.stay_start)
+    return start, min(context.stay_end, start + timedelta(days=policy.horizon_days))
+
+
+def plan(
+    candidate: Candidate, context: VisitorContext, policy: DestinationPolicy
+) -> Slot | Unplanned:
+    """The candidate's planned time, or why it has none."""
+    start, end = window(context, policy)
+    if end <= start:
+        return "outside_stay"
+    zone = policy.zone
+    if candidate.offer is not None:
+        now = context.now
+        terms = candidate.offer
+        if not context.stay_start <= now < context.stay_end:
+            return "outside_stay"
+        if not terms.valid_from <= now < terms.valid_until:
+            return "offer_not_valid"
+        until = terms.valid_until
+        for schedule in (terms.schedule, candidate.hours):
+            if schedule is not None and schedule.rules:
+                answer = is_open(schedule, now, zone)
+                if answer.open is not True:
+                    return "offer_not_valid"
+                if answer.until is not None:
+                    until = min(until, answer.until)
+        return Slot(now, until, open_known=True, hours_known=True)
+    if candidate.kind == "event":
+        found = occurrences(candidate.periods, start, end, zone)
+        if not found:
+            return "not_happening"
+        first = found[0]
+        return Slot(
+            max(first.start, start),
+            first.end,
+            open_known=True,
+            hours_known=not first.all_day,
+            starts=first.start,
+        )
+    slot = first_open(candidate.hours, start, end, zone)
+    return "closed" if slot is None else slot
