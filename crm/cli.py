@@ -285,11 +285,23 @@ def demo(
         typer.echo(f"Roadbook of {name} ({language}): {base_url}/r/{token}")
         typer.echo(f"Feed of {name} ({language}): {base_url}/r/{token}/feed.json")
     typer.echo(f"Self-enrolment page (QR code): {base_url}/enrol/{demo_seed.DESTINATION_SLUG}")
+    email, password = seeded.office_account
+    typer.echo(f"Office: {base_url}/office/sign-in — {email} / {password}")
+    typer.echo(f"Office catalogue: {base_url}/office/catalogue")
     typer.echo(f"API documentation: {base_url}/docs")
 
 
 def _emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+
+
+def _report(value: Any, as_json: bool, *lines: str) -> None:
+    """``value`` as one JSON line with ``--json``, else the human-readable ``lines``."""
+    if as_json:
+        _emit_json(value)
+    else:
+        for line in lines:
+            typer.echo(line)
 
 
 def _destination_row(destination: Destination) -> dict[str, Any]:
@@ -354,10 +366,11 @@ def destination_add(
         return await service.create_destination(session, body.slug, body.name, body.timezone)
 
     row = _destination_row(_in_session(work))
-    if as_json:
-        _emit_json(row)
-        return
-    typer.echo(f"Destination {row['slug']} ({row['name']}, {row['timezone']}) created: {row['id']}")
+    _report(
+        row,
+        as_json,
+        f"Destination {row['slug']} ({row['name']}, {row['timezone']}) created: {row['id']}",
+    )
 
 
 @destination_app.command("list")
@@ -368,11 +381,11 @@ def destination_list(
     from crm.destinations import service
 
     rows = [_destination_row(d) for d in _in_session(service.list_destinations)]
-    if as_json:
-        _emit_json(rows)
-        return
-    for row in rows:
-        typer.echo(f"{row['slug']:<22} {row['name']:<32} {row['timezone']:<20} {row['id']}")
+    _report(
+        rows,
+        as_json,
+        *(f"{r['slug']:<22} {r['name']:<32} {r['timezone']:<20} {r['id']}" for r in rows),
+    )
 
 
 @site_app.command("list")
@@ -392,11 +405,11 @@ def site_list(
         return [_site_row(s, slugs[s.destination_id]) for s in sites]
 
     rows = _in_session(work)
-    if as_json:
-        _emit_json(rows)
-        return
-    for row in rows:
-        typer.echo(f"{row['destination']:<16} {row['slug']:<22} {row['name']:<32} {row['id']}")
+    _report(
+        rows,
+        as_json,
+        *(f"{r['destination']:<16} {r['slug']:<22} {r['name']:<32} {r['id']}" for r in rows),
+    )
 
 
 @site_app.command("add")
@@ -443,10 +456,11 @@ def site_add(
         return _site_row(site, found.slug)
 
     row = _in_session(work)
-    if as_json:
-        _emit_json(row)
-        return
-    typer.echo(f"Site {row['slug']} ({row['name']}) added to {row['destination']}: {row['id']}")
+    _report(
+        row,
+        as_json,
+        f"Site {row['slug']} ({row['name']}) added to {row['destination']}: {row['id']}",
+    )
 
 
 @gateway_app.command("add")

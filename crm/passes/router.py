@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from sqlmodel import col
 
-from crm.core.audit import audit
 from crm.passes import service
 from crm.passes.models import Device
 from crm.passes.schemas import PassCreate, PassOut
@@ -38,7 +37,7 @@ async def list_passes(staff: StaffDep, session: StaffSessionDep) -> list[PassOut
     holder = staff.role in ("admin", "desk")
     if holder:
         held = sum(d.visitor_id is not None for d in devices)
-        await audit(session, staff.destination_id, staff.actor, "pass.list", None, {"held": held})
+        await staff.audit(session, "pass.list", held=held)
         await session.commit()
     return [PassOut.of(d, holder=holder) for d in devices]
 

@@ -90,14 +90,7 @@ async def office_export(
 ) -> JSONResponse:
     """A visitor's full export, for a request made at the desk or by mail (audited)."""
     visitor = await office_visitor(session, staff, visitor_id)
-    await audit(
-        session,
-        staff.destination_id,
-        staff.actor,
-        "visitor.export",
-        visitor.id,
-        {"role": staff.role},
-    )
+    await staff.audit(session, "visitor.export", visitor.id)
     document = await service.export_visitor(session, visitor, settings)
     await session.commit()
     return _export_response(document)
@@ -111,13 +104,6 @@ async def office_erase(
     visitor = await office_visitor(session, staff, visitor_id)
     await service.erase_visitor(session, visitor, by=staff.actor)
     # Accountability without the id: the ledger entry says which pseudonymous id, and by whom.
-    await audit(
-        session,
-        staff.destination_id,
-        staff.actor,
-        "visitor.erase",
-        None,
-        {"role": staff.role},
-    )
+    await staff.audit(session, "visitor.erase", None)
     await session.commit()
     return Response(status_code=204)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core import credentials
+from crm.core.audit import audit
 from crm.core.credentials import Credential
 from crm.core.deps import DbDep
 from crm.core.errors import Problem
@@ -63,6 +64,24 @@ class StaffPrincipal:
     def actor(self) -> str:
         """How the staff member appears in the audit log and the ledgers."""
         return f"staff:{self.user_id}"
+
+    async def audit(
+        self,
+        session: AsyncSession,
+        action: str,
+        visitor_id: uuid.UUID | None = None,
+        **detail: Any,
+    ) -> None:
+        """Record in the audit log that this staff member did ``action`` on the data of
+        ``visitor_id`` (the entry's detail names their role)."""
+        await audit(
+            session,
+            self.destination_id,
+            self.actor,
+            action,
+            visitor_id,
+            {"role": self.role, **detail},
+        )
 
 
 def _unauthorized(detail: str = "a valid staff token or session is required") -> Problem:

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.core.audit import audit
 from crm.core.deps import DbDep, SettingsDep, get_settings
 from crm.core.errors import PROBLEM_JSON, Problem
 from crm.core.urls import public_url
@@ -146,13 +145,8 @@ async def desk_enrol(
     enrolment = await _enrol(
         session, staff.destination_id, body, pass_uid=body.pass_uid, by=staff.actor
     )
-    await audit(
-        session,
-        staff.destination_id,
-        staff.actor,
-        "visitor.enrol",
-        enrolment.visitor.id,
-        {"role": staff.role, "pass": body.pass_uid is not None},
+    await staff.audit(
+        session, "visitor.enrol", enrolment.visitor.id, **{"pass": body.pass_uid is not None}
     )
     await session.commit()
     _no_store(response)
@@ -223,14 +217,7 @@ async def office_profile(
     """A visitor's profile (audited)."""
     visitor = await office_visitor(session, staff, visitor_id)
     ledger = await service.consent_ledger(session, visitor.id)
-    await audit(
-        session,
-        staff.destination_id,
-        staff.actor,
-        "visitor.read",
-        visitor.id,
-        {"role": staff.role},
-    )
+    await staff.audit(session, "visitor.read", visitor.id)
     await session.commit()
     _no_store(response)
     fields = visitor.model_dump(include=set(VisitorOut.model_fields) - {"consents"})
@@ -244,14 +231,7 @@ async def office_consents(
     """A visitor's consent ledger (audited)."""
     visitor = await office_visitor(session, staff, visitor_id)
     out = await _consents_out(session, visitor.id)
-    await audit(
-        session,
-        staff.destination_id,
-        staff.actor,
-        "consents.read",
-        visitor.id,
-        {"role": staff.role},
-    )
+    await staff.audit(session, "consents.read", visitor.id)
     await session.commit()
     _no_store(response)
     return out
@@ -277,13 +257,8 @@ async def office_change_consent(
         by=staff.actor,
         notice_version=body.notice_version,
     )
-    await audit(
-        session,
-        staff.destination_id,
-        staff.actor,
-        "consents.change",
-        visitor.id,
-        {"role": staff.role, "scope": body.scope, "granted": body.granted},
+    await staff.audit(
+        session, "consents.change", visitor.id, scope=body.scope, granted=body.granted
     )
     await session.commit()
     out = await _consents_out(session, visitor.id)
@@ -323,14 +298,7 @@ async def office_reissue_token(
     """A new roadbook address for a visitor who lost theirs (at the desk); old ones revoked."""
     visitor = await office_visitor(session, staff, visitor_id)
     token = await service.reissue_roadbook_token(session, visitor)
-    await audit(
-        session,
-        staff.destination_id,
-        staff.actor,
-        "token.reissue",
-        visitor.id,
-        {"role": staff.role},
-    )
+    await staff.audit(session, "token.reissue", visitor.id)
     await session.commit()
     _no_store(response)
     return _token_out(request, token)
@@ -354,13 +322,6 @@ async def assign_pass(
     device = await service.assign_pass(session, pass_id, body.visitor_id)
     for visitor_id, action in ((previous, "pass.return"), (body.visitor_id, "pass.assign")):
         if visitor_id is not None and previous != body.visitor_id:
-            await audit(
-                session,
-                staff.destination_id,
-                staff.actor,
-                action,
-                visitor_id,
-                {"pass": str(device.id)},
-            )
+            await staff.audit(session, action, visitor_id, **{"pass": str(device.id)})
     await session.commit()
     return PassOut.of(device)
