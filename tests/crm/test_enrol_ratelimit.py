@@ -9,17 +9,14 @@ from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import func, select
-from sqlmodel import col
 
 from crm.core.db import Database
-from crm.destinations import service as destinations
 from crm.main import create_app
 from crm.visitors import notice
-from crm.visitors.models import Visitor
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest_support import app_settings
+from visitors_support import new_destination, visitors_of
 
 VISITOR = ("203.0.113.20", 5000)
 NEIGHBOUR = ("198.51.100.30", 5000)
@@ -35,24 +32,7 @@ class FakeClock:
 
 @pytest.fixture
 async def destination(db: Database) -> tuple[uuid.UUID, str]:
-    slug = f"limit-{uuid.uuid4().hex[:8]}"
-    async with db.session(system=True) as session:
-        dest = await destinations.create_destination(session, slug, "Amnéville")
-        await session.commit()
-    return dest.id, slug
-
-
-async def visitors_of(db: Database, destination_id: uuid.UUID) -> int:
-    async with db.session(system=True) as session:
-        return int(
-            (
-                await session.execute(
-                    select(func.count())
-                    .select_from(Visitor)
-                    .where(col(Visitor.destination_id) == destination_id)
-                )
-            ).scalar_one()
-        )
+    return await new_destination(db, "limit")
 
 
 def clients(db: Database, **overrides: Any) -> tuple[Any, FakeClock]:

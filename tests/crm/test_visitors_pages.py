@@ -9,16 +9,16 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from crm.core.db import Database
-from crm.destinations import service as destinations
 from crm.visitors import notice
 from crm.visitors.models import Consent, Visitor
 
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest_support import make_client
+from visitors_support import new_destination, visitors_of
 
 
 @pytest.fixture
@@ -29,24 +29,7 @@ async def client(db: Database) -> AsyncIterator[httpx2.AsyncClient]:
 
 @pytest.fixture
 async def destination(db: Database) -> tuple[uuid.UUID, str]:
-    slug = f"page-{uuid.uuid4().hex[:8]}"
-    async with db.session(system=True) as session:
-        dest = await destinations.create_destination(session, slug, "Amnéville")
-        await session.commit()
-    return dest.id, slug
-
-
-async def visitors_of(db: Database, destination_id: uuid.UUID) -> int:
-    async with db.session(system=True) as session:
-        return int(
-            (
-                await session.execute(
-                    select(func.count())
-                    .select_from(Visitor)
-                    .where(col(Visitor.destination_id) == destination_id)
-                )
-            ).scalar_one()
-        )
+    return await new_destination(db, "page")
 
 
 @pytest.mark.parametrize(
