@@ -38,6 +38,9 @@ PROXIMITY: Scope = "proximity"
 Language = Literal["fr", "en", "de", "nl"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 DEFAULT_LANGUAGE: Language = "fr"
+# The days of the week, Monday first (``date.weekday()`` indexes them): opening hours use them.
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = get_args(Day)
 
 # A gateway's name (``crm gateway add NAME``), as it appears in every batch and heartbeat.
 GatewayId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from crm.core.vocabulary import WISHES, Wish
+from crm.core.vocabulary import DAYS, WISHES, Wish
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", max_length=64)]
 SLUG_RULE = "1 to 64 of a-z, 0-9 and '-', starting and ending with a letter or digit"
@@ -19,7 +19,6 @@ Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 SiteKind = Literal["venue", "office", "accommodation", "restaurant", "outdoor", "other"]
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 OPENING_HOURS_DOC = (
