@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlmodel import col
 
 from crm.core.db import Database
@@ -39,29 +39,20 @@ PROFILE_BATCH = 500
 
 # One statement per batch: pick expired events, delete them, count them anonymously. A row
 # another run deleted first is not RETURNed here, so concurrent runs never count twice.
-_PURGE_EVENTS = text("""
-WITH doomed AS (
-    SELECT e.id, e.observed_at
-    FROM proximity_event e
-    LEFT JOIN visitor v ON v.id = e.visitor_id
-    WHERE e.observed_at < :cutoff
-      AND greatest(
-            e.observed_at,
-            coalesce(((v.stay_end + 1)::timestamp AT TIME ZONE 'UTC'), e.observed_at)
-          ) < :cutoff
-    LIMIT :batch
-), gone AS (
-    DELETE FROM proximity_event p USING doomed d
+_PURGE_EVENTS = service.rolled_up("""
+    DELETE FROM proximity_event p USING (
+        SELECT e.id, e.observed_at
+        FROM proximity_event e
+        LEFT JOIN visitor v ON v.id = e.visitor_id
+        WHERE e.observed_at < :cutoff
+          AND greatest(
+                e.observed_at,
+                coalesce(((v.stay_end + 1)::timestamp AT TIME ZONE 'UTC'), e.observed_at)
+              ) < :cutoff
+        LIMIT :batch
+    ) d
     WHERE p.id = d.id AND p.observed_at = d.observed_at
-    RETURNING p.destination_id, p.site_id, p.observed_at, p.kind
-), counted AS (
-    INSERT INTO presence_count AS c (destination_id, site_id, hour, kind, count)
-    SELECT destination_id, site_id, date_trunc('hour', observed_at, 'UTC'), kind, count(*)
-    FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-    ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = c.count + excluded.count
-)
-SELECT count(*) FROM gone
-""")
+    RETURNING p.destination_id, p.site_id, p.observed_at, p.kind""")
 
 
 async def purge_expired_events(
@@ -129,20 +120,11 @@ async def erase_inactive_profiles(
 # An ingest transaction that resolved a pass just before its visitor's erasure committed can
 # still store that event just after it (proximity_event has no foreign keys). The sweep removes
 # such stragglers of recent erasures; reapply_erasures covers the whole ledger after a restore.
-_SWEEP_ERASED = text("""
-WITH gone AS (
+_SWEEP_ERASED = service.rolled_up("""
     DELETE FROM proximity_event p USING erasure_ledger l
     WHERE p.visitor_id = l.visitor_id AND p.destination_id = l.destination_id
       AND l.erased_at >= :since
-    RETURNING p.destination_id, p.site_id, p.observed_at, p.kind
-), counted AS (
-    INSERT INTO presence_count AS c (destination_id, site_id, hour, kind, count)
-    SELECT destination_id, site_id, date_trunc('hour', observed_at, 'UTC'), kind, count(*)
-    FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-    ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = c.count + excluded.count
-)
-SELECT count(*) FROM gone
-""")
+    RETURNING p.destination_id, p.site_id, p.observed_at, p.kind""")
 SWEEP_WINDOW = timedelta(days=2)
 
 

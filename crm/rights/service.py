@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import Uuid
 from sqlmodel import col
 
@@ -68,19 +69,29 @@ CORE_SECTIONS = frozenset(
     }
 )
 
-_ROLL_UP_AND_DELETE_EVENTS = text("""
-WITH gone AS (
-    DELETE FROM proximity_event
-    WHERE destination_id = :dest AND visitor_id = ANY(:ids)
-    RETURNING destination_id, site_id, observed_at, kind
+
+def rolled_up(deletion: str) -> TextClause:
+    """A statement that runs ``deletion`` (SQL deleting proximity events ``RETURNING
+    destination_id, site_id, observed_at, kind``), counts what it removed into the anonymous
+    hourly ``presence_count``, and answers how many events went. ``deletion`` is constant SQL."""
+    return text(
+        f"""WITH gone AS ({deletion}
 ), counted AS (
-    INSERT INTO presence_count AS p (destination_id, site_id, hour, kind, count)
+    INSERT INTO presence_count AS c (destination_id, site_id, hour, kind, count)
     SELECT destination_id, site_id, date_trunc('hour', observed_at, 'UTC'), kind, count(*)
     FROM gone GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-    ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = p.count + excluded.count
+    ON CONFLICT (destination_id, site_id, hour, kind) DO UPDATE SET count = c.count + excluded.count
 )
-SELECT count(*) FROM gone
-""").bindparams(bindparam("ids", type_=ARRAY(Uuid())))
+SELECT count(*) FROM gone"""  # noqa: S608 - constant SQL of this package only
+    )
+
+
+_ROLL_UP_AND_DELETE_EVENTS = rolled_up("""
+    DELETE FROM proximity_event
+    WHERE destination_id = :dest AND visitor_id = ANY(:ids)
+    RETURNING destination_id, site_id, observed_at, kind""").bindparams(
+    bindparam("ids", type_=ARRAY(Uuid()))
+)
 
 _LOCK_VISITORS = text("""
 SELECT 1 FROM visitor WHERE destination_id = :dest AND id = ANY(:ids) ORDER BY id FOR UPDATE
