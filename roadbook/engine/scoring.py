@@ -6,7 +6,8 @@ The weights live in :data:`WEIGHTS` and nowhere else. Every term is kept in
 - ``wish``: the share of the visitor's wishes the item matches (adding a wish the item
   matches never lowers it: (m + 1) / (n + 1) >= m / n);
 - ``children``: a party with children and an item for families;
-- ``distance``: ``exp(-d / scale)`` from the anchor (current or last site, else the lodging);
+- ``distance``: ``exp(-d / scale)`` from the anchor (current or last site, else the lodging;
+  an item at the anchor's site is at 0 m);
 - ``covisitation``: the co-visitation score from the anchor's site to the item's site;
 - ``soon``: an event's ``exp(-hours until it starts / scale)`` (1 when under way);
 - ``boost``: the office's editorial boost;
@@ -81,8 +82,11 @@ def score(
         terms["children"] = weights.children
     anchor = profile.anchor
     distance: float | None = None
-    if anchor is not None and item.position is not None:
+    if anchor is not None and anchor.site_id is not None and anchor.site_id == item.site_id:
+        distance = 0.0
+    elif anchor is not None and item.position is not None:
         distance = distance_m(anchor.position, item.position)
+    if distance is not None:
         terms["distance"] = weights.distance * math.exp(-distance / weights.distance_scale_m)
     if anchor is not None and anchor.site_id is not None and item.site_id is not None:
         pair = covisitation.get(anchor.site_id, {}).get(item.site_id, 0.0)

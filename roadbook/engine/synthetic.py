@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from crm.core.vocabulary import LANGUAGES, WISHES
-from roadbook.content.hours import DAYS, Period, Rule, Schedule
+from roadbook.content.hours import Period, Rule, Schedule
 from roadbook.engine.inputs import (
     PARIS,
     Candidate,
@@ -123,7 +123,8 @@ def offer(
 
 
 def zoo(present: bool = True) -> SiteAt:
-    return SiteAt("site-zoo", ZOO, {"fr": "le zoo", "en": "the zoo", "de": "dem Zoo"}, present)
+    name = {"fr": "Zoo d'Amnéville", "en": "Amnéville Zoo", "de": "Zoo Amnéville"}
+    return SiteAt("site-zoo", ZOO, name, present)
 
 
 def visitor(**changes: object) -> VisitorContext:
@@ -170,12 +171,14 @@ def destination(count: int, seed: int = 1, partners: int = 60) -> list[Candidate
             )
         elif roll < 0.75:
             first = NOW.date() + timedelta(days=rng.randint(-20, 20))
-            period = Period(
-                start=first,
-                end=first + timedelta(days=rng.randint(0, 10)),
-                start_time=rng.choice((None, "14:00", "20:30")),
-                end_time=rng.choice((None, "18:00", "23:00")),
-                days=tuple(rng.sample(DAYS, rng.randint(0, 3))),
+            period = Period.model_validate(
+                {
+                    "start": first,
+                    "end": first + timedelta(days=rng.randint(0, 10)),
+                    "start_time": rng.choice((None, "14:00", "20:30")),
+                    "end_time": rng.choice((None, "18:00", "23:00")),
+                    "days": rng.sample(_WEEK, rng.randint(0, 3)),
+                }
             )
             items.append(
                 Candidate(
@@ -236,6 +239,7 @@ def exposures(items: Iterable[Candidate], seed: int = 1) -> tuple[Exposure, ...]
     )
 
 
+_WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _OPENINGS: tuple[Schedule | None, ...] = (
     None,
     hours("10:00", "18:00"),

@@ -1,0 +1,175 @@
+"""The engine's one entry point: candidates + visitor + policy → :class:`Roadbook`.
+
+hard filters → score → diversity (MMR per section for editorial items; for offers MMR with the
+partners' exposure as tie-break) → the commercial room (cap per day, share ceiling) → sections
+→ reasons (docs/roadbook-engine.md § Pipeline). Pure: the same inputs give the same roadbook,
+whatever the order of the candidates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+from roadbook.content.text import localize
+from roadbook.engine.commercial import offers_left_today, room_for_offers
+from roadbook.engine.diversity import mmr
+from roadbook.engine.filters import Filtered, Reason, hard_filter
+from roadbook.engine.inputs import (
+    Candidate,
+    CoVisitation,
+    DestinationPolicy,
+    SiteAt,
+    VisitorContext,
+)
+from roadbook.engine.output import Item, Roadbook, Section
+from roadbook.engine.profile import Profile, profile_of
+from roadbook.engine.reasons import label, notice, reason, section_title
+from roadbook.engine.scoring import Scored, score
+from roadbook.engine.sections import SECTIONS, SectionKey, section_of
+
+DEFAULT_POLICY = DestinationPolicy()
+
+
+def _unique(candidates: Iterable[Candidate]) -> list[Candidate]:
+    seen: set[str] = set()
+    out = []
+    for candidate in candidates:
+        if candidate.id in seen:
+            raise ValueError(f"candidate {candidate.id} appears twice")
+        seen.add(candidate.id)
+        out.append(candidate)
+    return out
+
+
+def _item(
+    scored: Scored,
+    key: SectionKey,
+    profile: Profile,
+    context: VisitorContext,
+    policy: DestinationPolicy,
+) -> Item:
+    candidate, slot = scored.eligible.candidate, scored.eligible.slot
+    title = localize(candidate.title, context.language)
+    language = context.language
+    return Item(
+        id=candidate.id,
+        kind=candidate.kind,
+        section=key,
+        title=title.text,
+        title_language=title.language,
+        reason=reason(scored, profile.anchor, context.now, policy.zone, language),
+        reason_language=language,
+        label=label(candidate.commercial, language),
+        commercial=candidate.commercial,
+        partner_id=candidate.partner_id,
+        score=scored.score,
+        terms=scored.terms,
+        planned_at=slot.at,
+        until=slot.until,
+    )
+
+
+def _place_offers(editorial: list[Scored], offers: Sequence[Scored]) -> list[Scored]:
+    """Each offer before the first editorial item it outscores (editorial order kept)."""
+    merged = list(editorial)
+    for offer in sorted(offers, key=lambda s: -s.score):
+        at = next((i for i, s in enumerate(merged) if s.score < offer.score), len(merged))
+        merged.insert(at, offer)
+    return merged
+
+
+def build_roadbook(
+    candidates: Iterable[Candidate],
+    context: VisitorContext,
+    policy: DestinationPolicy = DEFAULT_POLICY,
+    covisitation: CoVisitation | None = None,
+    partner_exposure: Mapping[str, int] | None = None,
+    diagnostics: bool = False,
+) -> Roadbook:
+    """The visitor's roadbook at ``context.now``.
+
+    ``covisitation`` is the job's table (site → site → score, pairs of >= 5 visitors);
+    ``partner_exposure`` how often each partner's offers were shown destination-wide lately
+    (the fairness tie-break). ``diagnostics`` keeps why each other candidate is not shown.
+    """
+    profile = profile_of(context)
+    kept, dropped = hard_filter(_unique(candidates), context, profile, policy)
+    scored = [score(e, profile, covisitation or {}, context.now) for e in kept]
+    by_section: dict[SectionKey, list[Scored]] = defaultdict(list)
+    offers: list[Scored] = []
+    for one in scored:
+        if one.eligible.candidate.commercial:
+            offers.append(one)
+        else:
+            by_section[section_of(one, context.now, policy)].append(one)
+    chosen: dict[SectionKey, list[Scored]] = {
+        key: mmr(by_section[key], policy.items_per_section, policy.mmr_lambda) for key in SECTIONS
+    }
+    editorial = sum(len(items) for items in chosen.values())
+    left_today = offers_left_today(profile.exposures, context.now, policy)
+    room = room_for_offers(editorial, len(offers), left_today, policy.commercial_share)
+    picked = mmr(offers, room, policy.mmr_lambda, exposure=partner_exposure or {})
+    placed: dict[SectionKey, list[Scored]] = defaultdict(list)
+    for offer in picked:
+        placed[section_of(offer, context.now, policy)].append(offer)
+    sections = tuple(
+        Section(
+            key,
+            section_title(key, context.language),
+            tuple(
+                _item(s, key, profile, context, policy)
+                for s in _place_offers(chosen[key], placed[key])
+            ),
+        )
+        for key in SECTIONS
+    )
+    filtered: tuple[Filtered, ...] = ()
+    if diagnostics:
+        shown = {s.eligible.candidate.id for items in chosen.values() for s in items}
+        shown |= {s.eligible.candidate.id for s in picked}
+        capped: Reason = "commercial_cap" if room == left_today else "commercial_share"
+        unshown = [
+            Filtered(s.eligible.candidate.id, capped if s in offers else "not_selected")
+            for s in scored
+            if s.eligible.candidate.id not in shown
+        ]
+        filtered = tuple(sorted([*dropped, *unshown], key=lambda f: f.id))
+    return Roadbook(
+        mode=profile.mode,
+        personalised=profile.mode == "personal",
+        language=context.language,
+        notice=notice(profile.mode, context.language),
+        sections=sections,
+        filtered=filtered,
+    )
+
+
+def site_roadbook(
+    candidates: Iterable[Candidate],
+    site: SiteAt,
+    now: datetime,
+    language: str,
+    policy: DestinationPolicy = DEFAULT_POLICY,
+    covisitation: CoVisitation | None = None,
+    partner_exposure: Mapping[str, int] | None = None,
+) -> Roadbook:
+    """The widget's anonymous roadbook for a page about ``site``: what to do near it, today.
+
+    Nobody's profile: no wishes, no visits, no exposures; co-visitation from the site is an
+    aggregate of at least 5 visitors. Offers targeted on a profile are left out; "at my site"
+    and "nearby" offers are read against the page's site.
+    """
+    local = now.astimezone(policy.zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=policy.zone)
+    context = VisitorContext(
+        language=language,
+        now=now,
+        stay_start=now,
+        stay_end=midnight,
+        site=replace(site, present=True),
+        anonymous=True,
+    )
+    return build_roadbook(candidates, context, policy, covisitation, partner_exposure)
