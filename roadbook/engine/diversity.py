@@ -24,6 +24,11 @@ POOL_FACTOR = 5
 THEME_SHARE = 0.5
 
 
+def pool_size(k: int) -> int:
+    """How many of the best items MMR considers to pick ``k``."""
+    return POOL_FACTOR * k
+
+
 def similarity(a: Candidate, b: Candidate) -> float:
     """In [0, 1]: half the Jaccard index of their wishes, half "the same partner"."""
     union = len(a.wishes | b.wishes)
@@ -44,7 +49,7 @@ def mmr(
     exposure: Mapping[str, int] | None = None,
 ) -> list[Scored]:
     """Up to ``k`` items in MMR order (with ``exposure``: ties to the least-shown partner)."""
-    pool = by_score(items)[: POOL_FACTOR * k]
+    pool = by_score(items)[: pool_size(k)]
     if not pool or k <= 0:
         return []
     best = pool[0].score

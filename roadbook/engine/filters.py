@@ -1,11 +1,11 @@
 """Hard filters: what may not be shown at all, and why (docs/roadbook-engine.md § Filters).
 
 Each candidate either becomes :class:`Eligible` with its planned :class:`Slot`, or a
-:class:`Filtered` diagnostic naming the first rule it broke, in this order: language, an offer
-targeted on a profile the engine may not read, visited today, planned time (closed, not
-happening, outside the stay, offer not valid), offer targeting, the offer's own caps, its quota,
-quiet hours. The destination-wide cap on offers per day is a count over the survivors: it is
-applied with the commercial share (roadbook.engine.commercial).
+:class:`Filtered` diagnostic naming the first rule it broke, in this order (cheap rules first):
+language, an offer targeted on a profile the engine may not read, visited today, offer
+targeting, the offer's own caps, its quota, quiet hours, then the planned time (closed, not
+happening, outside the stay, offer not valid). The destination-wide cap on offers per day is a
+count over the survivors: it is applied with the commercial share (roadbook.engine.commercial).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Literal
 
 from crm.core.vocabulary import LANGUAGES
-from roadbook.content.text import localize
+from roadbook.content.text import FALLBACK
 from roadbook.engine.geo import distance_m
 from roadbook.engine.inputs import Candidate, DestinationPolicy, Exposure, VisitorContext
 from roadbook.engine.planning import Slot, Unplanned, plan
@@ -152,6 +152,30 @@ def _visited(candidate: Candidate, profile: Profile) -> bool:
     )
 
 
+assert set(FALLBACK) == set(LANGUAGES)
+
+
+def rule_out(
+    candidate: Candidate,
+    context: VisitorContext,
+    profile: Profile,
+    policy: DestinationPolicy,
+    seen: dict[str, Seen],
+) -> Reason | None:
+    """The first rule, other than its planned time, that keeps the candidate out, if any."""
+    # text.localize falls back through all four languages: readable iff one has a text.
+    title = candidate.title
+    for language in LANGUAGES:
+        if title.get(language):
+            break
+    else:
+        return "no_language"
+    reason = _profile_rule(candidate, profile)
+    if reason is None and candidate.offer is not None:
+        reason = _offer_rule(candidate, context, profile, policy, seen)
+    return reason
+
+
 def hard_filter(
     candidates: Iterable[Candidate],
     context: VisitorContext,
@@ -163,21 +187,12 @@ def hard_filter(
     kept: list[Eligible] = []
     dropped: list[Filtered] = []
     for candidate in candidates:
-        reason: Reason | None = None
-        if localize(candidate.title, context.language).language not in LANGUAGES:
-            reason = "no_language"
-        else:
-            reason = _profile_rule(candidate, profile)
+        reason = rule_out(candidate, context, profile, policy, seen)
         if reason is None:
             slot = plan(candidate, context, policy)
             if isinstance(slot, Slot):
-                if candidate.offer is not None:
-                    reason = _offer_rule(candidate, context, profile, policy, seen)
-                if reason is None:
-                    kept.append(Eligible(candidate, slot))
-                    continue
-            else:
-                reason = slot
-        assert reason is not None
+                kept.append(Eligible(candidate, slot))
+                continue
+            reason = slot
         dropped.append(Filtered(candidate.id, reason))
     return kept, dropped

@@ -8,6 +8,7 @@ whatever the order of the candidates.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -15,8 +16,8 @@ from datetime import datetime, time, timedelta
 
 from roadbook.content.text import localize
 from roadbook.engine.commercial import offers_left_today, room_for_offers
-from roadbook.engine.diversity import mmr
-from roadbook.engine.filters import Filtered, Reason, hard_filter
+from roadbook.engine.diversity import mmr, pool_size
+from roadbook.engine.filters import Eligible, Filtered, Reason, rule_out, seen_counts
 from roadbook.engine.inputs import (
     Candidate,
     CoVisitation,
@@ -25,9 +26,10 @@ from roadbook.engine.inputs import (
     VisitorContext,
 )
 from roadbook.engine.output import Item, Roadbook, Section
+from roadbook.engine.planning import Slot, plan, window
 from roadbook.engine.profile import Profile, profile_of
 from roadbook.engine.reasons import label, notice, reason, section_title
-from roadbook.engine.scoring import Scored, score
+from roadbook.engine.scoring import Partial, Scored, Scorer
 from roadbook.engine.sections import SECTIONS, SectionKey, section_of
 
 DEFAULT_POLICY = DestinationPolicy()
@@ -81,6 +83,31 @@ def _place_offers(editorial: list[Scored], offers: Sequence[Scored]) -> list[Sco
     return merged
 
 
+def _reachable(context: VisitorContext, policy: DestinationPolicy) -> frozenset[SectionKey]:
+    """The sections a planned time can reach: none today before the stay, no later day at its
+    end (the widget's site mode plans today only)."""
+    start, end = window(context, policy)
+    now = context.now.astimezone(policy.zone)
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=policy.zone)
+    reachable: set[SectionKey] = {"events"}
+    if start < midnight:
+        reachable |= {"now_nearby", "today"} if start <= context.now else {"today"}
+    if end > midnight:
+        reachable.add("stay")
+    return frozenset(reachable)
+
+
+def _possible_sections(
+    partial: Partial, reachable: frozenset[SectionKey], policy: DestinationPolicy
+) -> frozenset[SectionKey]:
+    """The sections a candidate may land in, whatever its planned time (sections.section_of)."""
+    if partial.candidate.kind == "event":
+        return frozenset({"events"})
+    if partial.distance is not None and partial.distance <= policy.nearby_radius_m:
+        return reachable - {"events"}
+    return reachable - {"events", "now_nearby"}
+
+
 def build_roadbook(
     candidates: Iterable[Candidate],
     context: VisitorContext,
@@ -94,17 +121,51 @@ def build_roadbook(
     ``covisitation`` is the job's table (site → site → score, pairs of >= 5 visitors);
     ``partner_exposure`` how often each partner's offers were shown destination-wide lately
     (the fairness tie-break). ``diagnostics`` keeps why each other candidate is not shown.
+
+    Planning (opening hours) costs most, so editorial candidates are planned best bound first,
+    and one whose bound is below the diversity pool of every section it could land in is not
+    planned at all: it could not be shown (docs/roadbook-engine.md § Speed). With
+    ``diagnostics`` every candidate is planned; the roadbook is the same.
     """
     profile = profile_of(context)
-    kept, dropped = hard_filter(_unique(candidates), context, profile, policy)
-    scored = [score(e, profile, covisitation or {}, context.now) for e in kept]
+    seen = seen_counts(profile.exposures, context.now, policy)
+    scorer = Scorer(profile, covisitation or {}, context.now)
+    dropped: list[Filtered] = []
+    partials: list[Partial] = []
+    for candidate in _unique(candidates):
+        reason = rule_out(candidate, context, profile, policy, seen)
+        if reason is None:
+            partials.append(scorer.partial(candidate))
+        else:
+            dropped.append(Filtered(candidate.id, reason))
+    partials.sort(key=lambda p: (-p.bound, p.candidate.id))
+    reachable = _reachable(context, policy)
+    size = pool_size(policy.items_per_section)
+    # Per section, the best ``size`` scores so far (a min-heap).
+    best: dict[SectionKey, list[float]] = {key: [] for key in SECTIONS}
     by_section: dict[SectionKey, list[Scored]] = defaultdict(list)
     offers: list[Scored] = []
-    for one in scored:
-        if one.eligible.candidate.commercial:
-            offers.append(one)
-        else:
-            by_section[section_of(one, context.now, policy)].append(one)
+    unplanned: list[str] = []
+    for partial in partials:
+        candidate = partial.candidate
+        if not candidate.commercial and not diagnostics:
+            possible = _possible_sections(partial, reachable, policy)
+            if all(len(best[k]) >= size and best[k][0] > partial.bound for k in possible):
+                unplanned.append(candidate.id)
+                continue
+        slot = plan(candidate, context, policy)
+        if not isinstance(slot, Slot):
+            dropped.append(Filtered(candidate.id, slot))
+            continue
+        scored = scorer.complete(partial, Eligible(candidate, slot))
+        if candidate.commercial:
+            offers.append(scored)
+            continue
+        key = section_of(scored, context.now, policy)
+        by_section[key].append(scored)
+        heapq.heappush(best[key], scored.score)
+        if len(best[key]) > size:
+            heapq.heappop(best[key])
     chosen: dict[SectionKey, list[Scored]] = {
         key: mmr(by_section[key], policy.items_per_section, policy.mmr_lambda) for key in SECTIONS
     }
@@ -133,7 +194,8 @@ def build_roadbook(
         capped: Reason = "commercial_cap" if room == left_today else "commercial_share"
         unshown = [
             Filtered(s.eligible.candidate.id, capped if s in offers else "not_selected")
-            for s in scored
+            for items in (*by_section.values(), offers)
+            for s in items
             if s.eligible.candidate.id not in shown
         ]
         filtered = tuple(sorted([*dropped, *unshown], key=lambda f: f.id))

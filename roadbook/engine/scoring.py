@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from roadbook.engine.filters import Eligible
-from roadbook.engine.geo import distance_m
-from roadbook.engine.inputs import CoVisitation
+from roadbook.engine.geo import distance_from
+from roadbook.engine.inputs import Candidate, CoVisitation
 from roadbook.engine.profile import Profile
 
 TERMS: tuple[str, ...] = (
@@ -65,6 +65,78 @@ class Scored:
     matched_wishes: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """The terms that do not depend on the planned time (all but ``soon``)."""
+
+    candidate: Candidate
+    # The terms' values in TERMS order, ``soon`` at 0.
+    values: tuple[float, ...]
+    distance: float | None
+    matched_wishes: frozenset[str]
+    # No planned time can make the score higher than this (``soon`` at its most for events).
+    bound: float
+
+
+_SOON = TERMS.index("soon")
+
+
+class Scorer:
+    """Scores for one profile at one moment; what is the same for every item is computed once."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        covisitation: CoVisitation,
+        now: datetime,
+        weights: Weights = WEIGHTS,
+    ) -> None:
+        self.wishes = profile.wishes
+        self.children = profile.with_children
+        self.anchor = profile.anchor
+        site = self.anchor.site_id if self.anchor is not None else None
+        self.pairs: Mapping[str, float] = covisitation.get(site, {}) if site else {}
+        self.distance = distance_from(self.anchor.position) if self.anchor is not None else None
+        self.now = now
+        self.weights = weights
+
+    def partial(self, item: Candidate) -> Partial:
+        weights, anchor = self.weights, self.anchor
+        matched = item.wishes & self.wishes if self.wishes else frozenset()
+        wish = weights.wish * len(matched) / len(self.wishes) if self.wishes else 0.0
+        children = weights.children if self.children and "family" in item.wishes else 0.0
+        distance: float | None = None
+        if anchor is not None and anchor.site_id is not None and anchor.site_id == item.site_id:
+            distance = 0.0
+        elif self.distance is not None and item.position is not None:
+            distance = self.distance(item.position)
+        near = 0.0
+        if distance is not None:
+            near = weights.distance * math.exp(-distance / weights.distance_scale_m)
+        covisited = 0.0
+        if item.site_id is not None and self.pairs:
+            pair = self.pairs.get(item.site_id, 0.0)
+            covisited = weights.covisitation * min(1.0, max(0.0, pair))
+        fresh = 0.0
+        if item.updated_at is not None:
+            days = max(0.0, (self.now - item.updated_at).total_seconds() / 86400)
+            fresh = weights.freshness * math.exp(-days / weights.freshness_scale_days)
+        values = (wish, children, near, covisited, 0.0, weights.boost * item.boost, fresh)
+        # A hair above the sum, so that float rounding never puts a score above its bound.
+        bound = sum(values) + (weights.soon if item.kind == "event" else 0.0) + 1e-9
+        return Partial(item, values, distance, matched, bound)
+
+    def complete(self, partial: Partial, eligible: Eligible) -> Scored:
+        """The score once the planned time is known."""
+        values = list(partial.values)
+        starts = eligible.slot.starts
+        if starts is not None:
+            hours = max(0.0, (starts - self.now).total_seconds() / 3600)
+            values[_SOON] = self.weights.soon * math.exp(-hours / self.weights.soon_scale_h)
+        terms = dict(zip(TERMS, values, strict=True))
+        return Scored(eligible, sum(values), terms, partial.distance, partial.matched_wishes)
+
+
 def score(
     eligible: Eligible,
     profile: Profile,
@@ -73,30 +145,5 @@ def score(
     weights: Weights = WEIGHTS,
 ) -> Scored:
     """The item's score for this profile at ``now``."""
-    item = eligible.candidate
-    matched = item.wishes & profile.wishes
-    terms = dict.fromkeys(TERMS, 0.0)
-    if profile.wishes:
-        terms["wish"] = weights.wish * len(matched) / len(profile.wishes)
-    if profile.with_children and "family" in item.wishes:
-        terms["children"] = weights.children
-    anchor = profile.anchor
-    distance: float | None = None
-    if anchor is not None and anchor.site_id is not None and anchor.site_id == item.site_id:
-        distance = 0.0
-    elif anchor is not None and item.position is not None:
-        distance = distance_m(anchor.position, item.position)
-    if distance is not None:
-        terms["distance"] = weights.distance * math.exp(-distance / weights.distance_scale_m)
-    if anchor is not None and anchor.site_id is not None and item.site_id is not None:
-        pair = covisitation.get(anchor.site_id, {}).get(item.site_id, 0.0)
-        terms["covisitation"] = weights.covisitation * min(1.0, max(0.0, pair))
-    starts = eligible.slot.starts
-    if starts is not None:
-        hours = max(0.0, (starts - now).total_seconds() / 3600)
-        terms["soon"] = weights.soon * math.exp(-hours / weights.soon_scale_h)
-    terms["boost"] = weights.boost * item.boost
-    if item.updated_at is not None:
-        days = max(0.0, (now - item.updated_at).total_seconds() / 86400)
-        terms["freshness"] = weights.freshness * math.exp(-days / weights.freshness_scale_days)
-    return Scored(eligible, sum(terms.values()), terms, distance, frozenset(matched))
+    scorer = Scorer(profile, covisitation, now, weights)
+    return scorer.complete(scorer.partial(eligible.candidate), eligible)

@@ -154,7 +154,9 @@ def destination(count: int, seed: int = 1, partners: int = 60) -> list[Candidate
         site = f"site-{rng.randrange(300)}" if rng.random() < 0.5 else None
         updated = NOW - timedelta(days=rng.uniform(0, 400))
         if roll < 0.6:
-            opening = rng.choice(_OPENINGS)
+            shape = rng.choice(_OPENINGS)
+            # A schedule object of its own, as loaded from each item's row.
+            opening = shape.model_copy(deep=True) if shape is not None else None
             items.append(
                 Candidate(
                     id=f"place-{n}",

@@ -366,6 +366,9 @@ def test_no_item_twice_a_reason_in_the_language_and_deterministic(
         for part in line.split(SEPARATORS[language]):
             assert any(template.fullmatch(part) for template in TEMPLATES[language]), part
     assert build_roadbook(list(reversed(items)), context, policy) == roadbook
+    # Planning every candidate (diagnostics) gives the same roadbook as skipping hopeless ones.
+    full = build_roadbook(items, context, policy, diagnostics=True)
+    assert full.sections == roadbook.sections
     visited = context.visited_today if context.personalisation else frozenset()
     assert not visited & {i.id for i in roadbook.items if not i.commercial}
 

@@ -13,7 +13,8 @@ from crm.core.vocabulary import WISHES
 from roadbook.content.hours import Period
 from roadbook.engine.covisitation import covisitation
 from roadbook.engine.filters import Eligible
-from roadbook.engine.inputs import Candidate, VisitorContext
+from roadbook.engine.geo import distance_from, distance_m
+from roadbook.engine.inputs import Candidate, Position, VisitorContext
 from roadbook.engine.planning import Slot
 from roadbook.engine.profile import profile_of
 from roadbook.engine.scoring import TERMS, WEIGHTS, Scored, score
@@ -138,3 +139,16 @@ def test_adding_a_wish_the_item_matches_never_lowers_its_score(
     before = scored(item, visitor(wishes=visitor_wishes)).score
     after = scored(item, visitor(wishes=visitor_wishes | {added})).score
     assert after >= before
+
+
+positions = st.builds(
+    Position,
+    st.floats(-89.9, 89.9, allow_nan=False),
+    st.floats(-179.9, 179.9, allow_nan=False),
+)
+
+
+@given(positions, positions)
+def test_the_ranking_distance_is_the_haversine_distance(a: Position, b: Position) -> None:
+    assert distance_from(a)(b) == pytest.approx(distance_m(a, b), rel=1e-9, abs=1e-6)
+    assert distance_m(a, b) == pytest.approx(distance_m(b, a), rel=1e-9, abs=1e-6)
