@@ -9,6 +9,7 @@ roadbook tokens (revoking the previous ones) because secrets are shown once and 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,12 +30,17 @@ from crm.passes import service as passes_service
 from crm.passes.eid import refresh_eid_windows
 from crm.passes.jobs import identity_of
 from crm.passes.models import Device
+from crm.staff import service as staff_service
+from crm.staff.models import StaffUser
 from crm.visitors import service as visitors_service
 from crm.visitors.models import Visitor
 
 DESTINATION_SLUG = "amneville"
 # A namespace for the demo's UID card stock (any vendor's namespace is accepted).
 PASS_NAMESPACE = "ba11ce0000000000a3e7"  # noqa: S105 - an identifier, not a secret
+# The demo's office account (admin); its password is new at every seed, printed once.
+OFFICE_EMAIL = "office@amneville.example"
+OFFICE_NAME = "Office de tourisme (démo)"
 
 _DAY = [["10:00", "19:00"]]
 _WEEK = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), _DAY)
@@ -203,6 +209,7 @@ class DemoSeed:
     gateway_tokens: dict[str, str] = field(default_factory=dict)
     roadbooks: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (language, token)
     passes: list[dict[str, str]] = field(default_factory=list)
+    office_account: tuple[str, str] = ("", "")  # (e-mail, password)
 
 
 async def seed(session: AsyncSession, server_key: bytes) -> DemoSeed:
@@ -232,6 +239,7 @@ async def seed(session: AsyncSession, server_key: bytes) -> DemoSeed:
         token, card = await _demo_visitor(session, destination.id, person, server_key)
         result.roadbooks[person["name"]] = (person["language"], token)
         result.passes.append(card)
+    result.office_account = await _office_account(session, destination.id)
     if created:
         await hooks.run(hooks.DEMO_SEED, session, destination, sites)
     # The EID pass must resolve at once, not at the scheduler's next EID refresh.
@@ -240,6 +248,32 @@ async def seed(session: AsyncSession, server_key: bytes) -> DemoSeed:
     )
     await session.flush()
     return result
+
+
+async def _office_account(session: AsyncSession, destination_id: uuid.UUID) -> tuple[str, str]:
+    """The demo's admin account, created once; a fresh password at every seed (its earlier
+    sessions end), since only its hash is kept."""
+    password = secrets.token_urlsafe(12)
+    user = (
+        await session.execute(
+            select(StaffUser).where(
+                col(StaffUser.destination_id) == destination_id,
+                col(StaffUser.email) == OFFICE_EMAIL,
+            )
+        )
+    ).scalar_one_or_none()
+    if user is None:
+        await staff_service.add_staff(
+            session,
+            destination_id,
+            email=OFFICE_EMAIL,
+            name=OFFICE_NAME,
+            role="admin",
+            password=password,
+        )
+    else:
+        await staff_service.update_staff(session, user.id, password=password)
+    return OFFICE_EMAIL, password
 
 
 def _demo_eid_key(name: str) -> bytes:

@@ -43,6 +43,7 @@ def _routers() -> list[APIRouter]:
     from crm.staff.router import router as staff
     from crm.visitors.router import router as visitors
     from roadbook.feeds.router import router as feeds
+    from roadbook.office.router import router as catalogue
 
     return [
         health.router,
@@ -56,6 +57,7 @@ def _routers() -> list[APIRouter]:
         gateways,
         passes,
         fleet_office,
+        catalogue,
     ]
 
 

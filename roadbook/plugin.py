@@ -1,14 +1,34 @@
-"""What ``roadbook`` plugs into ``crm.core.hooks``: its tables (editorial content) and the demo's
-places. ``crm`` never imports ``roadbook``; its composition root (``crm.main.install``) calls this.
+"""What ``roadbook`` plugs into ``crm``: its tables (the catalogue), the demo's catalogue, and the
+office's catalogue pages (menu entry, templates, static files; the router is mounted by
+``crm.main``). ``crm`` never imports ``roadbook``; its composition root calls this.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from crm.core import hooks
+from crm.office import nav
+from crm.office.assets import add_static_directory
+from crm.office.render import add_template_directory
 from roadbook.content import demo, models
+from roadbook.office.texts import WORDS
+
+OFFICE = Path(__file__).parent / "office"
 
 
 def install() -> None:
     """Register them (idempotent)."""
     hooks.register_models(models)
-    hooks.register(hooks.DEMO_SEED, demo.seed_places)
+    hooks.register(hooks.DEMO_SEED, demo.seed_catalogue)
+    nav.register(
+        nav.NavEntry(
+            key="catalogue",
+            path="/office/catalogue",
+            labels=WORDS["catalogue"],
+            order=20,
+            roles=frozenset({"marketing"}),
+        )
+    )
+    add_template_directory(OFFICE / "templates")
+    add_static_directory("roadbook", OFFICE / "static")

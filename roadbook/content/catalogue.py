@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sqlmodel import col
@@ -71,6 +71,26 @@ def effective(item: ContentItem) -> dict[str, Any]:
     return values
 
 
+def visible(at: datetime) -> ColumnElement[bool]:
+    """The SQL condition "shown to visitors at ``at``": published, inside its window."""
+    return and_(
+        col(ContentItem.published).is_(True),
+        or_(col(ContentItem.published_from).is_(None), col(ContentItem.published_from) <= at),
+        or_(col(ContentItem.published_until).is_(None), col(ContentItem.published_until) > at),
+    )
+
+
+def status(item: ContentItem, at: datetime) -> str:
+    """``published`` (shown now), ``unpublished``, ``scheduled`` (not yet) or ``expired``."""
+    if not item.published:
+        return "unpublished"
+    if item.published_from is not None and at < item.published_from:
+        return "scheduled"
+    if item.published_until is not None and at >= item.published_until:
+        return "expired"
+    return "published"
+
+
 def attribution(item: ContentItem, language: str) -> str | None:
     """The licence's credit line (producer, last update), shown wherever the item is shown."""
     if item.source != "datatourisme":
@@ -116,6 +136,8 @@ def item_json(item: ContentItem, *, full: bool = False) -> dict[str, Any]:
         "labels": shown["labels"],
         "site_id": str(shown["site_id"]) if shown["site_id"] else None,
         "published": item.published,
+        "published_from": item.published_from.isoformat() if item.published_from else None,
+        "published_until": item.published_until.isoformat() if item.published_until else None,
         "source": {
             "kind": item.source,
             "producer": item.producer,
@@ -153,11 +175,14 @@ async def stream_items(
     destination_id: uuid.UUID,
     kind: str | None = None,
     between: tuple[date, date] | None = None,
+    visible_at: datetime | None = None,
 ) -> AsyncIterator[ContentItem]:
     """The destination's items by kind and slug, streamed (``raw`` left in the database).
 
     ``between`` keeps the events whose dates touch that range of local dates (and every item
-    that is not dated): the SQL side of "what happens between T1 and T2".
+    that is not dated): the SQL side of "what happens between T1 and T2". ``visible_at`` keeps
+    only the items shown to visitors then (:func:`visible`): what every reader for visitors
+    passes.
     """
     query = (
         select(ContentItem)
@@ -168,6 +193,8 @@ async def stream_items(
     )
     if kind is not None:
         query = query.where(col(ContentItem.kind) == kind)
+    if visible_at is not None:
+        query = query.where(visible(visible_at))
     if between is not None:
         query = query.where(
             or_(

@@ -191,8 +191,16 @@ def content_list(
         str | None, typer.Option(metavar="KIND", help="Only places, events or tours.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    everything: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also the unpublished items and those outside their publishing window."
+        ),
+    ] = False,
 ) -> None:
-    """List the catalogue (kind, slug, title; --json: every field, the office's edits applied)."""
+    """List the catalogue as visitors see it now (kind, slug, title; --json: every field, the
+    office's edits applied); --all adds what is not shown."""
+    from crm.core.models import utcnow
     from roadbook.content.catalogue import item_json, stream_items
     from roadbook.content.models import KINDS
     from roadbook.content.text import localize
@@ -207,7 +215,8 @@ def content_list(
             first = True
             if as_json:
                 sys.stdout.write("[")
-            async for item in stream_items(session, destination_id, kind):
+            visible_at = None if everything else utcnow()
+            async for item in stream_items(session, destination_id, kind, visible_at=visible_at):
                 if as_json:
                     dumped = json.dumps(item_json(item), ensure_ascii=False, default=str)
                     sys.stdout.write(dumped if first else "," + dumped)

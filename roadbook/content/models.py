@@ -1,4 +1,4 @@
-"""The office's editorial content: the demo's places and the catalogue (docs/content.md)."""
+"""The office's editorial content: the catalogue of places, events and tours (docs/content.md)."""
 
 from __future__ import annotations
 
@@ -11,26 +11,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
 from crm.core.models import TenantRow, utcnow
-
-
-class Place(TenantRow, table=True):
-    """A point of interest with multilingual text (``{"fr": ..., "en": ...}``)."""
-
-    __table_args__ = (UniqueConstraint("destination_id", "slug"),)
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    slug: str = Field(max_length=96)
-    title: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
-    summary: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
-    wishes: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
-    site_id: uuid.UUID | None = Field(default=None, foreign_key="site.id", ondelete="SET NULL")
-    latitude: float | None = None
-    longitude: float | None = None
-    url: str | None = Field(default=None, max_length=500)
-    # The DATAtourisme record this place came from, kept verbatim.
-    source: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow)
-
 
 KINDS = ("place", "event", "tour")
 SOURCES = ("office", "datatourisme")
@@ -108,6 +88,10 @@ class ContentItem(TenantRow, table=True):
     source_version: str | None = Field(default=None, max_length=40)
     raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     overrides: dict[str, Any] = _jsonb()
+    # Unpublished items are kept but shown nowhere; published ones only inside their window
+    # [published_from, published_until) (catalogue.visible).
     published: bool = True
+    published_from: datetime | None = None
+    published_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

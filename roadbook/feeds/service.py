@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from crm.core.i18n import pick
+from crm.core.models import utcnow
 from crm.core.tenancy import Destination
 from crm.destinations.models import Site
 from crm.ingest.schemas import rfc3339
 from crm.visitors.models import Visitor
 from crm.visits.models import Visit
-from roadbook.content.models import Place
+from roadbook.content.catalogue import effective, stream_items
+from roadbook.content.models import ContentItem
+from roadbook.content.text import localize
 from roadbook.i18n import message
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 MAX_VISITS = 50
 MAX_PLACES = 20
+# Events shown: those happening from today to this many days ahead.
+AHEAD_DAYS = 28
 
 
 async def visitor_feed(
@@ -42,7 +48,7 @@ async def visitor_feed(
             .limit(MAX_VISITS)
         )
     ).all()
-    places = await _places_for(session, visitor, {site.id for _, site in visits})
+    places = await _places_for(session, visitor, destination, {site.id for _, site in visits})
     items = [_visit_item(visit, site, language) for visit, site in visits]
     items += [_place_item(place, language) for place in places]
     return {
@@ -57,16 +63,28 @@ async def visitor_feed(
 
 
 async def _places_for(
-    session: AsyncSession, visitor: Visitor, visited_sites: set[uuid.UUID]
-) -> list[Place]:
-    """Editorial places, those matching the visitor's wishes first, not yet visited first."""
-    places = (await session.execute(select(Place).order_by(Place.slug))).scalars().all()
+    session: AsyncSession,
+    visitor: Visitor,
+    destination: Destination,
+    visited_sites: set[uuid.UUID],
+) -> list[ContentItem]:
+    """The catalogue as visitors see it now (published, inside its window; events of the coming
+    weeks), those matching the visitor's wishes first, not yet visited first."""
+    now = utcnow()
+    today = now.astimezone(ZoneInfo(destination.timezone)).date()
     wishes = set(visitor.wishes)
-
-    def rank(place: Place) -> tuple[int, int]:
-        return (-len(wishes & set(place.wishes)), int(place.site_id in visited_sites))
-
-    return sorted(places, key=rank)[:MAX_PLACES]
+    ranked: list[tuple[tuple[int, int, str], ContentItem]] = []
+    async for item in stream_items(
+        session,
+        destination.id,
+        between=(today, today + timedelta(days=AHEAD_DAYS)),
+        visible_at=now,
+    ):
+        shown = effective(item)
+        rank = (-len(wishes & set(shown["wishes"])), int(shown["site_id"] in visited_sites))
+        ranked.append(((*rank, item.slug), item))
+    ranked.sort(key=lambda pair: pair[0])
+    return [item for _, item in ranked[:MAX_PLACES]]
 
 
 def _visit_item(visit: Visit, site: Site, language: str) -> dict[str, Any]:
@@ -87,22 +105,35 @@ def _visit_item(visit: Visit, site: Site, language: str) -> dict[str, Any]:
     }
 
 
-def _place_item(place: Place, language: str) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "id": f"place:{place.id}",
-        "title": pick(place.title, language),
-        "content_text": pick(place.summary, language),
-        "date_modified": rfc3339(place.updated_at),
-        "tags": ["place", *place.wishes],
+def _place_item(item: ContentItem, language: str) -> dict[str, Any]:
+    shown = effective(item)
+    title = localize(shown["title"], language)
+    item_json: dict[str, Any] = {
+        "id": f"{item.kind}:{item.id}",
+        "title": title.text or item.slug,
+        "content_text": localize(shown["summary"], language).text,
+        "date_modified": rfc3339(item.updated_at),
+        "tags": [item.kind, *shown["wishes"]],
         "_balise": {
-            "kind": "place",
-            "slug": place.slug,
-            "geo": _geo(place.latitude, place.longitude),
+            "kind": item.kind,
+            "slug": item.slug,
+            "language": title.language,
+            "geo": _geo(shown["latitude"], shown["longitude"]),
         },
     }
-    if place.url:
-        item["external_url"] = place.url
-    return item
+    if item.kind == "event":
+        item_json["_balise"]["dates"] = [
+            {
+                key: period[key]
+                for key in ("start", "end", "start_time", "end_time", "days")
+                if period.get(key)
+            }
+            for period in shown["periods"]
+        ]
+    websites = shown["contact"].get("websites") or []
+    if websites:
+        item_json["external_url"] = websites[0]
+    return item_json
 
 
 def _geo(latitude: float | None, longitude: float | None) -> dict[str, float] | None:

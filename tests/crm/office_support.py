@@ -17,6 +17,7 @@ from crm.passes import service as passes
 from crm.staff import service as staff_service
 from crm.staff.models import StaffUser
 from crm.visitors import service as visitors
+from roadbook.content.models import ContentItem
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "marketing", "desk")
@@ -39,6 +40,7 @@ class Office:
     gateway_id: str
     gateway_token: str
     pass_id: uuid.UUID | None = None  # visitor A's UID pass
+    item_id: uuid.UUID | None = None  # a catalogue item (the office's own)
     staff_ids: dict[str, uuid.UUID] = field(default_factory=dict)  # role → id
     emails: dict[str, str] = field(default_factory=dict)  # role → e-mail
     staff_tokens: dict[str, str] = field(default_factory=dict)  # role → bearer token
@@ -55,6 +57,7 @@ class Office:
             str(self.partner_id),
             str(self.site_id),
             str(self.pass_id),
+            str(self.item_id),
             self.gateway_id,
             *(str(i) for i in self.staff_ids.values()),
             *(str(i) for i in self.visitor_ids.values()),
@@ -62,7 +65,8 @@ class Office:
 
 
 async def seed_office(db: Database, slug: str | None = None) -> Office:
-    """A destination with one partner, one site, one gateway, two visitors and three staff."""
+    """A destination with one partner, one site, one gateway, two visitors, three staff and a
+    catalogue item."""
     slug = slug or f"dest-{uuid.uuid4().hex[:8]}"
     async with db.session(system=True) as session:
         destination = await destinations.create_destination(session, slug, slug.title())
@@ -99,6 +103,15 @@ async def seed_office(db: Database, slug: str | None = None) -> Office:
         )
         await visitors.assign_pass(session, card.id, office.visitor_ids["a"])
         office.pass_id = card.id
+        item = ContentItem(
+            destination_id=destination.id,
+            kind="place",
+            slug="lac",
+            title={"fr": "Le lac"},
+            site_id=site.id,
+        )
+        session.add(item)
+        office.item_id = item.id
         for role in ROLES:
             user = StaffUser(
                 destination_id=destination.id,

@@ -150,6 +150,14 @@ MATRIX: dict[str, Access] = {
     "GET /office/gateways": Staff(page=True),
     "GET /office/staff": Staff("admin", page=True),
     "GET /office/static/{package}/{name}": PUBLIC,
+    # roadbook's catalogue pages (roadbook/office/router.py)
+    "GET /office/catalogue": Staff("marketing", page=True),
+    "GET /office/catalogue/new": Staff("marketing", page=True),
+    "POST /office/catalogue/new": FORM,
+    "GET /office/catalogue/{item_id}": Staff("marketing", page=True),
+    "POST /office/catalogue/{item_id}": FORM,
+    "POST /office/catalogue/{item_id}/revert": FORM,
+    "POST /office/catalogue/{item_id}/publication": FORM,
     # the visitor's own URLs
     "GET /r/{token}": VISITOR,
     "GET /r/{token}/feed.json": VISITOR,
@@ -198,6 +206,7 @@ PARAMS: dict[str, Callable[[Office, Caller], str]] = {
     "staff_id": lambda office, caller: str(office.staff_ids["desk"]),
     "visitor_id": lambda office, caller: str(office.visitor_ids["a"]),
     "pass_id": lambda office, caller: str(office.pass_id),
+    "item_id": lambda office, caller: str(office.item_id),
     "destination": lambda office, caller: office.slug,
     "package": lambda office, caller: "shell",
     "name": lambda office, caller: "office.css",

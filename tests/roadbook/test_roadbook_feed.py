@@ -1,4 +1,5 @@
-"""The roadbook feed: JSON Feed 1.1, in the visitor's language, wishes first, visits listed."""
+"""The roadbook feed: JSON Feed 1.1, in the visitor's language, wishes first, visits listed; the
+catalogue as visitors see it (published, inside the publishing window, events to come)."""
 
 from __future__ import annotations
 
@@ -16,29 +17,64 @@ from crm.destinations import service as destinations
 from crm.main import create_app
 from crm.visitors import service as visitors
 from crm.visits.models import Visit
-from roadbook.content.models import Place
+from roadbook.content.models import ContentItem
 
 
 async def _seed(db: Database) -> dict[str, str]:
     async with db.session(system=True) as session:
         dest = await destinations.create_destination(session, "feedtown", "Feedtown")
         spa = await destinations.add_site(session, dest.id, "spa", "Les Thermes", kind="spa")
+        now = utcnow()
+        today = now.date()
+        hidden = {"title": {"fr": "Caché"}, "wishes": ["wellness"]}
         session.add_all(
             [
-                Place(
+                ContentItem(
                     destination_id=dest.id,
+                    kind="place",
                     slug="a-museum",
                     wishes=["culture"],
                     title={"fr": "Musée", "de": "Museum"},
                     summary={"fr": "Art"},
                 ),
-                Place(
+                ContentItem(
                     destination_id=dest.id,
+                    kind="place",
                     slug="b-spa",
                     wishes=["wellness"],
                     site_id=spa.id,
-                    title={"fr": "Bains", "en": "Baths", "de": "Bäder"},
+                    title={"fr": "Bains", "en": "Baths"},
+                    # The office's German title, over the source's
+                    overrides={"title": {"de": "Bäder"}},
                     summary={"fr": "Eau"},
+                ),
+                # Not shown: unpublished, not yet published, no longer published, an event
+                # that is over.
+                ContentItem(
+                    destination_id=dest.id, kind="place", slug="c", published=False, **hidden
+                ),
+                ContentItem(
+                    destination_id=dest.id,
+                    kind="place",
+                    slug="d",
+                    published_from=now + timedelta(hours=1),
+                    **hidden,
+                ),
+                ContentItem(
+                    destination_id=dest.id,
+                    kind="place",
+                    slug="e",
+                    published_until=now - timedelta(seconds=1),
+                    **hidden,
+                ),
+                ContentItem(
+                    destination_id=dest.id,
+                    kind="event",
+                    slug="f",
+                    periods=[{"start": "2020-01-01", "end": "2020-01-02"}],
+                    active_from=today - timedelta(days=3000),
+                    active_until=today - timedelta(days=2),
+                    **hidden,
                 ),
             ]
         )

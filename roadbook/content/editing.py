@@ -1,0 +1,459 @@
+"""The office's edits of catalogue items, from the office form (docs/content.md § office).
+
+:func:`parse` reads a submitted form into :class:`Edit` (the fields' new values) or, with any
+bad field, into messages keyed by field: nothing is written then. :func:`apply` writes an edit:
+an office item's own columns; an imported (DATAtourisme) item's ``overrides`` only, field by
+field and, for texts, language by language — a value equal to what the flux says is no override
+at all, so the flux's later updates show through. :func:`revert` drops one field's override.
+Every write is audited by the caller's route (``crm.core.audit``) with the fields it changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
+
+from pydantic import ValidationError
+
+from crm.core.vocabulary import DAYS, LANGUAGES, WISHES
+from roadbook.content.catalogue import TEXT_FIELDS, effective
+from roadbook.content.datatourisme import slugify
+from roadbook.content.hours import Rule, Schedule
+from roadbook.content.models import KINDS, ContentItem
+
+SUBTYPES: dict[str, tuple[str, ...]] = {
+    "place": (
+        "point_of_interest",
+        "restaurant",
+        "lodging",
+        "site",
+        "shop",
+        "leisure",
+        "service",
+    ),
+    "event": ("festival", "show", "exhibition", "market", "sport", "other"),
+    "tour": ("walk", "cycling", "drive", "horse", "boat", "other"),
+}
+TEXT_LIMITS = {"title": 200, "summary": 1_000, "description": 10_000}
+URL_MAX = 500
+CREDIT_MAX = 200
+REMARK_MAX = 500
+SLUG_MAX = 96
+MAX_RULES = 50
+# What the form edits; "coordinates" stands for latitude and longitude together.
+FORM_FIELDS = (*TEXT_FIELDS, "subtype", "coordinates", "images", "wishes", "opening_hours")
+GROUPS: dict[str, tuple[str, ...]] = {"coordinates": ("latitude", "longitude")}
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_CLOCK = re.compile(r"^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$")
+_BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A message for one field: a key of ``roadbook.office.texts`` and its values."""
+
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Edit:
+    """A valid form: the editable fields' new values and the publishing window."""
+
+    values: dict[str, Any]
+    published_from: datetime | None
+    published_until: datetime | None
+    kind: str = "place"
+    slug: str = ""
+
+
+# --- the form's values ---------------------------------------------------------------------
+
+
+def _local(moment: datetime | None, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime(_LOCAL_MINUTE) if moment else ""
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def rule_row(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """One opening-hours rule as the form's row shows it."""
+    return {
+        "from": rule.get("valid_from") or "",
+        "until": rule.get("valid_through") or "",
+        "days": list(rule.get("days") or ()),
+        "opens": rule.get("opens") or "",
+        "closes": rule.get("closes") or "",
+        "closed": bool(rule.get("closed")),
+        "annual": bool(rule.get("annual")),
+    }
+
+
+def form_of(item: ContentItem, zone: tzinfo) -> dict[str, Any]:
+    """The form's values for ``item`` as shown (the office's edits applied)."""
+    shown = effective(item)
+    image = shown["images"][0] if shown["images"] else {}
+    hours = shown["opening_hours"]
+    return {
+        **{name: {lang: shown[name].get(lang, "") for lang in LANGUAGES} for name in TEXT_FIELDS},
+        "kind": item.kind,
+        "slug": item.slug,
+        "subtype": shown["subtype"],
+        "latitude": _number(shown["latitude"]),
+        "longitude": _number(shown["longitude"]),
+        "image_url": image.get("url") or "",
+        "image_credit": image.get("credit") or "",
+        "wishes": list(shown["wishes"]),
+        "rules": [rule_row(rule) for rule in hours.get("rules", [])],
+        "hours_remark": {lang: hours.get("remark", {}).get(lang, "") for lang in LANGUAGES},
+        "published": item.published,
+        "published_from": _local(item.published_from, zone),
+        "published_until": _local(item.published_until, zone),
+    }
+
+
+def empty_form(kind: str = "place") -> dict[str, Any]:
+    """A new item's form."""
+    return {
+        **{name: dict.fromkeys(LANGUAGES, "") for name in TEXT_FIELDS},
+        "kind": kind,
+        "slug": "",
+        "subtype": "",
+        "latitude": "",
+        "longitude": "",
+        "image_url": "",
+        "image_credit": "",
+        "wishes": [],
+        "rules": [],
+        "hours_remark": dict.fromkeys(LANGUAGES, ""),
+        "published": True,
+        "published_from": "",
+        "published_until": "",
+    }
+
+
+# --- reading a submitted form ---------------------------------------------------------------
+
+
+class _Reader:
+    """Reads a submitted form field by field, collecting one message per bad field."""
+
+    def __init__(self, form: Mapping[str, Sequence[str]]) -> None:
+        self.form = form
+        self.problems: dict[str, Problem] = {}
+
+    def text(self, name: str, limit: int) -> str:
+        values = self.form.get(name) or [""]
+        value = values[0].replace("\r\n", "\n").strip()
+        if _BAD_CHARACTERS.search(value):
+            self.problems[name] = Problem("e_characters")
+        elif len(value) > limit:
+            self.problems[name] = Problem("e_too_long", {"max": limit})
+        return value
+
+    def many(self, name: str) -> list[str]:
+        return [value for value in self.form.get(name) or [] if value]
+
+    def number(self, name: str, low: float, high: float, message: str) -> float | None:
+        raw = self.text(name, 32).replace(",", ".")
+        if not raw or name in self.problems:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            self.problems[name] = Problem("e_number", {"example": "49.2567"})
+            return None
+        if not low <= value <= high:  # NaN fails too
+            self.problems[name] = Problem(message)
+            return None
+        return value
+
+    def day(self, name: str) -> date | None:
+        raw = self.text(name, 10)
+        if not raw or name in self.problems:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.problems[name] = Problem("e_date")
+            return None
+
+    def moment(self, name: str, zone: tzinfo) -> datetime | None:
+        raw = self.text(name, 19)
+        if not raw or name in self.problems:
+            return None
+        try:
+            local = datetime.fromisoformat(raw)
+        except ValueError:
+            self.problems[name] = Problem("e_datetime")
+            return None
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=zone)
+        return local.astimezone(UTC)
+
+    def clock(self, name: str) -> str | None:
+        raw = self.text(name, 5)
+        if not raw or name in self.problems:
+            return None
+        if len(raw) == 4 and raw[1] == ":":
+            raw = "0" + raw
+        if not _CLOCK.match(raw):
+            self.problems[name] = Problem("e_time")
+            return None
+        return raw
+
+
+def _rules(reader: _Reader, old: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], Any]:
+    """The hours rows (the form's ``rule-N-...`` fields), those left empty dropped."""
+    rows: list[dict[str, Any]] = []
+    rules: list[dict[str, Any]] = []
+    count = sum(1 for name in reader.form if name.endswith("-opens") and name.startswith("rule-"))
+    for index in range(min(count, MAX_RULES)):
+        prefix = f"rule-{index}-"
+        start, end = reader.day(prefix + "from"), reader.day(prefix + "until")
+        opens, closes = reader.clock(prefix + "opens"), reader.clock(prefix + "closes")
+        days = [day for day in DAYS if day in reader.many(prefix + "days")]
+        closed = bool(reader.many(prefix + "closed"))
+        annual = bool(reader.many(prefix + "annual"))
+        row = {
+            "from": reader.text(prefix + "from", 10),
+            "until": reader.text(prefix + "until", 10),
+            "days": days,
+            "opens": reader.text(prefix + "opens", 5),
+            "closes": reader.text(prefix + "closes", 5),
+            "closed": closed,
+            "annual": annual,
+        }
+        if not any((row["from"], row["until"], days, row["opens"], row["closes"], closed)):
+            continue
+        rows.append(row)
+        if start and end and end < start and not annual:
+            reader.problems[prefix + "until"] = Problem("e_order")
+        rule: dict[str, Any] = {
+            "valid_from": start.isoformat() if start else None,
+            "valid_through": end.isoformat() if end else None,
+            "annual": annual,
+            "days": days,
+            "opens": None if closed else opens,
+            "closes": None if closed else closes,
+            "closed": closed,
+        }
+        # A row left as it was keeps its own remark (the form edits the schedule's remark).
+        if index < len(old) and old[index].get("remark") and _same_rule(old[index], rule):
+            rule["remark"] = old[index]["remark"]
+        rules.append({k: v for k, v in rule.items() if v not in (None, False, [], {})})
+    return rules, rows
+
+
+def _same_rule(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    try:
+        kept = {key: value for key, value in old.items() if key != "remark"}
+        return Rule.model_validate(kept) == Rule.model_validate(new)
+    except ValidationError:
+        return False
+
+
+def parse(
+    form: Mapping[str, Sequence[str]],
+    zone: tzinfo,
+    item: ContentItem | None = None,
+    taken: frozenset[str] = frozenset(),
+) -> tuple[Edit | None, dict[str, Any], dict[str, Problem]]:
+    """The edit a submitted form asks for (``None`` with any bad field), the values to show
+    again, and the messages by field. ``item``: the edited item (``None``: a new one);
+    ``taken``: the destination's slugs, for a new item."""
+    reader = _Reader(form)
+    values: dict[str, Any] = {}
+    shown: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        texts = {lang: reader.text(f"{name}-{lang}", TEXT_LIMITS[name]) for lang in LANGUAGES}
+        shown[name] = texts
+        values[name] = {lang: text for lang, text in texts.items() if text}
+    if not values["title"] and not any(f"title-{lang}" in reader.problems for lang in LANGUAGES):
+        reader.problems["title"] = Problem("e_required_title")
+
+    kind = item.kind if item is not None else reader.text("kind", 8)
+    if kind not in KINDS:
+        reader.problems["kind"] = Problem("e_choice")
+        kind = "place"
+    subtype = reader.text("subtype", 32)
+    if subtype and subtype not in SUBTYPES[kind]:
+        reader.problems["subtype"] = Problem("e_choice")
+    values["subtype"] = subtype
+
+    latitude = reader.number("latitude", -90, 90, "e_latitude")
+    longitude = reader.number("longitude", -180, 180, "e_longitude")
+    lat_text, lon_text = reader.text("latitude", 32), reader.text("longitude", 32)
+    if bool(lat_text) != bool(lon_text):
+        reader.problems.setdefault("longitude" if lat_text else "latitude", Problem("e_pair"))
+    values["latitude"], values["longitude"] = latitude, longitude
+
+    image_url = reader.text("image_url", URL_MAX)
+    credit = reader.text("image_credit", CREDIT_MAX)
+    if image_url and not re.match(r"^https://[^\s/]+\.[^\s]+$", image_url):
+        reader.problems.setdefault("image_url", Problem("e_url"))
+    if credit and not image_url:
+        reader.problems.setdefault("image_credit", Problem("e_credit"))
+    old_images = effective(item)["images"] if item is not None else []
+    if image_url:
+        first = {**(old_images[0] if old_images else {}), "url": image_url, "credit": credit}
+        values["images"] = [{k: v for k, v in first.items() if v}, *old_images[1:]]
+    else:
+        values["images"] = list(old_images[1:])
+
+    wishes = reader.many("wishes")
+    if any(wish not in WISHES for wish in wishes):
+        reader.problems["wishes"] = Problem("e_choice")
+    values["wishes"] = [wish for wish in WISHES if wish in wishes]
+
+    old_hours = effective(item)["opening_hours"] if item is not None else {}
+    rules, rows = _rules(reader, list(old_hours.get("rules", [])))
+    remark = {lang: reader.text(f"hours_remark-{lang}", REMARK_MAX) for lang in LANGUAGES}
+    hours: dict[str, Any] = {"rules": rules} if rules else {}
+    if any(remark.values()):
+        hours["remark"] = {lang: text for lang, text in remark.items() if text}
+    try:
+        Schedule.model_validate(hours)
+    except ValidationError:
+        reader.problems.setdefault("hours", Problem("e_time"))
+    values["opening_hours"] = hours
+
+    published_from = reader.moment("published_from", zone)
+    published_until = reader.moment("published_until", zone)
+    if published_from and published_until and published_until <= published_from:
+        reader.problems["published_until"] = Problem("e_order")
+
+    slug = ""
+    if item is None:
+        slug = reader.text("slug", SLUG_MAX)
+        if slug and not _SLUG.match(slug):
+            reader.problems["slug"] = Problem("e_slug")
+        elif slug in taken:
+            reader.problems["slug"] = Problem("e_slug_taken")
+        elif not slug:
+            slug = _free_slug(values["title"], taken)
+
+    shown.update(
+        kind=kind,
+        slug=reader.text("slug", SLUG_MAX) if item is None else item.slug,
+        subtype=subtype,
+        latitude=lat_text,
+        longitude=lon_text,
+        image_url=image_url,
+        image_credit=credit,
+        wishes=values["wishes"],
+        rules=rows,
+        hours_remark=remark,
+        published=item.published if item is not None else True,
+        published_from=reader.text("published_from", 19),
+        published_until=reader.text("published_until", 19),
+    )
+    if reader.problems:
+        return None, shown, reader.problems
+    return Edit(values, published_from, published_until, kind, slug), shown, {}
+
+
+def _free_slug(title: Mapping[str, str], taken: frozenset[str]) -> str:
+    label = title.get("fr") or next(iter(title.values()), "")
+    base = slugify(label)[:80].strip("-") or "item"
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def _form_field(name: str) -> str:
+    for group, members in GROUPS.items():
+        if name in members:
+            return group
+    return name
+
+
+def apply(item: ContentItem, edit: Edit) -> list[str]:
+    """Write ``edit`` into ``item``; the form fields that changed (publishing included).
+
+    An office item's columns are written; an imported item's ``overrides`` only.
+    """
+    shown = effective(item)
+    changed: list[str] = []
+    overrides = dict(item.overrides)
+    for name, value in edit.values.items():
+        if name in TEXT_FIELDS:
+            if shown[name] == value:
+                continue
+        elif shown[name] == value:
+            continue
+        form_name = _form_field(name)
+        if form_name not in changed:
+            changed.append(form_name)
+        if item.source == "office":
+            setattr(item, name, value)
+            continue
+        flux = getattr(item, name)
+        if name in TEXT_FIELDS:
+            languages = set(flux) | set(value)
+            edited = {
+                lang: value.get(lang, "")
+                for lang in sorted(languages)
+                if value.get(lang, "") != flux.get(lang, "")
+            }
+            if edited:
+                overrides[name] = edited
+            else:
+                overrides.pop(name, None)
+        elif value == flux:
+            overrides.pop(name, None)
+        else:
+            overrides[name] = value
+    if item.source != "office":
+        item.overrides = overrides
+    for name in ("published_from", "published_until"):
+        if getattr(item, name) != getattr(edit, name):
+            setattr(item, name, getattr(edit, name))
+            changed.append(name)
+    return changed
+
+
+def overridden(item: ContentItem) -> dict[str, Any]:
+    """What the flux says for each form field the office has overridden (imported items)."""
+    if item.source == "office":
+        return {}
+    answer: dict[str, Any] = {}
+    for name in item.overrides:
+        form_name = _form_field(name)
+        if form_name in FORM_FIELDS:
+            members = GROUPS.get(form_name, (form_name,))
+            flux = {member: getattr(item, member) for member in members}
+            answer[form_name] = flux if len(members) > 1 else flux[form_name]
+    return answer
+
+
+def revert(item: ContentItem, form_field: str) -> bool:
+    """Drop the office's override of one form field; whether there was one."""
+    members = GROUPS.get(form_field, (form_field,))
+    if form_field not in FORM_FIELDS or not any(name in item.overrides for name in members):
+        return False
+    item.overrides = {k: v for k, v in item.overrides.items() if k not in members}
+    return True
+
+
+def create(destination_id: Any, edit: Edit) -> ContentItem:
+    """A new office item from a valid form."""
+    return ContentItem(
+        destination_id=destination_id,
+        kind=edit.kind,
+        slug=edit.slug,
+        source="office",
+        published_from=edit.published_from,
+        published_until=edit.published_until,
+        **edit.values,
+    )

@@ -1,0 +1,464 @@
+"""The catalogue's office pages (admin and marketing; docs/content.md § The office's pages).
+
+- ``GET /office/catalogue`` — the items: search (title, slug), filters (kind, wish, a language
+  missing from the title, source), 20 a page.
+- ``GET|POST /office/catalogue/new`` — a new office item.
+- ``GET|POST /office/catalogue/{item_id}`` — the edit form: four languages side by side,
+  coordinates, opening hours, image, wishes, publishing window. An imported item is edited
+  through its overrides; the form shows what the flux says next to each overridden field.
+- ``POST /office/catalogue/{item_id}/revert`` — back to the flux for one field.
+- ``POST /office/catalogue/{item_id}/publication`` — publish or unpublish.
+
+Every POST checks the form's CSRF token (a 403 page otherwise, nothing changed); every change
+is audited (``crm.core.audit``: ``content.create``, ``content.update``, ``content.revert``,
+``content.publish``, ``content.unpublish``, with the fields). A form with a bad field is shown
+again with the message next to the field (422) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import String, cast, func, literal, literal_column, or_, select
+from sqlalchemy.orm import defer
+from sqlmodel import col
+from starlette.exceptions import HTTPException
+
+from crm.core.deps import DbDep, SettingsDep
+from crm.core.models import utcnow
+from crm.core.vocabulary import LANGUAGES, WISHES
+from crm.office import language as office_language
+from crm.office.language import LANGUAGE_NAMES
+from crm.office.render import render_office_page
+from crm.office.session import OfficeSession, require_office_role, token_matches
+from crm.office.signin import denied_page
+from crm.visitors.pages import WISH_LABELS
+from roadbook.content import editing
+from roadbook.content.catalogue import TEXT_FIELDS, attribution, effective, status
+from roadbook.content.models import KINDS, SOURCES, ContentItem
+from roadbook.content.text import localize
+from roadbook.office.texts import DAY_NAMES, word, words
+
+router = APIRouter(include_in_schema=False)
+EditorDep = Annotated[OfficeSession, Depends(require_office_role("marketing"))]
+PAGE_SIZE = 20
+BLANK_RULES = 2  # empty hours rows under the others: rules are added without a script
+LIST = "/office/catalogue"
+
+
+def _language(request: Request) -> str:
+    return office_language.negotiate(request)
+
+
+async def _form(request: Request) -> dict[str, list[str]] | None:
+    try:
+        data = await request.form(max_files=0, max_fields=600, max_part_size=16_384)
+    except HTTPException:
+        return None
+    return {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
+
+
+def _csrf_ok(office: OfficeSession, form: Mapping[str, list[str]] | None) -> bool:
+    return form is not None and token_matches(office.csrf, (form.get("csrf") or [""])[0])
+
+
+# --- the list ---------------------------------------------------------------------------
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@router.get("/office/catalogue", response_class=HTMLResponse)
+async def catalogue(
+    request: Request,
+    office: EditorDep,
+    db: DbDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    kind: Annotated[str, Query(max_length=8)] = "",
+    wish: Annotated[str, Query(max_length=16)] = "",
+    missing: Annotated[str, Query(max_length=2)] = "",
+    source: Annotated[str, Query(max_length=16)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """The destination's items, searched and filtered, a page at a time."""
+    language = _language(request)
+    filters = {
+        "q": q.strip(),
+        "kind": kind if kind in KINDS else "",
+        "wish": wish if wish in WISHES else "",
+        "missing": missing if missing in LANGUAGES else "",
+        "source": source if source in SOURCES else "",
+    }
+    overrides = col(ContentItem.overrides)
+    conditions: list[Any] = [col(ContentItem.destination_id) == office.staff.destination_id]
+    if filters["q"]:
+        pattern = _like(filters["q"])
+        conditions.append(
+            or_(
+                cast(col(ContentItem.title), String).ilike(pattern),
+                cast(overrides["title"], String).ilike(pattern),
+                col(ContentItem.slug).ilike(pattern),
+            )
+        )
+    if filters["kind"]:
+        conditions.append(col(ContentItem.kind) == filters["kind"])
+    if filters["source"]:
+        conditions.append(col(ContentItem.source) == filters["source"])
+    if filters["wish"]:
+        shown_wishes = func.coalesce(overrides["wishes"], col(ContentItem.wishes))
+        conditions.append(
+            shown_wishes.op("@>")(func.jsonb_build_array(cast(literal(filters["wish"]), String)))
+        )
+    if filters["missing"]:
+        titles = col(ContentItem.title).op("||")(
+            func.coalesce(overrides["title"], literal_column("'{}'::jsonb"))
+        )
+        text = titles.op("->>", return_type=String)(cast(literal(filters["missing"]), String))
+        conditions.append(func.coalesce(text, "") == "")
+    async with db.session(office.staff.destination_id) as session:
+        total = await session.scalar(
+            select(func.count()).select_from(ContentItem).where(*conditions)
+        )
+        pages = max(1, math.ceil((total or 0) / PAGE_SIZE))
+        page = min(page, pages)
+        items = (
+            (
+                await session.execute(
+                    select(ContentItem)
+                    .options(defer(ContentItem.raw))  # type: ignore[arg-type]
+                    .where(*conditions)
+                    .order_by(col(ContentItem.slug))
+                    .offset((page - 1) * PAGE_SIZE)
+                    .limit(PAGE_SIZE)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    now = utcnow()
+    rows = []
+    for item in items:
+        shown = effective(item)
+        title = localize(shown["title"], language)
+        rows.append(
+            {
+                "id": item.id,
+                "title": title.text or item.slug,
+                "title_lang": title.language,
+                "slug": item.slug,
+                "kind": word(f"kind_{item.kind}", language),
+                "languages": [lang for lang in LANGUAGES if shown["title"].get(lang)],
+                "source": word(f"source_{item.source}", language),
+                "status": status(item, now),
+            }
+        )
+
+    def page_link(number: int) -> str:
+        kept = [(k, v) for k, v in filters.items() if v]
+        return f"{LIST}?{urlencode([*kept, ('page', str(number))])}"
+
+    return render_office_page(
+        request,
+        office,
+        "roadbook/catalogue.html",
+        {
+            "w": words(language),
+            "word": lambda key, **values: word(key, language, **values),
+            "rows": rows,
+            "filters": filters,
+            "total": total or 0,
+            "page": page,
+            "pages": pages,
+            "previous": page_link(page - 1) if page > 1 else None,
+            "next": page_link(page + 1) if page < pages else None,
+            "kinds": KINDS,
+            "sources": SOURCES,
+            "wishes": [(slug, WISH_LABELS[slug][language]) for slug in WISHES],
+            "language_names": LANGUAGE_NAMES,
+        },
+        title=word("catalogue", language),
+    )
+
+
+# --- the form ---------------------------------------------------------------------------
+
+
+def _hours_text(hours: Mapping[str, Any], language: str) -> list[str]:
+    lines = []
+    for rule in hours.get("rules", []):
+        row = editing.rule_row(rule)
+        days = " ".join(DAY_NAMES[day][language] for day in row["days"]) or "*"
+        span = f"{row['from'] or '…'} → {row['until'] or '…'}"
+        times = (
+            word("closed", language)
+            if row["closed"]
+            else f"{row['opens'] or '00:00'}-{row['closes'] or '24:00'}"
+        )
+        lines.append(f"{span} · {days} · {times}")
+    return lines
+
+
+def _flux(item: ContentItem | None, language: str) -> dict[str, Any]:
+    """What the flux says, as the form shows it next to each overridden field."""
+    if item is None:
+        return {}
+    shown: dict[str, Any] = {}
+    for name, value in editing.overridden(item).items():
+        if name in TEXT_FIELDS:
+            edited = item.overrides.get(name) or {}
+            shown[name] = {lang: value.get(lang, "") for lang in edited}
+        elif name == "coordinates":
+            shown[name] = f"{value['latitude']}, {value['longitude']}"
+        elif name == "images":
+            shown[name] = ", ".join(f"{i.get('url')} ({i.get('credit') or '-'})" for i in value)
+        elif name == "wishes":
+            shown[name] = ", ".join(WISH_LABELS[w][language] for w in value if w in WISH_LABELS)
+        elif name == "opening_hours":
+            shown[name] = "; ".join(_hours_text(value, language))
+        else:
+            shown[name] = str(value or "")
+    return shown
+
+
+def _render_form(
+    request: Request,
+    office: OfficeSession,
+    item: ContentItem | None,
+    values: Mapping[str, Any],
+    problems: Mapping[str, editing.Problem] | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    language = _language(request)
+    errors = {
+        name: word(problem.key, language, **problem.values)
+        for name, problem in (problems or {}).items()
+    }
+    title_text = localize(values["title"], language).text if item is not None else ""
+    rules = [*values["rules"], *[editing.rule_row({}) for _ in range(BLANK_RULES)]]
+    return render_office_page(
+        request,
+        office,
+        "roadbook/item.html",
+        {
+            "w": words(language),
+            "word": lambda key, **v: word(key, language, **v),
+            "item": item,
+            "f": values,
+            "rules": rules,
+            "errors": errors,
+            "first_error": next(iter(errors), None),
+            "flux": _flux(item, language),
+            "notice": notice,
+            "action": f"{LIST}/{item.id}" if item is not None else f"{LIST}/new",
+            "status": status(item, utcnow()) if item is not None else None,
+            "credit": attribution(item, language) if item is not None else None,
+            "item_languages": LANGUAGES,
+            "language_names": LANGUAGE_NAMES,
+            "days": [(day, DAY_NAMES[day][language]) for day in DAY_NAMES],
+            "wishes": [(slug, WISH_LABELS[slug][language]) for slug in WISHES],
+            "kinds": KINDS,
+            "subtypes": editing.SUBTYPES,
+            "zone": office.timezone,
+        },
+        title=title_text or word("new" if item is None else "edit", language),
+        status_code=status_code,
+    )
+
+
+def _not_found(request: Request, office: OfficeSession) -> HTMLResponse:
+    language = _language(request)
+    return render_office_page(
+        request,
+        office,
+        "office/denied.html",
+        {
+            "message": word("not_found", language),
+            "back": LIST,
+            "back_label": word("back", language),
+        },
+        title=word("not_found", language),
+        status_code=404,
+    )
+
+
+@router.get("/office/catalogue/new", response_class=HTMLResponse)
+async def new_item(
+    request: Request,
+    office: EditorDep,
+    kind: Annotated[str, Query(max_length=8)] = "place",
+) -> HTMLResponse:
+    """An empty form for a new office item."""
+    return _render_form(
+        request, office, None, editing.empty_form(kind if kind in KINDS else "place")
+    )
+
+
+@router.post("/office/catalogue/new", response_class=HTMLResponse)
+async def create_item(
+    request: Request, office: EditorDep, db: DbDep, settings: SettingsDep
+) -> Response:
+    """Create an office item from the form (shown again with messages when a field is bad)."""
+    form = await _form(request)
+    if not _csrf_ok(office, form):
+        return denied_page(request, _language(request), settings, signed_in=True)
+    assert form is not None
+    zone = ZoneInfo(office.timezone)
+    destination_id = office.staff.destination_id
+    async with db.session(destination_id) as session:
+        taken = frozenset((await session.execute(select(col(ContentItem.slug)))).scalars().all())
+        edit, shown, problems = editing.parse(form, zone, None, taken)
+        if edit is None:
+            return _render_form(request, office, None, shown, problems, status_code=422)
+        item = editing.create(destination_id, edit)
+        session.add(item)
+        await session.flush()
+        await office.staff.audit(
+            session, "content.create", None, item=str(item.id), slug=item.slug, kind=item.kind
+        )
+        await session.commit()
+        item_id = item.id
+    return RedirectResponse(f"{LIST}/{item_id}?done=created", status_code=303)
+
+
+_NOTICES = {"created", "unchanged", "now_published", "now_unpublished"}
+
+
+@router.get("/office/catalogue/{item_id}", response_class=HTMLResponse)
+async def edit_item(
+    request: Request,
+    office: EditorDep,
+    db: DbDep,
+    item_id: uuid.UUID,
+    done: Annotated[str, Query(max_length=32)] = "",
+    fields: Annotated[str, Query(max_length=300)] = "",
+) -> HTMLResponse:
+    """The edit form of one item, as shown (the office's edits applied)."""
+    language = _language(request)
+    async with db.session(office.staff.destination_id) as session:
+        item = await session.get(ContentItem, item_id)
+    if item is None:
+        return _not_found(request, office)
+    notice = None
+    if done in _NOTICES:
+        notice = word(done, language)
+    elif done == "saved" and fields:
+        notice = word("saved", language, fields=", ".join(_field_names(fields, language)))
+    elif done == "reverted" and fields in editing.FORM_FIELDS:
+        notice = word("reverted", language, field=_field_names(fields, language)[0])
+    return _render_form(
+        request, office, item, editing.form_of(item, ZoneInfo(office.timezone)), notice=notice
+    )
+
+
+_FIELD_WORDS = {
+    "coordinates": "where",
+    "images": "image",
+    "opening_hours": "hours",
+    "published_from": "published_from",
+    "published_until": "published_until",
+}
+
+
+def _field_names(fields: str, language: str) -> list[str]:
+    names = []
+    for name in fields.split(",")[:20]:
+        key = _FIELD_WORDS.get(name, name)
+        names.append(word(key, language) if key in words(language) else name)
+    return names
+
+
+@router.post("/office/catalogue/{item_id}", response_class=HTMLResponse)
+async def save_item(
+    request: Request, office: EditorDep, db: DbDep, settings: SettingsDep, item_id: uuid.UUID
+) -> Response:
+    """Save the form: an office item's fields, an imported item's overrides; audited."""
+    form = await _form(request)
+    if not _csrf_ok(office, form):
+        return denied_page(request, _language(request), settings, signed_in=True)
+    assert form is not None
+    destination_id = office.staff.destination_id
+    async with db.session(destination_id) as session:
+        item = await session.get(ContentItem, item_id)
+        if item is None:
+            return _not_found(request, office)
+        edit, shown, problems = editing.parse(form, ZoneInfo(office.timezone), item)
+        if edit is None:
+            return _render_form(request, office, item, shown, problems, status_code=422)
+        changed = editing.apply(item, edit)
+        if not changed:
+            return RedirectResponse(f"{LIST}/{item_id}?done=unchanged", status_code=303)
+        item.updated_at = utcnow()
+        await office.staff.audit(
+            session, "content.update", None, item=str(item.id), slug=item.slug, fields=changed
+        )
+        await session.commit()
+    query = urlencode({"done": "saved", "fields": ",".join(changed)})
+    return RedirectResponse(f"{LIST}/{item_id}?{query}", status_code=303)
+
+
+@router.post("/office/catalogue/{item_id}/revert", response_class=HTMLResponse)
+async def revert_field(
+    request: Request, office: EditorDep, db: DbDep, settings: SettingsDep, item_id: uuid.UUID
+) -> Response:
+    """Drop the office's version of one field of an imported item: the flux's shows again."""
+    form = await _form(request)
+    if not _csrf_ok(office, form):
+        return denied_page(request, _language(request), settings, signed_in=True)
+    assert form is not None
+    name = (form.get("field") or [""])[0]
+    destination_id = office.staff.destination_id
+    async with db.session(destination_id) as session:
+        item = await session.get(ContentItem, item_id)
+        if item is None:
+            return _not_found(request, office)
+        if not editing.revert(item, name):
+            return RedirectResponse(f"{LIST}/{item_id}?done=unchanged", status_code=303)
+        item.updated_at = utcnow()
+        await office.staff.audit(
+            session, "content.revert", None, item=str(item.id), slug=item.slug, fields=[name]
+        )
+        await session.commit()
+    query = urlencode({"done": "reverted", "fields": name})
+    return RedirectResponse(f"{LIST}/{item_id}?{query}", status_code=303)
+
+
+@router.post("/office/catalogue/{item_id}/publication", response_class=HTMLResponse)
+async def publication(
+    request: Request, office: EditorDep, db: DbDep, settings: SettingsDep, item_id: uuid.UUID
+) -> Response:
+    """Publish (``published=1``) or unpublish (``published=0``) an item; audited."""
+    form = await _form(request)
+    if not _csrf_ok(office, form):
+        return denied_page(request, _language(request), settings, signed_in=True)
+    assert form is not None
+    wanted = (form.get("published") or [""])[0] == "1"
+    destination_id = office.staff.destination_id
+    async with db.session(destination_id) as session:
+        item = await session.get(ContentItem, item_id)
+        if item is None:
+            return _not_found(request, office)
+        if item.published == wanted:
+            return RedirectResponse(f"{LIST}/{item_id}?done=unchanged", status_code=303)
+        item.published = wanted
+        item.updated_at = utcnow()
+        await office.staff.audit(
+            session,
+            "content.publish" if wanted else "content.unpublish",
+            None,
+            item=str(item.id),
+            slug=item.slug,
+            fields=["published"],
+        )
+        await session.commit()
+    done = "now_published" if wanted else "now_unpublished"
+    return RedirectResponse(f"{LIST}/{item_id}?done={done}", status_code=303)

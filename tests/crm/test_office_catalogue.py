@@ -1,0 +1,410 @@
+"""The office's catalogue pages over HTTP: list, search and filters, create, edit (a bad field
+shown next to it and nothing written), translate, override an imported field and revert it,
+publish and unpublish, who may, CSRF, and the audit log."""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from crm.core.audit import AuditLog
+from crm.core.db import Database
+from crm.core.models import utcnow
+from roadbook.content.catalogue import effective, stream_items
+from roadbook.content.models import ContentItem
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest_support import make_client
+from office_support import Office
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+LANGS = ("fr", "en", "de", "nl")
+
+
+def csrf_of(page: httpx2.Response) -> str:
+    found = CSRF.search(page.text)
+    assert found, page.text[:2000]
+    return html.unescape(found.group(1))
+
+
+async def signed_in(db: Database, office: Office, role: str) -> httpx2.AsyncClient:
+    client = make_client(db)
+    client.cookies.set("balise_office", office.staff_tokens[role], path="/office")
+    return client
+
+
+@pytest.fixture
+async def editor(db: Database, office: Office) -> AsyncIterator[httpx2.AsyncClient]:
+    async with await signed_in(db, office, "marketing") as client:
+        yield client
+
+
+async def add(db: Database, office: Office, **fields: Any) -> ContentItem:
+    async with db.session(system=True) as session:
+        item = ContentItem.model_validate(
+            {"destination_id": office.destination_id, "kind": "place", **fields}
+        )
+        session.add(item)
+        await session.commit()
+        await session.refresh(item)
+        return item
+
+
+async def reload(db: Database, item_id: uuid.UUID) -> ContentItem:
+    async with db.session(system=True) as session:
+        item = await session.get(ContentItem, item_id)
+        assert item is not None
+        return item
+
+
+async def audits(db: Database, office: Office) -> list[AuditLog]:
+    async with db.session(system=True) as session:
+        rows = await session.execute(
+            select(AuditLog)
+            .where(
+                col(AuditLog.destination_id) == office.destination_id,
+                col(AuditLog.action).startswith("content."),
+            )
+            .order_by(col(AuditLog.id))
+        )
+        return list(rows.scalars().all())
+
+
+def form_of(page: httpx2.Response, **changes: str | list[str]) -> dict[str, Any]:
+    """The edit form's fields as a browser would send them (inputs, textareas, checked boxes,
+    selected options), with ``changes``."""
+    text = page.text.split('class="item-form"', 1)[1].split("</form>", 1)[0]
+    data: dict[str, Any] = {}
+    for tag in re.findall(r"<input[^>]*>", text):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name:
+            continue
+        kind = re.search(r'type="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        raw = html.unescape(value.group(1)) if value else ""
+        if kind and kind.group(1) == "checkbox":
+            if " checked" in tag:
+                data.setdefault(name.group(1), []).append(raw)
+            continue
+        data[name.group(1)] = raw
+    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', text, re.S):
+        data[name] = html.unescape(body)
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', text, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', body)
+        data[name] = chosen.group(1) if chosen else ""
+    data.update(changes)
+    return data
+
+
+async def test_the_list_searches_filters_and_pages(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    await add(db, office, slug="zoo", title={"fr": "Le zoo", "en": "The zoo"}, wishes=["family"])
+    await add(db, office, slug="concert", kind="event", title={"fr": "Concert", "de": "Konzert"})
+    await add(
+        db,
+        office,
+        slug="musee-imported",
+        title={"fr": "Musée de la mine"},
+        overrides={"title": {"de": "Bergbaumuseum"}},
+        source="datatourisme",
+        uri="https://data.datatourisme.fr/13/abc",
+        producer="Moselle Attractivité",
+    )
+    for number in range(22):
+        await add(db, office, slug=f"x-{number:02}", title={"fr": f"Lieu {number}"})
+
+    async def slugs(**query: str) -> list[str]:
+        page = await editor.get("/office/catalogue", params=query)
+        assert page.status_code == 200, page.text
+        return re.findall(r'<span class="slug">([^<]+)</span>', page.text)
+
+    assert await slugs(q="zoo") == ["zoo"]
+    assert await slugs(q="bergbau") == ["musee-imported"]  # the office's own title too
+    assert await slugs(kind="event") == ["concert"]
+    assert await slugs(wish="family") == ["zoo"]
+    assert await slugs(source="datatourisme") == ["musee-imported"]
+    # Filters combine; the office's German title counts as a German title.
+    assert await slugs(missing="de", q="o") == ["zoo"]
+    assert await slugs(missing="en", q="o") == ["concert", "musee-imported"]
+    first = await editor.get("/office/catalogue")
+    assert "26 élément(s)" in first.text and "Page 1 sur 2" in first.text
+    assert len(await slugs()) == 20
+    second = await slugs(page="2")
+    assert second == ["x-17", "x-18", "x-19", "x-20", "x-21", "zoo"]  # by slug
+    # The menu has the catalogue; a bad filter value is ignored, never a 500.
+    assert '<a href="/office/catalogue" aria-current="page">Catalogue</a>' in first.text
+    assert (await editor.get("/office/catalogue", params={"kind": "nope"})).status_code == 200
+
+
+async def test_create_an_office_item(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    page = await editor.get("/office/catalogue/new")
+    assert page.status_code == 200
+    data = form_of(
+        page,
+        **{"kind": "event", "title-fr": "Fête du lac", "title-en": "Lake festival"},
+        latitude="49.2575",
+        longitude="6,13",
+        wishes=["family", "gastronomy"],
+        published_from="2030-01-01T10:00",
+    )
+    created = await editor.post("/office/catalogue/new", data=data)
+    assert created.status_code == 303, created.text
+    async with db.session(system=True) as session:
+        item = (
+            await session.execute(select(ContentItem).where(col(ContentItem.slug) == "fete-du-lac"))
+        ).scalar_one()
+    assert created.headers["location"] == f"/office/catalogue/{item.id}?done=created"
+    assert item.kind == "event" and item.source == "office"
+    assert item.title == {"fr": "Fête du lac", "en": "Lake festival"}
+    assert (item.latitude, item.longitude) == (49.2575, 6.13)
+    assert item.wishes == ["family", "gastronomy"]
+    assert item.published_from is not None
+    assert item.published_from.isoformat() == "2030-01-01T09:00:00+00:00"  # Paris, winter
+    shown = await editor.get(created.headers["location"])
+    assert "Élément créé." in shown.text and "Programmé" in shown.text
+    (entry,) = await audits(db, office)
+    assert entry.action == "content.create"
+    assert entry.actor == f"staff:{office.staff_ids['marketing']}"
+    assert entry.detail["item"] == str(item.id)
+
+
+async def test_a_bad_field_is_shown_next_to_it_and_nothing_is_written(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    item = await add(db, office, slug="zoo", title={"fr": "Le zoo"}, latitude=49.0, longitude=6.0)
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    data = form_of(
+        page,
+        **{"title-de": "Der Zoo", "rule-0-opens": "25:00", "rule-0-closes": "18:00"},
+        latitude="91",
+    )
+    answer = await editor.post(f"/office/catalogue/{item.id}", data=data)
+    assert answer.status_code == 422
+    assert "Corrigez les champs signalés : rien n&#39;a été enregistré." in answer.text
+    assert '<p class="error" id="latitude-error">Une latitude est entre -90 et 90.</p>' in (
+        answer.text
+    )
+    assert re.search(
+        r'id="latitude"[^>]*aria-describedby="latitude-error" aria-invalid="true"'
+        r" autofocus",
+        answer.text,
+    )
+    assert 'id="rule-0-opens-error">Une heure HH:MM' in answer.text
+    # What was typed is shown again, not lost.
+    assert 'value="Der Zoo"' in answer.text and 'value="91"' in answer.text
+    again = await reload(db, item.id)
+    assert again.title == {"fr": "Le zoo"} and again.latitude == 49.0
+    assert again.opening_hours == {} and again.updated_at == item.updated_at
+    assert await audits(db, office) == []
+    # In the user's language.
+    english = await editor.post(f"/office/catalogue/{item.id}?lang=en", data=data)
+    assert "A latitude is between -90 and 90." in english.text
+
+
+async def test_translate_and_set_hours(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    item = await add(db, office, slug="zoo", title={"fr": "Le zoo", "en": "The zoo"})
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    data = form_of(
+        page,
+        **{
+            "title-de": "Der Zoo",
+            "rule-0-from": "2026-04-01",
+            "rule-0-until": "2026-09-30",
+            "rule-0-days": ["sat", "sun"],
+            "rule-0-opens": "9:30",
+            "rule-0-closes": "18:30",
+            "rule-1-from": "2026-12-25",
+            "rule-1-until": "2026-12-25",
+            "rule-1-closed": ["1"],
+            "hours_remark-en": "Last entry at 17:30.",
+        },
+    )
+    saved = await editor.post(f"/office/catalogue/{item.id}", data=data)
+    assert saved.status_code == 303, saved.text
+    assert saved.headers["location"].endswith("?done=saved&fields=title%2Copening_hours")
+    after = await reload(db, item.id)
+    assert after.title == {"fr": "Le zoo", "en": "The zoo", "de": "Der Zoo"}
+    assert after.opening_hours == {
+        "rules": [
+            {
+                "valid_from": "2026-04-01",
+                "valid_through": "2026-09-30",
+                "days": ["sat", "sun"],
+                "opens": "09:30",
+                "closes": "18:30",
+            },
+            {"valid_from": "2026-12-25", "valid_through": "2026-12-25", "closed": True},
+        ],
+        "remark": {"en": "Last entry at 17:30."},
+    }
+    (entry,) = await audits(db, office)
+    assert entry.action == "content.update"
+    assert entry.detail["fields"] == ["title", "opening_hours"]
+    shown = await editor.get(saved.headers["location"])
+    assert "Enregistré : Titre, Horaires d&#39;ouverture." in shown.text
+    assert 'value="Der Zoo"' in shown.text
+    # Saving the same form again changes nothing and writes no audit row.
+    same = await editor.post(f"/office/catalogue/{item.id}", data=form_of(shown))
+    assert same.headers["location"].endswith("?done=unchanged")
+    assert len(await audits(db, office)) == 1
+
+
+async def test_an_imported_item_is_edited_through_overrides_and_reverted(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    item = await add(
+        db,
+        office,
+        slug="musee",
+        title={"fr": "Musée", "en": "Museum"},
+        latitude=49.1,
+        longitude=6.1,
+        source="datatourisme",
+        uri="https://data.datatourisme.fr/13/musee",
+        producer="Moselle Attractivité",
+        source_updated_on=date(2026, 11, 2),
+    )
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    assert "Source : DATAtourisme, Moselle Attractivité, mis à jour le 2026-11-02" in page.text
+    data = form_of(page, **{"title-en": "Mining museum", "title-de": "Bergbaumuseum"})
+    data["latitude"] = "49.2"
+    saved = await editor.post(f"/office/catalogue/{item.id}", data=data)
+    assert saved.status_code == 303
+    after = await reload(db, item.id)
+    # The imported columns are untouched; the office's version is kept apart.
+    assert after.title == {"fr": "Musée", "en": "Museum"} and after.latitude == 49.1
+    assert after.overrides == {
+        "title": {"de": "Bergbaumuseum", "en": "Mining museum"},
+        "latitude": 49.2,
+    }
+    assert effective(after)["title"]["en"] == "Mining museum"
+    shown = await editor.get(f"/office/catalogue/{item.id}")
+    assert 'value="Mining museum"' in shown.text
+    assert "<span>Le flux dit :</span> <q>Museum</q>" in shown.text
+    assert "<span>Le flux dit :</span> <q>49.1, 6.1</q>" in shown.text
+    assert 'name="field" value="title"' in shown.text
+    reverted = await editor.post(
+        f"/office/catalogue/{item.id}/revert", data={"csrf": csrf_of(shown), "field": "title"}
+    )
+    assert reverted.status_code == 303
+    assert "reprend la valeur du flux" in (await editor.get(reverted.headers["location"])).text
+    after = await reload(db, item.id)
+    assert after.overrides == {"latitude": 49.2}
+    assert [entry.action for entry in await audits(db, office)] == [
+        "content.update",
+        "content.revert",
+    ]
+
+
+async def test_unpublish_and_publish_again(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    item = await add(db, office, slug="zoo", title={"fr": "Le zoo"})
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    answer = await editor.post(
+        f"/office/catalogue/{item.id}/publication", data={"csrf": csrf_of(page), "published": "0"}
+    )
+    assert answer.status_code == 303
+    assert (await reload(db, item.id)).published is False
+    async with db.session(office.destination_id) as session:
+        visible = [
+            i.slug async for i in stream_items(session, office.destination_id, visible_at=utcnow())
+        ]
+    assert "zoo" not in visible
+    shown = await editor.get(answer.headers["location"])
+    assert "L&#39;élément n&#39;est plus publié." in shown.text and "Dépublié" in shown.text
+    await editor.post(
+        f"/office/catalogue/{item.id}/publication", data={"csrf": csrf_of(shown), "published": "1"}
+    )
+    assert (await reload(db, item.id)).published is True
+    assert [entry.action for entry in await audits(db, office)] == [
+        "content.unpublish",
+        "content.publish",
+    ]
+
+
+async def test_only_marketing_and_admin_edit_and_every_form_needs_its_csrf_token(
+    db: Database, office: Office, other: Office
+) -> None:
+    item = await add(db, office, slug="zoo", title={"fr": "Le zoo"})
+    for role in ("admin", "marketing"):
+        async with await signed_in(db, office, role) as client:
+            page = await client.get(f"/office/catalogue/{item.id}")
+            assert page.status_code == 200
+            saved = await client.post(
+                f"/office/catalogue/{item.id}", data=form_of(page, **{"title-nl": f"De {role}"})
+            )
+            assert saved.status_code == 303
+    assert (await reload(db, item.id)).title["nl"] == "De marketing"
+    async with await signed_in(db, office, "desk") as desk:
+        assert (await desk.get("/office/catalogue")).status_code == 403
+        refused = await desk.post(f"/office/catalogue/{item.id}", data={"title-nl": "Desk"})
+        assert refused.status_code == 403
+        menu = (await desk.get("/office")).text
+        assert "/office/catalogue" not in menu
+    async with await signed_in(db, other, "admin") as stranger:
+        assert (await stranger.get(f"/office/catalogue/{item.id}")).status_code == 404
+    async with await signed_in(db, office, "admin") as client:
+        page = await client.get(f"/office/catalogue/{item.id}")
+        for csrf in (None, "forged"):
+            data = form_of(page, **{"title-nl": "Zonder token"})
+            data.pop("csrf")
+            if csrf:
+                data["csrf"] = csrf
+            answer = await client.post(f"/office/catalogue/{item.id}", data=data)
+            assert answer.status_code == 403
+            assert "Ce formulaire a expiré" in answer.text
+            unpublish = await client.post(
+                f"/office/catalogue/{item.id}/publication", data={"published": "0"}
+            )
+            assert unpublish.status_code == 403
+    after = await reload(db, item.id)
+    assert after.title["nl"] == "De marketing" and after.published
+    assert len(await audits(db, office)) == 2
+
+
+async def test_a_publishing_window_keeps_the_item_from_readers_until_it_opens(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    item = await add(db, office, slug="zoo", title={"fr": "Le zoo"})
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    start = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    bad = await editor.post(
+        f"/office/catalogue/{item.id}",
+        data=form_of(page, published_from=start, published_until="2020-01-01T00:00"),
+    )
+    assert bad.status_code == 422
+    assert 'id="published_until-error">La fin vient avant le début.' in bad.text
+    saved = await editor.post(
+        f"/office/catalogue/{item.id}", data=form_of(page, published_from=start)
+    )
+    assert saved.status_code == 303
+    listed = await editor.get("/office/catalogue")
+    assert '<span class="status status-scheduled">Programmé</span>' in listed.text
+    async with db.session(office.destination_id) as session:
+        now = [
+            i.slug async for i in stream_items(session, office.destination_id, visible_at=utcnow())
+        ]
+        later = [
+            i.slug
+            async for i in stream_items(
+                session, office.destination_id, visible_at=utcnow() + timedelta(days=3)
+            )
+        ]
+    assert "zoo" not in now and "zoo" in later
