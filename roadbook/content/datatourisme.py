@@ -21,8 +21,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from crm.core.vocabulary import ACCESSIBILITY, WISHES
-from roadbook.content.hours import DAYS
+from crm.core.vocabulary import ACCESSIBILITY, DAYS, WISHES
 
 CANONICAL_PREFIX = "https://data.datatourisme.fr/"
 # Flux from 2020 and earlier name the same objects under the old domain.

@@ -37,7 +37,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from crm.core.vocabulary import DAYS, Day
+from crm.core.vocabulary import DAYS as DAYS  # re-exported for the engine and the editor
+from crm.core.vocabulary import Day
 
 # "HH:MM" from 00:00 to 23:59, or 24:00 (midnight at the end of the day).
 Clock = Annotated[str, Field(pattern=r"^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$")]

@@ -13,8 +13,8 @@ from typing import Any, get_args
 import httpx2
 import psycopg
 import pytest
+from cli_support import dsn, run_crm
 from ingest_support import batch, uid_event
-from sqlalchemy.engine import make_url
 
 from crm import cli
 from crm.core.models import utcnow
@@ -22,26 +22,15 @@ from crm.destinations.schemas import DestinationCreate, SiteCreate, SiteKind
 from tests.conftest import Databases, LiveServer
 
 
-def crm(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "crm", *args], capture_output=True, text=True, env=env, timeout=120
-    )
-
-
-def dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def seeded(committed_db_url: str) -> str:
-    result = crm(committed_db_url, "demo", "--scenario", "/dev/null")
+    result = run_crm(committed_db_url, "demo", "--scenario", "/dev/null")
     assert result.returncode == 0, result.stderr
     return committed_db_url
 
 
 def test_demo_prints_labelled_urls(committed_db_url: str, tmp_path: object) -> None:
-    result = crm(committed_db_url, "demo", "--scenario", "/dev/null")
+    result = run_crm(committed_db_url, "demo", "--scenario", "/dev/null")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     lea = [
@@ -52,7 +41,7 @@ def test_demo_prints_labelled_urls(committed_db_url: str, tmp_path: object) -> N
 
 
 def test_site_list_json(seeded: str) -> None:
-    result = crm(seeded, "site", "list", "--json")
+    result = run_crm(seeded, "site", "list", "--json")
     assert result.returncode == 0, result.stderr
     sites = json.loads(result.stdout)
     by_slug = {s["slug"]: s for s in sites}
@@ -62,7 +51,7 @@ def test_site_list_json(seeded: str) -> None:
 
 
 def test_gateway_add_prints_token_once_and_keeps_only_its_hash(seeded: str) -> None:
-    result = crm(seeded, "gateway", "add", "zoo-north", "--site", "zoo")
+    result = run_crm(seeded, "gateway", "add", "zoo-north", "--site", "zoo")
     assert result.returncode == 0, result.stderr
     token = result.stdout.splitlines()[-1]
     assert len(token) >= 43 and " " not in token
@@ -77,19 +66,19 @@ def test_gateway_add_prints_token_once_and_keeps_only_its_hash(seeded: str) -> N
         ).fetchone()
     assert row == ("gateway", "zoo-north")
     assert dumped == (0,)
-    again = crm(seeded, "gateway", "add", "zoo-north", "--site", "zoo")
+    again = run_crm(seeded, "gateway", "add", "zoo-north", "--site", "zoo")
     assert again.returncode == 1
     assert "already exists" in again.stderr
 
 
 def test_gateway_add_unknown_site_is_a_clear_error(seeded: str) -> None:
-    result = crm(seeded, "gateway", "add", "gw-x", "--site", "nowhere")
+    result = run_crm(seeded, "gateway", "add", "gw-x", "--site", "nowhere")
     assert result.returncode == 1
     assert "no site 'nowhere'" in result.stderr
 
 
 def test_visitor_add_json(seeded: str) -> None:
-    result = crm(
+    result = run_crm(
         seeded,
         "visitor",
         "add",
@@ -128,7 +117,7 @@ def test_visitor_add_json(seeded: str) -> None:
     ],
 )
 def test_visitor_add_refuses_bad_input(seeded: str, args: list[str], message: str) -> None:
-    result = crm(seeded, "visitor", "add", *args, "--json")
+    result = run_crm(seeded, "visitor", "add", *args, "--json")
     assert result.returncode == 1
     assert message in result.stderr
     assert result.stdout == ""
@@ -170,7 +159,7 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def crm_json(url: str, *args: str) -> Any:
-    return json.loads(ok(crm(url, *args)))
+    return json.loads(ok(run_crm(url, *args)))
 
 
 def test_destination_add_then_site_add(committed_db_url: str) -> None:
@@ -200,7 +189,9 @@ def test_destination_add_then_site_add(committed_db_url: str) -> None:
     ]
 
     text = ok(
-        crm(url, "destination", "add", "metz", "--name", "Metz", "--timezone", "Europe/Luxembourg")
+        run_crm(
+            url, "destination", "add", "metz", "--name", "Metz", "--timezone", "Europe/Luxembourg"
+        )
     )
     assert text.startswith("Destination metz (Metz, Europe/Luxembourg) created: ")
     assert query(url, "SELECT timezone FROM destination WHERE slug = 'metz'") == [
@@ -236,7 +227,7 @@ def test_destination_add_refuses_bad_input(
     committed_db_url: str, args: list[str], status: int, message: str
 ) -> None:
     insert_destination(committed_db_url, "amneville")
-    result = crm(committed_db_url, "destination", "add", "--json", *args)
+    result = run_crm(committed_db_url, "destination", "add", "--json", *args)
     assert result.returncode == status, result.stderr
     assert message in result.stderr
     assert result.stdout == ""
@@ -303,7 +294,7 @@ def test_site_add_refuses_bad_input(
 ) -> None:
     insert_destination(committed_db_url, "amneville", "zoo")
     insert_destination(committed_db_url, "thionville")
-    result = crm(committed_db_url, "site", "add", "--json", *args)
+    result = run_crm(committed_db_url, "site", "add", "--json", *args)
     assert result.returncode == status, result.stderr
     assert message in result.stderr
     assert result.stdout == ""
@@ -320,7 +311,7 @@ def test_gateway_add_finds_the_site_in_any_destination(committed_db_url: str) ->
             url, "SELECT destination_id::text, site_id::text FROM gateway WHERE id = %s", name
         )
 
-    ambiguous = crm(url, "gateway", "add", "gw-1", "--site", "office")
+    ambiguous = run_crm(url, "gateway", "add", "gw-1", "--site", "office")
     assert ambiguous.returncode == 1
     assert (
         "'office' names sites in several destinations (amneville, thionville): "
@@ -329,7 +320,9 @@ def test_gateway_add_finds_the_site_in_any_destination(committed_db_url: str) ->
     assert ambiguous.stdout == ""
     assert query(url, "SELECT count(*) FROM gateway") == [(0,)]
 
-    out = ok(crm(url, "gateway", "add", "gw-1", "--site", "office", "--destination", "thionville"))
+    out = ok(
+        run_crm(url, "gateway", "add", "gw-1", "--site", "office", "--destination", "thionville")
+    )
     assert "registered at office (thionville)" in out
     assert gateway("gw-1") == [(thionville, thionville_sites["office"])]
     token = out.splitlines()[-1]
@@ -340,17 +333,17 @@ def test_gateway_add_finds_the_site_in_any_destination(committed_db_url: str) ->
     ) == [("gw-1",)]
 
     # a site id works whatever its destination, a slug of one destination only too
-    ok(crm(url, "gateway", "add", "gw-2", "--site", amneville_sites["office"]))
+    ok(run_crm(url, "gateway", "add", "gw-2", "--site", amneville_sites["office"]))
     assert gateway("gw-2") == [(amneville, amneville_sites["office"])]
-    ok(crm(url, "gateway", "add", "gw-3", "--site", "beffroi"))
+    ok(run_crm(url, "gateway", "add", "gw-3", "--site", "beffroi"))
     assert gateway("gw-3") == [(thionville, thionville_sites["beffroi"])]
 
-    elsewhere = crm(
+    elsewhere = run_crm(
         url, "gateway", "add", "gw-4", "--site", "beffroi", "--destination", "amneville"
     )
     assert elsewhere.returncode == 1
     assert "no site 'beffroi' in destination 'amneville'" in elsewhere.stderr
-    nowhere = crm(url, "gateway", "add", "gw-4", "--site", "office", "--destination", "metz")
+    nowhere = run_crm(url, "gateway", "add", "gw-4", "--site", "office", "--destination", "metz")
     assert nowhere.returncode == 1
     assert "no destination 'metz' (there are: amneville, thionville)" in nowhere.stderr
     assert query(url, "SELECT count(*) FROM gateway") == [(3,)]
@@ -368,7 +361,7 @@ def test_second_destination_end_to_end(live_server: LiveServer) -> None:
     desk = ["--destination", "thionville", "--consent", "proximity", "--pass-uid", pass_uid]
     visitor = crm_json(url, "visitor", "add", *desk, "--json")
     added = ok(
-        crm(
+        run_crm(
             url, "gateway", "add", "thionville-1", "--site", "office", "--destination", "thionville"
         )
     )
@@ -421,17 +414,17 @@ def test_help_texts_match_the_models() -> None:
 
 def test_an_empty_database_is_named_then_migrated_in_one_line(databases: Databases) -> None:
     url = databases.clone("template0")
-    before = crm(url, "destination", "list")
+    before = run_crm(url, "destination", "list")
     assert before.returncode == 1
     assert before.stderr.strip().endswith("run 'crm migrate' first"), before.stderr
     assert "Traceback" not in before.stderr
 
-    first = crm(url, "migrate")
+    first = run_crm(url, "migrate")
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("database schema is up to date (")
     assert "migrations applied, now at " in first.stdout
     # Only the summary: Alembic's line per migration is not logged (``--verbose`` shows it).
     assert "Running upgrade" not in first.stderr + first.stdout
-    again = crm(url, "migrate")
+    again = run_crm(url, "migrate")
     assert again.stdout.strip() == "database schema is up to date"
-    assert crm(url, "destination", "list").returncode == 0
+    assert run_crm(url, "destination", "list").returncode == 0

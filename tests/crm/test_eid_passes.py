@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from cli_support import run_crm
 from sqlalchemy.engine import make_url
 
 from crm.core import serverkey
@@ -94,16 +93,8 @@ async def test_same_key_twice_is_a_conflict(db: Database) -> None:
 
 
 def test_cli_visitor_add_with_an_eid_pass(committed_db_url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": committed_db_url}
-
     def crm(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "crm", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
+        return run_crm(committed_db_url, *args)
 
     assert crm("demo", "--scenario", "/dev/null").returncode == 0
     result = crm(

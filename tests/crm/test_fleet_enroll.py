@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import httpx2
 import psycopg
+from cli_support import run_crm
 from ingest_support import Tenant, app_settings, make_client
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -215,13 +216,7 @@ async def test_cli_gateway_add_with_claim_prints_the_code_last(
     assert rows == [("claim", hashlib.sha256(canonical.encode()).digest())]
 
     def crm(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "crm", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
+        return run_crm(committed_db_url, *args)
 
     again = await asyncio.to_thread(crm, "gateway", "claim", "zoo-claim")
     assert again.returncode == 0, again.stderr

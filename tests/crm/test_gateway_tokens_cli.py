@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
+
+from cli_support import run_crm
 
 from crm.core.credentials import token_hash
 from crm.core.db import Database
@@ -36,16 +36,9 @@ async def test_rotate_prints_a_new_token_last_and_revoke_stops_them_all(
         site = await destinations.add_site(session, destination.id, "spa", "Spa")
         _, first = await gateways.add_gateway(session, "spa-gate", site)
         await session.commit()
-    env = {**os.environ, "DATABASE_URL": committed_db_url}
 
     def crm(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "crm", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
+        return run_crm(committed_db_url, *args)
 
     helped = await asyncio.to_thread(crm, "gateway", "--help")
     assert "rotate" in helped.stdout and "revoke" in helped.stdout

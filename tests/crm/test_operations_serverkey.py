@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
 
+from cli_support import run_crm
 from sqlalchemy import text
 
 from crm.core import serverkey
@@ -16,21 +15,10 @@ from crm.destinations import service as destinations
 from crm.passes.models import Device
 
 
-def crm(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "crm", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=120,
-        check=False,
-    )
-
-
 async def test_rotation_reseals_identity_keys_under_the_new_key(
     committed_db: Database, committed_db_url: str
 ) -> None:
-    generated = crm({}, "server-key", "generate")
+    generated = run_crm(None, "server-key", "generate")
     assert generated.returncode == 0, generated.stderr
     new_text = generated.stdout.strip()
     assert len(base64.b64decode(new_text)) == 32
@@ -55,10 +43,10 @@ async def test_rotation_reseals_identity_keys_under_the_new_key(
         "BALISE_SERVER_KEY": new_text,
         "BALISE_SERVER_KEY_PREVIOUS": base64.b64encode(old).decode(),
     }
-    first = crm(env, "server-key", "reseal")
+    first = run_crm(None, "server-key", "reseal", env=env)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout.strip().splitlines()[-1]) == {"resealed": 3}
-    again = crm(env, "server-key", "reseal")
+    again = run_crm(None, "server-key", "reseal", env=env)
     assert json.loads(again.stdout.strip().splitlines()[-1]) == {"resealed": 0}
 
     async with committed_db.session(system=True) as session:
@@ -69,10 +57,11 @@ async def test_rotation_reseals_identity_keys_under_the_new_key(
         assert [serverkey.unseal([new], bytes(s)) for s in sealed] == identity_keys
 
     # Without the key that sealed them, nothing is changed and the command says why.
-    lost = crm(
-        {**env, "BALISE_SERVER_KEY": serverkey.generate(), "BALISE_SERVER_KEY_PREVIOUS": ""},
+    lost = run_crm(
+        None,
         "server-key",
         "reseal",
+        env={**env, "BALISE_SERVER_KEY": serverkey.generate(), "BALISE_SERVER_KEY_PREVIOUS": ""},
     )
     assert lost.returncode == 1
     assert "key this server does not have" in lost.stderr

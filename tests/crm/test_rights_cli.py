@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
+from cli_support import dsn, run_crm
 
 from crm.core.db import Database
 from crm.destinations import service as destinations
 from crm.rights import service as rights
 from crm.visitors import service as visitors
 from crm.visitors.models import Visitor
-
-
-def crm(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "crm", *args], capture_output=True, text=True, env=env, timeout=120
-    )
-
-
-def dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def test_reapply_after_restores_with_and_without_the_ledger(
@@ -53,7 +39,7 @@ async def test_reapply_after_restores_with_and_without_the_ledger(
         await rights.erase_visitor(session, visitor, by="visitor")
         await session.commit()
 
-    exported = crm(committed_db_url, "rights", "export-erasures")
+    exported = run_crm(committed_db_url, "rights", "export-erasures")
     assert exported.returncode == 0, exported.stderr
     entries = [json.loads(line) for line in exported.stdout.splitlines()]
     assert [(e["visitor_id"], e["by"]) for e in entries] == [(str(gone_id), "visitor")]
@@ -76,7 +62,7 @@ async def test_reapply_after_restores_with_and_without_the_ledger(
     # 1. The restored database still has the ledger entry.
     restore(with_ledger_entry=True)
     assert count("SELECT count(*) FROM visitor WHERE id = %s") == 1
-    result = crm(committed_db_url, "rights", "reapply-erasures")
+    result = run_crm(committed_db_url, "rights", "reapply-erasures")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["visitors"] == 1 and report["consents"] == 2 and report["ledger_added"] == 0
@@ -85,7 +71,7 @@ async def test_reapply_after_restores_with_and_without_the_ledger(
 
     # 2. The backup predates the erasure: the exported ledger brings it back.
     restore(with_ledger_entry=False)
-    result = crm(committed_db_url, "rights", "reapply-erasures", "--ledger", str(ledger))
+    result = run_crm(committed_db_url, "rights", "reapply-erasures", "--ledger", str(ledger))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["ledger_added"] == 1 and report["visitors"] == 1
@@ -100,7 +86,7 @@ async def test_reapply_after_restores_with_and_without_the_ledger(
     bad = tmp_path / "bad.jsonl"
     bad.write_text(exported.stdout + '{"visitor_id": "nope"}\n', encoding="utf-8")
     restore(with_ledger_entry=False)
-    result = crm(committed_db_url, "rights", "reapply-erasures", "--ledger", str(bad))
+    result = run_crm(committed_db_url, "rights", "reapply-erasures", "--ledger", str(bad))
     assert result.returncode == 1
     assert "line 2" in result.stderr
     assert count("SELECT count(*) FROM visitor WHERE id = %s") == 1

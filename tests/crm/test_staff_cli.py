@@ -7,23 +7,7 @@ import subprocess
 import sys
 
 import psycopg
-from sqlalchemy.engine import make_url
-
-
-def crm(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run(
-        [sys.executable, "-m", "crm", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        input=stdin,
-        timeout=120,
-    )
-
-
-def dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+from cli_support import dsn, run_crm
 
 
 def test_staff_add_reads_the_password_from_stdin(committed_db_url: str) -> None:
@@ -33,7 +17,7 @@ def test_staff_add_reads_the_password_from_stdin(committed_db_url: str) -> None:
             " VALUES (gen_random_uuid(), 'amneville', 'Amnéville', 'Europe/Paris', 'fr', now())"
         )
     args = ("staff", "add", "Lea@Office.example", "--role", "admin", "--destination", "amneville")
-    result = crm(committed_db_url, *args, "--password-stdin", stdin="a long passphrase\n")
+    result = run_crm(committed_db_url, *args, "--password-stdin", stdin="a long passphrase\n")
     assert result.returncode == 0, result.stderr
     assert "lea@office.example (admin) created" in result.stdout
     with psycopg.connect(dsn(committed_db_url)) as conn:
@@ -43,15 +27,15 @@ def test_staff_add_reads_the_password_from_stdin(committed_db_url: str) -> None:
     assert (email, role) == ("lea@office.example", "admin")
     assert hashed.startswith("$argon2id$") and "a long passphrase" not in hashed
 
-    again = crm(committed_db_url, *args, "--password-stdin", stdin="another passphrase\n")
+    again = run_crm(committed_db_url, *args, "--password-stdin", stdin="another passphrase\n")
     assert again.returncode == 1
     assert "already exists" in again.stderr
-    short = crm(
+    short = run_crm(
         committed_db_url, "staff", "add", "x@office.example", "--role", "desk",
         "--destination", "amneville", "--password-stdin", stdin="short\n",
     )  # fmt: skip
     assert short.returncode == 1 and "password" in short.stderr
-    nowhere = crm(
+    nowhere = run_crm(
         committed_db_url, "staff", "add", "x@office.example", "--role", "desk",
         "--destination", "nowhere", "--password-stdin", stdin="a long passphrase\n",
     )  # fmt: skip
@@ -78,8 +62,8 @@ def test_staff_add_prompts_twice_for_the_password(committed_db_url: str) -> None
             " VALUES (gen_random_uuid(), 'metz', 'Metz', 'Europe/Paris', 'fr', now())"
         )
     args = ("staff", "add", "tom@office.example", "--role", "desk", "--destination", "metz")
-    mismatch = crm(committed_db_url, *args, stdin="first passphrase\nsecond passphrase\n")
+    mismatch = run_crm(committed_db_url, *args, stdin="first passphrase\nsecond passphrase\n")
     assert mismatch.returncode != 0
-    result = crm(committed_db_url, *args, stdin="same passphrase\nsame passphrase\n")
+    result = run_crm(committed_db_url, *args, stdin="same passphrase\nsame passphrase\n")
     assert result.returncode == 0, result.stderr
     assert "same passphrase" not in result.stdout + result.stderr
