@@ -1,0 +1,153 @@
+"""The catalogue's office pages in a real headless Chromium against a real uvicorn: sign in, open
+the catalogue, edit an item with a bad field (the message next to it, the focus on it), fix it,
+add a German translation and an opening-hours rule (with the script's "add a rule" button); on a
+phone and on a desktop screen, with screenshots of the list and the form."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+from crm.core.db import Database
+from roadbook.content.models import ContentItem
+from tests.browser.test_enrol_page_browser import ARGS, CHROMIUM, SHOTS
+from tests.conftest import LiveServer
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
+from office_support import PASSWORD, Office, seed_office
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def _run(work: object) -> object:
+    # A thread of its own: pytest-asyncio may have a loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work).result(timeout=60)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def office(live_server: LiveServer) -> Office:
+    """A destination with staff of every role and its catalogue item "Le lac" (French only)."""
+
+    async def seed() -> Office:
+        db = Database(live_server.database_url)
+        try:
+            return await seed_office(db)
+        finally:
+            await db.dispose()
+
+    result = _run(seed())
+    assert isinstance(result, Office)
+    return result
+
+
+def _item(live_server: LiveServer, office: Office) -> ContentItem:
+    async def read() -> ContentItem:
+        db = Database(live_server.database_url)
+        try:
+            async with db.session(system=True) as session:
+                item = await session.get(ContentItem, office.item_id)
+                assert item is not None
+                return item
+        finally:
+            await db.dispose()
+
+    result = _run(read())
+    assert isinstance(result, ContentItem)
+    return result
+
+
+def _no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert page.viewport_size is not None and width <= page.viewport_size["width"], width
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(PHONE, "390"), (DESKTOP, "1280")])
+def test_edit_with_an_error_then_fix_it_and_translate(
+    browser: Browser, live_server: LiveServer, office: Office, viewport: dict[str, int], name: str
+) -> None:
+    console: list[ConsoleMessage] = []
+    page = browser.new_page(viewport=viewport, locale="fr-FR")  # type: ignore[arg-type]
+    page.on("console", lambda message: console.append(message))
+    page.goto(f"{live_server.url}/office/catalogue")
+    page.fill("#email", office.emails["marketing"])
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.press("#password", "Enter")
+    assert page.url == f"{live_server.url}/office/catalogue"
+    assert page.locator(".menu a[aria-current=page]").inner_text() == "Catalogue"
+    assert page.locator("caption").inner_text() == "1 élément(s)"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"office-catalogue-{name}.png"), full_page=True)
+    _no_sideways_scroll(page)
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Le lac").click()
+    assert page.locator("h1").inner_text() == "Le lac"
+    # The four languages: side by side on a desktop, stacked on a phone.
+    legends = page.locator("fieldset.language > legend")
+    assert legends.all_inner_texts() == ["Français", "English", "Deutsch", "Nederlands"]
+    boxes = [legends.nth(i).bounding_box() for i in range(4)]
+    tops = {round(box["y"]) for box in boxes if box}
+    assert len(tops) == (1 if name == "1280" else 4), tops
+    page.screenshot(path=str(SHOTS / f"office-catalogue-item-{name}.png"), full_page=True)
+    _no_sideways_scroll(page)
+
+    # A latitude out of range and a German title: refused, the message next to the field.
+    page.get_by_label("Titre").nth(2).fill("Der See")
+    page.fill("#latitude", "91")
+    page.fill("#longitude", "6.14")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer").first.click()
+    assert page.locator("[role=alert]").inner_text().startswith("Corrigez les champs signalés")
+    assert page.locator("#latitude-error").inner_text() == "Une latitude est entre -90 et 90."
+    assert page.locator("#latitude").get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "latitude"
+    assert page.locator("#title-de").input_value() == "Der See"  # kept, not lost
+    page.screenshot(path=str(SHOTS / f"office-catalogue-error-{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"office-catalogue-error-{name}-view.png"))  # at the field
+    assert _item(live_server, office).title == {"fr": "Le lac"}  # nothing written
+
+    # Fix it, and add an opening-hours rule with the script's button.
+    page.fill("#latitude", "49.26")
+    page.get_by_role("button", name="Ajouter une règle").click()
+    assert page.locator("[data-rule]").count() == 3
+    assert page.evaluate("document.activeElement.id") == "rule-2-from"
+    page.fill("#rule-2-opens", "10:00")
+    page.fill("#rule-2-closes", "18:00")
+    page.locator("input[name=rule-2-days][value=sat]").check()
+    with page.expect_navigation():
+        page.press("#rule-2-closes", "Enter")  # Enter saves (the form's first button)
+    assert page.locator("[role=status]").inner_text() == (
+        "Enregistré : Titre, Position, Horaires d'ouverture."
+    )
+    item = _item(live_server, office)
+    assert item.title == {"fr": "Le lac", "de": "Der See"}
+    assert (item.latitude, item.longitude) == (49.26, 6.14)
+    assert item.opening_hours == {"rules": [{"days": ["sat"], "opens": "10:00", "closes": "18:00"}]}
+    assert page.locator("#title-de").input_value() == "Der See"
+    page.goto(f"{live_server.url}/office/catalogue?missing=de")
+    assert page.locator("caption").count() == 0  # nothing misses German any more
+    assert [m.text for m in console if "Content Security Policy" in m.text] == []
+    # The refused form's page is a 422 (Chromium logs it); nothing else went wrong.
+    errors = [m.text for m in console if m.type == "error" and "status of 422" not in m.text]
+    assert errors == []
+    page.close()
