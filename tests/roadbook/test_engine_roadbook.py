@@ -437,3 +437,22 @@ def test_exposure_caps_hold_in_the_generated_destination() -> None:
     deal = offer("daily", "p", caps=Caps(per_day=1))
     shown = (Exposure("daily", NOW - timedelta(hours=1), "p", True),)
     assert "daily" not in ids(build_roadbook([*items, deal], visitor(exposures=shown)))
+
+
+def test_before_the_stay_everything_is_planned_for_its_days() -> None:
+    context = visitor(stay_start=NOW + timedelta(days=2), stay_end=NOW + timedelta(days=5))
+    spa = place("spa", position=BATHS, opening=hours("09:00", "22:00"))
+    roadbook = build_roadbook([spa, *(place(f"p{n}") for n in range(30))], context)
+    assert ids(roadbook, "now_nearby") == ids(roadbook, "today") == []
+    assert "spa" in ids(roadbook, "stay")
+    assert all(i.planned_at == NOW + timedelta(days=2) for i in roadbook.items)
+
+
+def test_an_eligible_offer_left_out_by_the_share_is_named_so() -> None:
+    items = [place("only"), offer("a", "alpha"), offer("b", "beta")]
+    roadbook = build_roadbook(items, visitor(), DestinationPolicy(commercial_share=Fraction(1, 2)))
+    assert sum(i.commercial for i in roadbook.items) == 1
+    roadbook = build_roadbook(
+        items, visitor(), DestinationPolicy(commercial_share=Fraction(1, 2)), diagnostics=True
+    )
+    assert [(f.id, f.reason) for f in roadbook.filtered] == [("b", "commercial_share")]
