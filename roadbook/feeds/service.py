@@ -30,11 +30,12 @@ AHEAD_DAYS = 28
 
 
 async def visitor_feed(
-    session: AsyncSession, visitor: Visitor, roadbook_url: str
+    session: AsyncSession, visitor: Visitor, *, roadbook_url: str, about_url: str
 ) -> dict[str, Any]:
     """The roadbook of ``visitor``: where they have been, then places matching their wishes.
 
-    ``roadbook_url`` is the visitor's absolute ``/r/{token}`` address under the public URL.
+    ``roadbook_url`` is the visitor's absolute ``/r/{token}`` address under the public URL,
+    ``about_url`` the address of the extension's documentation (roadbook/feeds/about.md).
     """
     language = visitor.language
     destination = await session.get(Destination, visitor.destination_id)
@@ -58,7 +59,7 @@ async def visitor_feed(
         "feed_url": f"{roadbook_url}/feed.json",
         "language": language,
         "items": items,
-        "_balise": {"about": "https://balise.example/docs/feed", "wishes": visitor.wishes},
+        "_balise": {"about": about_url, "wishes": visitor.wishes},
     }
 
 

@@ -159,6 +159,7 @@ MATRIX: dict[str, Access] = {
     "POST /office/catalogue/{item_id}/revert": FORM,
     "POST /office/catalogue/{item_id}/publication": FORM,
     # the visitor's own URLs
+    "GET /about/feed": PUBLIC,
     "GET /r/{token}": VISITOR,
     "GET /r/{token}/feed.json": VISITOR,
     "GET /r/{token}/consents": VISITOR,

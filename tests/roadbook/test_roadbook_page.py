@@ -69,3 +69,22 @@ async def test_an_unknown_token_opens_no_page(db: Database) -> None:
         response = await client.get("/r/" + "A" * 43)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_feed_points_at_its_documentation_which_the_crm_serves(db: Database) -> None:
+    token = await _visitor_with_a_visit(db, "en")
+    async with _client(db) as client:
+        feed = await client.get(f"/r/{token}/feed.json")
+        page = await client.get(f"/r/{token}")
+        about = await client.get("/about/feed")
+    assert feed.json()["_balise"]["about"] == "https://roadbook.example/about/feed"
+    assert about.status_code == 200
+    assert about.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert about.text.startswith("# The roadbook feed and its `_balise` extension")
+    # Every `_balise` field the feed carries is explained there.
+    fields = set(feed.json()["_balise"]) | {
+        key for item in feed.json()["items"] for key in item["_balise"]
+    }
+    assert fields and all(f"`{field}`" in about.text for field in fields)
+    # The roadbook is personal data: neither the feed nor the page may be cached.
+    assert feed.headers["cache-control"] == page.headers["cache-control"] == "no-store"
