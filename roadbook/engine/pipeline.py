@@ -83,6 +83,23 @@ def _place_offers(editorial: list[Scored], offers: Sequence[Scored]) -> list[Sco
     return merged
 
 
+class _Best:
+    """The best ``size`` scores seen so far (a min-heap)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.heap: list[float] = []
+
+    def add(self, score: float) -> None:
+        heapq.heappush(self.heap, score)
+        if len(self.heap) > self.size:
+            heapq.heappop(self.heap)
+
+    def above(self, bound: float) -> bool:
+        """Whether a score of at most ``bound`` can no longer be among the best."""
+        return len(self.heap) >= self.size and (self.size == 0 or self.heap[0] > bound)
+
+
 def _reachable(context: VisitorContext, policy: DestinationPolicy) -> frozenset[SectionKey]:
     """The sections a planned time can reach: none today before the stay, no later day at its
     end (the widget's site mode plans today only)."""
@@ -140,18 +157,21 @@ def build_roadbook(
             dropped.append(Filtered(candidate.id, reason))
     partials.sort(key=lambda p: (-p.bound, p.candidate.id))
     reachable = _reachable(context, policy)
-    size = pool_size(policy.items_per_section)
-    # Per section, the best ``size`` scores so far (a min-heap).
-    best: dict[SectionKey, list[float]] = {key: [] for key in SECTIONS}
+    left_today = offers_left_today(profile.exposures, context.now, policy)
+    best = {key: _Best(pool_size(policy.items_per_section)) for key in SECTIONS}
+    # The room for offers is at most what is left today: their MMR pool is at most this big.
+    best_offers = _Best(pool_size(left_today))
     by_section: dict[SectionKey, list[Scored]] = defaultdict(list)
     offers: list[Scored] = []
-    unplanned: list[str] = []
     for partial in partials:
         candidate = partial.candidate
-        if not candidate.commercial and not diagnostics:
-            possible = _possible_sections(partial, reachable, policy)
-            if all(len(best[k]) >= size and best[k][0] > partial.bound for k in possible):
-                unplanned.append(candidate.id)
+        if not diagnostics:
+            if candidate.commercial:
+                hopeless = best_offers.above(partial.bound)
+            else:
+                possible = _possible_sections(partial, reachable, policy)
+                hopeless = all(best[key].above(partial.bound) for key in possible)
+            if hopeless:
                 continue
         slot = plan(candidate, context, policy)
         if not isinstance(slot, Slot):
@@ -160,17 +180,15 @@ def build_roadbook(
         scored = scorer.complete(partial, Eligible(candidate, slot))
         if candidate.commercial:
             offers.append(scored)
+            best_offers.add(scored.score)
             continue
         key = section_of(scored, context.now, policy)
         by_section[key].append(scored)
-        heapq.heappush(best[key], scored.score)
-        if len(best[key]) > size:
-            heapq.heappop(best[key])
+        best[key].add(scored.score)
     chosen: dict[SectionKey, list[Scored]] = {
         key: mmr(by_section[key], policy.items_per_section, policy.mmr_lambda) for key in SECTIONS
     }
     editorial = sum(len(items) for items in chosen.values())
-    left_today = offers_left_today(profile.exposures, context.now, policy)
     room = room_for_offers(editorial, len(offers), left_today, policy.commercial_share)
     picked = mmr(offers, room, policy.mmr_lambda, exposure=partner_exposure or {})
     placed: dict[SectionKey, list[Scored]] = defaultdict(list)

@@ -232,13 +232,18 @@ def destination(count: int, seed: int = 1, partners: int = 60) -> list[Candidate
 
 
 def exposures(items: Iterable[Candidate], seed: int = 1) -> tuple[Exposure, ...]:
-    """A history: some items shown once or twice in the last three days."""
+    """A history: a third of the offers shown on the last two days, and one offer this morning
+    (so the daily cap leaves room for two more today)."""
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
-    return tuple(
-        Exposure(item.id, NOW - timedelta(hours=rng.uniform(0.5, 72)), item.partner_id, True)
-        for item in items
-        if item.commercial and rng.random() < 0.3
+    offers = [item for item in items if item.commercial]
+    earlier = tuple(
+        Exposure(item.id, NOW - timedelta(hours=rng.uniform(11, 58)), item.partner_id, True)
+        for item in offers
+        if rng.random() < 0.3
     )
+    today = tuple(Exposure(item.id, NOW - timedelta(hours=1), item.partner_id, True)
+                  for item in offers[:1])  # fmt: skip
+    return earlier + today
 
 
 _WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
