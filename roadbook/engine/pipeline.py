@@ -139,10 +139,10 @@ def build_roadbook(
     ``partner_exposure`` how often each partner's offers were shown destination-wide lately
     (the fairness tie-break). ``diagnostics`` keeps why each other candidate is not shown.
 
-    Planning (opening hours) costs most, so editorial candidates are planned best bound first,
-    and one whose bound is below the diversity pool of every section it could land in is not
-    planned at all: it could not be shown (docs/roadbook-engine.md § Speed). With
-    ``diagnostics`` every candidate is planned; the roadbook is the same.
+    Planning (opening hours) costs most, so candidates are planned best bound first, and one
+    whose bound is below the diversity pool of every section it could land in (an offer: the
+    offers' pool) is not planned at all: it could not be shown (docs/roadbook-engine.md
+    § Speed). With ``diagnostics`` every candidate is planned; the roadbook is the same.
     """
     profile = profile_of(context)
     seen = seen_counts(profile.exposures, context.now, policy)
