@@ -10,7 +10,7 @@ from the zoo; open until 22:00"); with none of them, "Selected by the tourist of
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from crm.core.vocabulary import LANGUAGES, WISHES
 from roadbook.content.text import localize
@@ -230,7 +230,9 @@ def _timing(scored: Scored, now: datetime, zone: tzinfo, language: str) -> str |
     if item.offer is not None:
         if until is not None and until.date() == today:
             return say("open_until", language, time=f"{until:%H:%M}")
-        return say("valid_until", language, date=_date(item.offer.valid_until.date(), language))
+        # The last local day it is valid (an end at midnight is the day before's end).
+        last = (item.offer.valid_until - timedelta(microseconds=1)).astimezone(zone).date()
+        return say("valid_until", language, date=_date(last, language))
     if slot.starts is not None:
         starts = slot.starts.astimezone(zone)
         if slot.starts <= now:

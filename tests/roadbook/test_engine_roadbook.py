@@ -4,7 +4,7 @@ and hypothesis properties over generated destinations and visitors."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 import pytest
@@ -211,13 +211,16 @@ def test_event_and_offer_timing_in_the_reason() -> None:
         [Period(start=date(2026, 7, 14), end=date(2026, 7, 14), start_time="20:30")],
     )
     later = event("fair", [Period(start=date(2026, 7, 16), end=date(2026, 7, 16))])
-    deal = offer("deal", "p", valid_until=datetime(2026, 7, 20, tzinfo=PARIS))
-    editorial = [place(f"p{n}") for n in range(3)]
-    reasons = {i.id: i.reason for i in build_roadbook([tonight, later, deal, *editorial],
+    # Ends at midnight Paris time, given in UTC: valid through the 19th.
+    deal = offer("deal", "p", valid_until=datetime(2026, 7, 19, 22, 0, tzinfo=UTC))
+    evening = offer("evening", "q", valid_until=datetime(2026, 7, 20, 18, 0, tzinfo=PARIS))
+    editorial = [place(f"p{n}") for n in range(4)]
+    reasons = {i.id: i.reason for i in build_roadbook([tonight, later, deal, evening, *editorial],
                                                       visitor(site=None)).items}  # fmt: skip
     assert reasons["concert"] == "Today at 20:30"
     assert reasons["fair"] == "On 16/07"
-    assert reasons["deal"] == "Valid until 20/07"
+    assert reasons["deal"] == "Valid until 19/07"
+    assert reasons["evening"] == "Valid until 20/07"
 
 
 # --- properties ----------------------------------------------------------------------------
