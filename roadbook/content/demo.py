@@ -20,6 +20,8 @@ from crm.destinations.models import Site
 from roadbook.content.models import ContentItem
 
 CHRISTMAS = {"annual": True, "valid_from": "2000-12-25", "valid_through": "2000-12-25"}
+# Every day, no times: open all day (a hotel's reception); the form shows it as a row of days.
+ALL_DAY = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
 
 
 def _t(fr: str, en: str, de: str, nl: str) -> dict[str, str]:
@@ -247,7 +249,7 @@ PLACES: list[dict[str, Any]] = [
             "3-sterrenhotel met toegang tot de thermen, 48 kamers.",
         ),
         "hours": {
-            "rules": [{}],
+            "rules": [ALL_DAY],
             "remark": _t(
                 "Réception 24 h/24.",
                 "Reception open 24 hours.",
@@ -273,7 +275,7 @@ PLACES: list[dict[str, Any]] = [
             "Ruhige Zimmer am Waldrand, zu Fuß zum Zoo.",
             "Rustige kamers aan de bosrand, op loopafstand van de dierentuin.",
         ),
-        "hours": {"rules": [{}]},
+        "hours": {"rules": [ALL_DAY]},
     },
 ]
 
