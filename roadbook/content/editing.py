@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from crm.core.vocabulary import DAYS, LANGUAGES, WISHES
 from roadbook.content.catalogue import TEXT_FIELDS, effective
 from roadbook.content.datatourisme import slugify
-from roadbook.content.hours import Rule, Schedule
+from roadbook.content.hours import Period, Rule, Schedule
 from roadbook.content.models import KINDS, ContentItem
 
 SUBTYPES: dict[str, tuple[str, ...]] = {
@@ -43,8 +43,17 @@ CREDIT_MAX = 200
 REMARK_MAX = 500
 SLUG_MAX = 96
 MAX_RULES = 50
+MAX_PERIODS = 200
 # What the form edits; "coordinates" stands for latitude and longitude together.
-FORM_FIELDS = (*TEXT_FIELDS, "subtype", "coordinates", "images", "wishes", "opening_hours")
+FORM_FIELDS = (
+    *TEXT_FIELDS,
+    "subtype",
+    "coordinates",
+    "images",
+    "wishes",
+    "opening_hours",
+    "periods",
+)
 GROUPS: dict[str, tuple[str, ...]] = {"coordinates": ("latitude", "longitude")}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CLOCK = re.compile(r"^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$")
@@ -95,6 +104,17 @@ def rule_row(rule: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def period_row(period: Mapping[str, Any]) -> dict[str, Any]:
+    """One event period as the form's row shows it."""
+    return {
+        "start": period.get("start") or "",
+        "end": period.get("end") or "",
+        "start_time": period.get("start_time") or "",
+        "end_time": period.get("end_time") or "",
+        "days": list(period.get("days") or ()),
+    }
+
+
 def form_of(item: ContentItem, zone: tzinfo) -> dict[str, Any]:
     """The form's values for ``item`` as shown (the office's edits applied)."""
     shown = effective(item)
@@ -111,6 +131,7 @@ def form_of(item: ContentItem, zone: tzinfo) -> dict[str, Any]:
         "image_credit": image.get("credit") or "",
         "wishes": list(shown["wishes"]),
         "rules": [rule_row(rule) for rule in hours.get("rules", [])],
+        "periods": [period_row(period) for period in shown["periods"]],
         "hours_remark": {lang: hours.get("remark", {}).get(lang, "") for lang in LANGUAGES},
         "published": item.published,
         "published_from": _local(item.published_from, zone),
@@ -131,6 +152,7 @@ def empty_form(kind: str = "place") -> dict[str, Any]:
         "image_credit": "",
         "wishes": [],
         "rules": [],
+        "periods": [],
         "hours_remark": dict.fromkeys(LANGUAGES, ""),
         "published": True,
         "published_from": "",
@@ -251,6 +273,57 @@ def _rules(reader: _Reader, old: Sequence[Mapping[str, Any]]) -> tuple[list[dict
     return rules, rows
 
 
+def _periods(reader: _Reader) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An event's dates (the form's ``period-N-...`` fields), rows left empty dropped."""
+    rows: list[dict[str, Any]] = []
+    periods: list[dict[str, Any]] = []
+    count = sum(1 for name in reader.form if name.startswith("period-") and name.endswith("-end"))
+    for index in range(min(count, MAX_PERIODS)):
+        prefix = f"period-{index}-"
+        start, end = reader.day(prefix + "start"), reader.day(prefix + "end")
+        start_time = reader.clock(prefix + "start_time")
+        end_time = reader.clock(prefix + "end_time")
+        days = [day for day in DAYS if day in reader.many(prefix + "days")]
+        row = {
+            "start": reader.text(prefix + "start", 10),
+            "end": reader.text(prefix + "end", 10),
+            "start_time": reader.text(prefix + "start_time", 5),
+            "end_time": reader.text(prefix + "end_time", 5),
+            "days": days,
+        }
+        if not any(row.values()):
+            continue
+        rows.append(row)
+        if not row["start"]:
+            reader.problems.setdefault(prefix + "start", Problem("e_date"))
+            continue
+        if start is None:
+            continue
+        end = end or start
+        if end < start:
+            reader.problems[prefix + "end"] = Problem("e_order")
+            continue
+        period = {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "start_time": start_time,
+            "end_time": end_time,
+            "days": days,
+        }
+        periods.append(Period.model_validate(period).model_dump(mode="json", exclude_defaults=True))
+    return periods, rows
+
+
+def active_range(periods: Sequence[Mapping[str, Any]]) -> tuple[date | None, date | None]:
+    """The first and last dates an event's periods touch (``content_item.active_*``)."""
+    if not periods:
+        return None, None
+    return (
+        date.fromisoformat(min(str(p["start"]) for p in periods)),
+        date.fromisoformat(max(str(p["end"]) for p in periods)),
+    )
+
+
 def _same_rule(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     try:
         kept = {key: value for key, value in old.items() if key != "remark"}
@@ -323,6 +396,9 @@ def parse(
     except ValidationError:
         reader.problems.setdefault("hours", Problem("e_time"))
     values["opening_hours"] = hours
+    period_rows: list[dict[str, Any]] = []
+    if kind == "event":
+        values["periods"], period_rows = _periods(reader)
 
     published_from = reader.moment("published_from", zone)
     published_until = reader.moment("published_until", zone)
@@ -349,6 +425,7 @@ def parse(
         image_credit=credit,
         wishes=values["wishes"],
         rules=rows,
+        periods=period_rows,
         hours_remark=remark,
         published=item.published if item is not None else True,
         published_from=reader.text("published_from", 19),
@@ -416,11 +493,28 @@ def apply(item: ContentItem, edit: Edit) -> list[str]:
             overrides[name] = value
     if item.source != "office":
         item.overrides = overrides
+    if "periods" in changed:
+        _widen_active_range(item, edit.values["periods"])
     for name in ("published_from", "published_until"):
         if getattr(item, name) != getattr(edit, name):
             setattr(item, name, getattr(edit, name))
             changed.append(name)
     return changed
+
+
+def _widen_active_range(item: ContentItem, periods: Sequence[Mapping[str, Any]]) -> None:
+    """Keep ``active_from``/``active_until`` covering the dates shown: an office item's are its
+    periods'; an imported item's cover both the flux's and the office's (SQL narrows with them,
+    ``hours.occurrences`` decides)."""
+    start, end = active_range(periods)
+    if item.source == "office":
+        item.active_from, item.active_until = start, end
+        return
+    flux_start, flux_end = active_range(item.periods)
+    starts = [day for day in (start, flux_start) if day is not None]
+    ends = [day for day in (end, flux_end) if day is not None]
+    item.active_from = min(starts) if starts else None
+    item.active_until = max(ends) if ends else None
 
 
 def overridden(item: ContentItem) -> dict[str, Any]:
@@ -443,11 +537,14 @@ def revert(item: ContentItem, form_field: str) -> bool:
     if form_field not in FORM_FIELDS or not any(name in item.overrides for name in members):
         return False
     item.overrides = {k: v for k, v in item.overrides.items() if k not in members}
+    if form_field == "periods":
+        item.active_from, item.active_until = active_range(item.periods)
     return True
 
 
 def create(destination_id: Any, edit: Edit) -> ContentItem:
     """A new office item from a valid form."""
+    active_from, active_until = active_range(edit.values.get("periods", []))
     return ContentItem(
         destination_id=destination_id,
         kind=edit.kind,
@@ -455,5 +552,7 @@ def create(destination_id: Any, edit: Edit) -> ContentItem:
         source="office",
         published_from=edit.published_from,
         published_until=edit.published_until,
+        active_from=active_from,
+        active_until=active_until,
         **edit.values,
     )

@@ -207,6 +207,13 @@ def _hours_text(hours: Mapping[str, Any], language: str) -> list[str]:
     return lines
 
 
+def _period_text(period: Mapping[str, Any], language: str) -> str:
+    row = editing.period_row(period)
+    days = " ".join(DAY_NAMES[day][language] for day in row["days"])
+    times = f"{row['start_time']}-{row['end_time']}" if row["start_time"] else ""
+    return " · ".join(part for part in (f"{row['start']} → {row['end']}", days, times) if part)
+
+
 def _flux(item: ContentItem | None, language: str) -> dict[str, Any]:
     """What the flux says, as the form shows it next to each overridden field."""
     if item is None:
@@ -224,6 +231,8 @@ def _flux(item: ContentItem | None, language: str) -> dict[str, Any]:
             shown[name] = ", ".join(WISH_LABELS[w][language] for w in value if w in WISH_LABELS)
         elif name == "opening_hours":
             shown[name] = "; ".join(_hours_text(value, language))
+        elif name == "periods":
+            shown[name] = "; ".join(_period_text(period, language) for period in value)
         else:
             shown[name] = str(value or "")
     return shown
@@ -245,6 +254,7 @@ def _render_form(
     }
     title_text = localize(values["title"], language).text if item is not None else ""
     rules = [*values["rules"], *[editing.rule_row({}) for _ in range(BLANK_RULES)]]
+    periods = [*values["periods"], *[editing.period_row({}) for _ in range(BLANK_RULES)]]
     return render_office_page(
         request,
         office,
@@ -255,6 +265,7 @@ def _render_form(
             "item": item,
             "f": values,
             "rules": rules,
+            "periods": periods,
             "errors": errors,
             "first_error": next(iter(errors), None),
             "flux": _flux(item, language),
@@ -364,6 +375,7 @@ _FIELD_WORDS = {
     "coordinates": "where",
     "images": "image",
     "opening_hours": "hours",
+    "periods": "periods",
     "published_from": "published_from",
     "published_until": "published_until",
 }

@@ -126,6 +126,33 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "Hinweis zu den Öffnungszeiten",
         "Opmerking over de openingstijden",
     ),
+    "periods": ("Dates de l'événement", "Event dates", "Termine", "Data van het evenement"),
+    "periods_hint": (
+        "Une ligne par période ; sans heures : toute la journée ; des jours cochés : ces jours-là "
+        "seulement. Videz une ligne pour la retirer.",
+        "One line per period; without times: all day; days ticked: only on those days. Empty "
+        "a line to remove it.",
+        "Eine Zeile pro Zeitraum; ohne Uhrzeiten: ganztägig; mit Tagen: nur an diesen Tagen. "
+        "Leeren Sie eine Zeile, um sie zu entfernen.",
+        "Eén regel per periode; zonder tijden: de hele dag; met dagen: alleen op die dagen. "
+        "Maak een regel leeg om hem te wissen.",
+    ),
+    "period": ("Période {n}", "Period {n}", "Zeitraum {n}", "Periode {n}"),
+    "start": ("Du", "From", "Vom", "Van"),
+    "end": (
+        "Au (vide : le même jour)",
+        "To (empty: the same day)",
+        "Bis (leer: derselbe Tag)",
+        "Tot (leeg: dezelfde dag)",
+    ),
+    "start_time": ("De", "Starts", "Beginn", "Begint"),
+    "end_time": ("À", "Ends", "Ende", "Eindigt"),
+    "days_only": (
+        "Jours (aucun : chaque jour)",
+        "Days (none: every day)",
+        "Tage (keiner: jeden Tag)",
+        "Dagen (geen: elke dag)",
+    ),
     "publication": ("Publication", "Publishing", "Veröffentlichung", "Publicatie"),
     "published": ("Publié", "Published", "Veröffentlicht", "Gepubliceerd"),
     "published_from": (

@@ -408,3 +408,54 @@ async def test_a_publishing_window_keeps_the_item_from_readers_until_it_opens(
             )
         ]
     assert "zoo" not in now and "zoo" in later
+
+
+async def test_an_events_dates_are_edited_and_bound_its_active_range(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    item = await add(
+        db,
+        office,
+        slug="concert",
+        kind="event",
+        title={"fr": "Concert"},
+        periods=[{"start": "2027-03-01", "end": "2027-03-01", "start_time": "20:00"}],
+        active_from=date(2027, 3, 1),
+        active_until=date(2027, 3, 1),
+    )
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    assert 'name="period-0-start" type="date" value="2027-03-01"' in page.text
+    bad = await editor.post(
+        f"/office/catalogue/{item.id}",
+        data=form_of(page, **{"period-1-start": "2027-04-10", "period-1-end": "2027-04-02"}),
+    )
+    assert bad.status_code == 422
+    assert 'id="period-1-end-error">La fin vient avant le début.' in bad.text
+    saved = await editor.post(
+        f"/office/catalogue/{item.id}",
+        data=form_of(
+            page,
+            **{
+                "period-1-start": "2027-04-02",
+                "period-1-end": "2027-04-10",
+                "period-1-start_time": "19:00",
+                "period-1-end_time": "23:00",
+                "period-1-days": ["fri", "sat"],
+            },
+        ),
+    )
+    assert saved.status_code == 303, saved.text
+    after = await reload(db, item.id)
+    assert after.periods == [
+        {"start": "2027-03-01", "end": "2027-03-01", "start_time": "20:00"},
+        {
+            "start": "2027-04-02",
+            "end": "2027-04-10",
+            "start_time": "19:00",
+            "end_time": "23:00",
+            "days": ["fri", "sat"],
+        },
+    ]
+    assert (after.active_from, after.active_until) == (date(2027, 3, 1), date(2027, 4, 10))
+    (entry,) = await audits(db, office)
+    assert entry.detail["fields"] == ["periods"]
