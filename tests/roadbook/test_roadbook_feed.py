@@ -48,6 +48,22 @@ async def _seed(db: Database) -> dict[str, str]:
                     overrides={"title": {"de": "Bäder"}},
                     summary={"fr": "Eau"},
                 ),
+                # An event of the coming weeks, with its dates.
+                ContentItem(
+                    destination_id=dest.id,
+                    kind="event",
+                    slug="g-concert",
+                    title={"en": "Concert"},
+                    periods=[
+                        {
+                            "start": (today + timedelta(days=3)).isoformat(),
+                            "end": (today + timedelta(days=3)).isoformat(),
+                            "start_time": "20:00",
+                        }
+                    ],
+                    active_from=today + timedelta(days=3),
+                    active_until=today + timedelta(days=3),
+                ),
                 # Not shown: unpublished, not yet published, no longer published, an event
                 # that is over.
                 ContentItem(
@@ -123,8 +139,8 @@ async def test_feed_is_json_feed_in_the_visitors_language(db: Database) -> None:
     assert feed["home_page_url"] == f"https://roadbook.example/r/{seeded['token']}"
     assert feed["feed_url"] == f"https://roadbook.example/r/{seeded['token']}/feed.json"
     kinds = [item["_balise"]["kind"] for item in feed["items"]]
-    assert kinds == ["visit", "place", "place"]
-    visit, first_place, second_place = feed["items"]
+    assert kinds == ["visit", "place", "place", "event"]
+    visit, first_place, second_place, event = feed["items"]
     assert visit["title"] == "Besuch: Les Thermes"
     assert visit["content_text"] == "Sie waren 95 Min. dort."
     assert visit["_balise"]["dwell_s"] == 95 * 60
@@ -134,7 +150,18 @@ async def test_feed_is_json_feed_in_the_visitors_language(db: Database) -> None:
     # No English or German summary: French, the office's language, stands in.
     assert first_place["content_text"] == "Eau"
     assert second_place["title"] == "Museum"
-    assert len({item["id"] for item in feed["items"]}) == 3
+    assert second_place["_balise"]["language"] == "de"
+    # No German title: the English one, and the feed says so.
+    assert event["title"] == "Concert" and event["_balise"]["language"] == "en"
+    assert event["_balise"]["dates"] == [
+        {
+            "start": (utcnow().date() + timedelta(days=3)).isoformat(),
+            "end": (utcnow().date() + timedelta(days=3)).isoformat(),
+            "start_time": "20:00",
+        }
+    ]
+    assert event["id"].startswith("event:") and first_place["id"].startswith("place:")
+    assert len({item["id"] for item in feed["items"]}) == 4
 
 
 async def test_revoked_or_unknown_token_is_404(db: Database) -> None:
