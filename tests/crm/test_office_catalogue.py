@@ -151,11 +151,17 @@ async def test_the_list_searches_filters_and_pages(
 async def test_create_an_office_item(
     db: Database, office: Office, editor: httpx2.AsyncClient
 ) -> None:
-    page = await editor.get("/office/catalogue/new")
+    page = await editor.get("/office/catalogue/new", params={"kind": "event"})
     assert page.status_code == 200
+    assert '<option value="event" selected>' in page.text
     data = form_of(
         page,
-        **{"kind": "event", "title-fr": "Fête du lac", "title-en": "Lake festival"},
+        **{
+            "title-fr": "Fête du lac",
+            "title-en": "Lake festival",
+            "period-0-start": "2030-07-14",
+            "period-0-start_time": "21:00",
+        },
         latitude="49.2575",
         longitude="6,13",
         wishes=["family", "gastronomy"],
@@ -169,6 +175,8 @@ async def test_create_an_office_item(
         ).scalar_one()
     assert created.headers["location"] == f"/office/catalogue/{item.id}?done=created"
     assert item.kind == "event" and item.source == "office"
+    assert item.periods == [{"start": "2030-07-14", "end": "2030-07-14", "start_time": "21:00"}]
+    assert item.active_from == item.active_until == date(2030, 7, 14)
     assert item.title == {"fr": "Fête du lac", "en": "Lake festival"}
     assert (item.latitude, item.longitude) == (49.2575, 6.13)
     assert item.wishes == ["family", "gastronomy"]
@@ -199,7 +207,7 @@ async def test_a_bad_field_is_shown_next_to_it_and_nothing_is_written(
         answer.text
     )
     assert re.search(
-        r'id="latitude"[^>]*aria-describedby="latitude-error" aria-invalid="true"'
+        r'id="latitude"[^>]*aria-describedby="coords-hint latitude-error" aria-invalid="true"'
         r" autofocus",
         answer.text,
     )
