@@ -5,40 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page
 from sqlalchemy import update
 from sqlmodel import col
 
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.gateways.models import Gateway
-from tests.browser.test_enrol_page_browser import ARGS, CHROMIUM, SHOTS
+from tests.browser.chromium import DESKTOP, PHONE, SHOTS
 from tests.conftest import LiveServer
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 from office_support import PASSWORD, Office, seed_office
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), (
-        "Chromium is missing: apt-get install -y chromium (./run test does)"
-    )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
