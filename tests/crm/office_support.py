@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 
-from crm.core.credentials import Credential, new_token, token_hash
+from crm.core import credentials
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.destinations import service as destinations
@@ -122,15 +122,12 @@ async def seed_office(db: Database, slug: str | None = None) -> Office:
             )
             session.add(user)
             await session.flush()
-            token = new_token()
-            session.add(
-                Credential(
-                    token_hash=token_hash(token),
-                    kind="staff",
-                    subject=str(user.id),
-                    destination_id=destination.id,
-                    expires_at=utcnow() + timedelta(hours=1),
-                )
+            token = await credentials.issue(
+                session,
+                "staff",
+                str(user.id),
+                destination.id,
+                expires_at=utcnow() + timedelta(hours=1),
             )
             office.staff_ids[role] = user.id
             office.emails[role] = user.email

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.core.credentials import Credential, new_token, token_hash
+from crm.core import credentials
 from crm.core.db import Database
 from crm.staff.models import StaffUser
 
@@ -25,15 +25,7 @@ async def staff_token(db: Database, destination_id: uuid.UUID, role: str) -> tup
         )
         session.add(user)
         await session.flush()
-        token = new_token()
-        session.add(
-            Credential(
-                token_hash=token_hash(token),
-                kind="staff",
-                subject=str(user.id),
-                destination_id=destination_id,
-            )
-        )
+        token = await credentials.issue(session, "staff", str(user.id), destination_id)
         await session.commit()
     return user.id, token
 

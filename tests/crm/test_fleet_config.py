@@ -7,13 +7,12 @@ from typing import Any
 
 import httpx2
 import pytest
+import rights_support
 from ingest_support import NAMESPACE, Tenant, auth, gateway_names, seed_tenant
 from sqlalchemy import text
 
-from crm.core.credentials import Credential, new_token, token_hash
 from crm.core.db import Database
 from crm.fleet import service as fleet_service
-from crm.staff.models import StaffUser
 from crm.visitors import service as visitors
 
 URL = "/api/v1/gateway/config"
@@ -25,29 +24,7 @@ def office_url(gateway_id: str) -> str:
 
 async def staff_token(db: Database, destination_id: uuid.UUID, role: str = "admin") -> str:
     """A live staff bearer token of ``role`` in the destination."""
-    token = new_token()
-    async with db.session(system=True) as session:
-        user = StaffUser.model_validate(
-            {
-                "destination_id": destination_id,
-                "email": f"{uuid.uuid4().hex[:8]}@office.example",
-                "name": "Test",
-                "role": role,
-                "password_hash": "$argon2id$unused",
-            }
-        )
-        session.add(user)
-        await session.flush()
-        session.add(
-            Credential(
-                token_hash=token_hash(token),
-                kind="staff",
-                subject=str(user.id),
-                destination_id=destination_id,
-            )
-        )
-        await session.commit()
-    return token
+    return (await rights_support.staff_token(db, destination_id, role))[1]
 
 
 def bearer(token: str) -> dict[str, str]:
