@@ -96,12 +96,19 @@ def rule_row(rule: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "from": rule.get("valid_from") or "",
         "until": rule.get("valid_through") or "",
-        "days": list(rule.get("days") or ()),
+        # A rule naming no day holds every day: its row ticks all seven, so that it is never a
+        # blank row (which saving drops) and saving it unchanged gives the same rule back.
+        "days": list(rule.get("days") or DAYS),
         "opens": rule.get("opens") or "",
         "closes": rule.get("closes") or "",
         "closed": bool(rule.get("closed")),
         "annual": bool(rule.get("annual")),
     }
+
+
+def blank_rule_row() -> dict[str, Any]:
+    """An empty row where the office may add a rule (left empty, saving drops it)."""
+    return {**rule_row({}), "days": []}
 
 
 def period_row(period: Mapping[str, Any]) -> dict[str, Any]:
@@ -241,6 +248,7 @@ def _rules(reader: _Reader, old: Sequence[Mapping[str, Any]]) -> tuple[list[dict
         start, end = reader.day(prefix + "from"), reader.day(prefix + "until")
         opens, closes = reader.clock(prefix + "opens"), reader.clock(prefix + "closes")
         days = [day for day in DAYS if day in reader.many(prefix + "days")]
+        every_day = len(days) == len(DAYS)
         closed = bool(reader.many(prefix + "closed"))
         annual = bool(reader.many(prefix + "annual"))
         row = {
@@ -261,7 +269,7 @@ def _rules(reader: _Reader, old: Sequence[Mapping[str, Any]]) -> tuple[list[dict
             "valid_from": start.isoformat() if start else None,
             "valid_through": end.isoformat() if end else None,
             "annual": annual,
-            "days": days,
+            "days": [] if every_day else days,  # every day: as the flux writes it, no list
             "opens": None if closed else opens,
             "closes": None if closed else closes,
             "closed": closed,

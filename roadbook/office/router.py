@@ -253,7 +253,7 @@ def _render_form(
         for name, problem in (problems or {}).items()
     }
     title_text = localize(values["title"], language).text if item is not None else ""
-    rules = [*values["rules"], *[editing.rule_row({}) for _ in range(BLANK_RULES)]]
+    rules = [*values["rules"], *[editing.blank_rule_row() for _ in range(BLANK_RULES)]]
     periods = [*values["periods"], *[editing.period_row({}) for _ in range(BLANK_RULES)]]
     return render_office_page(
         request,

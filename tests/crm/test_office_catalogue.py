@@ -21,6 +21,7 @@ from sqlmodel import col
 from crm.core.audit import AuditLog
 from crm.core.db import Database
 from crm.core.models import utcnow
+from crm.core.vocabulary import DAYS
 from roadbook.content.catalogue import effective, stream_items
 from roadbook.content.models import ContentItem
 
@@ -467,3 +468,29 @@ async def test_an_events_dates_are_edited_and_bound_its_active_range(
     assert (after.active_from, after.active_until) == (date(2027, 3, 1), date(2027, 4, 10))
     (entry,) = await audits(db, office)
     assert entry.detail["fields"] == ["periods"]
+
+
+async def test_rules_naming_no_day_survive_a_save_unchanged(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    """A rule without days holds every day ("open all day", or hours every day): its row ticks
+    the seven days, and saving the form as it is changes nothing, for an imported item too."""
+    hours = {"rules": [{}, {"opens": "10:00", "closes": "18:00"}]}
+    item = await add(
+        db,
+        office,
+        slug="hotel",
+        title={"fr": "Hôtel du Parc"},
+        opening_hours=hours,
+        source="datatourisme",
+        uri="https://data.datatourisme.fr/13/hotel",
+    )
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    data = form_of(page)
+    assert data["rule-0-days"] == data["rule-1-days"] == list(DAYS)
+    saved = await editor.post(f"/office/catalogue/{item.id}", data=data)
+    assert saved.status_code == 303, saved.text[:2000]
+    after = await reload(db, item.id)
+    assert after.opening_hours == hours
+    assert after.overrides == {}
+    assert await audits(db, office) == []
