@@ -144,6 +144,13 @@ class ConfigSections(BaseModel):
             raise ValueError(
                 "presence.smoothing_window_s: must be shorter than presence.exit_timeout_s"
             )
+        restart = self.scan.restart_interval_s
+        if p.exit_timeout_s is not None and restart is not None and p.exit_timeout_s <= restart:
+            # Each scanner restart is a silence; the gateway refuses such a file (its config.py).
+            raise ValueError(
+                "presence.exit_timeout_s: must be longer than scan.restart_interval_s "
+                f"(every restart is a silence), got {p.exit_timeout_s} <= {restart}"
+            )
         return self
 
     def to_document(self) -> dict[str, dict[str, Any]]:

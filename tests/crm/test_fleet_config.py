@@ -138,6 +138,11 @@ async def test_new_pass_namespace_changes_the_document(
         ({"presence": {"exit_rssi_dbm": -70}}, "presence.exit_rssi_dbm"),  # above enter -75
         ({"presence": {"enter_rssi_dbm": -80, "exit_rssi_dbm": -80}}, "presence.exit_rssi_dbm"),
         ({"presence": {"exit_timeout_s": 30}}, "exit_timeout_s"),
+        # the scanner restarts every 90 s: an exit after 45 s of silence would fire at each one
+        (
+            {"scan": {"restart_interval_s": 90}, "presence": {"exit_timeout_s": 45}},
+            "presence.exit_timeout_s: must be longer than scan.restart_interval_s",
+        ),
         ({"presence": {"min_sightings": 0}}, "min_sightings"),
         ({"presence": {"enter_rssi_dbm": "loud"}}, "enter_rssi_dbm"),
         ({"presence": {"enter_rssi_dbm": None}}, "presence.enter_rssi_dbm"),
