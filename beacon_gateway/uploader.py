@@ -7,8 +7,9 @@ rules.
   rejected ones are logged with their reason and counted, never retried) and deleted;
 - ``401`` / ``403``: stop uploading, keep the outbox, raise the alert flag (a revoked or wrong
   token needs a human; hammering the CRM would not help);
-- ``413``: halve the batch and retry at once (it grows back after successes); a single event
-  still too large is dropped with reason ``too_large``;
+- ``413``: halve the batch and retry at once (it grows back after successes); when the answer
+  names the CRM's count limit (``max_events``), go straight to it and never grow past it; a
+  single event still too large is dropped with reason ``too_large``;
 - ``429`` / ``503``: wait ``Retry-After`` (seconds or HTTP date), else back off;
 - other statuses and network errors: exponential backoff with full jitter (1 s doubling up to
   ``backoff_max_s``), so a fleet coming back after an outage does not stampede the CRM.
@@ -98,6 +99,9 @@ class Uploader:
         self.clock = clock
         self.rng = rng
         self.batch_size = config.batch_max
+        # The CRM's events-per-batch limit, once a 413 has named it (the fleet config says it
+        # too, but a gateway may hear of a lowered limit first from its refusal).
+        self.crm_max_events: int | None = None
         self.state = UploaderState()
         self._headers = {
             "Authorization": f"Bearer {token}",
@@ -167,8 +171,16 @@ class Uploader:
             )
             return Outcome.STOPPED, 0.0
         if code == 413:
+            limit = _max_events(resp)
+            if limit is not None and limit < len(batch):
+                self.crm_max_events = limit
+                self.batch_size = limit
+                log.warning(
+                    "the CRM takes at most %d events a batch; batch size now %d", *[limit] * 2
+                )
+                return Outcome.RETRY, 0.0
             if self.batch_size > 1:
-                self.batch_size = max(1, self.batch_size // 2)
+                self.batch_size = max(1, min(self.batch_size, len(batch)) // 2)
                 log.warning("batch too large; batch size now %d", self.batch_size)
                 return Outcome.RETRY, 0.0
             (only,) = batch
@@ -208,8 +220,9 @@ class Uploader:
         st.failures = 0
         st.last_error = None
         st.last_success_at = self.clock.wall()
-        if self.batch_size < self.config.batch_max:
-            self.batch_size = min(self.config.batch_max, self.batch_size * 2)
+        ceiling = min(self.config.batch_max, self.crm_max_events or self.config.batch_max)
+        if self.batch_size < ceiling:
+            self.batch_size = min(ceiling, self.batch_size * 2)
         return Outcome.SENT, 0.0
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
@@ -253,3 +266,12 @@ async def _wait_any(stop: asyncio.Event, wake: asyncio.Event | None, delay: floa
                 await w
     if wake is not None:
         wake.clear()
+
+
+def _max_events(resp: httpx2.Response) -> int | None:
+    """The count limit a 413 problem document names (``max_events``), if it names one."""
+    try:
+        value = resp.json().get("max_events")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None

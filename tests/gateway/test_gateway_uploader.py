@@ -159,6 +159,25 @@ async def test_413_halves_the_batch(setup) -> None:  # type: ignore[no-untyped-d
     assert up.batch_size == 2  # grows back after a success
 
 
+async def test_413_naming_the_crms_limit_goes_straight_to_it_and_never_past_it(setup) -> None:  # type: ignore[no-untyped-def]
+    server, box, up = setup
+    box.add([ev(n) for n in range(1, 12)])
+    limit = {"title": "Payload Too Large", "status": 413, "max_events": 3}
+    server.queue.append(lambda r: httpx2.Response(413, json=limit))
+    assert await up.upload_once() == (Outcome.RETRY, 0.0)
+    assert up.batch_size == 3
+    for _ in range(3):  # successes grow the batch back, up to the CRM's limit only
+        assert (await up.upload_once())[0] is Outcome.SENT
+        assert up.batch_size == 3
+    assert [len(r["events"]) for r in server.requests] == [4, 3, 3, 3]
+    # A limit the batch already fits (or none, or nonsense) is a plain halving.
+    for body in ({"max_events": 10}, {"max_events": "3"}, ["x"]):
+        up.batch_size = 2
+        server.queue.append(lambda r, body=body: httpx2.Response(413, json=body))
+        assert await up.upload_once() == (Outcome.RETRY, 0.0)
+        assert up.batch_size == 1
+
+
 async def test_413_on_a_single_event_drops_it(setup) -> None:  # type: ignore[no-untyped-def]
     server, box, up = setup
     up.batch_size = 1
