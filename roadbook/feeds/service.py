@@ -51,7 +51,7 @@ async def visitor_feed(
     ).all()
     places = await _places_for(session, visitor, destination, {site.id for _, site in visits})
     items = [_visit_item(visit, site, language) for visit, site in visits]
-    items += [_place_item(place, language) for place in places]
+    items += [_place_item(place, shown, language) for place, shown in places]
     return {
         "version": JSON_FEED_VERSION,
         "title": message("roadbook_title", language, destination=destination.name),
@@ -68,13 +68,14 @@ async def _places_for(
     visitor: Visitor,
     destination: Destination,
     visited_sites: set[uuid.UUID],
-) -> list[ContentItem]:
+) -> list[tuple[ContentItem, dict[str, Any]]]:
     """The catalogue as visitors see it now (published, inside its window; events of the coming
-    weeks), those matching the visitor's wishes first, not yet visited first."""
+    weeks), those matching the visitor's wishes first, not yet visited first; each item with
+    its fields as shown (``effective``, computed once)."""
     now = utcnow()
     today = now.astimezone(ZoneInfo(destination.timezone)).date()
     wishes = set(visitor.wishes)
-    ranked: list[tuple[tuple[int, int, str], ContentItem]] = []
+    ranked: list[tuple[tuple[int, int, str], ContentItem, dict[str, Any]]] = []
     async for item in stream_items(
         session,
         destination.id,
@@ -83,9 +84,9 @@ async def _places_for(
     ):
         shown = effective(item)
         rank = (-len(wishes & set(shown["wishes"])), int(shown["site_id"] in visited_sites))
-        ranked.append(((*rank, item.slug), item))
-    ranked.sort(key=lambda pair: pair[0])
-    return [item for _, item in ranked[:MAX_PLACES]]
+        ranked.append(((*rank, item.slug), item, shown))
+    ranked.sort(key=lambda entry: entry[0])
+    return [(item, shown) for _, item, shown in ranked[:MAX_PLACES]]
 
 
 def _visit_item(visit: Visit, site: Site, language: str) -> dict[str, Any]:
@@ -106,8 +107,7 @@ def _visit_item(visit: Visit, site: Site, language: str) -> dict[str, Any]:
     }
 
 
-def _place_item(item: ContentItem, language: str) -> dict[str, Any]:
-    shown = effective(item)
+def _place_item(item: ContentItem, shown: dict[str, Any], language: str) -> dict[str, Any]:
     title = localize(shown["title"], language)
     item_json: dict[str, Any] = {
         "id": f"{item.kind}:{item.id}",
