@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import String, cast, func, literal, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sqlmodel import col
 from starlette.exceptions import HTTPException
@@ -407,15 +408,7 @@ async def save_item(
         if edit is None:
             return _render_form(request, office, item, shown, problems, status_code=422)
         changed = editing.apply(item, edit)
-        if not changed:
-            return RedirectResponse(f"{LIST}/{item_id}?done=unchanged", status_code=303)
-        item.updated_at = utcnow()
-        await office.staff.audit(
-            session, "content.update", None, item=str(item.id), slug=item.slug, fields=changed
-        )
-        await session.commit()
-    query = urlencode({"done": "saved", "fields": ",".join(changed)})
-    return RedirectResponse(f"{LIST}/{item_id}?{query}", status_code=303)
+        return await _recorded(session, office, item, "content.update", changed, "saved")
 
 
 @router.post("/office/catalogue/{item_id}/revert", response_class=HTMLResponse)
@@ -433,15 +426,8 @@ async def revert_field(
         item = await session.get(ContentItem, item_id)
         if item is None:
             return _not_found(request, office)
-        if not editing.revert(item, name):
-            return RedirectResponse(f"{LIST}/{item_id}?done=unchanged", status_code=303)
-        item.updated_at = utcnow()
-        await office.staff.audit(
-            session, "content.revert", None, item=str(item.id), slug=item.slug, fields=[name]
-        )
-        await session.commit()
-    query = urlencode({"done": "reverted", "fields": name})
-    return RedirectResponse(f"{LIST}/{item_id}?{query}", status_code=303)
+        reverted = [name] if editing.revert(item, name) else []
+        return await _recorded(session, office, item, "content.revert", reverted, "reverted")
 
 
 @router.post("/office/catalogue/{item_id}/publication", response_class=HTMLResponse)
@@ -459,18 +445,28 @@ async def publication(
         item = await session.get(ContentItem, item_id)
         if item is None:
             return _not_found(request, office)
-        if item.published == wanted:
-            return RedirectResponse(f"{LIST}/{item_id}?done=unchanged", status_code=303)
+        changed = [] if item.published == wanted else ["published"]
         item.published = wanted
-        item.updated_at = utcnow()
-        await office.staff.audit(
-            session,
-            "content.publish" if wanted else "content.unpublish",
-            None,
-            item=str(item.id),
-            slug=item.slug,
-            fields=["published"],
-        )
-        await session.commit()
-    done = "now_published" if wanted else "now_unpublished"
-    return RedirectResponse(f"{LIST}/{item_id}?done={done}", status_code=303)
+        action, done = ("publish", "now_published") if wanted else ("unpublish", "now_unpublished")
+        return await _recorded(session, office, item, f"content.{action}", changed, done)
+
+
+async def _recorded(
+    session: AsyncSession,
+    office: OfficeSession,
+    item: ContentItem,
+    action: str,
+    fields: list[str],
+    done: str,
+) -> RedirectResponse:
+    """After a change to ``item``'s ``fields``: stamp, audit and commit it, and send the editor
+    back to the item saying ``done`` (or "unchanged", writing nothing, when no field changed)."""
+    if not fields:
+        return RedirectResponse(f"{LIST}/{item.id}?done=unchanged", status_code=303)
+    item.updated_at = utcnow()
+    await office.staff.audit(
+        session, action, None, item=str(item.id), slug=item.slug, fields=fields
+    )
+    await session.commit()
+    query = urlencode({"done": done, "fields": ",".join(fields)})
+    return RedirectResponse(f"{LIST}/{item.id}?{query}", status_code=303)
