@@ -12,6 +12,7 @@ from crm.office import nav
 from crm.office.assets import add_static_directory
 from crm.office.render import add_template_directory
 from roadbook.content import demo, models
+from roadbook.exposures import models as exposure_models
 from roadbook.office.texts import WORDS
 
 OFFICE = Path(__file__).parent / "office"
@@ -20,6 +21,7 @@ OFFICE = Path(__file__).parent / "office"
 def install() -> None:
     """Register them (idempotent)."""
     hooks.register_models(models)
+    hooks.register_models(exposure_models)
     hooks.register(hooks.DEMO_SEED, demo.seed_catalogue)
     nav.register(
         nav.NavEntry(

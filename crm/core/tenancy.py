@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import Column
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from crm.core.models import utcnow
@@ -22,4 +24,9 @@ class Destination(SQLModel, table=True):
     name: str = Field(max_length=200)
     timezone: str = Field(default="Europe/Paris", max_length=64)
     default_language: str = Field(default="fr", max_length=2)
+    # Web origins allowed to embed the roadbook widget (CORS), e.g. "https://www.example.org";
+    # a port may be "*" ("http://localhost:*"). Empty: the widget works on no other site.
+    embed_origins: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
     created_at: datetime = Field(default_factory=utcnow)
