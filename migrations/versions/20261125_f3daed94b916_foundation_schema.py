@@ -21,13 +21,14 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations import rls
+
 revision: str = "f3daed94b916"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-APP_ROLE = "balise_app"
 TENANT_TABLES = (
     "site",
     "partner",
@@ -48,35 +49,29 @@ TENANT_TABLES = (
 def upgrade_security_and_partitions() -> None:
     op.execute(f"""
         DO $$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-                CREATE ROLE {APP_ROLE} NOLOGIN;
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{rls.APP_ROLE}') THEN
+                CREATE ROLE {rls.APP_ROLE} NOLOGIN;
             END IF;
         END $$""")
-    op.execute(f"GRANT {APP_ROLE} TO CURRENT_USER")
-    op.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
-    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+    op.execute(f"GRANT {rls.APP_ROLE} TO CURRENT_USER")
+    op.execute(f"GRANT USAGE ON SCHEMA public TO {rls.APP_ROLE}")
     op.execute(
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {APP_ROLE}"
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {rls.APP_ROLE}"
+    )
+    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {rls.APP_ROLE}")
+    op.execute(
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {rls.APP_ROLE}"
     )
     op.execute(
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {APP_ROLE}"
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {rls.APP_ROLE}"
     )
     op.execute("""
         CREATE FUNCTION balise_current_destination() RETURNS uuid
         LANGUAGE sql STABLE PARALLEL SAFE
         AS $$ SELECT NULLIF(current_setting('app.destination_id', true), '')::uuid $$""")
-    op.execute("ALTER TABLE destination ENABLE ROW LEVEL SECURITY")
-    op.execute("""
-        CREATE POLICY tenant_isolation ON destination
-        USING (id = balise_current_destination())
-        WITH CHECK (id = balise_current_destination())""")
+    rls.isolate_tenant("destination", column="id", current=rls.PER_ROW)
     for table in TENANT_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"""
-            CREATE POLICY tenant_isolation ON {table}
-            USING (destination_id = balise_current_destination())
-            WITH CHECK (destination_id = balise_current_destination())""")
+        rls.isolate_tenant(table, current=rls.PER_ROW)
     op.execute("""
         CREATE FUNCTION balise_ensure_event_partition(day date) RETURNS text
         LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
@@ -96,7 +91,7 @@ def upgrade_security_and_partitions() -> None:
             RETURN name;
         END $$""")
     op.execute("REVOKE ALL ON FUNCTION balise_ensure_event_partition(date) FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION balise_ensure_event_partition(date) TO {APP_ROLE}")
+    op.execute(f"GRANT EXECUTE ON FUNCTION balise_ensure_event_partition(date) TO {rls.APP_ROLE}")
     op.execute("""
         SELECT balise_ensure_event_partition(((now() AT TIME ZONE 'UTC')::date + make_interval(months => m))::date)
         FROM generate_series(-1, 2) AS m""")
@@ -104,7 +99,7 @@ def upgrade_security_and_partitions() -> None:
 
 def downgrade_security_and_partitions() -> None:
     for table in ("destination", *TENANT_TABLES):
-        op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
+        rls.drop_isolation(table)
     op.execute("DROP FUNCTION IF EXISTS balise_ensure_event_partition(date)")
     op.execute("DROP FUNCTION IF EXISTS balise_current_destination()")
 
@@ -200,12 +195,7 @@ def upgrade() -> None:
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("visitor_id", sa.Uuid(), nullable=True),
         sa.Column("detail", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_audit_log_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("audit_log"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"], unique=False)
@@ -225,12 +215,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "kind IN ('gateway', 'claim', 'roadbook', 'staff')", name=op.f("ck_credential_kind")
         ),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_credential_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("credential"),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_credential")),
     )
     op.create_index(op.f("ix_credential_subject"), "credential", ["subject"], unique=False)
@@ -240,12 +225,7 @@ def upgrade() -> None:
         sa.Column("visitor_id", sa.Uuid(), nullable=False),
         sa.Column("erased_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("by", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_erasure_ledger_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("erasure_ledger"),
         sa.PrimaryKeyConstraint("visitor_id", name=op.f("pk_erasure_ledger")),
     )
     op.create_index(
@@ -258,12 +238,7 @@ def upgrade() -> None:
         sa.Column("slug", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_partner_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("partner"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_partner")),
         sa.UniqueConstraint("destination_id", "slug", name=op.f("uq_partner_destination_id_slug")),
     )
@@ -281,12 +256,7 @@ def upgrade() -> None:
         sa.Column("accessibility", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("last_action_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_visitor_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("visitor"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_visitor")),
     )
     op.create_index(op.f("ix_visitor_destination_id"), "visitor", ["destination_id"], unique=False)
@@ -303,12 +273,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "scope IN ('proximity', 'personalisation', 'marketing')", name=op.f("ck_consent_scope")
         ),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_consent_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("consent"),
         sa.ForeignKeyConstraint(
             ["visitor_id"],
             ["visitor.id"],
@@ -333,12 +298,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "kind IN ('eddystone-uid', 'eddystone-eid')", name=op.f("ck_device_kind")
         ),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_device_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("device"),
         sa.ForeignKeyConstraint(
             ["visitor_id"],
             ["visitor.id"],
@@ -365,12 +325,7 @@ def upgrade() -> None:
         sa.Column("opening_hours", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("wishes", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_site_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("site"),
         sa.ForeignKeyConstraint(
             ["partner_id"],
             ["partner.id"],
@@ -391,12 +346,7 @@ def upgrade() -> None:
         sa.Column("last_heartbeat_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("heartbeat", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_gateway_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("gateway"),
         sa.ForeignKeyConstraint(
             ["site_id"], ["site.id"], name=op.f("fk_gateway_site_id_site"), ondelete="CASCADE"
         ),
@@ -418,12 +368,7 @@ def upgrade() -> None:
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.Column("source", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_place_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("place"),
         sa.ForeignKeyConstraint(
             ["site_id"], ["site.id"], name=op.f("fk_place_site_id_site"), ondelete="SET NULL"
         ),
@@ -441,12 +386,7 @@ def upgrade() -> None:
         sa.Column("last_seen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("dwell_s", sa.Integer(), nullable=False),
         sa.Column("closed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_visit_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("visit"),
         sa.ForeignKeyConstraint(
             ["site_id"], ["site.id"], name=op.f("fk_visit_site_id_site"), ondelete="CASCADE"
         ),

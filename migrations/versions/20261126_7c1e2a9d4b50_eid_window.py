@@ -14,12 +14,12 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from migrations import rls
+
 revision: str = "7c1e2a9d4b50"
 down_revision: str | None = "f3daed94b916"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-APP_ROLE = "balise_app"
 
 
 def upgrade() -> None:
@@ -30,12 +30,7 @@ def upgrade() -> None:
         sa.Column("device_id", sa.Uuid(), nullable=False),
         sa.Column("window_start", sa.BigInteger(), nullable=False),
         sa.Column("refreshed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_eid_window_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("eid_window"),
         sa.ForeignKeyConstraint(
             ["device_id"],
             ["device.id"],
@@ -45,15 +40,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("destination_id", "eid", name=op.f("pk_eid_window")),
     )
     op.create_index(op.f("ix_eid_window_device_id"), "eid_window", ["device_id"], unique=False)
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON eid_window TO {APP_ROLE}")
-    op.execute("ALTER TABLE eid_window ENABLE ROW LEVEL SECURITY")
-    op.execute("""
-        CREATE POLICY tenant_isolation ON eid_window
-        USING (destination_id = balise_current_destination())
-        WITH CHECK (destination_id = balise_current_destination())""")
+    rls.grant_app("eid_window")
+    rls.isolate_tenant("eid_window", current=rls.PER_ROW)
 
 
 def downgrade() -> None:
-    op.execute("DROP POLICY IF EXISTS tenant_isolation ON eid_window")
+    rls.drop_isolation("eid_window")
     op.drop_index(op.f("ix_eid_window_device_id"), table_name="eid_window")
     op.drop_table("eid_window")

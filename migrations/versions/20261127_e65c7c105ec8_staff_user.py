@@ -14,12 +14,12 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from migrations import rls
+
 revision: str = "e65c7c105ec8"
 down_revision: str | None = "7c1e2a9d4b50"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-APP_ROLE = "balise_app"
 
 
 def upgrade() -> None:
@@ -36,12 +36,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "role IN ('admin', 'marketing', 'desk')", name=op.f("ck_staff_user_role")
         ),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_staff_user_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("staff_user"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_user")),
         sa.UniqueConstraint(
             "destination_id", "email", name=op.f("uq_staff_user_destination_id_email")
@@ -50,15 +45,11 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_staff_user_destination_id"), "staff_user", ["destination_id"], unique=False
     )
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON staff_user TO {APP_ROLE}")
-    op.execute("ALTER TABLE staff_user ENABLE ROW LEVEL SECURITY")
-    op.execute("""
-        CREATE POLICY tenant_isolation ON staff_user
-        USING (destination_id = balise_current_destination())
-        WITH CHECK (destination_id = balise_current_destination())""")
+    rls.grant_app("staff_user")
+    rls.isolate_tenant("staff_user", current=rls.PER_ROW)
 
 
 def downgrade() -> None:
-    op.execute("DROP POLICY IF EXISTS tenant_isolation ON staff_user")
+    rls.drop_isolation("staff_user")
     op.drop_index(op.f("ix_staff_user_destination_id"), table_name="staff_user")
     op.drop_table("staff_user")

@@ -16,12 +16,12 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations import rls
+
 revision: str = "802de5eee022"
 down_revision: str | None = "e65c7c105ec8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-APP_ROLE = "balise_app"
 
 
 def upgrade() -> None:
@@ -46,7 +46,7 @@ def upgrade() -> None:
         "gateway",
         sa.Column("config_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     )
-    op.execute(f"REVOKE ALL ON claim_attempt FROM {APP_ROLE}")
+    op.execute(f"REVOKE ALL ON claim_attempt FROM {rls.APP_ROLE}")
 
 
 def downgrade() -> None:

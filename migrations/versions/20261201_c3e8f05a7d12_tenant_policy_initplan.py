@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from migrations import rls
+
 revision: str = "c3e8f05a7d12"
 down_revision: str | None = "9a4c2e7f1b36"
 branch_labels: str | Sequence[str] | None = None
@@ -40,8 +42,8 @@ END $$
 
 
 def upgrade() -> None:
-    op.execute(_ALTER_EVERY_POLICY % {"current": "(SELECT balise_current_destination())"})
+    op.execute(_ALTER_EVERY_POLICY % {"current": rls.ONCE_PER_STATEMENT})
 
 
 def downgrade() -> None:
-    op.execute(_ALTER_EVERY_POLICY % {"current": "balise_current_destination()"})
+    op.execute(_ALTER_EVERY_POLICY % {"current": rls.PER_ROW})

@@ -16,12 +16,12 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations import rls
+
 revision: str = "4d7b9e2a6c18"
 down_revision: str | None = "c3e8f05a7d12"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-APP_ROLE = "balise_app"
 
 
 def upgrade() -> None:
@@ -35,12 +35,7 @@ def upgrade() -> None:
         sa.Column("observed_us", postgresql.ARRAY(sa.BigInteger()), nullable=False),
         sa.Column("kinds", postgresql.ARRAY(sa.Text()), nullable=False),
         sa.Column("dwell_s", postgresql.ARRAY(sa.Integer()), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_visit_queue_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("visit_queue"),
         sa.ForeignKeyConstraint(
             ["site_id"], ["site.id"], name=op.f("fk_visit_queue_site_id_site"), ondelete="CASCADE"
         ),
@@ -49,15 +44,11 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_visit_queue_destination_id"), "visit_queue", ["destination_id"], unique=False
     )
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON visit_queue TO {APP_ROLE}")
-    op.execute("ALTER TABLE visit_queue ENABLE ROW LEVEL SECURITY")
-    op.execute("""
-        CREATE POLICY tenant_isolation ON visit_queue
-        USING (destination_id = (SELECT balise_current_destination()))
-        WITH CHECK (destination_id = (SELECT balise_current_destination()))""")
+    rls.grant_app("visit_queue")
+    rls.isolate_tenant("visit_queue")
 
 
 def downgrade() -> None:
-    op.execute("DROP POLICY IF EXISTS tenant_isolation ON visit_queue")
+    rls.drop_isolation("visit_queue")
     op.drop_index(op.f("ix_visit_queue_destination_id"), table_name="visit_queue")
     op.drop_table("visit_queue")

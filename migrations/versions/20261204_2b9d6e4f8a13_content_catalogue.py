@@ -23,12 +23,13 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations import rls
+
 revision: str = "2b9d6e4f8a13"
 down_revision: str | None = "8e3f1a6c2b47"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APP_ROLE = "balise_app"
 LZ4 = ("raw", "description", "opening_hours", "periods")
 
 
@@ -78,12 +79,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "source IN ('office', 'datatourisme')", name=op.f("ck_content_item_source")
         ),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_content_item_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("content_item"),
         sa.ForeignKeyConstraint(
             ["site_id"], ["site.id"], name=op.f("fk_content_item_site_id_site"), ondelete="SET NULL"
         ),
@@ -110,12 +106,8 @@ def upgrade() -> None:
         ["destination_id", "kind"],
         unique=False,
     )
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON content_item TO {APP_ROLE}")
-    op.execute("ALTER TABLE content_item ENABLE ROW LEVEL SECURITY")
-    op.execute("""
-        CREATE POLICY tenant_isolation ON content_item
-        USING (destination_id = (SELECT balise_current_destination()))
-        WITH CHECK (destination_id = (SELECT balise_current_destination()))""")
+    rls.grant_app("content_item")
+    rls.isolate_tenant("content_item")
     # lz4 compresses the large JSONB values about as well as the default pglz for much less CPU
     # (~20 % faster imports, bench/README.md § import); a server built without lz4 (the
     # embedded one) keeps its default.
@@ -127,7 +119,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP POLICY IF EXISTS tenant_isolation ON content_item")
+    rls.drop_isolation("content_item")
     op.drop_index("ix_content_item_destination_id_kind", table_name="content_item")
     op.drop_index("ix_content_item_destination_id_active", table_name="content_item")
     op.drop_index(op.f("ix_content_item_destination_id"), table_name="content_item")

@@ -17,12 +17,12 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations import rls
+
 revision: str = "6f1c3d8a9e24"
 down_revision: str | None = "2b9d6e4f8a13"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-APP_ROLE = "balise_app"
 
 
 def upgrade() -> None:
@@ -34,7 +34,7 @@ def upgrade() -> None:
         "content_item",
         sa.Column("published_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     )
-    op.execute("DROP POLICY IF EXISTS tenant_isolation ON place")
+    rls.drop_isolation("place")
     op.drop_index(op.f("ix_place_destination_id"), table_name="place")
     op.drop_table("place")
 
@@ -54,12 +54,7 @@ def downgrade() -> None:
         sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.Column("source", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_place_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("place"),
         sa.ForeignKeyConstraint(
             ["site_id"], ["site.id"], name=op.f("fk_place_site_id_site"), ondelete="SET NULL"
         ),
@@ -67,11 +62,7 @@ def downgrade() -> None:
         sa.UniqueConstraint("destination_id", "slug", name=op.f("uq_place_destination_id_slug")),
     )
     op.create_index(op.f("ix_place_destination_id"), "place", ["destination_id"], unique=False)
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON place TO {APP_ROLE}")
-    op.execute("ALTER TABLE place ENABLE ROW LEVEL SECURITY")
-    op.execute("""
-        CREATE POLICY tenant_isolation ON place
-        USING (destination_id = (SELECT balise_current_destination()))
-        WITH CHECK (destination_id = (SELECT balise_current_destination()))""")
+    rls.grant_app("place")
+    rls.isolate_tenant("place")
     op.drop_column("content_item", "published_until")
     op.drop_column("content_item", "published_from")
