@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -32,8 +32,10 @@ from sqlalchemy.orm import defer
 from sqlmodel import col
 from starlette.exceptions import HTTPException
 
+from crm.core.db import Database
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.models import utcnow
+from crm.core.settings import Settings
 from crm.core.vocabulary import LANGUAGES, WISHES
 from crm.office import language as office_language
 from crm.office.language import LANGUAGE_NAMES
@@ -58,16 +60,27 @@ def _language(request: Request) -> str:
     return office_language.negotiate(request)
 
 
-async def _form(request: Request) -> dict[str, list[str]] | None:
+PostedForm = dict[str, list[str]]
+
+
+def _first(form: Mapping[str, list[str]], name: str) -> str:
+    return (form.get(name) or [""])[0]
+
+
+async def _posted_form(
+    request: Request, office: OfficeSession, settings: Settings
+) -> PostedForm | Response:
+    """The POSTed form, or the 403 page (nothing changed) when it is unreadable or its CSRF token
+    is not the session's."""
     try:
         data = await request.form(max_files=0, max_fields=600, max_part_size=16_384)
     except HTTPException:
-        return None
-    return {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
-
-
-def _csrf_ok(office: OfficeSession, form: Mapping[str, list[str]] | None) -> bool:
-    return form is not None and token_matches(office.csrf, (form.get("csrf") or [""])[0])
+        data = None
+    if data is not None:
+        form = {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
+        if token_matches(office.csrf, _first(form, "csrf")):
+            return form
+    return denied_page(request, _language(request), settings, signed_in=True)
 
 
 # --- the list ---------------------------------------------------------------------------
@@ -320,10 +333,9 @@ async def create_item(
     request: Request, office: EditorDep, db: DbDep, settings: SettingsDep
 ) -> Response:
     """Create an office item from the form (shown again with messages when a field is bad)."""
-    form = await _form(request)
-    if not _csrf_ok(office, form):
-        return denied_page(request, _language(request), settings, signed_in=True)
-    assert form is not None
+    form = await _posted_form(request, office, settings)
+    if isinstance(form, Response):
+        return form
     zone = ZoneInfo(office.timezone)
     destination_id = office.staff.destination_id
     async with db.session(destination_id) as session:
@@ -390,25 +402,51 @@ def _field_names(fields: str, language: str) -> list[str]:
     return names
 
 
+class _Change(NamedTuple):
+    """What a POST did to an item: the audit action, the fields it changed, the notice."""
+
+    action: str
+    fields: list[str]
+    done: str
+
+
+async def _change_item(
+    request: Request,
+    office: OfficeSession,
+    db: Database,
+    settings: Settings,
+    item_id: uuid.UUID,
+    change: Callable[[ContentItem, PostedForm], _Change | Response],
+) -> Response:
+    """A POST on one item: ``change`` applies the checked form to the item, then the change is
+    recorded (``_recorded``); the 403 page for a bad form, the 404 page for no such item, or the
+    response ``change`` gives instead of a change (the form again, with its messages)."""
+    form = await _posted_form(request, office, settings)
+    if isinstance(form, Response):
+        return form
+    async with db.session(office.staff.destination_id) as session:
+        item = await session.get(ContentItem, item_id)
+        if item is None:
+            return _not_found(request, office)
+        result = change(item, form)
+        if isinstance(result, Response):
+            return result
+        return await _recorded(session, office, item, *result)
+
+
 @router.post("/office/catalogue/{item_id}", response_class=HTMLResponse)
 async def save_item(
     request: Request, office: EditorDep, db: DbDep, settings: SettingsDep, item_id: uuid.UUID
 ) -> Response:
     """Save the form: an office item's fields, an imported item's overrides; audited."""
-    form = await _form(request)
-    if not _csrf_ok(office, form):
-        return denied_page(request, _language(request), settings, signed_in=True)
-    assert form is not None
-    destination_id = office.staff.destination_id
-    async with db.session(destination_id) as session:
-        item = await session.get(ContentItem, item_id)
-        if item is None:
-            return _not_found(request, office)
+
+    def save(item: ContentItem, form: PostedForm) -> _Change | Response:
         edit, shown, problems = editing.parse(form, ZoneInfo(office.timezone), item)
         if edit is None:
             return _render_form(request, office, item, shown, problems, status_code=422)
-        changed = editing.apply(item, edit)
-        return await _recorded(session, office, item, "content.update", changed, "saved")
+        return _Change("content.update", editing.apply(item, edit), "saved")
+
+    return await _change_item(request, office, db, settings, item_id, save)
 
 
 @router.post("/office/catalogue/{item_id}/revert", response_class=HTMLResponse)
@@ -416,18 +454,12 @@ async def revert_field(
     request: Request, office: EditorDep, db: DbDep, settings: SettingsDep, item_id: uuid.UUID
 ) -> Response:
     """Drop the office's version of one field of an imported item: the flux's shows again."""
-    form = await _form(request)
-    if not _csrf_ok(office, form):
-        return denied_page(request, _language(request), settings, signed_in=True)
-    assert form is not None
-    name = (form.get("field") or [""])[0]
-    destination_id = office.staff.destination_id
-    async with db.session(destination_id) as session:
-        item = await session.get(ContentItem, item_id)
-        if item is None:
-            return _not_found(request, office)
-        reverted = [name] if editing.revert(item, name) else []
-        return await _recorded(session, office, item, "content.revert", reverted, "reverted")
+
+    def revert(item: ContentItem, form: PostedForm) -> _Change:
+        name = _first(form, "field")
+        return _Change("content.revert", [name] if editing.revert(item, name) else [], "reverted")
+
+    return await _change_item(request, office, db, settings, item_id, revert)
 
 
 @router.post("/office/catalogue/{item_id}/publication", response_class=HTMLResponse)
@@ -435,20 +467,16 @@ async def publication(
     request: Request, office: EditorDep, db: DbDep, settings: SettingsDep, item_id: uuid.UUID
 ) -> Response:
     """Publish (``published=1``) or unpublish (``published=0``) an item; audited."""
-    form = await _form(request)
-    if not _csrf_ok(office, form):
-        return denied_page(request, _language(request), settings, signed_in=True)
-    assert form is not None
-    wanted = (form.get("published") or [""])[0] == "1"
-    destination_id = office.staff.destination_id
-    async with db.session(destination_id) as session:
-        item = await session.get(ContentItem, item_id)
-        if item is None:
-            return _not_found(request, office)
+
+    def publish(item: ContentItem, form: PostedForm) -> _Change:
+        wanted = _first(form, "published") == "1"
         changed = [] if item.published == wanted else ["published"]
         item.published = wanted
-        action, done = ("publish", "now_published") if wanted else ("unpublish", "now_unpublished")
-        return await _recorded(session, office, item, f"content.{action}", changed, done)
+        if wanted:
+            return _Change("content.publish", changed, "now_published")
+        return _Change("content.unpublish", changed, "now_unpublished")
+
+    return await _change_item(request, office, db, settings, item_id, publish)
 
 
 async def _recorded(
