@@ -37,14 +37,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from alembic import command
-from alembic.config import Config
-from psycopg.sql import SQL, Identifier
-from sqlalchemy.engine import make_url
 
+from bench import create_database, drop_database, dsn
 from bench.report import report
-from crm.core.db import database_url
-from crm.core.settings import PROJECT_ROOT, Settings
+from crm.core.settings import PROJECT_ROOT
 from roadbook.content.datatourisme import Skip, read_object
 from roadbook.content.flux import Source
 
@@ -74,38 +70,13 @@ WORDS = [
 ]
 
 
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def create_database() -> str:
-    """A fresh migrated database with one destination; returns its SQLAlchemy URL."""
-    server = database_url(Settings(_env_file=None))
-    name = f"balise_bench_import_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_dsn(server), autocommit=True) as conn:
-        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(config, "head")
-    return url
-
-
 def add_destination(url: str, slug: str) -> None:
-    with psycopg.connect(_dsn(url)) as conn:
+    with psycopg.connect(dsn(url)) as conn:
         conn.execute(
             "INSERT INTO destination (id, slug, name, timezone, default_language, created_at)"
             " VALUES (gen_random_uuid(), %s, %s, 'Europe/Paris', 'fr', now())",
             (slug, slug),
         )
-
-
-def drop_database(url: str) -> None:
-    name = make_url(url).database
-    assert name is not None
-    server = make_url(url).set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(_dsn(server), autocommit=True) as conn:
-        conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(name)))
 
 
 def _text(rng: random.Random, languages: int, sentences: int) -> dict[str, list[str]]:
@@ -298,7 +269,7 @@ def parse_only(flux: Path) -> float:
 
 
 def main() -> None:
-    url = create_database()
+    url = create_database("balise_bench_import")
     workdir = Path(tempfile.mkdtemp(prefix="balise-bench-import-"))
     try:
         flux = workdir / "flux"

@@ -38,16 +38,13 @@ from typing import Any
 
 import httpx2
 import psycopg
-from alembic import command
-from alembic.config import Config
-from psycopg.sql import SQL, Identifier
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from beacon_gateway.ids import uuid7
+from bench import create_database, drop_database, dsn
 from bench.report import report
-from crm.core.db import Database, database_url
-from crm.core.settings import PROJECT_ROOT, Settings
+from crm.core.db import Database
+from crm.core.settings import PROJECT_ROOT
 
 VISITORS = 2_000
 BATCH = 1_000
@@ -62,30 +59,6 @@ ROAMING = os.environ.get("BENCH_INGEST_ROAMING", "") == "1"
 REPEATS = 3
 ORM_ROWS = 500
 NAMESPACE = "0123456789abcdef0123"
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def create_database() -> str:
-    """A fresh migrated database on the server; returns its SQLAlchemy URL."""
-    server = database_url(Settings(_env_file=None))  # type: ignore[call-arg]
-    name = f"balise_bench_ingest_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_dsn(server), autocommit=True) as conn:
-        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(config, "head")
-    return url
-
-
-def drop_database(url: str) -> None:
-    name = make_url(url).database
-    admin = make_url(url).set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(_dsn(admin), autocommit=True) as conn:
-        conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(str(name))))
 
 
 async def seed(url: str) -> dict[str, Any]:
@@ -124,7 +97,7 @@ async def seed(url: str) -> dict[str, Any]:
         device_ids = list(rows.scalars().all())
     await db.dispose()
     # a live database has statistics (autovacuum); a freshly seeded one must be analysed once
-    with psycopg.connect(_dsn(url), autocommit=True) as conn:
+    with psycopg.connect(dsn(url), autocommit=True) as conn:
         conn.execute("ANALYZE")
     return {
         "destination_id": destination.id,
@@ -304,7 +277,7 @@ async def post_all(
 def wait_for_visits(url: str) -> float:
     """Seconds until the visits follower has merged everything ingest queued."""
     start = time.perf_counter()
-    with psycopg.connect(_dsn(url), autocommit=True) as conn:
+    with psycopg.connect(dsn(url), autocommit=True) as conn:
         while conn.execute("SELECT EXISTS (SELECT FROM visit_queue)").fetchone() != (False,):
             if time.perf_counter() - start > 300:
                 raise RuntimeError("the visits follower did not catch up in 5 minutes")
@@ -352,7 +325,7 @@ def copy_rows(url: str, seeded: dict[str, Any], events: list[dict[str, Any]]) ->
         "varchar",
         "int4",
     ]
-    with psycopg.connect(_dsn(url)) as conn, conn.cursor() as cur:
+    with psycopg.connect(dsn(url)) as conn, conn.cursor() as cur:
         start = time.perf_counter()
         with cur.copy(
             "COPY proximity_event (id, observed_at, destination_id, received_at, gateway_id,"
@@ -402,7 +375,7 @@ async def orm_rows(url: str, seeded: dict[str, Any], events: list[dict[str, Any]
 
 
 def main() -> None:
-    url = create_database()
+    url = create_database("balise_bench_ingest")
     proc: subprocess.Popen[bytes] | None = None
     try:
         seeded = asyncio.run(seed(url))
