@@ -6,6 +6,9 @@ seconds.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import fields as dataclass_fields
+
 from eddystone.frames import (
     EidFrame,
     EtlmFrame,
@@ -30,45 +33,17 @@ JSON_TYPES = {
 
 
 def frame_to_json(frame: Frame) -> dict[str, object]:
-    """A JSON-ready dict describing ``frame``."""
-    if isinstance(frame, UidFrame):
-        return {
-            "type": "eddystone-uid",
-            "tx_power_0m": frame.tx_power_0m,
-            "namespace": frame.namespace.hex(),
-            "instance": frame.instance.hex(),
-        }
-    if isinstance(frame, UrlFrame):
-        return {"type": "eddystone-url", "tx_power_0m": frame.tx_power_0m, "url": frame.url}
-    if isinstance(frame, TlmFrame):
-        return {
-            "type": "eddystone-tlm",
-            "version": frame.version,
-            "battery_mv": frame.battery_mv,
-            "temperature_c": frame.temperature_c,
-            "adv_count": frame.adv_count,
-            "uptime_s": frame.uptime_s,
-        }
-    if isinstance(frame, EtlmFrame):
-        return {
-            "type": "eddystone-etlm",
-            "version": frame.version,
-            "ciphertext": frame.ciphertext.hex(),
-            "salt": frame.salt.hex(),
-            "mic": frame.mic.hex(),
-        }
-    if isinstance(frame, EidFrame):
-        return {"type": "eddystone-eid", "tx_power_0m": frame.tx_power_0m, "eid": frame.eid.hex()}
-    if isinstance(frame, IBeaconFrame):
-        return {
-            "type": "ibeacon",
-            "uuid": str(frame.uuid),
-            "major": frame.major,
-            "minor": frame.minor,
-            "measured_power": frame.measured_power,
-        }
-    return {
-        "type": "eddystone-unknown",
-        "frame_type": frame.frame_type,
-        "data": frame.data.hex(),
+    """A JSON-ready dict describing ``frame``: its ``"type"``, then the frame's fields in order,
+    bytes as hex and the iBeacon UUID as text."""
+    fields = {
+        field.name: _json_value(getattr(frame, field.name)) for field in dataclass_fields(frame)
     }
+    return {"type": JSON_TYPES[type(frame)], **fields}
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
