@@ -74,22 +74,27 @@ def _cfg(tmp_path: Path, **extra: dict[str, Any]) -> GatewayConfig:
     )
 
 
-async def test_run_applies_the_remote_config_live_and_reports_it(tmp_path: Path) -> None:
-    # The CRM raises enter_rssi_dbm above what the card (-60 dBm) reaches: no visit is opened.
-    crm = Crm(_doc(7, presence={"enter_rssi_dbm": -40.0, "exit_rssi_dbm": -95.0}))
-    # the fake card's 20 reports (its own clock is unused: this gateway runs on the system's)
+async def _run_for(seconds: float, tmp_path: Path, crm: Crm, heartbeat_s: float) -> dict[str, Any]:
+    """The gateway against ``crm`` for ``seconds``, hearing the fake card's 20 reports (its own
+    clock is unused: this gateway runs on the system's)."""
     FakeScanner.clock, FakeScanner.reports = ManualClock(time.time()), 0
     stop = asyncio.Event()
-    asyncio.get_running_loop().call_later(1.2, stop.set)
-    result = await run_gateway(
+    asyncio.get_running_loop().call_later(seconds, stop.set)
+    return await run_gateway(
         _cfg(tmp_path),
         "tok",
         clock=SystemClock(synchronized=lambda: True),
         scanner_factory=FakeScanner,
         transport=httpx2.MockTransport(crm),
         stop=stop,
-        heartbeat_interval_s=0.3,
+        heartbeat_interval_s=heartbeat_s,
     )
+
+
+async def test_run_applies_the_remote_config_live_and_reports_it(tmp_path: Path) -> None:
+    # The CRM raises enter_rssi_dbm above what the card (-60 dBm) reaches: no visit is opened.
+    crm = Crm(_doc(7, presence={"enter_rssi_dbm": -40.0, "exit_rssi_dbm": -95.0}))
+    result = await _run_for(1.2, tmp_path, crm, heartbeat_s=0.3)
     assert result["config_version"] == 7
     assert result["heartbeats"] >= 2
     assert result["adverts"] > 10
@@ -106,18 +111,7 @@ async def test_last_good_config_applies_at_start_without_network(tmp_path: Path)
     ConfigStore(tmp_path).save(RemoteConfig(4, '"v4"', doc))
     crm = Crm(doc)
     crm.down = True
-    FakeScanner.clock, FakeScanner.reports = ManualClock(time.time()), 0
-    stop = asyncio.Event()
-    asyncio.get_running_loop().call_later(0.8, stop.set)
-    result = await run_gateway(
-        _cfg(tmp_path),
-        "tok",
-        clock=SystemClock(synchronized=lambda: True),
-        scanner_factory=FakeScanner,
-        transport=httpx2.MockTransport(crm),
-        stop=stop,
-        heartbeat_interval_s=0.2,
-    )
+    result = await _run_for(0.8, tmp_path, crm, heartbeat_s=0.2)
     assert result["config_version"] == 4
     assert result["events"]["enter"] == 0
 
