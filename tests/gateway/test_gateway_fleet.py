@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import logging
 import stat
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,26 @@ def _cfg(tmp_path: Path, **extra: dict[str, Any]) -> GatewayConfig:
     )
 
 
+@contextlib.asynccontextmanager
+async def _fleet_client(
+    tmp_path: Path, cfg: GatewayConfig, crm: Crm, applied: list[GatewayConfig]
+) -> AsyncIterator[FleetClient]:
+    """A fleet client of ``cfg`` talking to ``crm`` (no CPU temperature to read); every config
+    it applies is appended to ``applied``."""
+    with Outbox(tmp_path / "outbox.db") as outbox:
+        async with httpx2.AsyncClient(transport=httpx2.MockTransport(crm)) as client:
+            yield FleetClient(
+                cfg,
+                client,
+                token="tok",
+                clock=ManualClock(time.time()),
+                pipeline=Pipeline(cfg, lambda at: str(uuid7(int(at * 1000)))),
+                outbox=outbox,
+                on_config=applied.append,
+                thermal_zone=tmp_path / "no-such-zone",
+            )
+
+
 async def _run_for(seconds: float, tmp_path: Path, crm: Crm, heartbeat_s: float) -> dict[str, Any]:
     """The gateway against ``crm`` for ``seconds``, hearing the fake card's 20 reports (its own
     clock is unused: this gateway runs on the system's)."""
@@ -117,28 +139,14 @@ async def test_last_good_config_applies_at_start_without_network(tmp_path: Path)
 
 
 async def test_an_invalid_config_is_refused_whole_and_reported(tmp_path: Path) -> None:
-    clock = ManualClock(time.time())
-    cfg = _cfg(tmp_path)
-    pipeline = Pipeline(cfg, lambda at: str(uuid7(int(at * 1000))))
     crm = Crm(_doc(1, presence={"enter_rssi_dbm": -70.0}))
     applied: list[GatewayConfig] = []
-    with Outbox(tmp_path / "outbox.db") as outbox:
-        async with httpx2.AsyncClient(transport=httpx2.MockTransport(crm)) as client:
-            fleet = FleetClient(
-                cfg,
-                client,
-                token="tok",
-                clock=clock,
-                pipeline=pipeline,
-                outbox=outbox,
-                on_config=applied.append,
-                thermal_zone=tmp_path / "no-such-zone",
-            )
-            assert await fleet.fetch_config()
-            crm.document = _doc(2, presence={"min_sightings": 0}, bogus={})
-            crm.document.pop("bogus")
-            assert not await fleet.fetch_config()
-            await fleet.heartbeat()
+    async with _fleet_client(tmp_path, _cfg(tmp_path), crm, applied) as fleet:
+        assert await fleet.fetch_config()
+        crm.document = _doc(2, presence={"min_sightings": 0}, bogus={})
+        crm.document.pop("bogus")
+        assert not await fleet.fetch_config()
+        await fleet.heartbeat()
     assert [c.presence.enter_rssi_dbm for c in applied] == [-70.0]
     assert fleet.effective.presence.enter_rssi_dbm == -70.0
     beat = crm.heartbeats[-1]
@@ -197,18 +205,8 @@ async def test_the_fitted_batch_max_is_what_the_gateway_applies(tmp_path: Path) 
     cfg = _cfg(tmp_path, upload={"batch_max": 8000, "interval_s": 0.2})
     crm = Crm({**_doc(2), "limits": {"max_events_per_batch": 250}})
     applied: list[GatewayConfig] = []
-    with Outbox(tmp_path / "outbox.db") as outbox:
-        async with httpx2.AsyncClient(transport=httpx2.MockTransport(crm)) as client:
-            fleet = FleetClient(
-                cfg,
-                client,
-                token="tok",
-                clock=ManualClock(time.time()),
-                pipeline=Pipeline(cfg, lambda at: str(uuid7(int(at * 1000)))),
-                outbox=outbox,
-                on_config=applied.append,
-            )
-            assert await fleet.fetch_config()
+    async with _fleet_client(tmp_path, cfg, crm, applied) as fleet:
+        assert await fleet.fetch_config()
     assert [c.upload.batch_max for c in applied] == [250]
     assert fleet.effective.upload.batch_max == 250
     assert fleet.state.config_error is None
