@@ -427,13 +427,7 @@ async def add_gateway_with_claim(
     session: AsyncSession, name: str, site: Site, now: datetime
 ) -> tuple[Gateway, str]:
     """Register gateway ``name`` at ``site`` with a claim code instead of a token."""
-    if await session.get(Gateway, name) is not None:
-        raise Problem(409, "Conflict", f"gateway {name!r} already exists")
-    gateway = Gateway.model_validate(
-        {"id": name, "destination_id": site.destination_id, "site_id": site.id}
-    )
-    session.add(gateway)
-    await session.flush()
+    gateway = await gateways_service.register_gateway(session, name, site)
     return gateway, await issue_claim(session, gateway, now)
 
 

@@ -11,8 +11,8 @@ from crm.destinations.models import Site
 from crm.gateways.models import Gateway
 
 
-async def add_gateway(session: AsyncSession, name: str, site: Site) -> tuple[Gateway, str]:
-    """Register gateway ``name`` at ``site``; returns it and its token (never stored in clear)."""
+async def register_gateway(session: AsyncSession, name: str, site: Site) -> Gateway:
+    """Gateway ``name`` at ``site``, with no credential yet (409 when the name is taken)."""
     if await session.get(Gateway, name) is not None:
         raise Problem(409, "Conflict", f"gateway {name!r} already exists")
     gateway = Gateway.model_validate(
@@ -20,6 +20,12 @@ async def add_gateway(session: AsyncSession, name: str, site: Site) -> tuple[Gat
     )
     session.add(gateway)
     await session.flush()
+    return gateway
+
+
+async def add_gateway(session: AsyncSession, name: str, site: Site) -> tuple[Gateway, str]:
+    """Register gateway ``name`` at ``site``; returns it and its token (never stored in clear)."""
+    gateway = await register_gateway(session, name, site)
     return gateway, await issue_token(session, gateway)
 
 
