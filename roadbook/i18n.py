@@ -11,6 +11,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Ihr Reisebuch — {destination}",
         "nl": "Uw reisboek — {destination}",
     },
+    "site_title": {
+        "fr": "À faire près de {site}",
+        "en": "Things to do near {site}",
+        "de": "Erlebnisse in der Nähe von {site}",
+        "nl": "Te doen in de buurt van {site}",
+    },
     "visit_title": {
         "fr": "Visite : {site}",
         "en": "Visit: {site}",

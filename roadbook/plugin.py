@@ -12,7 +12,11 @@ from crm.office import nav
 from crm.office.assets import add_static_directory
 from crm.office.render import add_template_directory
 from roadbook.content import demo, models
+from roadbook.covisitation import job as covisitation_job
+from roadbook.covisitation import models as covisitation_models
+from roadbook.exposures import jobs as exposure_jobs
 from roadbook.exposures import models as exposure_models
+from roadbook.exposures import service as exposures
 from roadbook.office.texts import WORDS
 
 OFFICE = Path(__file__).parent / "office"
@@ -21,8 +25,11 @@ OFFICE = Path(__file__).parent / "office"
 def install() -> None:
     """Register them (idempotent)."""
     hooks.register_models(models)
-    hooks.register_models(exposure_models)
+    hooks.register_models(exposure_models, covisitation_models)
     hooks.register(hooks.DEMO_SEED, demo.seed_catalogue)
+    hooks.register(hooks.VISITOR_EXPORT, exposures.export)
+    hooks.register(hooks.VISITOR_ERASE, exposures.erase)
+    hooks.register_jobs(*covisitation_job.JOBS, *exposure_jobs.JOBS)
     nav.register(
         nav.NavEntry(
             key="catalogue",

@@ -4,7 +4,8 @@
 ``click`` (links followed through ``/r/{token}/go/{item}``) are personal data, deleted with the
 visitor and rolled up into ``exposure_rollup`` after the stay (docs/roadbook-engine.md
 § Exposures). ``destination.embed_origins`` lists the web origins allowed to embed the widget
-(CORS; docs/widget.md).
+(CORS; docs/widget.md). ``covisitation`` keeps each destination's co-visitation table, an
+aggregate of at least 5 visitors per pair of sites computed by a scheduled job.
 
 Tenant tables: row-level security with the ``tenant_isolation`` policy in its once-per-statement
 form (``tests/crm/test_schema_migrations.py``).
@@ -21,13 +22,14 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from migrations import rls
+
 revision: str = "a7c2e9f4b318"
 down_revision: str | None = "6f1c3d8a9e24"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APP_ROLE = "balise_app"
-TABLES = ("exposure", "click", "exposure_rollup")
+TABLES = ("exposure", "click", "exposure_rollup", "covisitation")
 
 
 def upgrade() -> None:
@@ -40,12 +42,7 @@ def upgrade() -> None:
         sa.Column("partner_id", sa.Uuid(), nullable=True),
         sa.Column("shown", sa.Integer(), nullable=False),
         sa.Column("clicked", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_exposure_rollup_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("exposure_rollup"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exposure_rollup")),
         sa.UniqueConstraint(
             "destination_id",
@@ -71,12 +68,7 @@ def upgrade() -> None:
         sa.Column("item_id", sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
         sa.Column("partner_id", sa.Uuid(), nullable=True),
         sa.Column("clicked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_click_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("click"),
         sa.ForeignKeyConstraint(
             ["visitor_id"],
             ["visitor.id"],
@@ -99,12 +91,7 @@ def upgrade() -> None:
         sa.Column("partner_id", sa.Uuid(), nullable=True),
         sa.Column("commercial", sa.Boolean(), nullable=False),
         sa.Column("shown_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["destination_id"],
-            ["destination.id"],
-            name=op.f("fk_exposure_destination_id_destination"),
-            ondelete="CASCADE",
-        ),
+        rls.destination_key("exposure"),
         sa.ForeignKeyConstraint(
             ["visitor_id"],
             ["visitor.id"],
@@ -129,18 +116,30 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
+    op.create_table(
+        "covisitation",
+        sa.Column("destination_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scores", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("visitors", sa.Integer(), nullable=False),
+        sa.Column("computed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        rls.destination_key("covisitation"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_covisitation")),
+        sa.UniqueConstraint("destination_id", name=op.f("uq_covisitation_destination_id")),
+    )
+    op.create_index(
+        op.f("ix_covisitation_destination_id"), "covisitation", ["destination_id"], unique=False
+    )
     for table in TABLES:
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}")
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"""
-            CREATE POLICY tenant_isolation ON {table}
-            USING (destination_id = (SELECT balise_current_destination()))
-            WITH CHECK (destination_id = (SELECT balise_current_destination()))""")
+        rls.grant_app(table)
+        rls.isolate_tenant(table)
 
 
 def downgrade() -> None:
     for table in TABLES:
-        op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
+        rls.drop_isolation(table)
+    op.drop_index(op.f("ix_covisitation_destination_id"), table_name="covisitation")
+    op.drop_table("covisitation")
     op.drop_column("destination", "embed_origins")
     op.drop_index("ix_exposure_visitor_id_shown_at", table_name="exposure")
     op.drop_index(op.f("ix_exposure_partner_id"), table_name="exposure")

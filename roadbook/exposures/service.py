@@ -1,0 +1,178 @@
+"""Recording what the roadbook shows and what the visitor follows (docs/roadbook-engine.md
+§ Exposures).
+
+A *showing* lasts :data:`SHOWING`: reloading the page within it records nothing new and does
+not count against an offer's caps (a visitor who reloads does not see an offer vanish); the
+next showing after it counts. Caps read the visitor's partner-offer exposures
+(:attr:`History.for_caps`); fairness between partners reads the destination's recent offer
+exposures per partner (:func:`partner_exposure`, an aggregate, no visitor).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from crm.ingest.schemas import rfc3339
+from crm.visitors.models import Visitor
+from roadbook.engine.inputs import Exposure as Shown
+from roadbook.engine.output import Item
+from roadbook.exposures.models import Click, Exposure
+
+SHOWING = timedelta(minutes=30)
+# Fairness between partners looks at this much of the destination's recent offer exposures,
+# re-read at most every FAIRNESS_TTL_S seconds per process.
+FAIRNESS_WINDOW = timedelta(days=7)
+FAIRNESS_TTL_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The visitor's exposures as the roadbook needs them."""
+
+    # Items shown in the current showing (not recorded again, not counted by caps).
+    current: frozenset[str]
+    # Partner-offer exposures before the current showing, for the engine's caps.
+    for_caps: tuple[Shown, ...]
+
+
+async def history(session: AsyncSession, visitor_id: uuid.UUID, now: datetime) -> History:
+    """One indexed read: the visitor's offer exposures, and every exposure of this showing."""
+    since = now - SHOWING
+    rows = await session.execute(
+        select(
+            col(Exposure.item_id),
+            col(Exposure.shown_at),
+            col(Exposure.partner_id),
+            col(Exposure.commercial),
+        ).where(
+            col(Exposure.visitor_id) == visitor_id,
+            or_(col(Exposure.commercial).is_(True), col(Exposure.shown_at) > since),
+        )
+    )
+    current: set[str] = set()
+    for_caps: list[Shown] = []
+    for item_id, shown_at, partner_id, commercial in rows:
+        if shown_at > since:
+            current.add(item_id)
+        elif commercial:
+            partner = str(partner_id) if partner_id else None
+            for_caps.append(Shown(item_id, shown_at, partner, True))
+    return History(frozenset(current), tuple(for_caps))
+
+
+async def record(
+    session: AsyncSession,
+    visitor: Visitor,
+    items: Iterable[Item],
+    seen: History,
+    now: datetime,
+) -> int:
+    """Record the items shown that this showing has not recorded yet; how many."""
+    rows = [
+        {
+            "destination_id": visitor.destination_id,
+            "visitor_id": visitor.id,
+            "item_id": item.id,
+            "kind": item.kind,
+            "section": item.section,
+            "partner_id": uuid.UUID(item.partner_id)
+            if item.commercial and item.partner_id
+            else None,
+            "commercial": item.commercial,
+            "shown_at": now,
+        }
+        for item in items
+        if item.id not in seen.current
+    ]
+    if rows:
+        await session.execute(insert(Exposure), rows)
+    return len(rows)
+
+
+async def record_click(
+    session: AsyncSession, visitor: Visitor, item_id: str, partner_id: str | None, now: datetime
+) -> None:
+    session.add(
+        Click(
+            destination_id=visitor.destination_id,
+            visitor_id=visitor.id,
+            item_id=item_id,
+            partner_id=uuid.UUID(partner_id) if partner_id else None,
+            clicked_at=now,
+        )
+    )
+
+
+_fairness: dict[uuid.UUID, tuple[float, dict[str, int]]] = {}
+
+
+async def partner_exposure(
+    session: AsyncSession, destination_id: uuid.UUID, now: datetime
+) -> Mapping[str, int]:
+    """How often each partner's offers were shown lately, destination-wide (cached)."""
+    kept = _fairness.get(destination_id)
+    if kept is not None and time.monotonic() - kept[0] < FAIRNESS_TTL_S:
+        return kept[1]
+    rows = await session.execute(
+        select(col(Exposure.partner_id), func.count())
+        .where(
+            col(Exposure.destination_id) == destination_id,
+            col(Exposure.commercial).is_(True),
+            col(Exposure.shown_at) > now - FAIRNESS_WINDOW,
+        )
+        .group_by(col(Exposure.partner_id))
+    )
+    counts = {str(partner): count for partner, count in rows if partner is not None}
+    _fairness[destination_id] = (time.monotonic(), counts)
+    return counts
+
+
+async def export(session: AsyncSession, visitor: Visitor) -> Mapping[str, Any]:
+    """The visitor's exposures and clicks, for their export (``visitor.export`` hook)."""
+    shown = await session.scalars(
+        select(Exposure)
+        .where(col(Exposure.visitor_id) == visitor.id)
+        .order_by(col(Exposure.shown_at), col(Exposure.id))
+    )
+    clicked = await session.scalars(
+        select(Click)
+        .where(col(Click.visitor_id) == visitor.id)
+        .order_by(col(Click.clicked_at), col(Click.id))
+    )
+    return {
+        "exposures": [
+            {
+                "item": exposure.item_id,
+                "kind": exposure.kind,
+                "section": exposure.section,
+                "sponsored": exposure.commercial,
+                "shown_at": rfc3339(exposure.shown_at),
+            }
+            for exposure in shown
+        ],
+        "clicks": [
+            {"item": click.item_id, "clicked_at": rfc3339(click.clicked_at)} for click in clicked
+        ],
+    }
+
+
+async def erase(
+    session: AsyncSession, destination_id: uuid.UUID, visitor_ids: Sequence[uuid.UUID]
+) -> None:
+    """Delete the visitors' exposures and clicks (``visitor.erase`` hook; idempotent)."""
+    for table in (Exposure, Click):
+        await session.execute(
+            delete(table).where(
+                col(table.destination_id) == destination_id,
+                col(table.visitor_id).in_(visitor_ids),
+            )
+        )
