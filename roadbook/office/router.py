@@ -195,8 +195,13 @@ async def catalogue(
             "previous": page_link(page - 1) if page > 1 else None,
             "next": page_link(page + 1) if page < pages else None,
             "kinds": KINDS,
-            "sources": SOURCES,
-            "wishes": [(slug, WISH_LABELS[slug][language]) for slug in WISHES],
+            # each filter's options: (value, label)
+            "choices": {
+                "kind": [(kind, word(f"kind_{kind}", language)) for kind in KINDS],
+                "wish": [(slug, WISH_LABELS[slug][language]) for slug in WISHES],
+                "missing": list(LANGUAGE_NAMES.items()),
+                "source": [(source, word(f"source_{source}", language)) for source in SOURCES],
+            },
             "language_names": LANGUAGE_NAMES,
         },
         title=word("catalogue", language),
