@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from roadbook.content.hours import Period
 from roadbook.engine.inputs import Kind, Position
 from roadbook.engine.profile import Mode
 from roadbook.engine.sections import SectionKey
@@ -65,6 +66,10 @@ class Entry:
     # A place's or event's site slug, if it is at a partner site.
     site: str | None = None
     redemption: Redemption | None = None
+    # A catalogue item's stable slug (``crm content show SLUG``); ``None`` for an offer.
+    slug: str | None = None
+    # An event's dates as the catalogue gives them (the engine's ``Candidate.periods``).
+    periods: tuple[Period, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +83,7 @@ class Section:
 class VisitEntry:
     """One of the visitor's own visits (what the gateways saw), newest first."""
 
+    # "visit:<uuid>" (the feed's item id).
     id: str
     site: str
     site_name: str
