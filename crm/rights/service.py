@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -112,18 +112,28 @@ class ErasureReport:
 
     def add(self, other: ErasureReport) -> None:
         """Accumulate another report into this one."""
-        self.visitors += other.visitors
-        self.events += other.events
-        self.visits += other.visits
-        self.consents += other.consents
-        self.devices_unassigned += other.devices_unassigned
-        self.credentials += other.credentials
-        self.audit_entries_anonymised += other.audit_entries_anonymised
+        for count in fields(self):
+            setattr(self, count.name, getattr(self, count.name) + getattr(other, count.name))
 
 
 def _dump(row: Any, *, exclude: set[str] | None = None) -> dict[str, Any]:
     data: dict[str, Any] = row.model_dump(mode="json", exclude=exclude)
     return data
+
+
+async def _visitor_rows(
+    session: AsyncSession, model: Any, visitor: Visitor, *order: Any
+) -> Sequence[Any]:
+    """``visitor``'s rows of ``model`` (by its ``visitor_id``, in the visitor's destination)."""
+    statement = (
+        select(model)
+        .where(
+            col(model.destination_id) == visitor.destination_id,
+            col(model.visitor_id) == visitor.id,
+        )
+        .order_by(*order)
+    )
+    return (await session.execute(statement)).scalars().all()
 
 
 async def export_visitor(
@@ -138,17 +148,7 @@ async def export_visitor(
     dest, vid = visitor.destination_id, visitor.id
     destination = await session.get(Destination, dest)
     ledger = await visitors_service.consent_ledger(session, vid)
-    devices = (
-        (
-            await session.execute(
-                select(Device)
-                .where(col(Device.destination_id) == dest, col(Device.visitor_id) == vid)
-                .order_by(col(Device.created_at))
-            )
-        )
-        .scalars()
-        .all()
-    )
+    devices = await _visitor_rows(session, Device, visitor, col(Device.created_at))
     tokens = (
         (
             await session.execute(
@@ -164,42 +164,11 @@ async def export_visitor(
         .scalars()
         .all()
     )
-    visits = (
-        (
-            await session.execute(
-                select(Visit)
-                .where(col(Visit.destination_id) == dest, col(Visit.visitor_id) == vid)
-                .order_by(col(Visit.first_seen_at))
-            )
-        )
-        .scalars()
-        .all()
+    visits = await _visitor_rows(session, Visit, visitor, col(Visit.first_seen_at))
+    events = await _visitor_rows(
+        session, ProximityEvent, visitor, col(ProximityEvent.observed_at), col(ProximityEvent.id)
     )
-    events = (
-        (
-            await session.execute(
-                select(ProximityEvent)
-                .where(
-                    col(ProximityEvent.destination_id) == dest,
-                    col(ProximityEvent.visitor_id) == vid,
-                )
-                .order_by(col(ProximityEvent.observed_at), col(ProximityEvent.id))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    audits = (
-        (
-            await session.execute(
-                select(AuditLog)
-                .where(col(AuditLog.destination_id) == dest, col(AuditLog.visitor_id) == vid)
-                .order_by(col(AuditLog.at), col(AuditLog.id))
-            )
-        )
-        .scalars()
-        .all()
-    )
+    audits = await _visitor_rows(session, AuditLog, visitor, col(AuditLog.at), col(AuditLog.id))
     shown = notice.render(
         visitor.language,
         retention_days=settings.retention_days_after_stay,
