@@ -44,6 +44,7 @@ def _routers() -> list[APIRouter]:
     from crm.visitors.router import router as visitors
     from roadbook.feeds.router import router as feeds
     from roadbook.office.router import router as catalogue
+    from roadbook.widget.router import router as widget
 
     return [
         health.router,
@@ -58,6 +59,7 @@ def _routers() -> list[APIRouter]:
         passes,
         fleet_office,
         catalogue,
+        widget,
     ]
 
 
