@@ -19,7 +19,7 @@ passed in (``now``), so the escalation is tested without waiting.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 __all__ = ["Action", "Watchdog", "WatchdogCounters"]
 
@@ -46,13 +46,8 @@ class WatchdogCounters:
     exits: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        """The heartbeat's ``watchdog`` object."""
-        return {
-            "stalls": self.stalls,
-            "scan_restarts": self.scan_restarts,
-            "adapter_resets": self.adapter_resets,
-            "exits": self.exits,
-        }
+        """The heartbeat's ``watchdog`` object: every count by its name."""
+        return asdict(self)
 
 
 class Watchdog:
