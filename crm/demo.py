@@ -36,14 +36,21 @@ from crm.visitors import service as visitors_service
 from crm.visitors.models import Visitor
 
 DESTINATION_SLUG = "amneville"
+# Pages served on this machine may embed the demo's roadbook widget (docs/widget.md).
+EMBED_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"]
 # A namespace for the demo's UID card stock (any vendor's namespace is accepted).
 PASS_NAMESPACE = "ba11ce0000000000a3e7"  # noqa: S105 - an identifier, not a secret
 # The demo's office account (admin); its password is new at every seed, printed once.
 OFFICE_EMAIL = "office@amneville.example"
 OFFICE_NAME = "Office de tourisme (démo)"
 
-_DAY = [["10:00", "19:00"]]
-_WEEK = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), _DAY)
+_WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hours(*slots: str, days: tuple[str, ...] = _WEEK) -> dict[str, list[list[str]]]:
+    """A site's ``opening_hours``: the same ``"HH:MM-HH:MM"`` slots on each of ``days``."""
+    return {day: [slot.split("-") for slot in slots] for day in days}
+
 
 SITES: list[dict[str, Any]] = [
     {
@@ -53,7 +60,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2567,
         "longitude": 6.1183,
         "wishes": ["family", "nature"],
-        "opening_hours": {d: [["09:30", "18:30"]] for d in _WEEK},
+        "opening_hours": _hours("09:30-18:30"),
     },
     {
         "slug": "thermapolis",
@@ -62,7 +69,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2590,
         "longitude": 6.1268,
         "wishes": ["wellness"],
-        "opening_hours": {d: [["10:00", "22:00"]] for d in _WEEK},
+        "opening_hours": _hours("10:00-22:00"),
     },
     {
         "slug": "villa-pompei",
@@ -71,7 +78,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2596,
         "longitude": 6.1245,
         "wishes": ["wellness"],
-        "opening_hours": {d: [["10:00", "21:00"]] for d in _WEEK},
+        "opening_hours": _hours("10:00-21:00"),
     },
     {
         "slug": "snowhall",
@@ -80,7 +87,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2611,
         "longitude": 6.1352,
         "wishes": ["sport", "family"],
-        "opening_hours": {d: [["10:00", "23:00"]] for d in _WEEK},
+        "opening_hours": _hours("10:00-23:00"),
     },
     {
         "slug": "galaxie",
@@ -89,7 +96,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2547,
         "longitude": 6.1398,
         "wishes": ["nightlife", "culture"],
-        "opening_hours": {"fri": [["19:00", "23:59"]], "sat": [["19:00", "23:59"]]},
+        "opening_hours": _hours("19:00-23:59", days=("fri", "sat")),
     },
     {
         "slug": "casino",
@@ -98,7 +105,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2586,
         "longitude": 6.1281,
         "wishes": ["nightlife"],
-        "opening_hours": {d: [["10:00", "03:00"]] for d in _WEEK},
+        "opening_hours": _hours("10:00-03:00"),
     },
     {
         "slug": "golf",
@@ -107,7 +114,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2640,
         "longitude": 6.1215,
         "wishes": ["sport", "nature"],
-        "opening_hours": {d: [["08:00", "19:00"]] for d in _WEEK},
+        "opening_hours": _hours("08:00-19:00"),
     },
     {
         "slug": "brasserie-du-lac",
@@ -116,7 +123,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2575,
         "longitude": 6.1300,
         "wishes": ["gastronomy"],
-        "opening_hours": {d: [["11:30", "14:30"], ["18:30", "22:30"]] for d in _WEEK},
+        "opening_hours": _hours("11:30-14:30", "18:30-22:30"),
     },
     {
         "slug": "table-des-thermes",
@@ -125,10 +132,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2593,
         "longitude": 6.1259,
         "wishes": ["gastronomy", "wellness"],
-        "opening_hours": {
-            d: [["12:00", "14:00"], ["19:00", "21:30"]]
-            for d in ("tue", "wed", "thu", "fri", "sat", "sun")
-        },
+        "opening_hours": _hours("12:00-14:00", "19:00-21:30", days=_WEEK[1:]),
     },
     {
         "slug": "hotel-diane",
@@ -137,7 +141,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2582,
         "longitude": 6.1232,
         "wishes": ["wellness"],
-        "opening_hours": {d: [["00:00", "23:59"]] for d in _WEEK},
+        "opening_hours": _hours("00:00-23:59"),
     },
     {
         "slug": "hotel-du-bois",
@@ -146,7 +150,7 @@ SITES: list[dict[str, Any]] = [
         "latitude": 49.2603,
         "longitude": 6.1302,
         "wishes": ["nature"],
-        "opening_hours": {d: [["00:00", "23:59"]] for d in _WEEK},
+        "opening_hours": _hours("00:00-23:59"),
     },
 ]
 
@@ -225,6 +229,11 @@ async def seed(session: AsyncSession, server_key: bytes) -> DemoSeed:
         )
         for site in SITES:
             await destinations_service.add_site(session, destination.id, **site)
+    # Also on a demo database seeded before the widget existed.
+    missing = [origin for origin in EMBED_ORIGINS if origin not in destination.embed_origins]
+    if missing:
+        destination.embed_origins = [*destination.embed_origins, *missing]
+        session.add(destination)
     sites = {s.slug: s for s in await destinations_service.list_sites(session, destination.id)}
     result = DemoSeed(destination=destination, sites=sites)
     for name, site_slug in GATEWAYS.items():
