@@ -6,6 +6,7 @@
   a transaction of a clone that is rolled back; ``committed_db`` gives a test its own fresh
   clone (``CREATE DATABASE ... TEMPLATE``) for real commits, several connections, COPY,
   LISTEN/NOTIFY or a live server.
+- ``crm_clock`` fixes the CRM's clock (crm/core/clock.py) for a test, to compare times exactly.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -24,6 +26,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
+from crm.core import clock
 from crm.core.db import Database, database_url
 from crm.core.settings import PROJECT_ROOT, Settings
 
@@ -31,6 +34,14 @@ RUN_ID = uuid.uuid4().hex[:8]
 # The app answers only the hosts it knows (crm/core/hosts.py); the in-process clients name these
 # (httpx's base_url in the tests, "testserver" in schemathesis). Live servers are on 127.0.0.1.
 os.environ["BALISE_ALLOWED_HOSTS"] = "localhost,127.0.0.1,::1,test,t,crm.test,testserver"
+
+
+@pytest.fixture
+def crm_clock() -> Iterator[clock.FrozenClock]:
+    """The CRM's clock fixed at the current whole second (so that it survives a trip through
+    RFC 3339 and PostgreSQL's microseconds); ``set`` or ``advance`` it. Restored afterwards."""
+    with clock.frozen(datetime.now(UTC).replace(microsecond=0)) as frozen:
+        yield frozen
 
 
 def _admin_dsn(url: str, dbname: str = "postgres") -> str:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from sqlmodel import Field, SQLModel
 
+from crm.core import clock
 
-def utcnow() -> datetime:
-    """The current time, UTC-aware (naive datetimes are refused everywhere)."""
-    return datetime.now(UTC)
+# The current time, UTC-aware (naive datetimes are refused everywhere), from the CRM's one clock
+# (crm/core/clock.py: the wall clock, or the time a test fixed). The function itself, not a
+# wrapper: row defaults call it once per row.
+utcnow = clock.now
 
 
 def sql_list(words: Iterable[str]) -> str:

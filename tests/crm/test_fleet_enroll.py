@@ -18,6 +18,7 @@ from ingest_support import Tenant, app_settings, make_client
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from crm.core.clock import FrozenClock
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.destinations import service as destinations
@@ -41,7 +42,7 @@ async def claimed_gateway(db: Database, site_id: uuid.UUID) -> tuple[str, str]:
 
 
 async def test_claim_code_is_exchanged_once(
-    client: httpx2.AsyncClient, db: Database, tenant: Tenant
+    client: httpx2.AsyncClient, db: Database, tenant: Tenant, crm_clock: FrozenClock
 ) -> None:
     name, code = await claimed_gateway(db, tenant.sites["zoo"])
     assert CODE_SHAPE.match(code), code
@@ -52,7 +53,7 @@ async def test_claim_code_is_exchanged_once(
             )
         ).all()
     assert [kind for kind, _ in tokens] == ["claim"]  # no token until the Pi claims it
-    assert timedelta(hours=23) < tokens[0][1] - utcnow() <= timedelta(hours=24)
+    assert tokens[0][1] == crm_clock.now() + timedelta(hours=24)
 
     # typed by a human: lower case, spaces, O for 0 and I/L for 1 are forgiven
     typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")

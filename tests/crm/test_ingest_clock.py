@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from ingest_support import Tenant, app_settings, auth, gateway_names, uid_event
 from sqlalchemy import text
 
+from crm.core.clock import FrozenClock
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.ingest import service
@@ -103,11 +104,14 @@ async def test_absurd_clocks_are_a_clock_rejection(
 
 @pytest.mark.parametrize("sent_at", FAR, ids=FAR_IDS)
 async def test_a_consistent_clock_at_the_ends_of_time_is_corrected(
-    client: httpx2.AsyncClient, db: Database, tenant: Tenant, sent_at: datetime
+    client: httpx2.AsyncClient,
+    db: Database,
+    tenant: Tenant,
+    sent_at: datetime,
+    crm_clock: FrozenClock,
 ) -> None:
     """A gateway whose clock says year 1 or 9999 is only off: its events land 40 s ago."""
     gw = gateway_names(tenant, "spa-gw1")[0]
-    before = utcnow()
     observed_at = sent_at - timedelta(seconds=40) if sent_at.year == 9999 else sent_at
     sent = sent_at if sent_at.year == 9999 else sent_at + timedelta(seconds=40)
     event = event_at(tenant, observed_at)
@@ -120,7 +124,42 @@ async def test_a_consistent_clock_at_the_ends_of_time_is_corrected(
                 {"i": uuid.UUID(str(event["id"]))},
             )
         ).scalar_one()
-    assert before - timedelta(seconds=41) <= stored <= utcnow() - timedelta(seconds=39)
+    assert stored == crm_clock.now() - timedelta(seconds=40)
+
+
+async def test_the_window_is_read_on_the_crm_clock_ends_included(
+    client: httpx2.AsyncClient, tenant: Tenant, crm_clock: FrozenClock
+) -> None:
+    """[now - ingest_past_days, now + ingest_future_s], to the microsecond, now being the CRM's."""
+    gw = gateway_names(tenant, "spa-gw1")[0]
+    now = crm_clock.now()
+    earliest = now - timedelta(days=SETTINGS.ingest_past_days)
+    latest = now + timedelta(seconds=SETTINGS.ingest_future_s)
+    tick = timedelta(microseconds=1)
+
+    def at(moment: datetime) -> dict[str, object]:
+        # an unknown pass: counted, so the outcome does not depend on consent
+        return {**uid_event("ffffffffffff", now), "observed_at": wire(moment)}
+
+    inside = [at(earliest), at(latest)]
+    outside = [at(earliest - tick), at(latest + tick)]
+    payload = {"gateway_id": gw, "sent_at": wire(now), "events": inside + outside}
+    response = await client.post(URL, json=payload, headers=auth(tenant, gw))
+    assert response.json() == {
+        "accepted": 2,
+        "duplicates": 0,
+        "rejected": [{"id": e["id"], "reason": "clock"} for e in outside],
+    }
+    # a microsecond later on the CRM's clock, the oldest end has left the window
+    crm_clock.advance(tick)
+    late = at(earliest)
+    payload = {"gateway_id": gw, "sent_at": wire(now), "events": [late]}
+    response = await client.post(URL, json=payload, headers=auth(tenant, gw))
+    assert response.json() == {
+        "accepted": 0,
+        "duplicates": 0,
+        "rejected": [{"id": late["id"], "reason": "clock"}],
+    }
 
 
 offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda m: timezone(timedelta(minutes=m)))

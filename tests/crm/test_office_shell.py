@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import update
 from sqlmodel import col
 
+from crm.core.clock import FrozenClock
 from crm.core.credentials import Credential, token_hash
 from crm.core.db import Database
 from crm.core.models import utcnow
@@ -74,7 +75,7 @@ def nav_labels(page: httpx2.Response) -> list[str]:
 
 
 async def test_sign_in_sets_an_httponly_session_cookie_and_shows_the_home_page(
-    client: httpx2.AsyncClient, office: Office, db: Database
+    client: httpx2.AsyncClient, office: Office, db: Database, crm_clock: FrozenClock
 ) -> None:
     response = await sign_in(client, office, "marketing")
     assert response.status_code == 303
@@ -92,7 +93,7 @@ async def test_sign_in_sets_an_httponly_session_cookie_and_shows_the_home_page(
     assert row is not None and row.kind == "staff" and row.revoked_at is None
     assert row.subject == str(office.staff_ids["marketing"])
     assert row.expires_at is not None
-    assert timedelta(hours=11.9) < row.expires_at - utcnow() <= timedelta(hours=12)
+    assert row.expires_at == crm_clock.now() + timedelta(hours=12)
 
     home = await client.get("/office")
     assert home.status_code == 200

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from crm.core.clock import FrozenClock
 from crm.core.credentials import Credential, token_hash
 from crm.core.db import Database
 from crm.core.models import utcnow
@@ -34,7 +35,7 @@ async def login(
 
 
 async def test_login_returns_a_token_and_a_session_cookie(
-    client: httpx2.AsyncClient, office: Office, db: Database
+    client: httpx2.AsyncClient, office: Office, db: Database, crm_clock: FrozenClock
 ) -> None:
     response = await login(client, office, "marketing")
     assert response.status_code == 200, response.text
@@ -56,7 +57,7 @@ async def test_login_returns_a_token_and_a_session_cookie(
     assert row is not None and row.kind == "staff"
     assert row.subject == str(office.staff_ids["marketing"])
     assert row.expires_at is not None
-    assert timedelta(hours=11.9) < row.expires_at - utcnow() <= timedelta(hours=12)
+    assert row.expires_at == crm_clock.now() + timedelta(hours=12)
 
     me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['token']}"})
     assert me.status_code == 200
@@ -142,15 +143,19 @@ async def test_logout_revokes_the_token_and_clears_the_cookie(
 
 
 async def test_expired_and_garbage_tokens_are_401(
-    client: httpx2.AsyncClient, office: Office, db: Database
+    client: httpx2.AsyncClient, office: Office, db: Database, crm_clock: FrozenClock
 ) -> None:
+    expires_at = crm_clock.now() + timedelta(microseconds=1)
     async with db.session(system=True) as session:
         await session.execute(
             update(Credential)
             .where(col(Credential.token_hash) == token_hash(office.staff_tokens["desk"]))
-            .values(expires_at=utcnow() - timedelta(seconds=1))
+            .values(expires_at=expires_at)
         )
         await session.commit()
+    # live until the microsecond before its expiry, dead at it
+    assert (await client.get("/api/v1/auth/me", headers=office.bearer("desk"))).status_code == 200
+    crm_clock.set(expires_at)
     for headers in (
         office.bearer("desk"),
         {"Authorization": "Bearer nonsense"},
