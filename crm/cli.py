@@ -310,6 +310,7 @@ def _destination_row(destination: Destination) -> dict[str, Any]:
         "slug": destination.slug,
         "name": destination.name,
         "timezone": destination.timezone,
+        "embed_origins": destination.embed_origins,
     }
 
 
@@ -344,6 +345,15 @@ def destination_add(
             f"(default: {DEFAULT_TIMEZONE}).",
         ),
     ] = None,
+    embed_origins: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--embed-origin",
+            metavar="ORIGIN",
+            help="A web origin allowed to embed the roadbook widget, e.g. "
+            "https://www.example.org or http://localhost:* (any port); repeatable.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the new destination as a JSON object.")
     ] = False,
@@ -358,12 +368,14 @@ def destination_add(
     values: dict[str, Any] = {"slug": slug, "name": name}
     if timezone is not None:
         values["timezone"] = timezone
-    body = _validated(
-        DestinationCreate, values, {"slug": "SLUG", "name": "--name", "timezone": "--timezone"}
-    )
+    values["embed_origins"] = embed_origins or []
+    options = {"slug": "SLUG", "name": "--name", "timezone": "--timezone"}
+    body = _validated(DestinationCreate, values, {**options, "embed_origins": "--embed-origin"})
 
     async def work(session: AsyncSession) -> Destination:
-        return await service.create_destination(session, body.slug, body.name, body.timezone)
+        destination = await service.create_destination(session, body.slug, body.name, body.timezone)
+        destination.embed_origins = body.embed_origins
+        return destination
 
     row = _destination_row(_in_session(work))
     _report(

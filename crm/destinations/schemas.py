@@ -76,6 +76,22 @@ def check_timezone(value: str) -> str:
     return value
 
 
+# A web origin allowed to embed the roadbook widget: scheme://host[:port], the port a number or
+# "*" (any port); roadbook/widget/cors.py matches requests against it.
+_EMBED_ORIGIN = re.compile(
+    r"https?://(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::(?:\*|[0-9]{1,5}))?"
+)
+
+
+def check_embed_origin(value: str) -> str:
+    if not _EMBED_ORIGIN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a web origin: scheme://host[:port] in lower case, no path, "
+            "the port a number or * (e.g. https://www.example.org, http://localhost:*)"
+        )
+    return value
+
+
 class DestinationCreate(BaseModel):
     """A new destination (a tourist office's territory; the tenant of every other row)."""
 
@@ -84,6 +100,7 @@ class DestinationCreate(BaseModel):
     slug: Slug
     name: Name
     timezone: Annotated[str, Field(max_length=64), AfterValidator(check_timezone)] = "Europe/Paris"
+    embed_origins: list[Annotated[str, AfterValidator(check_embed_origin)]] = []
 
 
 class _SiteFields(BaseModel):
