@@ -48,33 +48,6 @@ class Clock(Protocol):
         ...
 
 
-class ManualClock:
-    """A clock already on Unix time that moves only when told (replay, simulation, tests)."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.t = start
-
-    def now(self) -> float:
-        """The time last set."""
-        return self.t
-
-    def base(self) -> str:
-        """Always Unix time."""
-        return UNIX_BASE
-
-    def unix_offset(self) -> float | None:
-        """Already Unix time: offset zero."""
-        return 0.0
-
-    def wall(self) -> float:
-        """Same as :meth:`now`."""
-        return self.t
-
-    def set(self, t: float) -> None:
-        """Move the clock to ``t`` (never backwards)."""
-        self.t = max(self.t, t)
-
-
 class UnixClock:
     """A clock on Unix time taken as right: ``record``'s trace stamps, the simulation's base."""
 
@@ -96,6 +69,21 @@ class UnixClock:
     def wall(self) -> float:
         """Same as :meth:`now`."""
         return self.now()
+
+
+class ManualClock(UnixClock):
+    """A clock already on Unix time that moves only when told (replay, simulation, tests)."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.t = start  # its time is this value, not a source's
+
+    def now(self) -> float:
+        """The time last set."""
+        return self.t
+
+    def set(self, t: float) -> None:
+        """Move the clock to ``t`` (never backwards)."""
+        self.t = max(self.t, t)
 
 
 def boot_id() -> str:
