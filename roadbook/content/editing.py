@@ -189,6 +189,19 @@ class _Reader:
     def many(self, name: str) -> list[str]:
         return [value for value in self.form.get(name) or [] if value]
 
+    def days(self, name: str) -> list[str]:
+        """The days ticked under ``name``, in the week's order."""
+        ticked = self.many(name)
+        return [day for day in DAYS if day in ticked]
+
+    def rows(self, kind: str, field: str, limit: int) -> list[str]:
+        """The prefix (``kind-N-``) of each of the form's ``kind`` rows, counted by their
+        ``field``; at most ``limit``."""
+        count = sum(
+            1 for name in self.form if name.startswith(f"{kind}-") and name.endswith(f"-{field}")
+        )
+        return [f"{kind}-{index}-" for index in range(min(count, limit))]
+
     def number(self, name: str, low: float, high: float, message: str) -> float | None:
         raw = self.text(name, 32).replace(",", ".")
         if not raw or name in self.problems:
@@ -242,12 +255,10 @@ def _rules(reader: _Reader, old: Sequence[Mapping[str, Any]]) -> tuple[list[dict
     """The hours rows (the form's ``rule-N-...`` fields), those left empty dropped."""
     rows: list[dict[str, Any]] = []
     rules: list[dict[str, Any]] = []
-    count = sum(1 for name in reader.form if name.endswith("-opens") and name.startswith("rule-"))
-    for index in range(min(count, MAX_RULES)):
-        prefix = f"rule-{index}-"
+    for index, prefix in enumerate(reader.rows("rule", "opens", MAX_RULES)):
         start, end = reader.day(prefix + "from"), reader.day(prefix + "until")
         opens, closes = reader.clock(prefix + "opens"), reader.clock(prefix + "closes")
-        days = [day for day in DAYS if day in reader.many(prefix + "days")]
+        days = reader.days(prefix + "days")
         every_day = len(days) == len(DAYS)
         closed = bool(reader.many(prefix + "closed"))
         annual = bool(reader.many(prefix + "annual"))
@@ -285,13 +296,11 @@ def _periods(reader: _Reader) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     """An event's dates (the form's ``period-N-...`` fields), rows left empty dropped."""
     rows: list[dict[str, Any]] = []
     periods: list[dict[str, Any]] = []
-    count = sum(1 for name in reader.form if name.startswith("period-") and name.endswith("-end"))
-    for index in range(min(count, MAX_PERIODS)):
-        prefix = f"period-{index}-"
+    for prefix in reader.rows("period", "end", MAX_PERIODS):
         start, end = reader.day(prefix + "start"), reader.day(prefix + "end")
         start_time = reader.clock(prefix + "start_time")
         end_time = reader.clock(prefix + "end_time")
-        days = [day for day in DAYS if day in reader.many(prefix + "days")]
+        days = reader.days(prefix + "days")
         row = {
             "start": reader.text(prefix + "start", 10),
             "end": reader.text(prefix + "end", 10),
