@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import typer
@@ -15,7 +15,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from crm.core import allow, errors, health, ratelimit, scheduling, urls
+from crm.core import allow, errors, health, hooks, ratelimit, scheduling, urls
 from crm.core import logging as core_logging
 from crm.core.db import Database, database_url
 from crm.core.headers import SecurityHeadersMiddleware
@@ -130,9 +130,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.state.scheduler = leader
         if owned:
             tune_gc()
+        # The packages' lifespan services (crm.core.hooks.register_service), left in reverse.
+        services = AsyncExitStack()
+        app.state.services = {}
         try:
+            for name, factory in hooks.services():
+                app.state.services[name] = await services.enter_async_context(
+                    factory(app.state.db, settings)
+                )
             yield
         finally:
+            await services.aclose()
             if leader is not None:
                 await leader.stop()
             if owned:

@@ -10,6 +10,9 @@
   (``crm.core.scheduling``);
 - **database gauges** (:func:`register_gauges`): readers ``/metrics`` runs at each scrape
   (``crm.core.metrics``);
+- **lifespan services** (:func:`register_service`): what every worker runs while it serves,
+  started in the app's lifespan and stopped before its pool is disposed of (``roadbook.live``'s
+  LISTEN connection);
 - **hook points** (:func:`register` / :func:`run`): a visitor's export and erasure, the demo's
   seed.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -35,6 +39,11 @@ JobSpec = tuple[str, JobFunc, float]
 # A database gauge: reads in the scrape's system session (one transaction, 5 s statement
 # timeout) and sets its ``crm.core.metrics`` gauges; a failure marks the scrape's database down.
 GaugeReader = Callable[["AsyncSession", "Settings", datetime], Awaitable[None]]
+# A lifespan service: ``factory(db, settings)`` is an async context manager, entered when a worker
+# starts serving and left when it stops (in every worker, unlike a job); what it yields is
+# ``app.state.services[name]``, for the package's routes. Entering must not wait for the
+# database: a service that needs it connects in the background.
+ServiceFactory = Callable[["Database", "Settings"], AbstractAsyncContextManager[object]]
 
 # Hook points of the data-subject rights (crm.rights.service). Hooks get a session inside the
 # caller's transaction — a tenant session or a ``system`` one (RLS off: filter on
@@ -57,6 +66,7 @@ _hooks: defaultdict[str, list[Hook]] = defaultdict(list)
 _models: dict[str, ModuleType] = {}
 _jobs: dict[str, JobSpec] = {}
 _gauges: list[GaugeReader] = []
+_services: dict[str, ServiceFactory] = {}
 
 
 def register(point: str, hook: Hook) -> None:
@@ -108,3 +118,16 @@ def register_gauges(*readers: GaugeReader) -> None:
 def gauge_readers() -> tuple[GaugeReader, ...]:
     """The registered database gauge readers, in registration order."""
     return tuple(_gauges)
+
+
+def register_service(name: str, factory: ServiceFactory) -> None:
+    """A lifespan service; ValueError for a name another factory already has."""
+    known = _services.get(name)
+    if known is not None and known is not factory:
+        raise ValueError(f"duplicate service name {name!r}")
+    _services[name] = factory
+
+
+def services() -> list[tuple[str, ServiceFactory]]:
+    """The registered lifespan services, in registration order."""
+    return list(_services.items())
