@@ -8,6 +8,7 @@ because the template's ``AddDevice`` types ``ManufacturerData`` as a list, which
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator, Mapping
@@ -22,47 +23,47 @@ ADAPTER = "/org/bluez/hci0"
 MOCK = "org.freedesktop.DBus.Mock"
 
 
-@pytest.fixture
-def bluez() -> Iterator[Any]:
-    """A private system bus with BlueZ mocked (adapter hci0); DBUS_SYSTEM_BUS_ADDRESS names it.
-
-    Child processes inherit the address, so a ``python -m beacon_gateway`` started by a test
-    talks to the mock too.
-    """
-    if shutil.which("dbus-daemon") is None:
-        pytest.fail("dbus-daemon is missing: apt-get install dbus (never skipped silently)")
-    from dbusmock.testcase import BusType, PrivateDBus, SpawnedMock
-
-    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    with PrivateDBus(BusType.SYSTEM) as bus:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
-        with SpawnedMock.spawn_with_template("bluez5", {}, bustype=BusType.SYSTEM) as server:
-            server.obj.AddAdapter("hci0", "gw", dbus_interface="org.bluez.Mock")
-            conn = dbus.bus.BusConnection(bus.address)
-            yield conn
-            conn.close()
-    if old is None:
-        os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-    else:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
-
-
-@pytest.fixture
-def no_bluez() -> Iterator[str]:
-    """A private system bus on which no BlueZ answers (a Pi with Bluetooth off or missing);
-    DBUS_SYSTEM_BUS_ADDRESS names it, for this process and its children. Yields the address."""
+@contextlib.contextmanager
+def _private_system_bus() -> Iterator[Any]:
+    """A private system bus, named by DBUS_SYSTEM_BUS_ADDRESS while it runs (for this process
+    and its children, so a ``python -m beacon_gateway`` started by a test talks to it too)."""
     if shutil.which("dbus-daemon") is None:
         pytest.fail("dbus-daemon is missing: apt-get install dbus (never skipped silently)")
     from dbusmock.testcase import BusType, PrivateDBus
 
     old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    with PrivateDBus(BusType.SYSTEM) as bus:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+    try:
+        with PrivateDBus(BusType.SYSTEM) as bus:
+            os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address
+            yield bus
+    finally:
+        if old is None:
+            os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+        else:
+            os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
+
+
+@pytest.fixture
+def bluez() -> Iterator[Any]:
+    """A private system bus with BlueZ mocked (adapter hci0); yields a connection to it."""
+    from dbusmock.testcase import BusType, SpawnedMock
+
+    with (
+        _private_system_bus() as bus,
+        SpawnedMock.spawn_with_template("bluez5", {}, bustype=BusType.SYSTEM) as server,
+    ):
+        server.obj.AddAdapter("hci0", "gw", dbus_interface="org.bluez.Mock")
+        conn = dbus.bus.BusConnection(bus.address)
+        yield conn
+        conn.close()
+
+
+@pytest.fixture
+def no_bluez() -> Iterator[str]:
+    """A private system bus on which no BlueZ answers (a Pi with Bluetooth off or missing).
+    Yields its address."""
+    with _private_system_bus() as bus:
         yield bus.address
-    if old is None:
-        os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-    else:
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
 
 
 def _service_data(frame: bytes) -> Any:
