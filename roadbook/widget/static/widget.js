@@ -83,8 +83,9 @@ a:hover{text-decoration-thickness:2px}
 a:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px;
 border-radius:3px}
 .why{margin:.25rem 0 0;color:var(--muted);font-size:.93em}
-.label{display:inline-block;margin:0 0 .3rem;padding:.05rem .45rem;border-radius:999px;
-background:var(--offer-bg);color:var(--offer-fg);font-size:.8em;font-weight:600}
+.label{margin:0 0 .3rem;font-size:.85em;color:var(--muted)}
+.tag{display:inline-block;padding:.05rem .45rem;border-radius:6px;background:var(--offer-bg);
+color:var(--offer-fg);font-weight:600;margin-right:.2rem}
 .notice,.state{margin:.6rem 0 0;color:var(--muted)}
 .state.err{color:var(--fg)}
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);
@@ -288,8 +289,10 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
       const sponsored = meta.sponsored === true;
       const li = el("li", sponsored ? { class: "offer" } : {});
       if (sponsored) {
-        const label = [text(meta.label) || words.offer, text(meta.partner)].filter(Boolean);
-        li.append(el("p", { class: "label" }, label.join(" · ")));
+        const label = el("p", { class: "label" });
+        label.append(el("span", { class: "tag" }, text(meta.label) || words.offer));
+        if (text(meta.partner)) label.append(" ", el("span", { class: "partner" }, meta.partner));
+        li.append(label);
       }
       const href = webLink(item.url) || webLink(item.external_url);
       const name = el("div", { class: "name" });
