@@ -2,7 +2,8 @@
 
 Shared by the BlueZ tests: the ``bluez`` fixture (a private bus, the ``bluez5`` template, an
 adapter ``hci0``; yields a dbus-python connection to drive it) and helpers that add devices and
-push advertisements. Devices are added with ``AddObject`` + a hand-made ``InterfacesAdded``,
+push advertisements, and the gateway's commands run in a subprocess against it (``start``,
+``reaped``, ``wait_for``). Devices are added with ``AddObject`` + a hand-made ``InterfacesAdded``,
 because the template's ``AddDevice`` types ``ManufacturerData`` as a list, which bleak rejects.
 """
 
@@ -11,7 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dbus
@@ -154,3 +159,53 @@ def adapter_property(conn: Any, interface: str, name: str) -> Any:
     """A property of hci0 (``org.bluez.Adapter1``, ``org.bluez.LEAdvertisingManager1``...)."""
     adapter = conn.get_object("org.bluez", ADAPTER)
     return adapter.Get(interface, name, dbus_interface=dbus.PROPERTIES_IFACE)
+
+
+# --- the gateway's commands, run against the mock ------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+GATEWAY = [sys.executable, "-m", "beacon_gateway"]
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    """``beacon-gateway ARGS`` in a subprocess; a wide console so rich never wraps a row."""
+    return subprocess.Popen(
+        [*GATEWAY, *args],
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "400"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@contextlib.contextmanager
+def reaped(proc: subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """``proc``, killed (its pipes drained) if it still runs when the block ends."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def wait_for(proc: subprocess.Popen[str], what: str, check: Callable[[], bool]) -> None:
+    """Poll ``check`` while the command runs (fails with its output if it exits first)."""
+    deadline = time.monotonic() + 30
+    while not check():
+        assert proc.poll() is None, f"exited before {what}: {proc.communicate()}"
+        assert time.monotonic() < deadline, f"timed out: {what}"
+        time.sleep(0.05)
+
+
+def method_calls(conn: Any, method: str) -> list[list[Any]]:
+    """The arguments of every call of ``method`` on hci0 the mock has recorded."""
+    adapter = conn.get_object("org.bluez", ADAPTER)
+    return [list(args) for _, args in adapter.GetMethodCalls(method, dbus_interface=MOCK)]
+
+
+def wait_for_discovery(conn: Any, proc: subprocess.Popen[str]) -> None:
+    """Until the command's bleak scanner has started discovery on hci0."""
+    wait_for(proc, "discovery", lambda: bool(method_calls(conn, "StartDiscovery")))

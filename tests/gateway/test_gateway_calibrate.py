@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,12 +18,19 @@ from beacon_gateway.calibration import CalibrationError, Sampler, rx_offset_db
 from beacon_gateway.cli.toml_edit import set_toml_keys
 from beacon_gateway.config import load_config
 from eddystone import build_eid, build_ibeacon, build_uid
-from tests.gateway.bluez_support import add_device, bluez, push  # noqa: F401 (fixture)
+from tests.gateway.bluez_support import (  # noqa: F401 (the fixture)
+    ROOT,
+    add_device,
+    bluez,
+    push,
+    reaped,
+    start,
+    wait_for_discovery,
+)
 
 NS = bytes.fromhex("00112233445566778899")
 CARD = bytes.fromhex("0000000000c1")
 OTHER = bytes.fromhex("0000000000c2")
-ROOT = Path(__file__).resolve().parents[2]
 CALIBRATE = [sys.executable, "-m", "beacon_gateway", "calibrate", "--config"]
 
 
@@ -118,34 +124,9 @@ def _config(tmp_path: Path) -> Path:
 @pytest.mark.bluez
 def test_calibrate_writes_the_offset_measured_over_dbus(bluez: Any, tmp_path: Path) -> None:  # noqa: F811
     config = _config(tmp_path)
-    env = {**os.environ, "COLUMNS": "120"}
-    proc = subprocess.Popen(
-        [
-            *CALIBRATE,
-            str(config),
-            "--seconds",
-            "4",
-            "--namespace",
-            NS.hex(),
-            "--instance",
-            CARD.hex(),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        adapter = bluez.get_object("org.bluez", "/org/bluez/hci0")
-        deadline = time.monotonic() + 20
-        while not adapter.GetMethodCalls(
-            "StartDiscovery", dbus_interface="org.freedesktop.DBus.Mock"
-        ):  # the CLI has started and begins discovery
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the CLI never started discovery"
-            time.sleep(0.05)
+    flags = ["--seconds", "4", "--namespace", NS.hex(), "--instance", CARD.hex()]
+    with reaped(start("calibrate", "--config", str(config), *flags)) as proc:
+        wait_for_discovery(bluez, proc)
         time.sleep(0.3)  # bleak has its signal matches in place before StartDiscovery returns
         card_frame = build_uid(-18, NS, CARD)  # 1 m reference: -59 dBm
         other_frame = build_uid(-18, NS, OTHER)
@@ -157,10 +138,6 @@ def test_calibrate_writes_the_offset_measured_over_dbus(bluez: Any, tmp_path: Pa
             push(other, -50, other_frame)  # stronger, but not the chosen pass
             time.sleep(0.1)
         out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 0, err
     result = json.loads(out.strip().splitlines()[-1])
     assert result["label"] == f"uid {NS.hex()}:{CARD.hex()}"

@@ -10,11 +10,9 @@ advertising until the command has exited, so nothing depends on how fast the mac
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -31,65 +29,30 @@ from eddystone import build_ibeacon, build_tlm, build_uid, build_url
 from tests.gateway.bluez_support import (  # noqa: F401 (the fixture)
     ADAPTER,
     FEAA,
-    MOCK,
     adapter_property,
     add_device,
     bluez,
+    method_calls,
     push,
     push_rssi,
+    reaped,
+    start,
+    wait_for,
+    wait_for_discovery,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-GATEWAY = [sys.executable, "-m", "beacon_gateway"]
 NS = bytes.fromhex("00112233445566778899")
 CARD = bytes.fromhex("0000000000c1")
 ADS = "org.bluez.LEAdvertisingManager1"
 
 
-def start(*args: str) -> subprocess.Popen[str]:
-    """``beacon-gateway ARGS`` in a subprocess; a wide console so rich never wraps a row."""
-    return subprocess.Popen(
-        [*GATEWAY, *args],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "400"},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def wait_for(proc: subprocess.Popen[str], what: str, check: Callable[[], bool]) -> None:
-    """Poll ``check`` while the command runs (fails with its output if it exits first)."""
-    deadline = time.monotonic() + 30
-    while not check():
-        assert proc.poll() is None, f"exited before {what}: {proc.communicate()}"
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.05)
-
-
-def method_calls(conn: Any, method: str) -> list[list[Any]]:
-    """The arguments of every call of ``method`` on hci0 the mock has recorded."""
-    adapter = conn.get_object("org.bluez", ADAPTER)
-    return [list(args) for _, args in adapter.GetMethodCalls(method, dbus_interface=MOCK)]
-
-
-def wait_for_discovery(conn: Any, proc: subprocess.Popen[str]) -> None:
-    """Until the command's bleak scanner has started discovery on hci0."""
-    wait_for(proc, "discovery", lambda: bool(method_calls(conn, "StartDiscovery")))
-
-
 def finish(proc: subprocess.Popen[str], keep_going: Callable[[], None]) -> tuple[str, str]:
     """Call ``keep_going`` (fresh advertisements) until the command stops by itself."""
-    try:
+    with reaped(proc):
         while proc.poll() is None:
             keep_going()
             time.sleep(0.1)
         return proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
 
 def table_rows(text: str) -> list[list[str]]:
@@ -301,8 +264,7 @@ def test_advertise_registers_the_sites_frames_and_unregisters_on_ctrl_c(
     )
     url = build_url(-20, "https://balise.fr/zoo")
     uid = build_uid(-20, NS, bytes.fromhex("0000000000a1"))
-    proc = start("advertise", "--config", str(config), "--seconds", "60")
-    try:
+    with reaped(start("advertise", "--config", str(config), "--seconds", "60")) as proc:
         wait_for(proc, "registration", lambda: bool(method_calls(bluez, "RegisterAdvertisement")))
         [[path, options]] = method_calls(bluez, "RegisterAdvertisement")
         assert dict(options) == {}
@@ -324,10 +286,6 @@ def test_advertise_registers_the_sites_frames_and_unregisters_on_ctrl_c(
         wait_for(proc, "the URL and UID frames in turn", both_frames_shown)
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 0, err
     # on air: the site's URL and UID as configured, and at most the Pi's TLM (frame type 0x20)
     assert all(frame in (url, uid) or frame[0] == 0x20 for frame in seen)
