@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import tomllib
 import uuid
@@ -19,7 +17,6 @@ from beacon_gateway.cli.toml_edit import set_toml_keys
 from beacon_gateway.config import load_config
 from eddystone import build_eid, build_ibeacon, build_uid
 from tests.gateway.bluez_support import (  # noqa: F401 (the fixture)
-    ROOT,
     add_device,
     bluez,
     push,
@@ -31,7 +28,6 @@ from tests.gateway.bluez_support import (  # noqa: F401 (the fixture)
 NS = bytes.fromhex("00112233445566778899")
 CARD = bytes.fromhex("0000000000c1")
 OTHER = bytes.fromhex("0000000000c2")
-CALIBRATE = [sys.executable, "-m", "beacon_gateway", "calibrate", "--config"]
 
 
 def _uid(rssi: float, instance: bytes = CARD, tx: int = -18, t: float = 0.0) -> Advertisement:
@@ -157,15 +153,8 @@ def test_calibrate_writes_the_offset_measured_over_dbus(bluez: Any, tmp_path: Pa
 def test_calibrate_without_the_pass_leaves_the_config_alone(bluez: Any, tmp_path: Path) -> None:  # noqa: F811
     config = _config(tmp_path)
     before = config.read_text(encoding="utf-8")
-    proc = subprocess.run(
-        [*CALIBRATE, str(config), "--seconds", "3", "--any"],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    with reaped(start("calibrate", "--config", str(config), "--seconds", "3", "--any")) as proc:
+        _, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
-    assert "was not heard" in proc.stderr and "config unchanged" in proc.stderr
+    assert "was not heard" in err and "config unchanged" in err
     assert config.read_text(encoding="utf-8") == before
