@@ -44,6 +44,7 @@ def _routers() -> list[APIRouter]:
     from crm.visitors.router import router as visitors
     from roadbook.feeds.router import router as feeds
     from roadbook.office.router import router as catalogue
+    from roadbook.pwa.router import router as pwa
     from roadbook.widget.router import router as widget
 
     return [
@@ -51,6 +52,7 @@ def _routers() -> list[APIRouter]:
         ingest,
         fleet,
         feeds,
+        pwa,
         visitors,
         rights,
         staff,

@@ -167,6 +167,11 @@ MATRIX: dict[str, Access] = {
     "GET /r/{token}/export.json": VISITOR,
     "DELETE /r/{token}": VISITOR,
     "POST /r/{token}/token": VISITOR,
+    # the roadbook app (roadbook/pwa/router.py): its files, manifest and "My data" page
+    "GET /pwa/{asset}": PUBLIC,
+    "GET /r/{token}/manifest.webmanifest": VISITOR,
+    "GET /r/{token}/privacy": VISITOR,
+    "POST /r/{token}/privacy": VISITOR,
 }
 
 
@@ -211,6 +216,7 @@ PARAMS: dict[str, Callable[[Office, Caller], str]] = {
     "destination": lambda office, caller: office.slug,
     "package": lambda office, caller: "shell",
     "name": lambda office, caller: "office.css",
+    "asset": lambda office, caller: "roadbook.css",
 }
 
 BODIES: dict[str, Callable[[Office, Caller], Any]] = {
