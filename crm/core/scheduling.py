@@ -20,6 +20,11 @@ Jobs are what the packages registered (``crm.core.hooks.register_jobs``, from ea
 ``plugin.py``, ``roadbook``'s and ``partners``' too): ``(name, coroutine function (db, settings),
 interval seconds)``. Each job runs with ``max_instances=1`` and ``coalesce=True``, first right
 after the scheduler starts; every job is idempotent, since a leader change may run a job twice.
+Stopping the scheduler cancels the running jobs and waits (up to ``JOB_STOP_TIMEOUT_S``) for them
+to end, before the lock is released and before :meth:`SchedulerLeader.stop` returns: a job ends
+by handing its pooled connection back, and the app disposes of the pool right after ``stop``; a
+connection handed back to a pool already disposed of is never closed (it is dropped, open, with
+the pool).
 
 Any instance can tell whether a leader exists (:func:`leader_status`, from ``pg_locks``): the
 ``balise_scheduler_leader_present`` and ``balise_scheduler_last_leader_heartbeat`` metrics.
@@ -78,12 +83,28 @@ SERVER_KEEPALIVES = (
     " set_config('statement_timeout', '0', false)"
 )
 PROBE_TIMEOUT_S = 10.0
+# How long a stop waits for the jobs it cancelled to end (a job catches the cancellation at its
+# next await; only one stuck in a call that cannot be interrupted takes longer).
+JOB_STOP_TIMEOUT_S = 10.0
 
 log = structlog.get_logger(__name__)
 
 
-async def run_job(name: str, func: JobFunc, db: Database, settings: Settings) -> None:
-    """Run one job, logging and counting its outcome (a failure waits for the next run)."""
+async def run_job(
+    name: str,
+    func: JobFunc,
+    db: Database,
+    settings: Settings,
+    running: set[asyncio.Task[Any]] | None = None,
+) -> None:
+    """Run one job, logging and counting its outcome (a failure waits for the next run).
+
+    Its task is in ``running`` while it runs, for the leader to wait for it when it stops.
+    """
+    task = asyncio.current_task()
+    if running is not None and task is not None:
+        task.set_name(f"scheduler job {name}")
+        running.add(task)
     started = time.monotonic()
     try:
         await func(db, settings)
@@ -96,6 +117,9 @@ async def run_job(name: str, func: JobFunc, db: Database, settings: Settings) ->
         metrics.record_job(name, False, time.monotonic() - started)
         log.exception("job_failed", job=name)
         return
+    finally:
+        if running is not None and task is not None:
+            running.discard(task)
     metrics.record_job(name, True, time.monotonic() - started)
 
 
@@ -166,6 +190,7 @@ class SchedulerLeader:
         self.scheduler: AsyncIOScheduler | None = None
         self.conn: psycopg.AsyncConnection[Any] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[Any]] = set()  # the jobs' tasks (run_job)
 
     @property
     def is_leader(self) -> bool:
@@ -185,6 +210,7 @@ class SchedulerLeader:
                 await self._task
             self._task = None
         self._demote("shutdown")
+        await self._jobs_ended()
         await self._close()
 
     async def _run(self) -> None:
@@ -197,6 +223,7 @@ class SchedulerLeader:
             except Exception as exc:
                 self._demote(f"error: {type(exc).__name__}")
                 log.warning("scheduler_lock_error", instance=self.name, error=repr(exc))
+            await self._jobs_ended()
             await self._close()
             await asyncio.sleep(self.settings.scheduler_retry_s)
 
@@ -250,7 +277,7 @@ class SchedulerLeader:
                 run_job,
                 "interval",
                 seconds=interval,
-                args=[name, func, self.db, self.settings],
+                args=[name, func, self.db, self.settings, self._running],
                 id=name,
                 name=name,
                 max_instances=1,
@@ -271,6 +298,19 @@ class SchedulerLeader:
         self.scheduler = None
         metrics.SCHEDULER_LEADER.set(0)
         log.warning("scheduler_stopped", instance=self.name, reason=reason)
+
+    async def _jobs_ended(self) -> None:
+        """Wait for the jobs ``_demote`` cancelled to end (their connections back in the pool)."""
+        running = {task for task in self._running if not task.done()}
+        if not running:
+            return
+        _, stuck = await asyncio.wait(running, timeout=JOB_STOP_TIMEOUT_S)
+        if stuck:
+            log.warning(
+                "scheduler_jobs_still_running",
+                instance=self.name,
+                jobs=sorted(task.get_name() for task in stuck),
+            )
 
     async def _close(self) -> None:
         if self.conn is not None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from crm.core import hooks, metrics
@@ -143,6 +144,38 @@ async def test_leader_stops_the_moment_its_lock_connection_is_terminated(
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_stop_returns_once_the_cancelled_jobs_have_given_their_connections_back(
+    committed_db: Database,
+) -> None:
+    """The app disposes of its pool right after ``stop``: a job still holding a connection then
+    would give it back to a pool already disposed of, which never closes it (psycopg's
+    ResourceWarning, from whichever later test the garbage collector runs in)."""
+    holding = asyncio.Event()
+    ended: list[str] = []
+
+    async def hold(db: Database, settings: Settings) -> None:
+        async with db.session(system=True) as session:
+            await session.execute(text("SELECT 1"))
+            holding.set()
+            try:
+                await asyncio.sleep(3600)
+            finally:
+                ended.append("hold")
+
+    leader = SchedulerLeader(
+        committed_db, settings_for(committed_db.url), [("hold", hold, 3600.0)], name="h"
+    )
+    try:
+        leader.start()
+        await asyncio.wait_for(holding.wait(), 5)
+        assert committed_db.engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        await leader.stop()
+        assert ended == ["hold"]
+        assert committed_db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await leader.stop()
 
 
 async def test_many_instances_elect_exactly_one(committed_db: Database) -> None:
