@@ -172,6 +172,9 @@ MATRIX: dict[str, Access] = {
     "GET /r/{token}/manifest.webmanifest": VISITOR,
     "GET /r/{token}/privacy": VISITOR,
     "POST /r/{token}/privacy": VISITOR,
+    # the roadbook widget (roadbook/widget/router.py): its script, the anonymous site mode
+    "GET /widget.js": PUBLIC,
+    "GET /widget/site/{destination}/{site}.json": PUBLIC,
 }
 
 
@@ -214,6 +217,7 @@ PARAMS: dict[str, Callable[[Office, Caller], str]] = {
     "pass_id": lambda office, caller: str(office.pass_id),
     "item_id": lambda office, caller: str(office.item_id),
     "destination": lambda office, caller: office.slug,
+    "site": lambda office, caller: "zoo",
     "package": lambda office, caller: "shell",
     "name": lambda office, caller: "office.css",
     "asset": lambda office, caller: "roadbook.css",
