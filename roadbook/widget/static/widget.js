@@ -12,8 +12,8 @@
   const TAG = "balise-roadbook";
   if (!window.customElements || customElements.get(TAG)) return;
 
-  const script = document.currentScript;
   // The CRM serving this script, which also serves the roadbooks (its public URL).
+  const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
   const BASE = new URL(".", script && script.src ? script.src : location.href);
 
   const TEXT = {
