@@ -55,9 +55,9 @@ def _event(entry: Entry, stamp: datetime, zone: ZoneInfo) -> Event:
     event.add("uid", f"{entry.id}@balise")
     event.add("dtstamp", stamp.astimezone(UTC).replace(microsecond=0))
     # DATE-TIME counts whole seconds: an end that is not a second later is no end.
-    start = entry.planned_at.astimezone(zone).replace(microsecond=0)
+    start = _local(entry.planned_at, zone)
     event.add("dtstart", start)
-    end = None if entry.until is None else entry.until.astimezone(zone).replace(microsecond=0)
+    end = None if entry.until is None else _local(entry.until, zone)
     if end is not None and end > start:
         event.add("dtend", end)
     title = f"{entry.label} · {entry.title}" if sponsored and entry.label else entry.title
@@ -87,6 +87,16 @@ def _timezone(view: RoadbookView, entries: tuple[Entry, ...], zone: ZoneInfo) ->
         first_date=min(days) - timedelta(days=1),
         last_date=max(days) + timedelta(days=2),
     )
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """``moment`` in ``zone`` to the second; in UTC when it is the second of a local time that
+    happens twice (the hour repeated when summer time ends): a local time with a TZID means its
+    first occurrence (RFC 5545 § 3.3.5), so the second one can only be said in UTC."""
+    local = moment.astimezone(zone).replace(microsecond=0)
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return local.astimezone(UTC)
+    return local
 
 
 def _text(value: str) -> str:

@@ -140,3 +140,16 @@ def test_the_calendar_name_is_one_escaped_line_and_times_count_whole_seconds() -
     assert event.decoded("DTSTART") == datetime(2026, 7, 14, 20, 0, tzinfo=PARIS)
     # The end is not a whole second after the start: no DTEND (it must be later than DTSTART).
     assert "DTEND" not in event
+
+
+def test_the_repeated_hour_when_summer_time_ends() -> None:
+    """On 25 October 2026 Paris lives 02:30 twice: the first (00:30 UTC) is written with its
+    TZID, the second (01:30 UTC) in UTC, since a local time means its first occurrence."""
+    first = entry("event:a", planned_at=datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+    second = entry("event:b", planned_at=datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
+    document = ics(sample_view(sections=sections(first, second)))
+    assert b"DTSTART;TZID=Europe/Paris:20261025T023000\r\n" in document
+    assert b"DTSTART:20261025T013000Z\r\n" in document
+    found = events(document)
+    assert found["event:a@balise"].decoded("DTSTART").astimezone(UTC) == first.planned_at
+    assert found["event:b@balise"].decoded("DTSTART") == second.planned_at
