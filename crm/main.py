@@ -42,7 +42,9 @@ def _routers() -> list[APIRouter]:
     from crm.rights.router import router as rights
     from crm.staff.router import router as staff
     from crm.visitors.router import router as visitors
+    from partners.office.router import router as offers
     from roadbook.feeds.router import router as feeds
+    from roadbook.live.router import router as live
     from roadbook.office.router import router as catalogue
     from roadbook.pwa.router import router as pwa
     from roadbook.widget.router import router as widget
@@ -53,6 +55,7 @@ def _routers() -> list[APIRouter]:
         fleet,
         feeds,
         pwa,
+        live,
         visitors,
         rights,
         staff,
@@ -61,14 +64,15 @@ def _routers() -> list[APIRouter]:
         passes,
         fleet_office,
         catalogue,
+        offers,
         widget,
     ]
 
 
 def install() -> None:
     """Register every package's part with ``crm.core.hooks`` (idempotent): the tables, jobs and
-    ``/metrics`` gauges of ``crm``'s domains, and what ``roadbook`` plugs in (``partners``
-    joins the same way, with its own ``plugin.py``, once it has tables or jobs).
+    ``/metrics`` gauges of ``crm``'s domains, and what ``roadbook`` and ``partners`` plug in
+    (each with its own ``plugin.py``).
 
     Everything that builds on the schema calls it first: the app, the CLI, Alembic's env.
     """
@@ -81,6 +85,7 @@ def install() -> None:
     from crm.staff import plugin as staff
     from crm.visitors import plugin as visitors
     from crm.visits import plugin as visits
+    from partners import plugin as partners
     from roadbook import plugin as roadbook
 
     for package in (
@@ -94,6 +99,7 @@ def install() -> None:
         fleet,
         rights,
         roadbook,
+        partners,
     ):
         package.install()
 

@@ -17,6 +17,7 @@ from crm.passes import service as passes
 from crm.staff import service as staff_service
 from crm.staff.models import StaffUser
 from crm.visitors import service as visitors
+from partners.offers.models import Offer
 from roadbook.content.models import ContentItem
 
 PASSWORD = "correct horse battery staple"
@@ -41,6 +42,7 @@ class Office:
     gateway_token: str
     pass_id: uuid.UUID | None = None  # visitor A's UID pass
     item_id: uuid.UUID | None = None  # a catalogue item (the office's own)
+    offer_id: uuid.UUID | None = None  # a partner offer (a draft)
     staff_ids: dict[str, uuid.UUID] = field(default_factory=dict)  # role → id
     emails: dict[str, str] = field(default_factory=dict)  # role → e-mail
     staff_tokens: dict[str, str] = field(default_factory=dict)  # role → bearer token
@@ -58,6 +60,7 @@ class Office:
             str(self.site_id),
             str(self.pass_id),
             str(self.item_id),
+            str(self.offer_id),
             self.gateway_id,
             *(str(i) for i in self.staff_ids.values()),
             *(str(i) for i in self.visitor_ids.values()),
@@ -65,8 +68,8 @@ class Office:
 
 
 async def seed_office(db: Database, slug: str | None = None) -> Office:
-    """A destination with one partner, one site, one gateway, two visitors, three staff and a
-    catalogue item."""
+    """A destination with one partner, one site, one gateway, two visitors, three staff, a
+    catalogue item and a draft offer."""
     slug = slug or f"dest-{uuid.uuid4().hex[:8]}"
     async with db.session(system=True) as session:
         destination = await destinations.create_destination(session, slug, slug.title())
@@ -112,6 +115,15 @@ async def seed_office(db: Database, slug: str | None = None) -> Office:
         )
         session.add(item)
         office.item_id = item.id
+        offer = Offer(
+            destination_id=destination.id,
+            partner_id=partner.id,
+            title={"fr": "Entrée -10 %"},
+            valid_from=utcnow() - timedelta(days=1),
+            valid_until=utcnow() + timedelta(days=30),
+        )
+        session.add(offer)
+        office.offer_id = offer.id
         for role in ROLES:
             user = StaffUser(
                 destination_id=destination.id,

@@ -158,6 +158,13 @@ MATRIX: dict[str, Access] = {
     "POST /office/catalogue/{item_id}": FORM,
     "POST /office/catalogue/{item_id}/revert": FORM,
     "POST /office/catalogue/{item_id}/publication": FORM,
+    # partners' offer pages (partners/office/router.py)
+    "GET /office/offers": Staff("marketing", page=True),
+    "GET /office/offers/new": Staff("marketing", page=True),
+    "POST /office/offers/new": FORM,
+    "GET /office/offers/{offer_id}": Staff("marketing", page=True),
+    "POST /office/offers/{offer_id}": FORM,
+    "POST /office/offers/{offer_id}/status": FORM,
     # the visitor's own URLs
     "GET /about/feed": PUBLIC,
     "GET /r/{token}": VISITOR,
@@ -216,6 +223,7 @@ PARAMS: dict[str, Callable[[Office, Caller], str]] = {
     "visitor_id": lambda office, caller: str(office.visitor_ids["a"]),
     "pass_id": lambda office, caller: str(office.pass_id),
     "item_id": lambda office, caller: str(office.item_id),
+    "offer_id": lambda office, caller: str(office.offer_id),
     "destination": lambda office, caller: office.slug,
     "site": lambda office, caller: "zoo",
     "package": lambda office, caller: "shell",

@@ -1,0 +1,1 @@
+"""Partner offers and their single-use redemption codes (docs/offers.md)."""

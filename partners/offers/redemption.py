@@ -1,0 +1,246 @@
+"""Single-use redemption codes (docs/offers.md § Redemption).
+
+A visitor gets one code per offer (:func:`code_for`: issued the first time, the same code
+afterwards, safe against two requests at once); the partner takes it once (:func:`redeem`).
+Codes are 8 characters of an alphabet without look-alikes (no 0/O, 1/I/L), unique within the
+destination, shown as ``ABCD-EFGH``; what a person types is read case-blind, with or without the
+hyphen or spaces.
+
+Redemptions are personal data (who took which offer when): in the visitor's export
+(:func:`export`) and erased with them (:func:`erase`); a redeemed code outlives its visitor
+anonymously (no ``visitor_id``) so that the offer's quota still counts it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from crm.core.i18n import translate
+from crm.core.models import utcnow
+from crm.core.tenancy import Destination
+from crm.ingest.schemas import rfc3339
+from crm.visitors.models import Visitor
+from partners.offers.models import CODE_LENGTH, Offer, Redemption
+from partners.offers.service import runs_at
+
+# No 0/O, 1/I/L: a code read aloud or off a small screen is typed right.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_TRIES = 8  # a new code after a collision (31^8 codes: a collision is already rare)
+
+_ISSUE = text("""
+    INSERT INTO redemption (destination_id, offer_id, visitor_id, code, issued_at)
+    SELECT v.destination_id, :offer, v.id, :code, :at FROM visitor v
+    WHERE v.id = :visitor AND v.destination_id = :destination
+    ON CONFLICT DO NOTHING""")
+
+# reason: (fr, en, de, nl)
+_MESSAGES: dict[str, tuple[str, str, str, str]] = {
+    "unknown": (
+        "Ce code n'existe pas.",
+        "There is no such code.",
+        "Diesen Code gibt es nicht.",
+        "Deze code bestaat niet.",
+    ),
+    "already_redeemed": (
+        "Ce code a déjà été utilisé le {at}.",
+        "This code was already used on {at}.",
+        "Dieser Code wurde bereits am {at} eingelöst.",
+        "Deze code is al gebruikt op {at}.",
+    ),
+    "not_approved": (
+        "Cette offre n'est pas en cours (pas approuvée, en pause ou terminée).",
+        "This offer is not running (not approved, paused or ended).",
+        "Dieses Angebot läuft nicht (nicht freigegeben, pausiert oder beendet).",
+        "Dit aanbod loopt niet (niet goedgekeurd, gepauzeerd of beëindigd).",
+    ),
+    "not_valid_now": (
+        "Cette offre n'est pas valable en ce moment (dates ou horaires).",
+        "This offer is not valid at this time (dates or hours).",
+        "Dieses Angebot gilt zu dieser Zeit nicht (Daten oder Uhrzeiten).",
+        "Dit aanbod geldt nu niet (data of tijden).",
+    ),
+    "quota_exhausted": (
+        "Cette offre a atteint son nombre maximal d'utilisations.",
+        "This offer has reached its number of redemptions.",
+        "Dieses Angebot hat seine Höchstzahl an Einlösungen erreicht.",
+        "Dit aanbod heeft zijn maximale aantal inwisselingen bereikt.",
+    ),
+}
+MESSAGES: dict[str, dict[str, str]] = {
+    reason: dict(zip(("fr", "en", "de", "nl"), texts, strict=True))
+    for reason, texts in _MESSAGES.items()
+}
+REASONS: tuple[str, ...] = tuple(MESSAGES)
+
+
+class RedemptionRefused(Exception):
+    """A code that cannot be taken now: ``reason`` is one of :data:`REASONS`."""
+
+    def __init__(self, reason: str, redeemed_at: datetime | None = None) -> None:
+        self.reason = reason
+        self.redeemed_at = redeemed_at
+        super().__init__(self.message("en"))
+
+    def message(self, language: str) -> str:
+        """The refusal in ``language`` (fr, en, de, nl)."""
+        at = rfc3339(self.redeemed_at) if self.redeemed_at else ""
+        return translate(MESSAGES, self.reason, language, at=at)
+
+
+def new_code() -> str:
+    """A random code of :data:`ALPHABET`."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise(typed: str) -> str | None:
+    """The code a person typed (any case, hyphens and spaces ignored); None if it is not one."""
+    code = "".join(typed.split()).replace("-", "").upper()
+    if len(code) != CODE_LENGTH or any(char not in ALPHABET for char in code):
+        return None
+    return code
+
+
+def display(code: str) -> str:
+    """A code as people read it: ``ABCD-EFGH``."""
+    half = CODE_LENGTH // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+async def _held(session: AsyncSession, offer_id: uuid.UUID, visitor_id: uuid.UUID) -> Any:
+    return (
+        await session.execute(
+            select(Redemption).where(
+                col(Redemption.offer_id) == offer_id, col(Redemption.visitor_id) == visitor_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def code_for(session: AsyncSession, offer: Offer, visitor_id: uuid.UUID) -> Redemption:
+    """The visitor's redemption (code) for ``offer``: issued the first time, the same row after.
+
+    Two requests at once get the same row (``INSERT ... ON CONFLICT DO NOTHING`` on the unique
+    (offer, visitor), then a read). ValueError when ``visitor_id`` is not a visitor of the
+    offer's destination. It does not judge the offer (status, validity, quota: :func:`redeem`
+    does), nor commit.
+    """
+    for _ in range(_TRIES):
+        held = await _held(session, offer.id, visitor_id)
+        if held is not None:
+            return held  # type: ignore[no-any-return]
+        result = await session.execute(
+            _ISSUE,
+            {
+                "offer": offer.id,
+                "visitor": visitor_id,
+                "destination": offer.destination_id,
+                "code": new_code(),
+                "at": utcnow(),
+            },
+        )
+        if not getattr(result, "rowcount", 0):
+            visitor = await session.get(Visitor, visitor_id)
+            if visitor is None or visitor.destination_id != offer.destination_id:
+                raise ValueError(f"no visitor {visitor_id} in the offer's destination")
+    raise RuntimeError("could not issue a redemption code")  # pragma: no cover - 8 collisions
+
+
+async def redeem(
+    session: AsyncSession,
+    destination_id: uuid.UUID,
+    code: str,
+    by: str,
+    at: datetime | None = None,
+) -> Redemption:
+    """Take the code ``code`` (as typed) once, at ``at`` (now), by ``by`` (who validates).
+
+    RedemptionRefused (nothing written) when the code is unknown in the destination, already
+    used, its offer not approved or not valid at ``at`` (validity, weekly hours in the
+    destination's time zone), or its quota reached. The code's row and its offer's are locked
+    until the caller commits, so two codes of an offer with one redemption left cannot both
+    pass.
+    """
+    at = at or utcnow()
+    normal = normalise(code)
+    if normal is None:
+        raise RedemptionRefused("unknown")
+    found = (
+        await session.execute(
+            select(Redemption, Offer)
+            .join(Offer, col(Offer.id) == col(Redemption.offer_id))
+            .where(col(Redemption.destination_id) == destination_id, col(Redemption.code) == normal)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if found is None:
+        raise RedemptionRefused("unknown")
+    redemption, offer = found
+    if redemption.redeemed_at is not None:
+        raise RedemptionRefused("already_redeemed", redemption.redeemed_at)
+    if offer.status != "approved":
+        raise RedemptionRefused("not_approved")
+    destination = await session.get(Destination, destination_id)
+    zone = ZoneInfo(destination.timezone if destination else "Europe/Paris")
+    if not runs_at(offer, at, zone):
+        raise RedemptionRefused("not_valid_now")
+    if offer.quota is not None:
+        used = await session.scalar(
+            select(func.count())
+            .select_from(Redemption)
+            .where(col(Redemption.offer_id) == offer.id, col(Redemption.redeemed_at).is_not(None))
+        )
+        if (used or 0) >= offer.quota:
+            raise RedemptionRefused("quota_exhausted")
+    redemption.redeemed_at = at
+    redemption.redeemed_by = by[:128]
+    await session.flush()
+    return redemption
+
+
+# --- the visitor's rights (crm.core.hooks VISITOR_EXPORT / VISITOR_ERASE) -------------------------
+
+
+async def export(session: AsyncSession, visitor: Visitor) -> Mapping[str, Any]:
+    """The visitor's codes, for their export (``visitor.export`` hook)."""
+    rows = await session.execute(
+        select(Redemption, col(Offer.title))
+        .join(Offer, col(Offer.id) == col(Redemption.offer_id))
+        .where(
+            col(Redemption.destination_id) == visitor.destination_id,
+            col(Redemption.visitor_id) == visitor.id,
+        )
+        .order_by(col(Redemption.issued_at), col(Redemption.id))
+    )
+    return {
+        "redemptions": [
+            {
+                "offer": f"offer:{redemption.offer_id}",
+                "offer_title": title,
+                "code": display(redemption.code),
+                "issued_at": rfc3339(redemption.issued_at),
+                "redeemed_at": rfc3339(redemption.redeemed_at) if redemption.redeemed_at else None,
+            }
+            for redemption, title in rows
+        ]
+    }
+
+
+async def erase(
+    session: AsyncSession, destination_id: uuid.UUID, visitor_ids: Sequence[uuid.UUID]
+) -> None:
+    """Forget the visitors' codes (``visitor.erase`` hook; idempotent): unused ones are deleted;
+    used ones lose their visitor, so that the offer's quota still counts them."""
+    ids = list(visitor_ids)
+    mine = (col(Redemption.destination_id) == destination_id, col(Redemption.visitor_id).in_(ids))
+    await session.execute(delete(Redemption).where(*mine, col(Redemption.redeemed_at).is_(None)))
+    await session.execute(update(Redemption).where(*mine).values(visitor_id=None))

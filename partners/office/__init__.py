@@ -1,0 +1,1 @@
+"""The office's offer pages (``/office/offers``), until the partner portal exists."""
