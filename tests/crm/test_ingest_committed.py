@@ -8,7 +8,7 @@ import tracemalloc
 import uuid
 import zlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx2
 import psycopg
@@ -122,10 +122,14 @@ async def test_visit_open_and_close_are_notified(
     async with committed_db.session(system=True) as session:
         visit_id = (await session.execute(text("SELECT id FROM visit"))).scalar()
     expected = {
+        "destination_id": str(tenant.destination_id),
         "visitor_id": str(tenant.visitors["lea"]),
         "site_id": str(tenant.sites["zoo"]),
         "visit_id": str(visit_id),
     }
+    # "at": the sighting that opened or closed it, in RFC 3339 UTC
+    at = [datetime.fromisoformat(note.pop("at")) for note in received]
+    assert at == [t0, t0 + timedelta(minutes=5)]
     assert received == [{**expected, "state": "opened"}, {**expected, "state": "closed"}]
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm.visits.service import Sightings, _Visit, merge
+from crm.visits.service import Sightings, _Visit, merge, rfc3339_us
 
 GAP_US = 30 * 60 * 1_000_000
 VISITOR = "9b0c6f8e-0000-4000-8000-000000000001"
@@ -59,9 +60,13 @@ def test_visits_are_the_gap_separated_runs(rows: list[tuple[int, str, int]]) -> 
     visits = merge(None, VISITOR, as_sightings(rows), GAP_US)
     assert state(visits) == islands(rows)
     assert all(v.visitor_id == VISITOR for v in visits)
-    # one "opened" per visit; every visit but an open last one heard "closed" at least once
+    # one "opened" per visit (a new row), at its first sighting; a reopening is told apart;
+    # every visit but an open last one heard "closed" at least once
     notices = Counter(n for v in visits for n in v.notices)
-    assert notices["opened"] - notices["closed"] in (0, 1)
+    assert notices["opened"] == len(visits)
+    assert all(v.notice_us[v.notices.index("opened")] == v.first_us for v in visits)
+    assert notices["opened"] + notices["reopened"] - notices["closed"] in (0, 1)
+    assert all(len(v.notices) == len(v.notice_us) for v in visits)
     assert len({v.id for v in visits}) == len(visits)
 
 
@@ -77,10 +82,17 @@ def test_merging_in_runs_equals_merging_at_once(
         # what _LATEST reads: the stored visit seen last, fresh (no pending flags)
         latest = max(stored.values(), key=lambda v: v.last_us, default=None)
         if latest is not None:
-            latest = replace(latest, changed=False, notices=[])
+            latest = replace(latest, changed=False, notices=[], notice_us=[])
         for visit in merge(latest, VISITOR, as_sightings(rows[start:end]), GAP_US):
             heard.update((visit.first_us, n) for n in visit.notices)
             stored[visit.id] = visit
     at_once = merge(None, VISITOR, as_sightings(rows), GAP_US)
     assert state(list(stored.values())) == state(at_once) == islands(rows)
     assert heard == Counter((v.first_us, n) for v in at_once for n in v.notices)
+
+
+@given(st.integers(0, 4_102_444_800_000_000))  # 1970 .. 2100
+def test_notice_times_are_rfc3339_utc(us: int) -> None:
+    expected = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+    assert rfc3339_us(us) == expected.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert datetime.fromisoformat(rfc3339_us(us)) == expected
