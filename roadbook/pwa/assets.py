@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from crm.core.headers import PAGE_POLICY
+
 STATIC = Path(__file__).parent / "static"
 PREFIX = "/pwa/"
 SERVICE_WORKER = "sw.js"
@@ -35,6 +37,10 @@ PRECACHED = (
     "icon-maskable-512.png",
     "apple-touch-icon.png",
 )
+# The roadbook pages' policy: the site's (crm/core/headers.py) plus catalogue images, which an
+# import may leave on the source's https server (no Referer is ever sent, crm/core/headers.py).
+# The service worker serves the offline copy under it too.
+POLICY = f"{PAGE_POLICY}; img-src 'self' https: data:"
 THEME = "#0b5a66"
 BACKGROUND = "#ffffff"
 
@@ -71,11 +77,13 @@ def url(name: str) -> str:
 
 
 def _service_worker(files: dict[str, Asset]) -> Asset:
-    """``sw.js`` with its cache version and the addresses to precache filled in."""
+    """``sw.js`` with its cache version, the addresses to precache and the pages' policy."""
     listed = [files[name] for name in PRECACHED]
     version = hashlib.sha256("".join(a.version for a in files.values()).encode()).hexdigest()[:12]
     source = files[SERVICE_WORKER].body.decode()
-    body = source.replace('"__VERSION__"', json.dumps(version)).replace(
-        "__PRECACHED__", json.dumps([a.url for a in listed])
+    body = (
+        source.replace('"__VERSION__"', json.dumps(version))
+        .replace("__PRECACHED__", json.dumps([a.url for a in listed]))
+        .replace('"__POLICY__"', json.dumps(POLICY))
     )
     return Asset(SERVICE_WORKER, body.encode(), TYPES[".js"], version)

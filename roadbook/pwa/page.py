@@ -17,7 +17,6 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from crm.core.headers import PAGE_POLICY
 from crm.core.vocabulary import LANGUAGES
 from roadbook.feeds.view import RoadbookView
 from roadbook.pwa import assets
@@ -26,9 +25,7 @@ from roadbook.pwa.texts import LANGUAGE_NAMES, page_texts, stamp, visit_when, wh
 TEMPLATES = Path(__file__).parent.parent / "feeds" / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
 templates.env.trim_blocks = templates.env.lstrip_blocks = True
-# The page's own policy: the site's (crm/core/headers.py) plus catalogue images, which an
-# import may leave on the source's https server (no Referer is ever sent, crm/core/headers.py).
-POLICY = f"{PAGE_POLICY}; img-src 'self' https: data:"
+POLICY = assets.POLICY
 # Personal data: neither the browser's HTTP cache nor a proxy keeps it (the service worker
 # keeps the last roadbook in the visitor's own Cache Storage, docs/pwa.md).
 HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": POLICY}

@@ -121,12 +121,18 @@ async def manifest(token: Token, visitor: VisitorDep, db: DbDep) -> JSONResponse
 
 
 def _from_elsewhere(request: Request, settings: Settings) -> bool:
-    """Whether the browser says another site started this post (a page of ours never does)."""
-    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-        return True
+    """Whether the browser says another site started this post (a page of ours never does).
+
+    ``Sec-Fetch-Site`` says it whatever the referrer policy; without it (older browsers), an
+    ``Origin`` that is not ours. Our pages send no Referer, so their posts carry ``Origin:
+    null``: that is not a refusal.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
-        return origin == "null"
+        return False
     own = {_origin(settings.public_url), _origin(str(request.base_url))}
     return _origin(origin) not in own
 

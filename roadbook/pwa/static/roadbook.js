@@ -15,6 +15,17 @@ addEventListener("offline", () => showBanner(true));
 addEventListener("online", () => showBanner(false));
 
 if ("serviceWorker" in navigator && root.dataset.sw) {
+  // On the first visit no worker saw this page come: keep it as served (the live card and the
+  // banner emptied) instead of fetching it again, which would count its items shown twice.
+  if (!navigator.serviceWorker.controller && "caches" in self && !fromCache) {
+    const copy = root.cloneNode(true);
+    copy.querySelector("#live")?.replaceChildren();
+    copy.querySelector("#offline")?.setAttribute("hidden", "");
+    const page = new Response(`<!doctype html>\n${copy.outerHTML}`, {
+      headers: { "Content-Type": "text/html; charset=utf-8" },
+    });
+    caches.open(CACHE).then((cache) => cache.put(location.origin + location.pathname, page));
+  }
   navigator.serviceWorker
     .register(root.dataset.sw, { scope: root.dataset.scope })
     .catch((error) => console.warn("roadbook: no offline copy,", error.message));

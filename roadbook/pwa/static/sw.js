@@ -1,5 +1,5 @@
 // The roadbook's service worker, served as /pwa/sw.js with scope /r/ (Service-Worker-Allowed).
-// roadbook/pwa/assets.py fills in VERSION (a hash of every static file) and PRECACHED.
+// roadbook/pwa/assets.py fills in VERSION (a hash of every static file), PRECACHED and POLICY.
 //
 // - /pwa/ files: cache first, in a cache named after the version; a new version's worker drops
 //   the old caches when it activates.
@@ -7,11 +7,13 @@
 //   per address, query ignored) for reading offline, where the page says it is a saved copy.
 //   The answers are "no-store" for the HTTP cache and proxies; this copy stays in the visitor's
 //   own Cache Storage, on their device (docs/pwa.md). A 404 (erased or revoked roadbook) drops
-//   the copy.
+//   the copy. The first visit's page, fetched before this worker ran, is stored by the page's
+//   own script (roadbook.js).
 const VERSION = "__VERSION__";
 const STATIC = `balise-static-${VERSION}`;
 const ROADBOOK = "balise-roadbook";
 const PRECACHED = __PRECACHED__;
+const POLICY = "__POLICY__";
 const KEPT = /^\/r\/[^/]+(\/feed\.json)?$/;
 
 self.addEventListener("install", (event) => {
@@ -78,11 +80,11 @@ async function networkFirst(request, url) {
   return response;
 }
 
-// The kept page, marked so that its script shows the "you are offline" banner.
+// The kept page, marked so that its script shows the "you are offline" banner, under the pages'
+// policy.
 async function marked(kept) {
   const html = (await kept.text()).replace("<html ", '<html data-offline="" ');
-  const headers = new Headers({ "Content-Type": kept.headers.get("Content-Type") });
-  const policy = kept.headers.get("Content-Security-Policy");
-  if (policy) headers.set("Content-Security-Policy", policy);
-  return new Response(html, { headers });
+  return new Response(html, {
+    headers: { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": POLICY },
+  });
 }
