@@ -17,7 +17,10 @@ from roadbook.covisitation import models as covisitation_models
 from roadbook.exposures import jobs as exposure_jobs
 from roadbook.exposures import models as exposure_models
 from roadbook.exposures import service as exposures
+from roadbook.live import hub as live
+from roadbook.live.router import SCRIPT_PATH as LIVE_SCRIPT
 from roadbook.office.texts import WORDS
+from roadbook.pwa.page import register_module
 
 OFFICE = Path(__file__).parent / "office"
 
@@ -30,6 +33,9 @@ def install() -> None:
     hooks.register(hooks.VISITOR_EXPORT, exposures.export)
     hooks.register(hooks.VISITOR_ERASE, exposures.erase)
     hooks.register_jobs(*covisitation_job.JOBS, *exposure_jobs.JOBS)
+    # the worker's LISTEN connection that feeds /r/{token}/events (roadbook/live)
+    hooks.register_service(live.SERVICE, live.listening)
+    register_module(LIVE_SCRIPT)  # the page's welcome card
     nav.register(
         nav.NavEntry(
             key="catalogue",

@@ -179,6 +179,10 @@ MATRIX: dict[str, Access] = {
     "GET /r/{token}/manifest.webmanifest": VISITOR,
     "GET /r/{token}/privacy": VISITOR,
     "POST /r/{token}/privacy": VISITOR,
+    # the roadbook's live events (roadbook/live/router.py): the token owner's stream (without
+    # the app's lifespan, as here, it answers 204), and the page's script
+    "GET /r/{token}/events": VISITOR,
+    "GET /live/live.js": PUBLIC,
     # the roadbook widget (roadbook/widget/router.py): its script, the anonymous site mode
     "GET /widget.js": PUBLIC,
     "GET /widget/site/{destination}/{site}.json": PUBLIC,

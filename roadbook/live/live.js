@@ -1,0 +1,73 @@
+// The roadbook page's live part (roadbook/live/router.py): follows /r/{token}/events and shows a
+// welcome card in <div id="live" aria-live="polite"> each time the visitor enters a site.
+// Text only (textContent): nothing the server sends is ever parsed as HTML. EventSource
+// reconnects by itself and sends the last event id back, so the server resends what was missed.
+(function () {
+  "use strict";
+  var box = document.getElementById("live");
+  if (!box || typeof EventSource === "undefined") {
+    return;
+  }
+  // The page's own events URL: data-events when the page gives it, else /r/{token}/events.
+  var url = box.getAttribute("data-events");
+  if (!url) {
+    var match = /^\/r\/[^/]+/.exec(location.pathname);
+    if (!match) {
+      return;
+    }
+    url = match[0] + "/events";
+  }
+  var KEEP = 3; // cards kept on the page, newest first
+  var shown = {}; // event ids already shown (a resend after a reconnect is not shown twice)
+  var lang = document.documentElement.lang || undefined;
+
+  function time(at) {
+    var when = new Date(at);
+    var node = document.createElement("time");
+    node.dateTime = at;
+    node.textContent = when.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+    return node;
+  }
+
+  function card(id, welcome) {
+    var item = document.createElement("article");
+    item.className = "card live-welcome";
+    item.setAttribute("data-site", welcome.site.slug);
+    item.setAttribute("data-event-id", id);
+    var title = document.createElement("h2");
+    title.textContent = welcome.message;
+    var when = document.createElement("p");
+    when.className = "live-when";
+    when.appendChild(time(welcome.at));
+    item.appendChild(title);
+    item.appendChild(when);
+    return item;
+  }
+
+  var source = new EventSource(url);
+  box.setAttribute("data-live", "connecting");
+  source.addEventListener("ready", function () {
+    box.setAttribute("data-live", "open");
+  });
+  source.addEventListener("welcome", function (event) {
+    if (shown[event.lastEventId]) {
+      return;
+    }
+    var welcome;
+    try {
+      welcome = JSON.parse(event.data);
+    } catch (e) {
+      return;
+    }
+    shown[event.lastEventId] = true;
+    box.insertBefore(card(event.lastEventId, welcome), box.firstChild);
+    while (box.children.length > KEEP) {
+      box.removeChild(box.lastChild);
+    }
+  });
+  source.addEventListener("error", function () {
+    // CONNECTING: the browser retries by itself (the server's retry: hint); CLOSED: the token
+    // is no longer valid (404), nothing more will come.
+    box.setAttribute("data-live", source.readyState === EventSource.CLOSED ? "closed" : "connecting");
+  });
+})();
