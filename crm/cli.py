@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from crm.destinations.models import Site
     from crm.gateways.models import Gateway
 
+# Seconds ``crm serve`` gives requests in flight when it stops (uvicorn's graceful shutdown).
+SHUTDOWN_GRACE_S = 10
+
 app = typer.Typer(
     name="crm",
     help="Balise CRM: serve the API and pages, migrate the database, "
@@ -245,6 +248,10 @@ def serve(
         workers=workers,
         proxy_headers=True,
         access_log=access_log,
+        # A stop waits this long for requests in flight, then cancels them: a visitor's event
+        # stream (/r/{token}/events) never ends by itself, and its browser reconnects to
+        # another worker without losing an event (docs/live.md).
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
 
 

@@ -177,6 +177,8 @@ class LiveServer:
             port=self.port,
             log_level="warning",
             lifespan="on",
+            # as `crm serve`: an event stream a test left open is cancelled, not waited for
+            timeout_graceful_shutdown=5,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -294,6 +294,37 @@ async def test_shutdown_closes_the_listener_connection(committed_db_url: str) ->
     await _wait_for(gone, seconds=5)
 
 
+async def _read_to_the_end(reader: EventReader) -> None:
+    async with asyncio.timeout(5):
+        while True:
+            await reader.next()
+
+
+async def test_a_stop_does_not_wait_for_an_open_stream(
+    committed_db_url: str, committed_db: Database
+) -> None:
+    """A stream never ends by itself: a stop cancels it after the grace period (tests/conftest.py
+    and `crm serve` set one), then the listener's connection is closed as usual."""
+    place = await seed_place(committed_db, SITES, PEOPLE)
+    live = LiveServer(committed_db_url)
+    live.start()
+    try:
+        async with stream(live, place.tokens["lea"]) as lea:
+            assert (await lea.next_event()).event == "ready"
+            started = time.monotonic()
+            await asyncio.to_thread(live.stop)
+            assert time.monotonic() - started < 15
+            with pytest.raises((EOFError, httpx2.RemoteProtocolError, httpx2.ReadError)):
+                await _read_to_the_end(lea)
+    finally:
+        live.stop()
+
+    async def gone() -> bool:
+        return await _live_backends(committed_db_url) == []
+
+    await _wait_for(gone, seconds=5)
+
+
 async def test_a_slow_stream_drops_and_resyncs_while_others_still_hear() -> None:
     hub = live_hub.Hub()
     lea, tom = uuid.uuid4(), uuid.uuid4()
