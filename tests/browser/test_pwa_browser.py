@@ -235,10 +235,14 @@ def _wait_for(page: Page, script: str) -> None:
     page.wait_for_function(script, timeout=10_000, polling=100)
 
 
-KEPT = (
-    "async () => (await (await caches.open('balise-roadbook')).keys())"
-    ".some(r => new URL(r.url).pathname === location.pathname)"
-)
+# This page is kept on the device, with the modules other parts plug into it.
+KEPT = """async () => {
+  const cache = await caches.open("balise-roadbook");
+  const kept = (await cache.keys()).map(r => new URL(r.url).pathname);
+  const modules = [...document.querySelectorAll("script[type=module][src]")]
+    .map(s => new URL(s.src).pathname).filter(p => !p.startsWith("/pwa/"));
+  return kept.includes(location.pathname) && modules.every(m => kept.includes(m));
+}"""
 
 
 def test_after_one_visit_the_roadbook_opens_offline(browser: Browser, roadbook: Roadbook) -> None:

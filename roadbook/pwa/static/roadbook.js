@@ -24,7 +24,14 @@ if ("serviceWorker" in navigator && root.dataset.sw) {
     const page = new Response(`<!doctype html>\n${copy.outerHTML}`, {
       headers: { "Content-Type": "text/html; charset=utf-8" },
     });
-    caches.open(CACHE).then((cache) => cache.put(location.origin + location.pathname, page));
+    // With the modules other parts plugged in (the worker keeps them from the next visit on).
+    const modules = [...document.querySelectorAll("script[type=module][src]")]
+      .map((script) => script.src)
+      .filter((src) => !new URL(src).pathname.startsWith("/pwa/"));
+    caches.open(CACHE).then((cache) => {
+      cache.put(location.origin + location.pathname, page);
+      return cache.addAll(modules);
+    });
   }
   navigator.serviceWorker
     .register(root.dataset.sw, { scope: root.dataset.scope })

@@ -2,7 +2,8 @@
 // roadbook/pwa/assets.py fills in VERSION (a hash of every static file), PRECACHED and POLICY.
 //
 // - /pwa/ files: cache first, in a cache named after the version; a new version's worker drops
-//   the old caches when it activates.
+//   the old caches when it activates. Other scripts of this origin (modules plugged into the
+//   page) network first, kept in the same cache for offline use.
 // - The roadbook page /r/{token} and its feed: network first; each good answer is kept (one copy
 //   per address, query ignored) for reading offline, where the page says it is a saved copy.
 //   The answers are "no-store" for the HTTP cache and proxies; this copy stays in the visitor's
@@ -46,6 +47,9 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(cacheFirst(request));
   } else if (KEPT.test(url.pathname)) {
     event.respondWith(networkFirst(request, url));
+  } else if (request.destination === "script") {
+    // Modules other parts plug into the page (roadbook.pwa.page.register_module).
+    event.respondWith(scriptNetworkFirst(request));
   }
 });
 
@@ -56,6 +60,20 @@ async function cacheFirst(request) {
   const response = await fetch(request);
   if (response.ok) await cache.put(request, response.clone());
   return response;
+}
+
+async function scriptNetworkFirst(request) {
+  const cache = await caches.open(STATIC);
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    return response;
+  } catch (error) {
+    // Kept by this worker, or by the page on the first visit (roadbook.js).
+    const kept = await caches.match(request);
+    if (!kept) throw error;
+    return kept;
+  }
 }
 
 async function networkFirst(request, url) {
