@@ -292,7 +292,7 @@ async def test_the_menu_follows_the_role_and_pages_check_it(
         page = await admin.get("/office/staff")
         assert page.status_code == 200
         # The catalogue is roadbook's entry (roadbook/plugin.py).
-        assert nav_labels(page) == ["Accueil", "Catalogue", "Passerelles", "Équipe"]
+        assert nav_labels(page) == ["Accueil", "Catalogue", "Offres", "Passerelles", "Équipe"]
         assert 'aria-current="page">Équipe' in page.text
         for email in office.emails.values():
             assert email in page.text
@@ -391,7 +391,7 @@ async def test_a_picked_language_is_remembered_and_failures_speak_it(
     await sign_in(client, office, "admin")
     home = await client.get("/office?lang=de")
     assert '<html lang="de">' in home.text and "Guten Tag, Admin" in home.text
-    assert nav_labels(home) == ["Start", "Katalog", "Gateways", "Team"]
+    assert nav_labels(home) == ["Start", "Katalog", "Angebote", "Gateways", "Team"]
 
 
 @pytest.fixture
