@@ -106,10 +106,12 @@ def install() -> None:
 
 def register_commands(app: typer.Typer) -> None:
     """Add the packages' own commands to the ``crm`` CLI (roadbook's ``import-datatourisme``
-    and ``content list|show``)."""
+    and ``content list|show``, partners' ``offers redeem``)."""
+    from partners.offers import cli as offers_cli
     from roadbook.content import cli as content_cli
 
     content_cli.register(app)
+    offers_cli.register(app)
 
 
 def tune_gc() -> None:

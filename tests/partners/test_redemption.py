@@ -5,7 +5,10 @@ of quota; unknown outside its destination."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -193,3 +196,41 @@ async def test_two_codes_redeemed_at_once_do_not_both_pass_the_last_place(
         "ok",
         "quota_exhausted",
     ]
+
+
+def test_crm_offers_redeem_takes_a_code_once(committed_db_url: str) -> None:
+    async def seed() -> str:
+        db = Database(committed_db_url)
+        try:
+            office = await seed_office(db, "amneville")
+            offer = await make_offer(db, office, title={"fr": "Billet famille"})
+            async with db.session(office.destination_id) as session:
+                issued = await redemption.code_for(session, offer, office.visitor_ids["a"])
+                await session.commit()
+            return redemption.display(issued.code)
+        finally:
+            await db.dispose()
+
+    code = asyncio.run(seed())
+
+    def crm(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "crm", "offers", "redeem", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DATABASE_URL": committed_db_url},
+            timeout=120,
+        )
+
+    first = crm(code.lower(), "--by", "zoo-till-1", "--json")
+    assert first.returncode == 0, first.stderr
+    answer = json.loads(first.stdout.splitlines()[-1])
+    assert answer["code"] == code and answer["redeemed_by"] == "zoo-till-1"
+    assert answer["title"] == {"fr": "Billet famille"}
+    again = crm(code)
+    assert again.returncode == 1
+    assert "error: This code was already used on " in again.stderr
+    unknown = crm("ZZZZ-ZZZZ", "--destination", "amneville")
+    assert unknown.returncode == 1 and "There is no such code." in unknown.stderr
+    nowhere = crm(code, "--destination", "elsewhere")
+    assert nowhere.returncode == 1 and "no destination 'elsewhere'" in nowhere.stderr
