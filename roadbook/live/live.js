@@ -44,30 +44,46 @@
     return item;
   }
 
-  var source = new EventSource(url);
-  box.setAttribute("data-live", "connecting");
-  source.addEventListener("ready", function () {
-    box.setAttribute("data-live", "open");
-  });
-  source.addEventListener("welcome", function (event) {
-    if (shown[event.lastEventId]) {
-      return;
-    }
-    var welcome;
-    try {
-      welcome = JSON.parse(event.data);
-    } catch (e) {
-      return;
-    }
-    shown[event.lastEventId] = true;
-    box.insertBefore(card(event.lastEventId, welcome), box.firstChild);
-    while (box.children.length > KEEP) {
-      box.removeChild(box.lastChild);
-    }
-  });
-  source.addEventListener("error", function () {
-    // CONNECTING: the browser retries by itself (the server's retry: hint); CLOSED: the token
-    // is no longer valid (404), nothing more will come.
-    box.setAttribute("data-live", source.readyState === EventSource.CLOSED ? "closed" : "connecting");
-  });
+  var last = null; // the last event id: where a new EventSource resumes (?after=)
+  var wait = 30000; // before a new EventSource, once the browser gave up; doubles to 10 min
+
+  function connect() {
+    var source = new EventSource(last ? url + "?after=" + encodeURIComponent(last) : url);
+    box.setAttribute("data-live", "connecting");
+    source.addEventListener("ready", function (event) {
+      last = event.lastEventId || last;
+      wait = 30000;
+      box.setAttribute("data-live", "open");
+    });
+    source.addEventListener("welcome", function (event) {
+      last = event.lastEventId;
+      if (shown[event.lastEventId]) {
+        return;
+      }
+      var welcome;
+      try {
+        welcome = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      shown[event.lastEventId] = true;
+      box.insertBefore(card(event.lastEventId, welcome), box.firstChild);
+      while (box.children.length > KEEP) {
+        box.removeChild(box.lastChild);
+      }
+    });
+    source.addEventListener("error", function () {
+      if (source.readyState !== EventSource.CLOSED) {
+        box.setAttribute("data-live", "connecting"); // the browser retries (retry: hint)
+        return;
+      }
+      // The browser gave up (an answer other than the stream: a 503 while the database
+      // restarts, or a 404 once the roadbook is erased): ask again later, less and less often.
+      box.setAttribute("data-live", "closed");
+      setTimeout(connect, wait);
+      wait = Math.min(wait * 2, 600000);
+    });
+  }
+
+  connect();
 })();

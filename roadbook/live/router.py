@@ -13,11 +13,14 @@ The stream (``text/event-stream``, never stored):
   worker's listener is down, a read of the visit table in its place).
 
 On reconnect the browser sends the last ``id:`` as ``Last-Event-ID``; the stream resumes after
-it (roadbook/live/service.py). The token is checked as on every ``/r/{token}`` URL (404 for an
-unknown or revoked one); the stream reads under the visitor's tenant, only the visitor's own
-visits, in short sessions (no pooled connection is held while it waits). Visits exist only for
-visitors who consented to ``proximity`` (ingest's consent gate), so the stream asks for no
-consent of its own: it shows visitors their own data.
+it (roadbook/live/service.py); ``?after=`` does the same for a new ``EventSource`` (the page's
+script opens one when the browser gave up, e.g. on a 503 while the database restarted).
+
+The token is checked as on every ``/r/{token}`` URL (404 for an unknown or revoked one); the
+stream reads under the visitor's tenant, only the visitor's own visits, in short sessions (no
+pooled connection is held while it waits). Visits exist only for visitors who consented to
+``proximity`` (ingest's consent gate), so the stream asks for no consent of its own: it shows
+visitors their own data.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ from pathlib import Path
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from fastapi.sse import format_sse_event
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm.core.db import Database
 from crm.core.deps import DbDep, SettingsDep
@@ -62,6 +66,16 @@ LastEventId = Annotated[
 ]
 
 
+After = Annotated[
+    str | None,
+    Query(
+        max_length=80,
+        description="Resume after this event id, for a new EventSource (which sends no "
+        "Last-Event-ID); the header wins when both are given",
+    ),
+]
+
+
 def hub_of(request: Request) -> Hub | None:
     """The worker's hub (a lifespan service), if the app was started with its lifespan."""
     hub = getattr(request.app.state, "services", {}).get(SERVICE)
@@ -74,11 +88,17 @@ async def _events(
     subscription = hub.subscribe(visitor.id)
     try:
         yield format_sse_event(event="ready", data_str="{}", id=str(cursor), retry=RETRY_MS)
-        read = True  # first, what is already there (a reconnect's missed visits)
+        pending = True  # first, what is already there (a reconnect's missed visits)
         while True:
-            while read:
-                async with db.session(visitor.destination_id) as session:
-                    welcomes = await welcomes_after(session, visitor, cursor, gap_s)
+            while pending:
+                try:
+                    async with db.session(visitor.destination_id) as session:
+                        welcomes = await welcomes_after(session, visitor, cursor, gap_s)
+                except (SQLAlchemyError, OSError) as exc:
+                    # the database is away: keep the stream, read again at the next wake-up or
+                    # heartbeat (a reconnect now would meet a 503 and end the EventSource)
+                    log.warning("live_read_failed", error=type(exc).__name__)
+                    break
                 for welcome in welcomes:
                     cursor = welcome.cursor
                     yield format_sse_event(
@@ -86,15 +106,15 @@ async def _events(
                         data_str=json.dumps(welcome.data(), ensure_ascii=False),
                         id=str(cursor),
                     )
-                read = len(welcomes) == PAGE  # a full page: there may be more
+                pending = len(welcomes) == PAGE  # a full page: there may be more
             try:
                 async with asyncio.timeout(heartbeat_s):
                     await subscription.wait()
-                read = True
+                pending = True
             except TimeoutError:
                 yield KEEP_ALIVE
                 # no listener (database restarting): read instead of waiting for a notice
-                read = not hub.listening.is_set()
+                pending = pending or not hub.listening.is_set()
     finally:
         hub.unsubscribe(subscription)
 
@@ -119,6 +139,7 @@ async def events(
     token: Token,
     visitor: VisitorDep,
     last_event_id: LastEventId = None,
+    after: After = None,
 ) -> Response:
     """The visitor's live events: a welcome card's content each time they enter a site."""
     hub = hub_of(request)
@@ -127,7 +148,7 @@ async def events(
         # is what tells an EventSource to stop reconnecting (HTML § Server-sent events).
         log.warning("live_events_unavailable")
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
-    cursor = start_cursor(last_event_id)
+    cursor = start_cursor(last_event_id or after)
     return StreamingResponse(
         _events(db, hub, visitor, cursor, settings.visit_gap_s, HEARTBEAT_S),
         media_type=EVENT_STREAM,

@@ -10,11 +10,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx2
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from crm.core.db import Database
 from crm.core.models import utcnow
@@ -63,12 +65,13 @@ async def place_in_rollback(db: Database) -> Place:
 
 @asynccontextmanager
 async def stream(
-    server: LiveServer, token: str, last_event_id: str | None = None
+    server: LiveServer, token: str, last_event_id: str | None = None, after: str | None = None
 ) -> AsyncIterator[EventReader]:
     headers = {"Last-Event-ID": last_event_id} if last_event_id is not None else {}
+    params = {"after": after} if after is not None else {}
     async with (
         httpx2.AsyncClient(base_url=server.url, timeout=30) as client,
-        client.stream("GET", f"/r/{token}/events", headers=headers) as response,
+        client.stream("GET", f"/r/{token}/events", headers=headers, params=params) as response,
     ):
         assert response.status_code == 200
         yield EventReader(response)
@@ -141,6 +144,12 @@ async def test_a_visit_opened_by_a_batch_is_welcomed_within_two_seconds_and_rese
         ids = [(await lea.next_event()).id for _ in range(2)]
         assert ids == [zoo_cursor, again.id]
 
+    # a new EventSource (no Last-Event-ID) resumes with ?after=; the header wins over it
+    async with stream(server, place.tokens["lea"], after=zoo_cursor) as lea:
+        assert [(await lea.next_event()).id for _ in range(2)] == [zoo_cursor, again.id]
+    async with stream(server, place.tokens["lea"], first_cursor, after=zoo_cursor) as lea:
+        assert [(await lea.next_event()).id for _ in range(3)] == [first_cursor, *ids]
+
     # Tom's stream, from the very beginning, in English: his spa visit only
     async with stream(server, place.tokens["tom"], f"0_{NIL}") as tom:
         assert (await tom.next_event()).event == "ready"
@@ -190,6 +199,33 @@ async def test_heartbeats_keep_the_stream_open(
     assert all(b.event is None and b.data is None for b in beats)
 
 
+async def test_a_failed_read_keeps_the_stream_and_is_done_again(
+    server: LiveServer, committed_db: Database, place: Place, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database away for a moment: the stream stays open and reads again when woken."""
+    read = live_router.welcomes_after
+    failures: list[str] = []
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        if not failures:
+            failures.append("once")
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(live_router, "welcomes_after", flaky)
+    async with (
+        httpx2.AsyncClient(base_url=server.url, timeout=30) as gateway,
+        stream(server, place.tokens["lea"]) as lea,
+    ):
+        assert (await lea.next_event()).event == "ready"
+        await post_batch(gateway, place, "zoo", enter(place, "zoo", "lea"))
+        assert await follow(committed_db) == 1
+        async with asyncio.timeout(2):
+            welcome = await lea.next_event()
+    assert failures == ["once"]
+    assert json.loads(welcome.data or "")["site"]["slug"] == "zoo"
+
+
 async def test_bad_token_and_unreadable_last_event_id(server: LiveServer, place: Place) -> None:
     async with httpx2.AsyncClient(base_url=server.url, timeout=30) as client:
         missing = await client.get(f"/r/{'x' * 32}/events")
@@ -212,7 +248,7 @@ async def test_the_script_is_served_and_revalidated(server: LiveServer) -> None:
         script = await client.get("/live/live.js")
         assert script.status_code == 200
         assert script.headers["content-type"] == "text/javascript; charset=utf-8"
-        assert "new EventSource(url)" in script.text
+        assert "new EventSource(" in script.text
         assert "innerHTML" not in script.text
         etag = script.headers["etag"]
         again = await client.get("/live/live.js", headers={"If-None-Match": etag})
