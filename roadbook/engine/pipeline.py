@@ -227,6 +227,23 @@ def build_roadbook(
     )
 
 
+def site_context(
+    site: SiteAt | None, now: datetime, language: str, policy: DestinationPolicy = DEFAULT_POLICY
+) -> VisitorContext:
+    """The widget's anonymous context for a page about ``site``: nobody, there, until midnight
+    (``None``: a site without coordinates, so nothing is "near")."""
+    local = now.astimezone(policy.zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=policy.zone)
+    return VisitorContext(
+        language=language,
+        now=now,
+        stay_start=now,
+        stay_end=midnight,
+        site=replace(site, present=True) if site is not None else None,
+        anonymous=True,
+    )
+
+
 def site_roadbook(
     candidates: Iterable[Candidate],
     site: SiteAt,
@@ -242,14 +259,5 @@ def site_roadbook(
     aggregate of at least 5 visitors. Offers targeted on a profile are left out; "at my site"
     and "nearby" offers are read against the page's site.
     """
-    local = now.astimezone(policy.zone)
-    midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=policy.zone)
-    context = VisitorContext(
-        language=language,
-        now=now,
-        stay_start=now,
-        stay_end=midnight,
-        site=replace(site, present=True),
-        anonymous=True,
-    )
+    context = site_context(site, now, language, policy)
     return build_roadbook(candidates, context, policy, covisitation, partner_exposure)

@@ -1,15 +1,17 @@
-"""The catalogue as the engine's candidates, kept in memory per destination (docs/roadbook-engine.md
-§ Service).
+"""The catalogue and the live offers as the engine's candidates, kept in memory per destination
+(docs/roadbook-engine.md § Service).
 
 Turning 20,000 catalogue rows into :class:`~roadbook.engine.inputs.Candidate` values (the
-office's edits applied, hours and periods parsed) costs far more than ranking them, so each CRM
-process keeps a destination's candidates for :data:`TTL_S` seconds, and drops them at once when
-the office edits the catalogue in this process (:func:`forget`). Another process sees an edit
-within the TTL. The publishing window is applied per request (:meth:`Catalogue.shown_at`), so a
-scheduled item appears on time whatever the cache's age.
+office's edits applied, hours and periods parsed) and indexing them for retrieval
+(roadbook.engine.retrieval) costs far more than ranking a shortlist, so each CRM process keeps a
+destination's :class:`Shelf` for :data:`TTL_S` seconds, and drops it at once when the office
+edits the catalogue or the offers in this process (:func:`forget`). Another process sees an edit
+within the TTL. The publishing window is applied per request (:meth:`Shelf.shortlist`), and
+offers' validity, schedule, caps and quota by the engine, so those hold whatever the shelf's age;
+an offer approved or a quota used up elsewhere shows within the TTL.
 
-Next to each candidate, :class:`Details` keeps what the outputs show and the engine does not
-read (summary, image, link, a tour's route, the site's slug).
+Next to each candidate, :class:`~roadbook.feeds.details.Details` keeps what the outputs show and
+the engine does not read (summary, image, link, a tour's route, the site's slug).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,36 +34,21 @@ from crm.destinations.models import Site
 from roadbook.content.catalogue import effective
 from roadbook.content.hours import Period, Schedule
 from roadbook.content.models import ContentItem
-from roadbook.engine.inputs import Candidate, Kind, Position
-from roadbook.feeds.view import Image
+from roadbook.engine.inputs import (
+    Candidate,
+    CoVisitation,
+    DestinationPolicy,
+    Kind,
+    Position,
+    VisitorContext,
+)
+from roadbook.engine.retrieval import Index
+from roadbook.feeds import offers as partner_offers
+from roadbook.feeds.details import Details, SiteInfo, first_image, position
 
 log = logging.getLogger(__name__)
 
 TTL_S = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class Details:
-    """What an item's outputs show besides what the engine ranks."""
-
-    summary: Mapping[str, str]
-    image: Image | None = None
-    # The item's own website (the click-through's target), if any.
-    url: str | None = None
-    route: tuple[Position, ...] = ()
-    site: str | None = None
-    # The publishing window (None: unbounded).
-    shown_from: datetime | None = None
-    shown_until: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SiteInfo:
-    slug: str
-    name: str
-    kind: str
-    position: Position | None
-    partner_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,34 +59,34 @@ class Catalogue:
     details: Mapping[str, Details]
     sites: Mapping[str, SiteInfo]
 
-    def shown_at(self, at: datetime) -> list[Candidate]:
-        """The candidates inside their publishing window at ``at``."""
-        details = self.details
-        return [candidate for candidate in self.candidates if _inside(details[candidate.id], at)]
+
+@dataclass(frozen=True, slots=True)
+class Shelf:
+    """Everything a destination's roadbooks may show: the catalogue and the live offers,
+    indexed for retrieval, with what the outputs show of each and the partners' names."""
+
+    index: Index
+    details: Mapping[str, Details]
+    sites: Mapping[str, SiteInfo]
+    partners: Mapping[str, str]
+    by_id: Mapping[str, Candidate]
+
+    def shortlist(
+        self, context: VisitorContext, policy: DestinationPolicy, covisitation: CoVisitation
+    ) -> list[Candidate]:
+        """What is worth ranking for ``context``, inside its publishing window now."""
+        details, now = self.details, context.now
+        return [
+            candidate
+            for candidate in self.index.shortlist(context, policy, covisitation)
+            if _inside(details[candidate.id], now)
+        ]
 
 
 def _inside(details: Details, at: datetime) -> bool:
     return (details.shown_from is None or details.shown_from <= at) and (
         details.shown_until is None or at < details.shown_until
     )
-
-
-def position(latitude: object, longitude: object) -> Position | None:
-    """A position from stored coordinates, or ``None`` when missing or out of range."""
-    if not isinstance(latitude, (int, float)) or not isinstance(longitude, (int, float)):
-        return None
-    try:
-        return Position(float(latitude), float(longitude))
-    except ValueError:
-        return None
-
-
-def first_image(images: Iterable[Any]) -> Image | None:
-    for image in images:
-        if isinstance(image, Mapping) and isinstance(image.get("url"), str) and image["url"]:
-            credit = image.get("credit")
-            return Image(image["url"], credit if isinstance(credit, str) and credit else None)
-    return None
 
 
 def _website(contact: Mapping[str, Any]) -> str | None:
@@ -161,6 +148,7 @@ def item_candidate(
         url=_website(shown["contact"]),
         route=_route(shown) if item.kind == "tour" else (),
         site=site.slug if site else None,
+        slug=item.slug,
         shown_from=item.published_from,
         shown_until=item.published_until,
     )
@@ -208,21 +196,35 @@ async def load(session: AsyncSession, destination_id: uuid.UUID) -> Catalogue:
     return Catalogue(tuple(candidates), details, sites)
 
 
-class CatalogueCache:
-    """Each destination's :class:`Catalogue`, kept :data:`TTL_S` seconds in this process."""
+async def shelf(session: AsyncSession, destination_id: uuid.UUID, now: datetime) -> Shelf:
+    """Load and index the destination's catalogue and the offers live at ``now``."""
+    catalogue = await load(session, destination_id)
+    offers = await partner_offers.live(session, destination_id, now, catalogue.sites)
+    candidates = (*catalogue.candidates, *offers.candidates)
+    return Shelf(
+        index=Index(candidates, now),
+        details={**catalogue.details, **offers.details},
+        sites=catalogue.sites,
+        partners=offers.partners,
+        by_id={candidate.id: candidate for candidate in candidates},
+    )
+
+
+class ShelfCache:
+    """Each destination's :class:`Shelf`, kept :data:`TTL_S` seconds in this process."""
 
     def __init__(self, ttl_s: float = TTL_S, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
         self.clock = clock
-        self._kept: dict[uuid.UUID, tuple[float, Catalogue]] = {}
+        self._kept: dict[uuid.UUID, tuple[float, Shelf]] = {}
 
-    async def get(self, session: AsyncSession, destination_id: uuid.UUID) -> Catalogue:
+    async def get(self, session: AsyncSession, destination_id: uuid.UUID, now: datetime) -> Shelf:
         kept = self._kept.get(destination_id)
         if kept is not None and self.clock() - kept[0] < self.ttl_s:
             return kept[1]
-        catalogue = await load(session, destination_id)
-        self._kept[destination_id] = (self.clock(), catalogue)
-        return catalogue
+        loaded = await shelf(session, destination_id, now)
+        self._kept[destination_id] = (self.clock(), loaded)
+        return loaded
 
     def forget(self, destination_id: uuid.UUID | None = None) -> None:
         """Drop one destination's catalogue (all when ``None``): the next request reloads."""
@@ -232,9 +234,9 @@ class CatalogueCache:
             self._kept.pop(destination_id, None)
 
 
-CACHE = CatalogueCache()
+CACHE = ShelfCache()
 
 
 def forget(destination_id: uuid.UUID | None = None) -> None:
-    """The catalogue of ``destination_id`` changed: the roadbooks of this process reload it."""
+    """The catalogue or the offers of ``destination_id`` changed: this process reloads them."""
     CACHE.forget(destination_id)

@@ -1,43 +1,81 @@
-"""Visitor URLs under ``/r/{token}``: the token is the only credential (no account, no cookie)."""
+"""Visitor URLs under ``/r/{token}``: the token is the only credential (no account, no cookie).
+
+Every output renders the same :class:`~roadbook.feeds.view.RoadbookView`: the page (the PWA),
+JSON Feed, iCalendar, JSON-LD and GeoJSON. ``?lang=`` shows it in another of the four
+languages. All are personal data: never cached by anyone but the visitor's own device.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from crm.core.deps import DbDep, SettingsDep
+from crm.core.errors import Problem
+from crm.core.models import utcnow
 from crm.core.urls import public_url
 from crm.visitors.deps import Token, VisitorDep
+from crm.visitors.models import Visitor
+from roadbook.exposures import service as exposures
 from roadbook.feeds import service
-from roadbook.i18n import message
+from roadbook.feeds.calendar import ics
+from roadbook.feeds.jsonfeed import MEDIA_TYPE as JSON_FEED
+from roadbook.feeds.jsonfeed import json_feed
+from roadbook.feeds.route import route_geojson
+from roadbook.feeds.trip import trip_jsonld
+from roadbook.feeds.view import Links, RoadbookView
+from roadbook.pwa.page import page_response
 
 router = APIRouter(tags=["roadbook"])
 
-JSON_FEED = "application/feed+json"
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-PAGE_TEXTS = ("empty", "my_data", "feed", "export")
+CALENDAR = "text/calendar; charset=utf-8"
+JSON_LD = "application/ld+json"
+GEOJSON = "application/geo+json"
 NOT_CACHED = {"Cache-Control": "no-store"}
 # The extension's documentation, served by every CRM (docs/feed.md links to the same file).
 ABOUT = Path(__file__).parent / "about.md"
 ABOUT_PATH = "/about/feed"
 MARKDOWN = "text/markdown; charset=utf-8"
+_UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown or revoked token"}}
+
+Language = Annotated[
+    str | None,
+    Query(
+        pattern="^(fr|en|de|nl)$",
+        description="Show the roadbook in this language instead of the visitor's",
+    ),
+]
 
 
-async def _roadbook(
-    db: DbDep, settings: SettingsDep, token: str, visitor: VisitorDep
-) -> dict[str, Any]:
-    """The visitor's feed document, its links under the public URL."""
+def links(settings: Any, token: str) -> Links:
+    """The roadbook's absolute addresses under the public URL."""
+    home = public_url(settings, f"/r/{token}")
+    return Links(
+        home=home,
+        feed=f"{home}/feed.json",
+        calendar=f"{home}/roadbook.ics",
+        trip=f"{home}/trip.jsonld",
+        route=f"{home}/route.geojson",
+        events=f"{home}/events",
+        export=f"{home}/export.json",
+        about=public_url(settings, ABOUT_PATH),
+    )
+
+
+async def _view(
+    db: DbDep, settings: SettingsDep, token: str, visitor: Visitor, language: str | None
+) -> RoadbookView:
+    """The visitor's roadbook now; what it shows is recorded (exposures) and committed."""
     async with db.session(visitor.destination_id) as session:
-        return await service.visitor_feed(
-            session,
-            visitor,
-            roadbook_url=public_url(settings, f"/r/{token}"),
-            about_url=public_url(settings, ABOUT_PATH),
+        view = await service.visitor_view(
+            session, visitor, links=links(settings, token), language=language
         )
+        await session.commit()
+    return view
 
 
 @router.get(
@@ -49,29 +87,99 @@ async def _roadbook(
             f"{ABOUT_PATH})",
             "content": {JSON_FEED: {"schema": {"type": "object"}}},
         },
-        404: {"description": "Unknown or revoked token"},
+        **_UNKNOWN,
     },
 )
-async def feed(db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep) -> JSONResponse:
-    """The visitor's roadbook as JSON Feed 1.1 (personal data: never cached)."""
-    document = await _roadbook(db, settings, token, visitor)
-    return JSONResponse(document, media_type=JSON_FEED, headers=NOT_CACHED)
+async def feed(
+    db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep, lang: Language = None
+) -> JSONResponse:
+    """The visitor's roadbook as JSON Feed 1.1."""
+    view = await _view(db, settings, token, visitor, lang)
+    return JSONResponse(json_feed(view), media_type=JSON_FEED, headers=NOT_CACHED)
 
 
 @router.get(
-    "/r/{token}",
-    response_class=HTMLResponse,
-    responses={404: {"description": "Unknown or revoked token"}},
+    "/r/{token}/roadbook.ics",
+    response_class=Response,
+    responses={200: {"content": {CALENDAR: {}}}, **_UNKNOWN},
 )
-async def page(
-    request: Request, db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep
-) -> HTMLResponse:
-    """The visitor's roadbook as a page: the feed's items, in the visitor's language."""
-    document = await _roadbook(db, settings, token, visitor)
-    ui = {key: message(f"page_{key}", visitor.language) for key in PAGE_TEXTS}
-    return templates.TemplateResponse(
-        request, "roadbook.html", {"feed": document, "ui": ui}, headers=NOT_CACHED
+async def calendar(
+    db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep, lang: Language = None
+) -> Response:
+    """The roadbook's events and planned items as iCalendar (RFC 5545), in local time."""
+    view = await _view(db, settings, token, visitor, lang)
+    return Response(ics(view), media_type=CALENDAR, headers=NOT_CACHED)
+
+
+@router.get(
+    "/r/{token}/trip.jsonld",
+    response_class=JSONResponse,
+    responses={200: {"content": {JSON_LD: {"schema": {"type": "object"}}}}, **_UNKNOWN},
+)
+async def trip(
+    db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep, lang: Language = None
+) -> JSONResponse:
+    """The roadbook as a schema.org ``TouristTrip`` with an ``itinerary`` ``ItemList``."""
+    view = await _view(db, settings, token, visitor, lang)
+    return JSONResponse(trip_jsonld(view), media_type=JSON_LD, headers=NOT_CACHED)
+
+
+@router.get(
+    "/r/{token}/route.geojson",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}, **_UNKNOWN},
+)
+async def route(
+    db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep, lang: Language = None
+) -> JSONResponse:
+    """Today's stops and the tours' lines as a GeoJSON FeatureCollection (RFC 7946)."""
+    view = await _view(db, settings, token, visitor, lang)
+    return JSONResponse(route_geojson(view), media_type=GEOJSON, headers=NOT_CACHED)
+
+
+@router.get(
+    "/r/{token}/go/{item}",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: {"description": "To the item's website (the click is recorded)"},
+        404: {"description": "Unknown token, or an item of the roadbook without a website"},
+    },
+)
+async def go(
+    db: DbDep,
+    token: Token,
+    visitor: VisitorDep,
+    item: Annotated[
+        str, PathParam(max_length=48, pattern="^(place|event|tour|offer):[0-9a-f-]{36}$")
+    ],
+) -> RedirectResponse:
+    """Follow an item's link: the click is recorded, then the browser goes to the item's site.
+    Only the websites of the catalogue and of live offers are reachable (no open redirect)."""
+    now = utcnow()
+    async with db.session(visitor.destination_id) as session:
+        target = await service.link_of(session, visitor.destination_id, item, now)
+        if target is None:
+            raise Problem(404, "Not Found", "no such item with a website in this roadbook")
+        url, partner = target
+        await exposures.record_click(session, visitor, item, partner, now)
+        await session.commit()
+    return RedirectResponse(
+        url, status_code=303, headers={**NOT_CACHED, "Referrer-Policy": "no-referrer"}
     )
+
+
+@router.get("/r/{token}", response_class=HTMLResponse, responses=_UNKNOWN)
+async def page(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    token: Token,
+    visitor: VisitorDep,
+    lang: Language = None,
+) -> HTMLResponse:
+    """The visitor's roadbook as a page (the PWA), in the visitor's language or ``lang``."""
+    return page_response(request, await _view(db, settings, token, visitor, lang))
 
 
 @router.get(ABOUT_PATH, response_class=Response, responses={200: {"content": {MARKDOWN: {}}}})

@@ -1,10 +1,16 @@
-"""A visitor's roadbook as a JSON Feed 1.1 document (with a ``_balise`` extension)."""
+"""The roadbook service: database → engine inputs → engine → :class:`RoadbookView`
+(docs/roadbook-engine.md § Service).
+
+The engine (``roadbook.engine``) is pure; this module loads what it reads — the catalogue and the
+partners' live offers (candidates), the visitor's consent, stay, visits and exposures (context),
+the partners' recent exposure (fairness) — and completes its ranked items with what the outputs
+show. It records what it showed (``roadbook.exposures``), which the caller commits.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -13,129 +19,245 @@ from sqlmodel import col
 
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
+from crm.core.vocabulary import LANGUAGES
 from crm.destinations.models import Site
-from crm.ingest.schemas import rfc3339
+from crm.visitors.consent import granted_at
 from crm.visitors.models import Visitor
+from crm.visitors.service import consent_ledger
 from crm.visits.models import Visit
-from roadbook.content.catalogue import effective, stream_items
-from roadbook.content.models import ContentItem
 from roadbook.content.text import localize
+from roadbook.covisitation import job as covisitation
+from roadbook.engine import pipeline
+from roadbook.engine.inputs import Candidate, DestinationPolicy, SiteAt, VisitorContext
+from roadbook.engine.output import Item, Roadbook
+from roadbook.exposures import service as exposures
+from roadbook.feeds import offers as partner_offers
+from roadbook.feeds.candidates import CACHE, Shelf
+from roadbook.feeds.details import Details
+from roadbook.feeds.view import Entry, Links, RoadbookView, Section, VisitEntry
 from roadbook.i18n import message
 
-JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+PERSONALISATION = "personalisation"
 MAX_VISITS = 50
-MAX_PLACES = 20
-# Events shown: those happening from today to this many days ahead.
-AHEAD_DAYS = 28
+# With no stay known (or the stay over), the roadbook plans today and tomorrow.
+DEFAULT_STAY_DAYS = 2
 
 
-async def visitor_feed(
-    session: AsyncSession, visitor: Visitor, *, roadbook_url: str, about_url: str
-) -> dict[str, Any]:
-    """The roadbook of ``visitor``: where they have been, then places matching their wishes.
-
-    ``roadbook_url`` is the visitor's absolute ``/r/{token}`` address under the public URL,
-    ``about_url`` the address of the extension's documentation (roadbook/feeds/about.md).
-    """
-    language = visitor.language
-    destination = await session.get(Destination, visitor.destination_id)
-    assert destination is not None
-    visits = (
-        await session.execute(
-            select(Visit, Site)
-            .join(Site, col(Site.id) == Visit.site_id)
-            .where(col(Visit.visitor_id) == visitor.id)
-            .order_by(col(Visit.last_seen_at).desc())
-            .limit(MAX_VISITS)
-        )
-    ).all()
-    places = await _places_for(session, visitor, destination, {site.id for _, site in visits})
-    items = [_visit_item(visit, site, language) for visit, site in visits]
-    items += [_place_item(place, shown, language) for place, shown in places]
-    return {
-        "version": JSON_FEED_VERSION,
-        "title": message("roadbook_title", language, destination=destination.name),
-        "home_page_url": roadbook_url,
-        "feed_url": f"{roadbook_url}/feed.json",
-        "language": language,
-        "items": items,
-        "_balise": {"about": about_url, "wishes": visitor.wishes},
-    }
+def _policy(destination: Destination) -> DestinationPolicy:
+    return DestinationPolicy(zone=ZoneInfo(destination.timezone))
 
 
-async def _places_for(
+def named(name: str) -> dict[str, str]:
+    """A site's name (one text, whatever the language) as the engine's language map."""
+    return dict.fromkeys(LANGUAGES, name)
+
+
+def _language(wanted: str | None, fallback: str) -> str:
+    return wanted if wanted in LANGUAGES else fallback
+
+
+def stay_window(
+    stay_start: date | None, stay_end: date | None, now: datetime, zone: tzinfo
+) -> tuple[datetime, datetime]:
+    """The stay as local midnights: from its first day to the end of its last day. Without a
+    stay, or once it is over, today and tomorrow."""
+    today = now.astimezone(zone).date()
+    if stay_start is None or stay_end is None or stay_end < today:
+        stay_start, stay_end = today, today + timedelta(days=DEFAULT_STAY_DAYS - 1)
+    first = datetime.combine(stay_start, time(), tzinfo=zone)
+    last = datetime.combine(stay_end + timedelta(days=1), time(), tzinfo=zone)
+    return first, last
+
+
+async def _visits(session: AsyncSession, visitor: Visitor) -> list[tuple[Visit, Site]]:
+    rows = await session.execute(
+        select(Visit, Site)
+        .join(Site, col(Site.id) == Visit.site_id)
+        .where(col(Visit.visitor_id) == visitor.id)
+        .order_by(col(Visit.last_seen_at).desc())
+        .limit(MAX_VISITS)
+    )
+    return [(visit, site) for visit, site in rows]
+
+
+def _site_at(visit: Visit, shelf: Shelf) -> SiteAt | None:
+    info = shelf.sites.get(str(visit.site_id))
+    if info is None or info.position is None:
+        return None
+    return SiteAt(str(visit.site_id), info.position, named(info.name), visit.closed_at is None)
+
+
+def _visit_entry(visit: Visit, site: Site, shelf: Shelf) -> VisitEntry:
+    info = shelf.sites.get(str(site.id))
+    return VisitEntry(
+        id=f"visit:{visit.id}",
+        site=site.slug,
+        site_name=site.name,
+        site_kind=site.kind,
+        first_seen_at=visit.first_seen_at,
+        last_seen_at=visit.last_seen_at,
+        dwell_s=visit.dwell_s,
+        open=visit.closed_at is None,
+        position=info.position if info else None,
+    )
+
+
+def _entry(
+    item: Item, candidate: Candidate, details: Details, link: str | None, partner: str | None
+) -> Entry:
+    return Entry(
+        id=item.id,
+        kind=item.kind,
+        section=item.section,
+        title=item.title or item.id,
+        title_language=item.title_language,
+        summary=localize(details.summary, item.reason_language).text,
+        why=item.reason,
+        sponsored=item.commercial,
+        label=item.label,
+        partner=partner,
+        position=candidate.position,
+        planned_at=item.planned_at,
+        until=item.until,
+        link=link,
+        image=details.image,
+        route=details.route,
+        site=details.site,
+        slug=details.slug,
+        periods=candidate.periods,
+    )
+
+
+def _sections(roadbook: Roadbook, shelf: Shelf, go: str | None) -> tuple[Section, ...]:
+    """The engine's sections as the view's, each item completed with its details."""
+    sections = []
+    for section in roadbook.sections:
+        entries = []
+        for item in section.items:
+            details = shelf.details[item.id]
+            link = details.url if go is None or details.url is None else f"{go}/{item.id}"
+            partner = shelf.partners.get(item.partner_id or "") if item.commercial else None
+            entries.append(_entry(item, shelf.by_id[item.id], details, link, partner))
+        sections.append(Section(section.key, section.title, tuple(entries)))
+    return tuple(sections)
+
+
+async def visitor_view(
     session: AsyncSession,
     visitor: Visitor,
+    *,
+    links: Links,
+    language: str | None = None,
+    now: datetime | None = None,
+) -> RoadbookView:
+    """The visitor's roadbook: personal with ``personalisation`` consent, else editorial (and
+    the view says so). Records the exposures of what it shows (the caller commits)."""
+    now = now or utcnow()
+    destination = await session.get(Destination, visitor.destination_id)
+    assert destination is not None
+    policy = _policy(destination)
+    language = _language(language, visitor.language)
+    shelf = await CACHE.get(session, destination.id, now)
+    ledger = await consent_ledger(session, visitor.id)
+    personal = granted_at(ledger, PERSONALISATION)
+    visits = await _visits(session, visitor)
+    today = now.astimezone(policy.zone).date()
+    latest_today = [
+        visit for visit, _ in visits if visit.last_seen_at.astimezone(policy.zone).date() == today
+    ]
+    stay_start, stay_end = stay_window(visitor.stay_start, visitor.stay_end, now, policy.zone)
+    history = await exposures.history(session, visitor.id, now)
+    context = VisitorContext(
+        language=language,
+        now=now,
+        stay_start=stay_start,
+        stay_end=stay_end,
+        personalisation=personal,
+        wishes=frozenset(visitor.wishes),
+        with_children=visitor.children > 0,
+        site=_site_at(latest_today[0], shelf) if latest_today else None,
+        visited_today=frozenset(str(visit.site_id) for visit in latest_today),
+        exposures=history.for_caps,
+    )
+    fairness = await exposures.partner_exposure(session, destination.id, now)
+    pairs = await covisitation.scores(session, destination.id)
+    roadbook = pipeline.build_roadbook(
+        shelf.shortlist(context, policy, pairs),
+        context,
+        policy,
+        covisitation=pairs,
+        partner_exposure=fairness,
+    )
+    sections = _sections(roadbook, shelf, f"{links.home}/go")
+    sections = await partner_offers.with_redemptions(session, sections, visitor.id)
+    await exposures.record(session, visitor, roadbook.items, history, now)
+    return RoadbookView(
+        destination=destination.name,
+        timezone=destination.timezone,
+        language=language,
+        mode=roadbook.mode,
+        personalised=roadbook.personalised,
+        notice=roadbook.notice,
+        title=message("roadbook_title", language, destination=destination.name),
+        generated_at=now,
+        sections=sections,
+        links=links,
+        visits=tuple(_visit_entry(visit, site, shelf) for visit, site in visits),
+        wishes=tuple(visitor.wishes) if personal else (),
+        stay=(visitor.stay_start, visitor.stay_end)
+        if visitor.stay_start and visitor.stay_end
+        else None,
+    )
+
+
+async def link_of(
+    session: AsyncSession, destination_id: uuid.UUID, item_id: str, now: datetime | None = None
+) -> tuple[str, str | None] | None:
+    """Where ``/r/{token}/go/{item_id}`` leads: the item's website and its partner (or None
+    for an unknown item or one without a website: no open redirect)."""
+    now = now or utcnow()
+    destination = await session.get(Destination, destination_id)
+    assert destination is not None
+    shelf = await CACHE.get(session, destination.id, now)
+    details, candidate = shelf.details.get(item_id), shelf.by_id.get(item_id)
+    if details is None or details.url is None or candidate is None:
+        return None
+    return details.url, candidate.partner_id
+
+
+async def site_view(
+    session: AsyncSession,
     destination: Destination,
-    visited_sites: set[uuid.UUID],
-) -> list[tuple[ContentItem, dict[str, Any]]]:
-    """The catalogue as visitors see it now (published, inside its window; events of the coming
-    weeks), those matching the visitor's wishes first, not yet visited first; each item with
-    its fields as shown (``effective``, computed once)."""
-    now = utcnow()
-    today = now.astimezone(ZoneInfo(destination.timezone)).date()
-    wishes = set(visitor.wishes)
-    ranked: list[tuple[tuple[int, int, str], ContentItem, dict[str, Any]]] = []
-    async for item in stream_items(
-        session,
-        destination.id,
-        between=(today, today + timedelta(days=AHEAD_DAYS)),
-        visible_at=now,
-    ):
-        shown = effective(item)
-        rank = (-len(wishes & set(shown["wishes"])), int(shown["site_id"] in visited_sites))
-        ranked.append(((*rank, item.slug), item, shown))
-    ranked.sort(key=lambda entry: entry[0])
-    return [(item, shown) for _, item, shown in ranked[:MAX_PLACES]]
-
-
-def _visit_item(visit: Visit, site: Site, language: str) -> dict[str, Any]:
-    return {
-        "id": f"visit:{visit.id}",
-        "title": message("visit_title", language, site=site.name),
-        "content_text": message("visit_text", language, minutes=round(visit.dwell_s / 60)),
-        "date_published": rfc3339(visit.first_seen_at),
-        "date_modified": rfc3339(visit.last_seen_at),
-        "tags": ["visit", site.kind],
-        "_balise": {
-            "kind": "visit",
-            "site": site.slug,
-            "dwell_s": visit.dwell_s,
-            "open": visit.closed_at is None,
-            "geo": _geo(site.latitude, site.longitude),
-        },
-    }
-
-
-def _place_item(item: ContentItem, shown: dict[str, Any], language: str) -> dict[str, Any]:
-    title = localize(shown["title"], language)
-    item_json: dict[str, Any] = {
-        "id": f"{item.kind}:{item.id}",
-        "title": title.text or item.slug,
-        "content_text": localize(shown["summary"], language).text,
-        "date_modified": rfc3339(item.updated_at),
-        "tags": [item.kind, *shown["wishes"]],
-        "_balise": {
-            "kind": item.kind,
-            "slug": item.slug,
-            "language": title.language,
-            "geo": _geo(shown["latitude"], shown["longitude"]),
-        },
-    }
-    if item.kind == "event":
-        item_json["_balise"]["dates"] = [
-            {
-                key: period[key]
-                for key in ("start", "end", "start_time", "end_time", "days")
-                if period.get(key)
-            }
-            for period in shown["periods"]
-        ]
-    websites = shown["contact"].get("websites") or []
-    if websites:
-        item_json["external_url"] = websites[0]
-    return item_json
-
-
-def _geo(latitude: float | None, longitude: float | None) -> dict[str, float] | None:
-    return None if latitude is None or longitude is None else {"lat": latitude, "lon": longitude}
+    site: Site,
+    language: str,
+    now: datetime | None = None,
+) -> RoadbookView:
+    """The widget's anonymous roadbook for a page about ``site``: what to do near it today
+    (for a site without coordinates, the destination's picks for today: nothing is "near")."""
+    now = now or utcnow()
+    policy = _policy(destination)
+    language = _language(language, destination.default_language)
+    shelf = await CACHE.get(session, destination.id, now)
+    info = shelf.sites.get(str(site.id))
+    pairs = await covisitation.scores(session, destination.id)
+    if info is not None and info.position is not None:
+        here = SiteAt(str(site.id), info.position, named(site.name))
+        context = pipeline.site_context(here, now, language, policy)
+    else:
+        context = pipeline.site_context(None, now, language, policy)
+    roadbook = pipeline.build_roadbook(
+        shelf.shortlist(context, policy, pairs), context, policy, covisitation=pairs
+    )
+    return RoadbookView(
+        destination=destination.name,
+        timezone=destination.timezone,
+        language=language,
+        mode=roadbook.mode,
+        personalised=False,
+        notice=None,
+        title=message("site_title", language, site=site.name),
+        generated_at=now,
+        sections=_sections(roadbook, shelf, None),
+        links=None,
+        site=site.slug,
+    )

@@ -112,6 +112,7 @@ async def seed_office(db: Database, slug: str | None = None) -> Office:
             slug="lac",
             title={"fr": "Le lac"},
             site_id=site.id,
+            contact={"websites": ["https://lac.example/"]},
         )
         session.add(item)
         office.item_id = item.id

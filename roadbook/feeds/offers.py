@@ -1,0 +1,123 @@
+"""The partners' live offers as engine candidates, and their redemption codes in the view
+(docs/roadbook-engine.md § Service; the offers themselves: docs/offers.md).
+
+``partners`` owns offers and redemptions; the roadbook reads them through
+``partners.offers.service.live_offers`` and ``partners.offers.redemption.code_for`` only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import segno
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from partners.offers import redemption
+from partners.offers.models import Offer
+from partners.offers.service import LiveOffer, live_offers
+from roadbook.content.hours import Schedule
+from roadbook.engine.inputs import Candidate, Caps, OfferTerms, Targeting
+from roadbook.feeds.details import Details, SiteInfo, first_image
+from roadbook.feeds.view import Redemption, Section
+
+QR_SCALE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCandidates:
+    candidates: list[Candidate]
+    details: dict[str, Details]
+    # partner id → name, for the "partner offer" line.
+    partners: dict[str, str]
+
+
+def offer_candidate(live: LiveOffer, sites: Mapping[str, SiteInfo]) -> tuple[Candidate, Details]:
+    """The engine's view of an approved offer (at its first site that has a position)."""
+    offer = live.offer
+    site_ids = [str(site) for site in offer.site_ids]
+    placed = [site for site in site_ids if site in sites and sites[site].position is not None]
+    site_id = placed[0] if placed else (site_ids[0] if site_ids else None)
+    site = sites.get(site_id) if site_id else None
+    schedule = Schedule.model_validate(offer.schedule or {})
+    candidate = Candidate(
+        id=f"offer:{offer.id}",
+        kind="offer",
+        title=offer.title,
+        site_id=site_id,
+        partner_id=str(offer.partner_id),
+        wishes=frozenset(offer.wishes),
+        position=site.position if site else None,
+        boost=offer.boost,
+        updated_at=offer.updated_at,
+        offer=OfferTerms(
+            valid_from=offer.valid_from,
+            valid_until=offer.valid_until,
+            schedule=schedule if schedule.rules else None,
+            targeting=Targeting(
+                wishes=frozenset(offer.wishes),
+                with_children=offer.with_children,
+                languages=frozenset(offer.languages),
+                trigger=offer.trigger,  # type: ignore[arg-type]
+            ),
+            caps=Caps(
+                per_day=offer.cap_per_day,
+                total=offer.cap_total,
+                min_interval=timedelta(minutes=offer.cap_min_interval_min)
+                if offer.cap_min_interval_min is not None
+                else None,
+            ),
+            quota_remaining=live.quota_remaining,
+        ),
+    )
+    details = Details(
+        summary=offer.summary,
+        image=first_image([offer.image] if offer.image else []),
+        url=offer.url,
+        site=site.slug if site else None,
+    )
+    return candidate, details
+
+
+async def live(
+    session: AsyncSession, destination_id: uuid.UUID, now: datetime, sites: Mapping[str, SiteInfo]
+) -> LiveCandidates:
+    """The destination's approved offers valid at ``now``, as candidates."""
+    candidates: list[Candidate] = []
+    details: dict[str, Details] = {}
+    partners: dict[str, str] = {}
+    for offer in await live_offers(session, destination_id, now):
+        candidate, shown = offer_candidate(offer, sites)
+        candidates.append(candidate)
+        details[candidate.id] = shown
+        partners[str(offer.offer.partner_id)] = offer.partner_name
+    return LiveCandidates(candidates, details, partners)
+
+
+def _redemption(offer: Offer, code: str) -> Redemption:
+    """The code as people read it (``ABCD-EFGH``), drawn as a QR code for the "qr" kind."""
+    shown = redemption.display(code)
+    qr = None
+    if offer.redemption_kind == "qr":
+        qr = segno.make(shown, error="m").svg_inline(scale=QR_SCALE, title=shown)
+    return Redemption(code=shown, kind=offer.redemption_kind, qr_svg=qr)
+
+
+async def with_redemptions(
+    session: AsyncSession, sections: Sequence[Section], visitor_id: uuid.UUID
+) -> tuple[Section, ...]:
+    """The sections with each shown offer's single-use code for this visitor (issued once)."""
+    completed = []
+    for section in sections:
+        entries = []
+        for entry in section.entries:
+            if entry.kind == "offer":
+                offer = await session.get(Offer, uuid.UUID(entry.id.removeprefix("offer:")))
+                if offer is not None:
+                    issued = await redemption.code_for(session, offer, visitor_id)
+                    entry = replace(entry, redemption=_redemption(offer, issued.code))
+            entries.append(entry)
+        completed.append(replace(section, entries=tuple(entries)))
+    return tuple(completed)
