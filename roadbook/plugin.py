@@ -17,6 +17,7 @@ from roadbook.covisitation import models as covisitation_models
 from roadbook.exposures import jobs as exposure_jobs
 from roadbook.exposures import models as exposure_models
 from roadbook.exposures import service as exposures
+from roadbook.feeds import candidates as shelves
 from roadbook.live import hub as live
 from roadbook.live.router import SCRIPT_PATH as LIVE_SCRIPT
 from roadbook.office.texts import WORDS
@@ -32,6 +33,7 @@ def install() -> None:
     hooks.register(hooks.DEMO_SEED, demo.seed_catalogue)
     hooks.register(hooks.VISITOR_EXPORT, exposures.export)
     hooks.register(hooks.VISITOR_ERASE, exposures.erase)
+    hooks.register(hooks.CATALOGUE_CHANGED, shelves.changed)
     hooks.register_jobs(*covisitation_job.JOBS, *exposure_jobs.JOBS)
     # the worker's LISTEN connection that feeds /r/{token}/events (roadbook/live)
     hooks.register_service(live.SERVICE, live.listening)

@@ -61,6 +61,10 @@ VISITOR_ERASE = "visitor.erase"
 # ``demo.seed``: ``async def hook(session: AsyncSession, destination: Destination, sites:
 # Mapping[str, Site]) -> None`` adds the package's demo rows (``crm demo``, new destination).
 DEMO_SEED = "demo.seed"
+# ``catalogue.changed``: ``async def hook(destination_id: uuid.UUID) -> None``: what visitors'
+# roadbooks may show changed in this process (a catalogue item, an offer), after the commit; the
+# roadbook drops its in-memory copy (other processes see the change within its TTL).
+CATALOGUE_CHANGED = "catalogue.changed"
 
 _hooks: defaultdict[str, list[Hook]] = defaultdict(list)
 _models: dict[str, ModuleType] = {}

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 from starlette.exceptions import HTTPException
 
+from crm.core import hooks
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.models import utcnow
 from crm.core.settings import Settings
@@ -304,6 +305,7 @@ async def create_offer(
         )
         await session.commit()
         offer_id = offer.id
+    await hooks.run(hooks.CATALOGUE_CHANGED, destination_id)
     return RedirectResponse(f"{LIST}/{offer_id}?done=created", status_code=303)
 
 
@@ -387,6 +389,7 @@ async def save_offer(
             return RedirectResponse(f"{LIST}/{offer.id}?done=unchanged", status_code=303)
         await office.staff.audit(session, "offer.update", None, offer=str(offer.id), fields=changed)
         await session.commit()
+    await hooks.run(hooks.CATALOGUE_CHANGED, office.staff.destination_id)
     query = urlencode({"done": "saved", "fields": ",".join(changed)})
     return RedirectResponse(f"{LIST}/{offer_id}?{query}", status_code=303)
 
@@ -419,4 +422,5 @@ async def change_status(
             session, f"offer.{action}", None, offer=str(offer.id), status_from=before, to=target
         )
         await session.commit()
+    await hooks.run(hooks.CATALOGUE_CHANGED, office.staff.destination_id)
     return RedirectResponse(f"{LIST}/{offer_id}?done={action}", status_code=303)

@@ -237,6 +237,11 @@ class ShelfCache:
 CACHE = ShelfCache()
 
 
+async def changed(destination_id: uuid.UUID) -> None:
+    """The ``catalogue.changed`` hook: reload the destination's shelf at the next request."""
+    forget(destination_id)
+
+
 def forget(destination_id: uuid.UUID | None = None) -> None:
     """The catalogue or the offers of ``destination_id`` changed: this process reloads them."""
     CACHE.forget(destination_id)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import col
 from starlette.exceptions import HTTPException
 
+from crm.core import hooks
 from crm.core.db import Database
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.models import utcnow
@@ -356,6 +357,7 @@ async def create_item(
         )
         await session.commit()
         item_id = item.id
+    await hooks.run(hooks.CATALOGUE_CHANGED, destination_id)
     return RedirectResponse(f"{LIST}/{item_id}?done=created", status_code=303)
 
 
@@ -501,5 +503,6 @@ async def _recorded(
         session, action, None, item=str(item.id), slug=item.slug, fields=fields
     )
     await session.commit()
+    await hooks.run(hooks.CATALOGUE_CHANGED, item.destination_id)
     query = urlencode({"done": done, "fields": ",".join(fields)})
     return RedirectResponse(f"{LIST}/{item.id}?{query}", status_code=303)

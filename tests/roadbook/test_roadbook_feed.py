@@ -13,6 +13,7 @@ import httpx2
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
+from crm.core import hooks
 from crm.core.credentials import Credential, token_hash
 from crm.core.db import Database
 from crm.core.models import utcnow
@@ -297,3 +298,27 @@ async def test_expired_or_revoked_token_is_404_like_an_unknown_one(db: Database)
                 await session.commit()
             response = await client.get(feed)
             assert response.status_code == 404, change
+
+
+async def test_the_catalogue_is_kept_in_memory_until_the_office_changes_it(db: Database) -> None:
+    seeded = await _seed(db)
+    destination_id = seeded["visitor"].destination_id
+
+    async def museum_title() -> str:
+        async with _client(db) as client:
+            feed = (await client.get(f"/r/{seeded['token']}/feed.json")).json()
+        return str(_items(feed)["a-museum"]["title"])
+
+    assert await museum_title() == "Museum"
+    async with db.session(system=True) as session:
+        await session.execute(
+            update(ContentItem)
+            .where(col(ContentItem.slug) == "a-museum")
+            .values(overrides={"title": {"de": "Kunstmuseum"}})
+        )
+        await session.commit()
+    # Kept: a write behind the office's back is seen after the shelf's TTL.
+    assert await museum_title() == "Museum"
+    # The office's pages announce their changes: the next request reloads.
+    await hooks.run(hooks.CATALOGUE_CHANGED, destination_id)
+    assert await museum_title() == "Kunstmuseum"
