@@ -3,30 +3,28 @@ phone and a desktop, the keyboard, partner text inert, the manifest as Chromium 
 service worker and reading offline after one visit, the language switch, and "My data"
 (choices, then erasure: the address answers 404 and the device's copy is gone).
 
-The page shows a roadbook built by hand (tests/roadbook/pwa/pwa_support.py), served in place of
-the service's view, so that every kind of card is on it.
+The page shows a roadbook built by hand (tests/roadbook/pwa/pwa_support.py) in place of the
+service's view, so that every kind of card is on it; the app's routes are the real ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import Request
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page
 
-import crm.main
 from crm.core.db import Database
 from crm.destinations import service as destinations
 from crm.visitors import service as visitors
-from crm.visitors.deps import Token, VisitorDep
-from roadbook.pwa.page import page_response
+from roadbook.feeds import service
+from roadbook.feeds.view import Links, RoadbookView
 from tests.browser.chromium import DESKTOP, PHONE, SHOTS
 from tests.conftest import LiveServer
 
@@ -52,29 +50,24 @@ class Roadbook:
         return f"{self.server.url}/r/{self.token}"
 
 
-def _serve_hand_built_views(monkeypatch: pytest.MonkeyPatch, base: Callable[[], str]) -> None:
-    """``/r/{token}`` renders ``sample_view`` for the token's visitor (``?lang=`` honoured)."""
-    create_app = crm.main.create_app
+def _serve_hand_built_views(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service's view of any visitor is ``sample_view``, under the links and in the language
+    the page asks for (the page handler, its headers and ``?lang=`` stay the real ones)."""
 
-    def with_page(*args: Any, **kwargs: Any) -> Any:
-        app = create_app(*args, **kwargs)
+    async def visitor_view(
+        session: Any, visitor: Any, *, links: Links, language: str | None = None, **_: Any
+    ) -> RoadbookView:
+        token = links.home.rsplit("/", 1)[1]
+        base = links.home.removesuffix(f"/r/{token}")
+        return sample_view(base, token, language=language or visitor.language)
 
-        @app.get("/r/{token}", include_in_schema=False)
-        async def page(
-            request: Request, token: Token, visitor: VisitorDep, lang: str | None = None
-        ) -> Any:
-            return page_response(request, sample_view(base(), token, language=lang or "en"))
-
-        app.router.routes.insert(0, app.router.routes.pop())
-        return app
-
-    monkeypatch.setattr(crm.main, "create_app", with_page)
+    monkeypatch.setattr(service, "visitor_view", visitor_view)
 
 
 @pytest.fixture
 def roadbook(monkeypatch: pytest.MonkeyPatch, committed_db_url: str) -> Iterator[Roadbook]:
     server = LiveServer(committed_db_url)
-    _serve_hand_built_views(monkeypatch, lambda: server.url)
+    _serve_hand_built_views(monkeypatch)
 
     async def seed() -> str:
         db = Database(committed_db_url)
