@@ -21,11 +21,13 @@
   var shown = {}; // event ids already shown (a resend after a reconnect is not shown twice)
   var lang = document.documentElement.lang || undefined;
 
-  function time(at) {
-    var when = new Date(at);
+  function time(welcome) {
     var node = document.createElement("time");
-    node.dateTime = at;
-    node.textContent = when.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+    node.dateTime = welcome.at;
+    // the destination's clock, as the page's other times (else the device's)
+    node.textContent =
+      welcome.time ||
+      new Date(welcome.at).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
     return node;
   }
 
@@ -38,7 +40,7 @@
     title.textContent = welcome.message;
     var when = document.createElement("p");
     when.className = "live-when";
-    when.appendChild(time(welcome.at));
+    when.appendChild(time(welcome));
     item.appendChild(title);
     item.appendChild(when);
     return item;

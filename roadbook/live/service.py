@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,6 +95,7 @@ class Welcome:
     site_slug: str
     at: datetime
     message: str
+    time: str  # ``at`` on the destination's clock, ``14:05``, as the page writes its times
 
     def data(self) -> dict[str, Any]:
         return {
@@ -101,16 +103,24 @@ class Welcome:
             "site": {"name": self.site_name, "slug": self.site_slug},
             "message": self.message,
             "at": self.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "time": self.time,
         }
+
+
+def local_clock(at: datetime, timezone: str) -> str:
+    """``at`` as ``HH:MM`` in ``timezone`` (the roadbook page's 24-hour times)."""
+    local = at.astimezone(ZoneInfo(timezone))
+    return f"{local.hour:02d}:{local.minute:02d}"
 
 
 # Under the visitor's tenant (RLS): the visitor's own visits after the cursor, still going on.
 # ix_visit_visitor_site finds the visitor's few visits.
 _WELCOMES = text("""
 SELECT v.id, (extract(epoch FROM v.first_seen_at) * 1000000)::bigint, v.first_seen_at,
-    s.name, s.slug
+    s.name, s.slug, d.timezone
 FROM visit AS v
 JOIN site AS s ON s.id = v.site_id
+JOIN destination AS d ON d.id = v.destination_id
 WHERE v.visitor_id = :visitor
     AND (v.first_seen_at, v.id)
         > (timestamptz 'epoch' + :after_us * interval '1 microsecond', :after_id)
@@ -147,6 +157,7 @@ async def welcomes_after(
             slug,
             first_seen_at,
             translate(MESSAGES, "welcome", visitor.language, site=name),
+            local_clock(first_seen_at, timezone),
         )
-        for visit_id, first_us, first_seen_at, name, slug in rows
+        for visit_id, first_us, first_seen_at, name, slug, timezone in rows
     ]

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx2
 import psycopg
@@ -114,10 +115,13 @@ async def test_a_visit_opened_by_a_batch_is_welcomed_within_two_seconds_and_rese
             assert welcome.data is not None
             data = json.loads(welcome.data)
             assert data.pop("at").endswith("Z")
+            # the destination's clock (Europe/Paris, its default), as the page's other times
+            paris = entered.astimezone(ZoneInfo("Europe/Paris"))
             assert data == {
                 "kind": "enter",
                 "site": {"name": "Zoo d'Amnéville", "slug": "zoo"},
                 "message": "Bienvenue\u00a0! Zoo d'Amnéville vous accueille.",
+                "time": f"{paris.hour:02d}:{paris.minute:02d}",
             }
             zoo = await visit_id(committed_db, place, "lea", "zoo")
             first_us = (entered - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
