@@ -53,6 +53,7 @@ import gzip
 import http.client
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -942,25 +943,18 @@ def measure(port: int, pid: int, readers: list[Reader], warm: list[Reader]) -> d
     by_kind: dict[str, list[float]] = {kind: [] for kind in KINDS}
     profiler = None
     if PROFILE:
-        profiler = subprocess.Popen(
-            [
-                os.environ.get("BENCH_PYSPY", "py-spy"),
-                "record",
-                "-o",
-                PROFILE,
-                "--pid",
-                str(pid),
-                "--rate",
-                "250",
-                "--nonblocking",
-            ],
-        )
+        spy = os.environ.get("BENCH_PYSPY", "py-spy")
+        kind = "flamegraph" if PROFILE.endswith(".svg") else "raw"
+        options = ["-o", PROFILE, "-f", kind, "--pid", str(pid), "--rate", "100", "--nonblocking"]
+        profiler = subprocess.Popen([spy, "record", *options])
         time.sleep(1)
     load_before = os.getloadavg()
     pg_before = _postgres_cpu_s()
     start = time.perf_counter()
+    slowest: list[tuple[float, float, str]] = []  # (ms, seconds into the run, endpoint)
     for endpoint, reader in order:
         elapsed, server_cpu, size = client.get(paths[endpoint](reader))
+        slowest.append((elapsed * 1000, time.perf_counter() - start, endpoint))
         times[endpoint].append(elapsed)
         cpu[endpoint] += server_cpu
         sizes[endpoint].append(size)
@@ -970,9 +964,10 @@ def measure(port: int, pid: int, readers: list[Reader], warm: list[Reader]) -> d
     pg_cpu = _postgres_cpu_s() - pg_before
     load_after = os.getloadavg()
     if profiler is not None:
-        profiler.terminate()
-        profiler.wait(timeout=60)
+        profiler.send_signal(signal.SIGINT)  # py-spy writes its file on an interrupt
+        profiler.wait(timeout=120)
     return {
+        "slowest": sorted(slowest, reverse=True)[:10],
         "cold_s": cold_s,
         "times": times,
         "cpu": cpu,
@@ -1047,6 +1042,9 @@ def main() -> None:
         "build_steps_s": {k: round(v, 1) for k, v in built.seconds.items()},
         "sample_s": round(sample_s, 1),
         "measured_wall_s": round(result["wall_s"], 1),
+        # the ten slowest requests: milliseconds, seconds into the run (the catalogue cache's TTL
+        # shows as one slow request a minute), endpoint
+        "slowest": [[round(ms), round(at, 1), e] for ms, at, e in result["slowest"]],
     }
     ratio = figures["p99_ms"] / figures["trivial_p99_ms"]
     load = f"{figures['load_average_1min'][0]:.2f} -> {figures['load_average_1min'][1]:.2f}"
