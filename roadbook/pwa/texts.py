@@ -99,6 +99,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "today": {"fr": "Aujourd'hui", "en": "Today", "de": "Heute", "nl": "Vandaag"},
     "tomorrow": {"fr": "Demain", "en": "Tomorrow", "de": "Morgen", "nl": "Morgen"},
     "until": {"fr": "jusqu'à {when}", "en": "until {when}", "de": "bis {when}", "nl": "tot {when}"},
+    "until_midnight": {
+        "fr": "jusqu'à minuit",
+        "en": "until midnight",
+        "de": "bis Mitternacht",
+        "nl": "tot middernacht",
+    },
+    "until_day": {
+        "fr": "jusqu'au {when}",
+        "en": "until {when}",
+        "de": "bis {when}",
+        "nl": "tot en met {when}",
+    },
     "take_away": {
         "fr": "Emporter mon carnet",
         "en": "Take my roadbook along",
@@ -306,14 +318,21 @@ def when(
     planned_at: datetime, until: datetime | None, now: datetime, zone: ZoneInfo, language: str
 ) -> str:
     """When an item is planned, in local time (ranges with an en dash): ``Maintenant, jusqu'à
-    22:00``, ``Aujourd'hui
-    14:00-16:00``, ``Demain 10:00``, ``sam. 5 déc. 20:30 - dim. 6 déc. 01:00``."""
+    22:00``, ``Aujourd'hui 14:00-16:00``, ``Demain 10:00``, ``sam. 5 déc. 20:30 - dim. 6 déc.
+    01:00``. An end at midnight closes the day before: ``Maintenant, jusqu'à minuit``,
+    ``Maintenant, jusqu'au sam. 30 janv.``, ``Aujourd'hui 20:00-24:00``."""
     start, today = planned_at.astimezone(zone), now.astimezone(zone).date()
     end = until.astimezone(zone) if until is not None else None
+    midnight = end is not None and (end.hour, end.minute) == (0, 0)
     if planned_at <= now:
         head = text("now", language)
         if end is None:
             return head
+        if midnight:
+            last_day = end.date() - timedelta(days=1)
+            if last_day <= today:
+                return f"{head}, {text('until_midnight', language)}"
+            return f"{head}, {text('until_day', language, when=short_date(last_day, language))}"
         shown = (
             clock(end)
             if end.date() == today
@@ -325,6 +344,8 @@ def when(
         return head
     if end.date() == start.date():
         return f"{head}{DASH}{clock(end)}"
+    if midnight and end.date() - timedelta(days=1) == start.date():
+        return f"{head}{DASH}24:00"
     return f"{head} {DASH} {_day_word(end.date(), today, language)} {clock(end)}"
 
 

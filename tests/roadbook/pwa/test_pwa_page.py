@@ -220,5 +220,18 @@ def test_spans_over_midnight_and_days_name_both_ends() -> None:
         "Maintenant, jusqu'à lun. 7 déc. 15:00"
     )
     assert texts.when(now, None, now, PARIS, "de") == "Jetzt"
+    # An end at midnight closes the day before.
+    midnight = datetime(2026, 12, 5, 23, 0, tzinfo=UTC)  # 00:00 on the 6th in Paris
+    assert texts.when(now, midnight, now, PARIS, "en") == "Now, until midnight"
+    assert texts.when(now, midnight + timedelta(days=56), now, PARIS, "fr") == (
+        "Maintenant, jusqu'au sam. 30 janv."
+    )
+    assert texts.when(now, midnight + timedelta(days=56), now, PARIS, "nl") == (
+        "Nu, tot en met za 30 jan"
+    )
+    evening = datetime(2026, 12, 6, 19, 0, tzinfo=UTC)  # 20:00 on the 6th in Paris
+    assert texts.when(evening, midnight + timedelta(days=1), now, PARIS, "de") == (
+        "Morgen 20:00\u201324:00"
+    )
     # A language the page does not speak falls back to French.
     assert texts.short_date(now.date(), "it") == "sam. 5 déc."
