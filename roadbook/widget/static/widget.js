@@ -161,7 +161,7 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
     }
 
     connectedCallback() {
-      this.load();
+      this.queue();
     }
 
     disconnectedCallback() {
@@ -170,7 +170,18 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
     }
 
     attributeChangedCallback(_name, before, after) {
-      if (before !== after && this.isConnected) this.load();
+      if (before !== after) this.queue();
+    }
+
+    // One load for all the changes of a task (an upgraded element reports each attribute,
+    // then its connection).
+    queue() {
+      if (this.queued) return;
+      this.queued = true;
+      queueMicrotask(() => {
+        this.queued = false;
+        if (this.isConnected) this.load();
+      });
     }
 
     get lang_() {
