@@ -17,6 +17,12 @@ each stream subscribed for that visitor.
 - **Closed on shutdown**: :func:`listening` is the lifespan service ``crm.main`` enters; leaving
   it cancels the task and closes the connection (no connection is left to the garbage
   collector).
+- **Streams end when the worker is told to stop**: a server stops by waiting for the requests
+  in flight, and a stream never ends by itself. The service chains its own handler in front of
+  the server's SIGINT/SIGTERM handler: the hub closes, every stream ends at once (its browser
+  reconnects, to another worker or to this one restarted, and ``Last-Event-ID`` resends what it
+  missed), then the server's shutdown goes on. Where there is no such handler (a server in a
+  thread, as in the tests) the server's grace period (``crm serve``: 10 s) cancels them.
 
 A notice is only a wake-up: the stream reads the visit and its site from the database under the
 visitor's tenant (``roadbook/live/service.py``), so a live notice, a resync after a drop or a
@@ -28,10 +34,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
+import threading
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
 from typing import Any
 
 import psycopg
@@ -77,6 +86,10 @@ class Subscription:
         self._resync = True
         self._wake.set()
 
+    def wake(self) -> None:
+        """Wake the stream without a notice (the hub is closing)."""
+        self._wake.set()
+
     async def wait(self) -> list[dict[str, Any]]:
         """The notices queued (at least one), or ``[]`` for a resync (the caller bounds the
         wait with ``asyncio.timeout``: a heartbeat is due every so often)."""
@@ -97,6 +110,8 @@ class Hub:
         self._by_visitor: dict[uuid.UUID, set[Subscription]] = {}
         # Set while the listener's LISTEN is in place (streams poll otherwise).
         self.listening = asyncio.Event()
+        # Set when the worker is stopping: every stream ends.
+        self.closing = False
 
     def subscribe(self, visitor_id: uuid.UUID) -> Subscription:
         subscription = Subscription(visitor_id)
@@ -132,6 +147,13 @@ class Hub:
         for subscription in subscriptions:
             subscription.offer(notice)
         return len(subscriptions)
+
+    def close(self) -> None:
+        """The worker is stopping: wake every stream, which sees ``closing`` and ends."""
+        self.closing = True
+        for subscriptions in self._by_visitor.values():
+            for subscription in subscriptions:
+                subscription.wake()
 
     def resync_all(self) -> None:
         for subscriptions in self._by_visitor.values():
@@ -201,16 +223,49 @@ class Listener:
                 await conn.close()
 
 
+def on_stop_signals(callback: Callable[[], None]) -> Callable[[], None]:
+    """Have SIGINT and SIGTERM call ``callback`` in the running loop, then the server's own
+    handler; returns what puts the server's handlers back.
+
+    Only over a Python handler (uvicorn's, installed before the lifespan starts) and in the main
+    thread, where signal handlers live; elsewhere nothing is changed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    installed: dict[signal.Signals, tuple[Any, Any]] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(signum)
+        if not callable(previous):
+            continue
+
+        def handler(number: int, frame: FrameType | None, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(callback)  # the loop may be asleep in select()
+            previous(number, frame)
+
+        signal.signal(signum, handler)
+        installed[signum] = (handler, previous)
+
+    def restore() -> None:
+        for signum, (handler, previous) in installed.items():
+            if signal.getsignal(signum) is handler:
+                signal.signal(signum, previous)
+
+    return restore
+
+
 @asynccontextmanager
 async def listening(db: Database, settings: Settings) -> AsyncIterator[Hub]:
     """The lifespan service (``crm.core.hooks.register_service``): the worker's hub, fed by its
-    listener from start-up until shutdown."""
+    listener from start-up until shutdown; a stop signal ends the worker's streams at once."""
     hub = Hub()
     listener = Listener(db, hub)
     listener.start()
+    restore = on_stop_signals(hub.close)
     try:
         yield hub
     finally:
+        restore()
+        hub.close()
         await listener.stop()
         hub.listening.clear()
-        hub.resync_all()

@@ -85,6 +85,8 @@ def hub_of(request: Request) -> Hub | None:
 async def _events(
     db: Database, hub: Hub, visitor: Visitor, cursor: Cursor, gap_s: float, heartbeat_s: float
 ) -> AsyncIterator[bytes]:
+    if hub.closing:
+        return
     subscription = hub.subscribe(visitor.id)
     try:
         yield format_sse_event(event="ready", data_str="{}", id=str(cursor), retry=RETRY_MS)
@@ -111,6 +113,8 @@ async def _events(
                 async with asyncio.timeout(heartbeat_s):
                     await subscription.wait()
                 pending = True
+                if hub.closing:
+                    return  # the worker is stopping: the browser reconnects (Last-Event-ID)
             except TimeoutError:
                 yield KEEP_ALIVE
                 # no listener (database restarting): read instead of waiting for a notice

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -52,6 +55,13 @@ def server(committed_db_url: str) -> Iterator[LiveServer]:
     live.start()
     yield live
     live.stop()
+
+
+@pytest.fixture
+def free_tcp_port() -> int:
+    from tests.conftest import free_port
+
+    return free_port()
 
 
 @pytest.fixture
@@ -363,6 +373,61 @@ async def test_a_stop_does_not_wait_for_an_open_stream(
         return await _live_backends(committed_db_url) == []
 
     await _wait_for(gone, seconds=5)
+
+
+async def test_crm_serve_ends_its_streams_at_once_when_told_to_stop(
+    committed_db_url: str, committed_db: Database, free_tcp_port: int
+) -> None:
+    """SIGTERM to `crm serve`: the streams end at once (no waiting for the grace period, no
+    cancelled request logged as an error) and the worker exits, its listener closed."""
+    place = await seed_place(committed_db, SITES, PEOPLE)
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crm",
+        "serve",
+        "--port",
+        str(free_tcp_port),
+        "--no-access-log",
+        env={**os.environ, "DATABASE_URL": committed_db_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{free_tcp_port}"
+    try:
+        async with httpx2.AsyncClient(base_url=url, timeout=5) as client:
+
+            async def ready() -> bool:
+                try:
+                    return (await client.get("/readyz")).status_code == 200
+                except httpx2.TransportError:
+                    return False
+
+            await _wait_for(ready, seconds=60)
+        async with (
+            httpx2.AsyncClient(base_url=url, timeout=30) as client,
+            client.stream("GET", f"/r/{place.tokens['lea']}/events") as response,
+        ):
+            lea = EventReader(response)
+            assert (await lea.next_event()).event == "ready"
+            started = time.monotonic()
+            server.send_signal(signal.SIGTERM)
+            with pytest.raises(EOFError):  # ended cleanly, as a stream the server closed
+                await _read_to_the_end(lea)
+            assert time.monotonic() - started < 5  # crm serve's grace is 10 s
+        async with asyncio.timeout(20):
+            # uvicorn raises the signal it caught again once it has shut down
+            assert await server.wait() in (0, -signal.SIGTERM)
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+    assert server.stdout is not None
+    said = (await server.stdout.read()).decode()
+    assert "Application shutdown complete" in said
+    assert "Exception in ASGI application" not in said
+    assert "Cancel" not in said  # uvicorn's "Cancel N running task(s), timeout graceful ..."
+    assert await _live_backends(committed_db_url) == []
 
 
 async def test_a_slow_stream_drops_and_resyncs_while_others_still_hear() -> None:
