@@ -7,6 +7,8 @@ languages. All are personal data: never cached by anyone but the visitor's own d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -78,63 +80,67 @@ async def _view(
     return view
 
 
-@router.get(
-    "/r/{token}/feed.json",
-    response_class=JSONResponse,
-    responses={
-        200: {
-            "description": f"The roadbook as a JSON Feed 1.1 document (`_balise` extension: "
-            f"{ABOUT_PATH})",
-            "content": {JSON_FEED: {"schema": {"type": "object"}}},
-        },
-        **_UNKNOWN,
-    },
+@dataclass(frozen=True, slots=True)
+class Format:
+    """One of the roadbook's documents: its file name, media type and renderer."""
+
+    name: str
+    media_type: str
+    render: Callable[[RoadbookView], dict[str, Any] | bytes]
+    summary: str
+
+
+FORMATS = (
+    Format(
+        "feed.json",
+        JSON_FEED,
+        json_feed,
+        f"The roadbook as JSON Feed 1.1 (its `_balise` extension: {ABOUT_PATH}).",
+    ),
+    Format(
+        "roadbook.ics",
+        CALENDAR,
+        ics,
+        "The roadbook's events and planned items as iCalendar (RFC 5545), in local time.",
+    ),
+    Format(
+        "trip.jsonld",
+        JSON_LD,
+        trip_jsonld,
+        "The roadbook as a schema.org TouristTrip with an itinerary ItemList.",
+    ),
+    Format(
+        "route.geojson",
+        GEOJSON,
+        route_geojson,
+        "Today's stops and the tours' lines as a GeoJSON FeatureCollection (RFC 7946).",
+    ),
 )
-async def feed(
-    db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep, lang: Language = None
-) -> JSONResponse:
-    """The visitor's roadbook as JSON Feed 1.1."""
-    view = await _view(db, settings, token, visitor, lang)
-    return JSONResponse(json_feed(view), media_type=JSON_FEED, headers=NOT_CACHED)
 
 
-@router.get(
-    "/r/{token}/roadbook.ics",
-    response_class=Response,
-    responses={200: {"content": {CALENDAR: {}}}, **_UNKNOWN},
-)
-async def calendar(
-    db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep, lang: Language = None
-) -> Response:
-    """The roadbook's events and planned items as iCalendar (RFC 5545), in local time."""
-    view = await _view(db, settings, token, visitor, lang)
-    return Response(ics(view), media_type=CALENDAR, headers=NOT_CACHED)
+def _document_route(document: Format) -> None:
+    async def render(
+        db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep, lang: Language = None
+    ) -> Response:
+        body = document.render(await _view(db, settings, token, visitor, lang))
+        if isinstance(body, bytes):
+            return Response(body, media_type=document.media_type, headers=NOT_CACHED)
+        return JSONResponse(body, media_type=document.media_type, headers=NOT_CACHED)
+
+    router.add_api_route(
+        f"/r/{{token}}/{document.name}",
+        render,
+        methods=["GET"],
+        name=document.name,
+        summary=document.summary,
+        description=document.summary,
+        response_class=Response,
+        responses={200: {"content": {document.media_type: {}}}, **_UNKNOWN},
+    )
 
 
-@router.get(
-    "/r/{token}/trip.jsonld",
-    response_class=JSONResponse,
-    responses={200: {"content": {JSON_LD: {"schema": {"type": "object"}}}}, **_UNKNOWN},
-)
-async def trip(
-    db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep, lang: Language = None
-) -> JSONResponse:
-    """The roadbook as a schema.org ``TouristTrip`` with an ``itinerary`` ``ItemList``."""
-    view = await _view(db, settings, token, visitor, lang)
-    return JSONResponse(trip_jsonld(view), media_type=JSON_LD, headers=NOT_CACHED)
-
-
-@router.get(
-    "/r/{token}/route.geojson",
-    response_class=JSONResponse,
-    responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}, **_UNKNOWN},
-)
-async def route(
-    db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep, lang: Language = None
-) -> JSONResponse:
-    """Today's stops and the tours' lines as a GeoJSON FeatureCollection (RFC 7946)."""
-    view = await _view(db, settings, token, visitor, lang)
-    return JSONResponse(route_geojson(view), media_type=GEOJSON, headers=NOT_CACHED)
+for _document in FORMATS:
+    _document_route(_document)
 
 
 @router.get(
