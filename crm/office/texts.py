@@ -1,6 +1,10 @@
-"""The office shell's words in fr, en, de and nl (pages of other packages bring their own)."""
+"""The office shell's words in fr, en, de and nl, and the words every package's office pages
+share (:class:`PageTexts`: a package's own words over :data:`PAGE_WORDS`)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from crm.core.i18n import pick, translate
 
@@ -245,3 +249,154 @@ def role_label(role: str, language: str) -> str:
 def state_labels(language: str) -> dict[str, str]:
     """Each gateway state's name in ``language``."""
     return {state: pick(labels, language) for state, labels in GATEWAY_STATES.items()}
+
+
+# The words the office pages of other packages share: their lists (filters, pages), their forms
+# (sections, buttons, notices) and the messages next to a bad field. key: (fr, en, de, nl).
+_PAGE_WORDS: dict[str, tuple[str, str, str, str]] = {
+    "filter": ("Filtrer", "Filter", "Filtern", "Filteren"),
+    "any": ("Tous", "All", "Alle", "Alle"),
+    "page": (
+        "Page {page} sur {pages}",
+        "Page {page} of {pages}",
+        "Seite {page} von {pages}",
+        "Pagina {page} van {pages}",
+    ),
+    "previous": ("Page précédente", "Previous page", "Vorherige Seite", "Vorige pagina"),
+    "next": ("Page suivante", "Next page", "Nächste Seite", "Volgende pagina"),
+    "pages": ("Pages", "Pages", "Seiten", "Pagina's"),
+    "status": ("État", "Status", "Status", "Status"),
+    "texts": ("Textes", "Texts", "Texte", "Teksten"),
+    "title": ("Titre", "Title", "Titel", "Titel"),
+    "image": ("Image", "Image", "Bild", "Afbeelding"),
+    "image_url": (
+        "Adresse de l'image (https)",
+        "Image address (https)",
+        "Bildadresse (https)",
+        "Adres van de afbeelding (https)",
+    ),
+    "image_credit": ("Crédit photo", "Photo credit", "Bildnachweis", "Fotocredit"),
+    "days": (
+        "Jours (aucun : tous)",
+        "Days (none: every day)",
+        "Tage (keiner: alle)",
+        "Dagen (geen: alle)",
+    ),
+    "zone_hint": (
+        "Heure locale ({zone}).",
+        "Local time ({zone}).",
+        "Ortszeit ({zone}).",
+        "Lokale tijd ({zone}).",
+    ),
+    "save": ("Enregistrer", "Save", "Speichern", "Opslaan"),
+    "create": ("Créer", "Create", "Anlegen", "Aanmaken"),
+    "saved": (
+        "Enregistré : {fields}.",
+        "Saved: {fields}.",
+        "Gespeichert: {fields}.",
+        "Opgeslagen: {fields}.",
+    ),
+    "unchanged": (
+        "Rien n'a changé.",
+        "Nothing changed.",
+        "Nichts geändert.",
+        "Er is niets gewijzigd.",
+    ),
+    "errors": (
+        "Corrigez les champs signalés : rien n'a été enregistré.",
+        "Fix the fields marked below: nothing was saved.",
+        "Korrigieren Sie die markierten Felder: Es wurde nichts gespeichert.",
+        "Verbeter de gemarkeerde velden: er is niets opgeslagen.",
+    ),
+    # Messages shown next to a bad field.
+    "e_required_title": (
+        "Donnez un titre dans au moins une langue.",
+        "Give a title in at least one language.",
+        "Geben Sie einen Titel in mindestens einer Sprache an.",
+        "Geef een titel in minstens één taal.",
+    ),
+    "e_url": (
+        "Une adresse https://…",
+        "An https://… address",
+        "Eine https://…-Adresse",
+        "Een https://…-adres",
+    ),
+    "e_credit": (
+        "Le crédit accompagne une image.",
+        "A credit goes with an image.",
+        "Ein Bildnachweis gehört zu einem Bild.",
+        "Een credit hoort bij een afbeelding.",
+    ),
+    "e_datetime": (
+        "Une date et une heure.",
+        "A date and a time.",
+        "Ein Datum und eine Uhrzeit.",
+        "Een datum en een tijd.",
+    ),
+    "e_time": (
+        "Une heure HH:MM (24:00 pour minuit).",
+        "A time HH:MM (24:00 for midnight).",
+        "Eine Uhrzeit HH:MM (24:00 für Mitternacht).",
+        "Een tijd UU:MM (24:00 voor middernacht).",
+    ),
+    "e_order": (
+        "La fin vient avant le début.",
+        "The end comes before the start.",
+        "Das Ende liegt vor dem Anfang.",
+        "Het einde ligt voor het begin.",
+    ),
+    "e_choice": (
+        "Choisissez dans la liste.",
+        "Pick one from the list.",
+        "Wählen Sie aus der Liste.",
+        "Kies uit de lijst.",
+    ),
+}
+_PAGE_LANGUAGES = ("fr", "en", "de", "nl")
+
+
+def _table(words: Mapping[str, tuple[str, str, str, str]]) -> dict[str, dict[str, str]]:
+    return {key: dict(zip(_PAGE_LANGUAGES, values, strict=True)) for key, values in words.items()}
+
+
+PAGE_WORDS: dict[str, dict[str, str]] = {
+    **_table(_PAGE_WORDS),
+    "e_too_long": UI["too_long"],
+    "e_characters": UI["bad_characters"],
+}
+# The days of the week, short (a form's day boxes, a schedule's summary).
+DAY_NAMES: dict[str, dict[str, str]] = {
+    "mon": {"fr": "lun", "en": "Mon", "de": "Mo", "nl": "ma"},
+    "tue": {"fr": "mar", "en": "Tue", "de": "Di", "nl": "di"},
+    "wed": {"fr": "mer", "en": "Wed", "de": "Mi", "nl": "wo"},
+    "thu": {"fr": "jeu", "en": "Thu", "de": "Do", "nl": "do"},
+    "fri": {"fr": "ven", "en": "Fri", "de": "Fr", "nl": "vr"},
+    "sat": {"fr": "sam", "en": "Sat", "de": "Sa", "nl": "za"},
+    "sun": {"fr": "dim", "en": "Sun", "de": "So", "nl": "zo"},
+}
+
+
+class PageTexts:
+    """The words of a package's office pages: its own (key: (fr, en, de, nl)) over the shared
+    :data:`PAGE_WORDS` (a key of both: the package's wins)."""
+
+    def __init__(self, own: Mapping[str, tuple[str, str, str, str]]) -> None:
+        self.table: dict[str, dict[str, str]] = {**PAGE_WORDS, **_table(own)}
+
+    def word(self, key: str, language: str, **values: object) -> str:
+        """Word ``key`` in ``language``, its fields filled in."""
+        return translate(self.table, key, language, **values)
+
+    def words(self, language: str) -> dict[str, str]:
+        """Every word without fields, for templates (``w.title``)."""
+        return {
+            key: texts[language] for key, texts in self.table.items() if "{" not in texts[language]
+        }
+
+    def context(self, language: str) -> dict[str, Any]:
+        """What a page's template reads its words from: ``w.key`` and ``word(key, **values)``."""
+
+        def word(key: str, **values: object) -> str:
+            return self.word(key, language, **values)
+
+        return {"w": self.words(language), "word": word}

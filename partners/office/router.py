@@ -15,7 +15,6 @@ with the statuses). A form with a bad field is shown again with the message next
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -27,7 +26,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
-from starlette.exceptions import HTTPException
 
 from crm.core import hooks
 from crm.core.deps import DbDep, SettingsDep
@@ -36,31 +34,30 @@ from crm.core.settings import Settings
 from crm.core.vocabulary import LANGUAGES, WISHES
 from crm.destinations.models import Partner, Site
 from crm.office import language as office_language
+from crm.office.forms import (
+    PostedForm,
+    first,
+    list_context,
+    not_found_page,
+    page_count,
+    posted_form,
+    render_form_page,
+)
 from crm.office.language import LANGUAGE_NAMES
 from crm.office.render import render_office_page
-from crm.office.session import OfficeSession, require_office_role, token_matches
-from crm.office.signin import denied_page
+from crm.office.session import OfficeSession, require_office_role
+from crm.office.texts import DAY_NAMES
 from crm.visitors.pages import WISH_LABELS
 from partners.offers import service, states
 from partners.offers.models import REDEMPTION_KINDS, STATUSES, TRIGGERS, Offer, Redemption
 from partners.office import form as offer_form
-from partners.office.texts import word, words
+from partners.office.texts import TEXTS, word
 from roadbook.content.text import localize
 
 router = APIRouter(include_in_schema=False)
 EditorDep = Annotated[OfficeSession, Depends(require_office_role("marketing"))]
 PAGE_SIZE = 20
 LIST = "/office/offers"
-DAY_NAMES: dict[str, dict[str, str]] = {
-    "mon": {"fr": "lun", "en": "Mon", "de": "Mo", "nl": "ma"},
-    "tue": {"fr": "mar", "en": "Tue", "de": "Di", "nl": "di"},
-    "wed": {"fr": "mer", "en": "Wed", "de": "Mi", "nl": "wo"},
-    "thu": {"fr": "jeu", "en": "Thu", "de": "Do", "nl": "do"},
-    "fri": {"fr": "ven", "en": "Fri", "de": "Fr", "nl": "vr"},
-    "sat": {"fr": "sam", "en": "Sat", "de": "Sa", "nl": "za"},
-    "sun": {"fr": "dim", "en": "Sun", "de": "So", "nl": "zo"},
-}
-PostedForm = dict[str, list[str]]
 
 
 def _language(request: Request) -> str:
@@ -70,17 +67,7 @@ def _language(request: Request) -> str:
 async def _posted_form(
     request: Request, office: OfficeSession, settings: Settings
 ) -> PostedForm | Response:
-    """The POSTed form, or the 403 page (nothing changed) when it is unreadable or its CSRF token
-    is not the session's."""
-    try:
-        data = await request.form(max_files=0, max_fields=400, max_part_size=16_384)
-    except HTTPException:
-        data = None
-    if data is not None:
-        form = {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
-        if token_matches(office.csrf, (form.get("csrf") or [""])[0]):
-            return form
-    return denied_page(request, _language(request), settings, signed_in=True)
+    return await posted_form(request, office, settings, max_fields=400)
 
 
 async def _partners(session: AsyncSession) -> list[dict[str, Any]]:
@@ -129,7 +116,7 @@ async def offers(
         if filters["status"]:
             conditions.append(col(Offer.status) == filters["status"])
         total = await session.scalar(select(func.count()).select_from(Offer).where(*conditions))
-        pages = max(1, math.ceil((total or 0) / PAGE_SIZE))
+        pages = page_count(total or 0, PAGE_SIZE)
         page = min(page, pages)
         rows = await session.execute(
             select(Offer, col(Partner.name), service.redeemed_count())
@@ -164,24 +151,14 @@ async def offers(
                 }
             )
 
-    def page_link(number: int) -> str:
-        kept = [(k, v) for k, v in filters.items() if v]
-        return f"{LIST}?{urlencode([*kept, ('page', str(number))])}"
-
     return render_office_page(
         request,
         office,
         "partners/offers.html",
         {
-            "w": words(language),
-            "word": lambda key, **values: word(key, language, **values),
+            **TEXTS.context(language),
+            **list_context(LIST, filters, total or 0, page, pages),
             "rows": listed,
-            "filters": filters,
-            "total": total or 0,
-            "page": page,
-            "pages": pages,
-            "previous": page_link(page - 1) if page > 1 else None,
-            "next": page_link(page + 1) if page < pages else None,
             "choices": {
                 "partner": [(p["id"], p["name"]) for p in partners],
                 "status": [(s, word(f"st_{s}", language)) for s in STATUSES],
@@ -206,10 +183,6 @@ def _render_form(
     status_code: int = 200,
 ) -> HTMLResponse:
     language = _language(request)
-    errors = {
-        name: word(problem.key, language, **problem.values)
-        for name, problem in (problems or {}).items()
-    }
     slots = [
         *values["slots"],
         *[offer_form.blank_slot() for _ in range(offer_form.BLANK_SLOTS)],
@@ -223,19 +196,16 @@ def _render_form(
         if offer is not None
         else []
     )
-    return render_office_page(
+    return render_form_page(
         request,
         office,
         "partners/offer.html",
+        TEXTS,
         {
-            "w": words(language),
-            "word": lambda key, **v: word(key, language, **v),
             "offer": offer,
             "f": values,
             "slots": slots,
             "partners": partners,
-            "errors": errors,
-            "first_error": next(iter(errors), None),
             "notice": notice,
             "alert": alert,
             "action": f"{LIST}/{offer.id}" if offer is not None else f"{LIST}/new",
@@ -249,24 +219,13 @@ def _render_form(
             "zone": office.timezone,
         },
         title=title_text or word("new", language),
+        problems=problems,
         status_code=status_code,
     )
 
 
 def _not_found(request: Request, office: OfficeSession) -> HTMLResponse:
-    language = _language(request)
-    return render_office_page(
-        request,
-        office,
-        "office/denied.html",
-        {
-            "message": word("not_found", language),
-            "back": LIST,
-            "back_label": word("back", language),
-        },
-        title=word("not_found", language),
-        status_code=404,
-    )
+    return not_found_page(request, office, TEXTS, LIST)
 
 
 @router.get("/office/offers/new", response_class=HTMLResponse)
@@ -402,7 +361,7 @@ async def change_status(
     form = await _posted_form(request, office, settings)
     if isinstance(form, Response):
         return form
-    target = (form.get("to") or [""])[0]
+    target = first(form, "to")
     async with db.session(office.staff.destination_id) as session:
         offer = await session.get(Offer, offer_id)
         if offer is None:

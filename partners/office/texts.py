@@ -1,8 +1,9 @@
-"""The offer pages' words in fr, en, de and nl (the shell's own are in crm.office.texts)."""
+"""The offer pages' words in fr, en, de and nl (over the words all office pages
+share, crm.office.texts.PAGE_WORDS)."""
 
 from __future__ import annotations
 
-from crm.core.i18n import translate
+from crm.office.texts import PageTexts
 
 # key: (fr, en, de, nl)
 _WORDS: dict[str, tuple[str, str, str, str]] = {
@@ -15,10 +16,7 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
     ),
     "new": ("Nouvelle offre", "New offer", "Neues Angebot", "Nieuw aanbod"),
     "edit": ("Modifier l'offre", "Edit the offer", "Angebot bearbeiten", "Aanbod bewerken"),
-    "filter": ("Filtrer", "Filter", "Filtern", "Filteren"),
-    "any": ("Tous", "All", "Alle", "Alle"),
     "partner": ("Partenaire", "Partner", "Partner", "Partner"),
-    "status": ("État", "Status", "Status", "Status"),
     "st_draft": ("Brouillon", "Draft", "Entwurf", "Concept"),
     "st_submitted": ("Soumise", "Submitted", "Eingereicht", "Ingediend"),
     "st_approved": ("Approuvée", "Approved", "Freigegeben", "Goedgekeurd"),
@@ -31,18 +29,10 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "Kein Angebot passt.",
         "Geen aanbod komt overeen.",
     ),
-    "title": ("Titre", "Title", "Titel", "Titel"),
     "summary": ("Texte", "Text", "Text", "Tekst"),
-    "texts": ("Textes", "Texts", "Texte", "Teksten"),
     "validity": ("Validité", "Validity", "Gültigkeit", "Geldigheid"),
     "valid_from": ("Valable à partir du", "Valid from", "Gültig ab", "Geldig vanaf"),
     "valid_until": ("Valable jusqu'au", "Valid until", "Gültig bis", "Geldig tot"),
-    "zone_hint": (
-        "Heure locale ({zone}).",
-        "Local time ({zone}).",
-        "Ortszeit ({zone}).",
-        "Lokale tijd ({zone}).",
-    ),
     "redemptions": ("Utilisations", "Redemptions", "Einlösungen", "Inwisselingen"),
     "used_of": (
         "{used} sur {quota}",
@@ -69,14 +59,6 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "Seite des Angebots beim Partner (https)",
         "Pagina van het aanbod bij de partner (https)",
     ),
-    "image": ("Image", "Image", "Bild", "Afbeelding"),
-    "image_url": (
-        "Adresse de l'image (https)",
-        "Image address (https)",
-        "Bildadresse (https)",
-        "Adres van de afbeelding (https)",
-    ),
-    "image_credit": ("Crédit photo", "Photo credit", "Bildnachweis", "Fotocredit"),
     "schedule": (
         "Horaires de l'offre",
         "When it runs",
@@ -94,12 +76,6 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "om hem te wissen.",
     ),
     "slot": ("Créneau {n}", "Slot {n}", "Zeitfenster {n}", "Tijdvak {n}"),
-    "days": (
-        "Jours (aucun : tous)",
-        "Days (none: every day)",
-        "Tage (keiner: alle)",
-        "Dagen (geen: alle)",
-    ),
     "opens": ("De", "From", "Von", "Van"),
     "closes": ("À", "To", "Bis", "Tot"),
     "add_slot": ("Ajouter un créneau", "Add a slot", "Zeitfenster hinzufügen", "Tijdvak toevoegen"),
@@ -217,8 +193,6 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "0: kein Schub; 1: der stärkste.",
         "0: geen duwtje; 1: het sterkste.",
     ),
-    "save": ("Enregistrer", "Save", "Speichern", "Opslaan"),
-    "create": ("Créer", "Create", "Anlegen", "Aanmaken"),
     "actions": ("Changer l'état", "Change the status", "Status ändern", "Status wijzigen"),
     "act_submit": ("Soumettre", "Submit", "Einreichen", "Indienen"),
     "act_approve": ("Approuver", "Approve", "Freigeben", "Goedkeuren"),
@@ -264,29 +238,11 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "Angebot angelegt (Entwurf).",
         "Aanbod aangemaakt (concept).",
     ),
-    "saved": (
-        "Enregistré : {fields}.",
-        "Saved: {fields}.",
-        "Gespeichert: {fields}.",
-        "Opgeslagen: {fields}.",
-    ),
-    "unchanged": (
-        "Rien n'a changé.",
-        "Nothing changed.",
-        "Nichts geändert.",
-        "Er is niets gewijzigd.",
-    ),
     "refused_move": (
         "Ce changement d'état n'est pas possible depuis « {status} ».",
         "This change of status is not possible from “{status}”.",
         "Dieser Statuswechsel ist von „{status}“ aus nicht möglich.",
         "Deze statuswijziging is niet mogelijk vanuit „{status}”.",
-    ),
-    "errors": (
-        "Corrigez les champs signalés : rien n'a été enregistré.",
-        "Fix the fields marked below: nothing was saved.",
-        "Korrigieren Sie die markierten Felder: Es wurde nichts gespeichert.",
-        "Verbeter de gemarkeerde velden: er is niets opgeslagen.",
     ),
     "back": (
         "Retour aux offres",
@@ -300,75 +256,12 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "Dieses Angebot gibt es nicht.",
         "Dit aanbod bestaat niet.",
     ),
-    "previous": ("Page précédente", "Previous page", "Vorherige Seite", "Vorige pagina"),
-    "next": ("Page suivante", "Next page", "Nächste Seite", "Volgende pagina"),
-    "pages": ("Pages", "Pages", "Seiten", "Pagina's"),
-    "page": (
-        "Page {page} sur {pages}",
-        "Page {page} of {pages}",
-        "Seite {page} von {pages}",
-        "Pagina {page} van {pages}",
-    ),
     # Validation messages, shown next to their field.
-    "e_required_title": (
-        "Donnez un titre dans au moins une langue.",
-        "Give a title in at least one language.",
-        "Geben Sie einen Titel in mindestens einer Sprache an.",
-        "Geef een titel in minstens één taal.",
-    ),
     "e_required": (
         "Ce champ est requis.",
         "This field is required.",
         "Dieses Feld ist erforderlich.",
         "Dit veld is verplicht.",
-    ),
-    "e_too_long": (
-        "Au plus {max} caractères.",
-        "At most {max} characters.",
-        "Höchstens {max} Zeichen.",
-        "Hoogstens {max} tekens.",
-    ),
-    "e_characters": (
-        "Ce champ contient un caractère non autorisé.",
-        "This field contains a character that is not allowed.",
-        "Dieses Feld enthält ein unzulässiges Zeichen.",
-        "Dit veld bevat een teken dat niet is toegestaan.",
-    ),
-    "e_url": (
-        "Une adresse https://…",
-        "An https://… address",
-        "Eine https://…-Adresse",
-        "Een https://…-adres",
-    ),
-    "e_credit": (
-        "Le crédit accompagne une image.",
-        "A credit goes with an image.",
-        "Ein Bildnachweis gehört zu einem Bild.",
-        "Een credit hoort bij een afbeelding.",
-    ),
-    "e_datetime": (
-        "Une date et une heure.",
-        "A date and a time.",
-        "Ein Datum und eine Uhrzeit.",
-        "Een datum en een tijd.",
-    ),
-    "e_order": (
-        "La fin vient avant le début.",
-        "The end comes before the start.",
-        "Das Ende liegt vor dem Anfang.",
-        "Het einde ligt voor het begin.",
-    ),
-    "e_time": (
-        "Une heure HH:MM (24:00 pour minuit).",
-        "A time HH:MM (24:00 for midnight).",
-        "Eine Uhrzeit HH:MM (24:00 für Mitternacht).",
-        "Een tijd UU:MM (24:00 voor middernacht).",
-    ),
-    "e_choice": (
-        "Choisissez dans la liste.",
-        "Pick one from the list.",
-        "Wählen Sie aus der Liste.",
-        "Kies uit de lijst.",
     ),
     "e_partner": (
         "Choisissez un partenaire de la destination.",
@@ -408,16 +301,7 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
     ),
 }
 
-WORDS: dict[str, dict[str, str]] = {
-    key: dict(zip(("fr", "en", "de", "nl"), values, strict=True)) for key, values in _WORDS.items()
-}
-
-
-def word(key: str, language: str, **values: object) -> str:
-    """A word of the offer pages in ``language``."""
-    return translate(WORDS, key, language, **values)
-
-
-def words(language: str) -> dict[str, str]:
-    """Every word without fields, for templates (``w.title``)."""
-    return {key: texts[language] for key, texts in WORDS.items() if "{" not in texts[language]}
+TEXTS = PageTexts(_WORDS)
+WORDS = TEXTS.table
+word = TEXTS.word  # word(key, language, **values): a word of the offer pages in ``language``
+words = TEXTS.words  # words(language): every word without fields, for templates (``w.title``)

@@ -17,7 +17,6 @@ again with the message next to the field (422) and nothing is written.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, NamedTuple
@@ -30,7 +29,6 @@ from sqlalchemy import String, cast, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sqlmodel import col
-from starlette.exceptions import HTTPException
 
 from crm.core import hooks
 from crm.core.db import Database
@@ -39,16 +37,24 @@ from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.core.vocabulary import LANGUAGES, WISHES
 from crm.office import language as office_language
+from crm.office.forms import (
+    PostedForm,
+    first,
+    list_context,
+    not_found_page,
+    page_count,
+    posted_form,
+    render_form_page,
+)
 from crm.office.language import LANGUAGE_NAMES
 from crm.office.render import render_office_page
-from crm.office.session import OfficeSession, require_office_role, token_matches
-from crm.office.signin import denied_page
+from crm.office.session import OfficeSession, require_office_role
 from crm.visitors.pages import WISH_LABELS
 from roadbook.content import editing
 from roadbook.content.catalogue import TEXT_FIELDS, attribution, effective, status
 from roadbook.content.models import KINDS, SOURCES, ContentItem
 from roadbook.content.text import localize
-from roadbook.office.texts import DAY_NAMES, word, words
+from roadbook.office.texts import DAY_NAMES, TEXTS, word, words
 
 router = APIRouter(include_in_schema=False)
 EditorDep = Annotated[OfficeSession, Depends(require_office_role("marketing"))]
@@ -61,27 +67,10 @@ def _language(request: Request) -> str:
     return office_language.negotiate(request)
 
 
-PostedForm = dict[str, list[str]]
-
-
-def _first(form: Mapping[str, list[str]], name: str) -> str:
-    return (form.get(name) or [""])[0]
-
-
 async def _posted_form(
     request: Request, office: OfficeSession, settings: Settings
 ) -> PostedForm | Response:
-    """The POSTed form, or the 403 page (nothing changed) when it is unreadable or its CSRF token
-    is not the session's."""
-    try:
-        data = await request.form(max_files=0, max_fields=600, max_part_size=16_384)
-    except HTTPException:
-        data = None
-    if data is not None:
-        form = {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
-        if token_matches(office.csrf, _first(form, "csrf")):
-            return form
-    return denied_page(request, _language(request), settings, signed_in=True)
+    return await posted_form(request, office, settings, max_fields=600)
 
 
 # --- the list ---------------------------------------------------------------------------
@@ -143,7 +132,7 @@ async def catalogue(
         total = await session.scalar(
             select(func.count()).select_from(ContentItem).where(*conditions)
         )
-        pages = max(1, math.ceil((total or 0) / PAGE_SIZE))
+        pages = page_count(total or 0, PAGE_SIZE)
         page = min(page, pages)
         items = (
             (
@@ -177,24 +166,14 @@ async def catalogue(
             }
         )
 
-    def page_link(number: int) -> str:
-        kept = [(k, v) for k, v in filters.items() if v]
-        return f"{LIST}?{urlencode([*kept, ('page', str(number))])}"
-
     return render_office_page(
         request,
         office,
         "roadbook/catalogue.html",
         {
-            "w": words(language),
-            "word": lambda key, **values: word(key, language, **values),
+            **TEXTS.context(language),
+            **list_context(LIST, filters, total or 0, page, pages),
             "rows": rows,
-            "filters": filters,
-            "total": total or 0,
-            "page": page,
-            "pages": pages,
-            "previous": page_link(page - 1) if page > 1 else None,
-            "next": page_link(page + 1) if page < pages else None,
             "kinds": KINDS,
             # each filter's options: (value, label)
             "choices": {
@@ -268,26 +247,19 @@ def _render_form(
     status_code: int = 200,
 ) -> HTMLResponse:
     language = _language(request)
-    errors = {
-        name: word(problem.key, language, **problem.values)
-        for name, problem in (problems or {}).items()
-    }
     title_text = localize(values["title"], language).text if item is not None else ""
     rules = [*values["rules"], *[editing.blank_rule_row() for _ in range(BLANK_RULES)]]
     periods = [*values["periods"], *[editing.period_row({}) for _ in range(BLANK_RULES)]]
-    return render_office_page(
+    return render_form_page(
         request,
         office,
         "roadbook/item.html",
+        TEXTS,
         {
-            "w": words(language),
-            "word": lambda key, **v: word(key, language, **v),
             "item": item,
             "f": values,
             "rules": rules,
             "periods": periods,
-            "errors": errors,
-            "first_error": next(iter(errors), None),
             "flux": _flux(item, language),
             "notice": notice,
             "action": f"{LIST}/{item.id}" if item is not None else f"{LIST}/new",
@@ -302,24 +274,13 @@ def _render_form(
             "zone": office.timezone,
         },
         title=title_text or word("new" if item is None else "edit", language),
+        problems=problems,
         status_code=status_code,
     )
 
 
 def _not_found(request: Request, office: OfficeSession) -> HTMLResponse:
-    language = _language(request)
-    return render_office_page(
-        request,
-        office,
-        "office/denied.html",
-        {
-            "message": word("not_found", language),
-            "back": LIST,
-            "back_label": word("back", language),
-        },
-        title=word("not_found", language),
-        status_code=404,
-    )
+    return not_found_page(request, office, TEXTS, LIST)
 
 
 @router.get("/office/catalogue/new", response_class=HTMLResponse)
@@ -463,7 +424,7 @@ async def revert_field(
     """Drop the office's version of one field of an imported item: the flux's shows again."""
 
     def revert(item: ContentItem, form: PostedForm) -> _Change:
-        name = _first(form, "field")
+        name = first(form, "field")
         return _Change("content.revert", [name] if editing.revert(item, name) else [], "reverted")
 
     return await _change_item(request, office, db, settings, item_id, revert)
@@ -476,7 +437,7 @@ async def publication(
     """Publish (``published=1``) or unpublish (``published=0``) an item; audited."""
 
     def publish(item: ContentItem, form: PostedForm) -> _Change:
-        wanted = _first(form, "published") == "1"
+        wanted = first(form, "published") == "1"
         changed = [] if item.published == wanted else ["published"]
         item.published = wanted
         if wanted:

@@ -1,8 +1,9 @@
-"""The catalogue pages' words in fr, en, de and nl (the shell's own are in crm.office.texts)."""
+"""The catalogue pages' words in fr, en, de and nl (over the words all office
+pages share, crm.office.texts.PAGE_WORDS)."""
 
 from __future__ import annotations
 
-from crm.core.i18n import translate
+from crm.office.texts import DAY_NAMES, PageTexts
 
 # key: (fr, en, de, nl)
 _WORDS: dict[str, tuple[str, str, str, str]] = {
@@ -14,8 +15,6 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "De plekken, evenementen en routes die het reisboek aanbiedt.",
     ),
     "search": ("Rechercher", "Search", "Suchen", "Zoeken"),
-    "filter": ("Filtrer", "Filter", "Filtern", "Filteren"),
-    "any": ("Tous", "All", "Alle", "Alle"),
     "kind": ("Type", "Kind", "Art", "Soort"),
     "kind_place": ("Lieu", "Place", "Ort", "Plek"),
     "kind_event": ("Événement", "Event", "Veranstaltung", "Evenement"),
@@ -27,15 +26,6 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
     "source_office": ("Office", "Office", "Büro", "Kantoor"),
     "source_datatourisme": ("DATAtourisme", "DATAtourisme", "DATAtourisme", "DATAtourisme"),
     "count": ("{n} élément(s)", "{n} item(s)", "{n} Einträge", "{n} item(s)"),
-    "page": (
-        "Page {page} sur {pages}",
-        "Page {page} of {pages}",
-        "Seite {page} von {pages}",
-        "Pagina {page} van {pages}",
-    ),
-    "previous": ("Page précédente", "Previous page", "Vorherige Seite", "Vorige pagina"),
-    "next": ("Page suivante", "Next page", "Nächste Seite", "Volgende pagina"),
-    "pages": ("Pages", "Pages", "Seiten", "Pagina's"),
     "none": (
         "Aucun élément ne correspond.",
         "No item matches.",
@@ -45,13 +35,10 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
     "new": ("Nouvel élément", "New item", "Neuer Eintrag", "Nieuw item"),
     "edit": ("Modifier", "Edit", "Bearbeiten", "Bewerken"),
     "languages": ("Langues", "Languages", "Sprachen", "Talen"),
-    "status": ("État", "Status", "Status", "Status"),
     "st_published": ("Publié", "Published", "Veröffentlicht", "Gepubliceerd"),
     "st_unpublished": ("Dépublié", "Unpublished", "Nicht veröffentlicht", "Niet gepubliceerd"),
     "st_scheduled": ("Programmé", "Scheduled", "Geplant", "Gepland"),
     "st_expired": ("Expiré", "Expired", "Abgelaufen", "Verlopen"),
-    "texts": ("Textes", "Texts", "Texte", "Teksten"),
-    "title": ("Titre", "Title", "Titel", "Titel"),
     "summary": ("Résumé", "Summary", "Kurzbeschreibung", "Samenvatting"),
     "description": ("Description", "Description", "Beschreibung", "Beschrijving"),
     "subtype": ("Catégorie", "Category", "Kategorie", "Categorie"),
@@ -81,14 +68,6 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "In Dezimalgrad, zum Beispiel 49.2567 und 6.1183.",
         "In decimale graden, bijvoorbeeld 49.2567 en 6.1183.",
     ),
-    "image": ("Image", "Image", "Bild", "Afbeelding"),
-    "image_url": (
-        "Adresse de l'image (https)",
-        "Image address (https)",
-        "Bildadresse (https)",
-        "Adres van de afbeelding (https)",
-    ),
-    "image_credit": ("Crédit photo", "Photo credit", "Bildnachweis", "Fotocredit"),
     "hours": ("Horaires d'ouverture", "Opening hours", "Öffnungszeiten", "Openingstijden"),
     "hours_hint": (
         "Une ligne par règle ; plusieurs créneaux le même jour : plusieurs lignes. Une ligne "
@@ -104,12 +83,6 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
     "rule": ("Règle {n}", "Rule {n}", "Regel {n}", "Regel {n}"),
     "valid_from": ("Valable du", "Valid from", "Gültig ab", "Geldig vanaf"),
     "valid_until": ("au", "until", "bis", "tot"),
-    "days": (
-        "Jours (aucun : tous)",
-        "Days (none: every day)",
-        "Tage (keiner: alle)",
-        "Dagen (geen: alle)",
-    ),
     "opens": ("Ouvre à", "Opens", "Öffnet", "Opent"),
     "closes": ("Ferme à", "Closes", "Schließt", "Sluit"),
     "closed": (
@@ -167,28 +140,8 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "Veröffentlicht bis",
         "Gepubliceerd tot",
     ),
-    "zone_hint": (
-        "Heure locale ({zone}).",
-        "Local time ({zone}).",
-        "Ortszeit ({zone}).",
-        "Lokale tijd ({zone}).",
-    ),
-    "save": ("Enregistrer", "Save", "Speichern", "Opslaan"),
-    "create": ("Créer", "Create", "Anlegen", "Aanmaken"),
     "unpublish": ("Dépublier", "Unpublish", "Veröffentlichung zurückziehen", "Depubliceren"),
     "publish": ("Publier", "Publish", "Veröffentlichen", "Publiceren"),
-    "saved": (
-        "Enregistré : {fields}.",
-        "Saved: {fields}.",
-        "Gespeichert: {fields}.",
-        "Opgeslagen: {fields}.",
-    ),
-    "unchanged": (
-        "Rien n'a changé.",
-        "Nothing changed.",
-        "Nichts geändert.",
-        "Er is niets gewijzigd.",
-    ),
     "created": ("Élément créé.", "Item created.", "Eintrag angelegt.", "Item aangemaakt."),
     "now_unpublished": (
         "L'élément n'est plus publié.",
@@ -221,12 +174,6 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
     "flux_says": ("Le flux dit :", "The flux says:", "Der Fluss sagt:", "De flux zegt:"),
     "flux_empty": ("(vide)", "(empty)", "(leer)", "(leeg)"),
     "revert": ("Revenir au flux", "Revert to the flux", "Zurück zum Fluss", "Terug naar de flux"),
-    "errors": (
-        "Corrigez les champs signalés : rien n'a été enregistré.",
-        "Fix the fields marked below: nothing was saved.",
-        "Korrigieren Sie die markierten Felder: Es wurde nichts gespeichert.",
-        "Verbeter de gemarkeerde velden: er is niets opgeslagen.",
-    ),
     "back": (
         "Retour au catalogue",
         "Back to the catalogue",
@@ -240,18 +187,6 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "Dit item bestaat niet.",
     ),
     # Validation messages, shown next to their field.
-    "e_required_title": (
-        "Donnez un titre dans au moins une langue.",
-        "Give a title in at least one language.",
-        "Geben Sie einen Titel in mindestens einer Sprache an.",
-        "Geef een titel in minstens één taal.",
-    ),
-    "e_too_long": (
-        "Au plus {max} caractères.",
-        "At most {max} characters.",
-        "Höchstens {max} Zeichen.",
-        "Hoogstens {max} tekens.",
-    ),
     "e_number": (
         "Un nombre, par exemple {example}.",
         "A number, for example {example}.",
@@ -276,47 +211,11 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "Geben Sie Breiten- und Längengrad an, oder keinen.",
         "Geef breedte- en lengtegraad, of geen van beide.",
     ),
-    "e_url": (
-        "Une adresse https://…",
-        "An https://… address",
-        "Eine https://…-Adresse",
-        "Een https://…-adres",
-    ),
-    "e_credit": (
-        "Le crédit accompagne une image.",
-        "A credit goes with an image.",
-        "Ein Bildnachweis gehört zu einem Bild.",
-        "Een credit hoort bij een afbeelding.",
-    ),
     "e_date": (
         "Une date AAAA-MM-JJ.",
         "A date YYYY-MM-DD.",
         "Ein Datum JJJJ-MM-TT.",
         "Een datum JJJJ-MM-DD.",
-    ),
-    "e_datetime": (
-        "Une date et une heure.",
-        "A date and a time.",
-        "Ein Datum und eine Uhrzeit.",
-        "Een datum en een tijd.",
-    ),
-    "e_time": (
-        "Une heure HH:MM (24:00 pour minuit).",
-        "A time HH:MM (24:00 for midnight).",
-        "Eine Uhrzeit HH:MM (24:00 für Mitternacht).",
-        "Een tijd UU:MM (24:00 voor middernacht).",
-    ),
-    "e_order": (
-        "La fin vient avant le début.",
-        "The end comes before the start.",
-        "Das Ende liegt vor dem Anfang.",
-        "Het einde ligt voor het begin.",
-    ),
-    "e_choice": (
-        "Choisissez dans la liste.",
-        "Pick one from the list.",
-        "Wählen Sie aus der Liste.",
-        "Kies uit de lijst.",
     ),
     "e_slug": (
         "Lettres minuscules, chiffres et tirets.",
@@ -330,33 +229,10 @@ _WORDS: dict[str, tuple[str, str, str, str]] = {
         "Diese Kennung ist schon vergeben.",
         "Deze code is al in gebruik.",
     ),
-    "e_characters": (
-        "Ce champ contient un caractère non autorisé.",
-        "This field contains a character that is not allowed.",
-        "Dieses Feld enthält ein unzulässiges Zeichen.",
-        "Dit veld bevat een teken dat niet is toegestaan.",
-    ),
 }
 
-WORDS: dict[str, dict[str, str]] = {
-    key: dict(zip(("fr", "en", "de", "nl"), values, strict=True)) for key, values in _WORDS.items()
-}
-DAY_NAMES: dict[str, dict[str, str]] = {
-    "mon": {"fr": "lun", "en": "Mon", "de": "Mo", "nl": "ma"},
-    "tue": {"fr": "mar", "en": "Tue", "de": "Di", "nl": "di"},
-    "wed": {"fr": "mer", "en": "Wed", "de": "Mi", "nl": "wo"},
-    "thu": {"fr": "jeu", "en": "Thu", "de": "Do", "nl": "do"},
-    "fri": {"fr": "ven", "en": "Fri", "de": "Fr", "nl": "vr"},
-    "sat": {"fr": "sam", "en": "Sat", "de": "Sa", "nl": "za"},
-    "sun": {"fr": "dim", "en": "Sun", "de": "So", "nl": "zo"},
-}
-
-
-def word(key: str, language: str, **values: object) -> str:
-    """A word of the catalogue pages in ``language``."""
-    return translate(WORDS, key, language, **values)
-
-
-def words(language: str) -> dict[str, str]:
-    """Every word without fields, for templates (``w.title``)."""
-    return {key: texts[language] for key, texts in WORDS.items() if "{" not in texts[language]}
+TEXTS = PageTexts(_WORDS)
+WORDS = TEXTS.table
+word = TEXTS.word  # word(key, language, **values): a word of the catalogue pages in ``language``
+words = TEXTS.words  # words(language): every word without fields, for templates (``w.title``)
+__all__ = ["DAY_NAMES", "TEXTS", "WORDS", "word", "words"]

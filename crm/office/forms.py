@@ -1,0 +1,139 @@
+"""What the office pages of other packages share around their lists and forms.
+
+- :func:`posted_form` reads a POSTed form behind its CSRF check (the 403 page otherwise, so the
+  route changes nothing);
+- :func:`render_form_page` renders a form page with the package's words (``w``, ``word``) and a
+  message next to each bad field (``errors``, ``first_error``: the field that gets the focus);
+- :func:`list_context` gives a list page its filters and the links to the previous and next page;
+- :func:`not_found_page` is the 404 page of an edit form whose record does not exist.
+
+A template reads the field macros of ``office/macros.html`` (``{% import "office/macros.html"
+as m with context %}``), which use ``errors`` and ``first_error`` (and a list's ``filters``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from crm.core.settings import Settings
+from crm.office import language as office_language
+from crm.office.render import render_office_page
+from crm.office.session import OfficeSession, token_matches
+from crm.office.signin import denied_page
+from crm.office.texts import PageTexts
+
+PostedForm = dict[str, list[str]]
+
+
+class Problem(Protocol):
+    """A message for one field: a key of the page's words and the values it is filled with."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def values(self) -> Mapping[str, object]: ...
+
+
+def first(form: Mapping[str, Sequence[str]], name: str) -> str:
+    """A form field's first value ("" when absent)."""
+    return (form.get(name) or [""])[0]
+
+
+async def posted_form(
+    request: Request, office: OfficeSession, settings: Settings, *, max_fields: int
+) -> PostedForm | Response:
+    """The POSTed form, or the 403 page (nothing changed) when it is unreadable (files, more than
+    ``max_fields`` fields, a part over 16 KiB) or its CSRF token is not the session's."""
+    try:
+        data = await request.form(max_files=0, max_fields=max_fields, max_part_size=16_384)
+    except HTTPException:
+        data = None
+    if data is not None:
+        form = {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
+        if token_matches(office.csrf, first(form, "csrf")):
+            return form
+    language = office_language.negotiate(request)
+    return denied_page(request, language, settings, signed_in=True)
+
+
+def render_form_page(
+    request: Request,
+    office: OfficeSession,
+    template: str,
+    texts: PageTexts,
+    context: Mapping[str, Any],
+    *,
+    title: str,
+    problems: Mapping[str, Problem] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A form page: ``context``, the package's words, and each bad field's message."""
+    language = office_language.negotiate(request)
+    errors = {
+        name: texts.word(problem.key, language, **problem.values)
+        for name, problem in (problems or {}).items()
+    }
+    return render_office_page(
+        request,
+        office,
+        template,
+        {
+            **texts.context(language),
+            "errors": errors,
+            "first_error": next(iter(errors), None),
+            **context,
+        },
+        title=title,
+        status_code=status_code,
+    )
+
+
+def page_count(total: int, size: int) -> int:
+    """How many pages of ``size`` rows ``total`` rows fill (one at least)."""
+    return max(1, math.ceil(total / size))
+
+
+def list_context(
+    path: str, filters: Mapping[str, str], total: int, page: int, pages: int
+) -> dict[str, Any]:
+    """A list page's filters, row count and pager: the links keep the filters that are set."""
+
+    def link(number: int) -> str:
+        kept = [(k, v) for k, v in filters.items() if v]
+        return f"{path}?{urlencode([*kept, ('page', str(number))])}"
+
+    return {
+        "filters": filters,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "previous": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < pages else None,
+    }
+
+
+def not_found_page(
+    request: Request, office: OfficeSession, texts: PageTexts, back: str
+) -> HTMLResponse:
+    """The 404 page: the words ``not_found`` and ``back`` (a link to ``back``, the list)."""
+    language = office_language.negotiate(request)
+    return render_office_page(
+        request,
+        office,
+        "office/denied.html",
+        {
+            "message": texts.word("not_found", language),
+            "back": back,
+            "back_label": texts.word("back", language),
+        },
+        title=texts.word("not_found", language),
+        status_code=404,
+    )
