@@ -23,8 +23,6 @@ from roadbook.engine.inputs import Candidate, Caps, OfferTerms, Targeting
 from roadbook.feeds.details import Details, SiteInfo, first_image
 from roadbook.feeds.view import Redemption, Section
 
-QR_SCALE = 4
-
 
 @dataclass(frozen=True, slots=True)
 class LiveCandidates:
@@ -101,7 +99,7 @@ def _redemption(offer: Offer, code: str) -> Redemption:
     shown = redemption.display(code)
     qr = None
     if offer.redemption_kind == "qr":
-        qr = segno.make(shown, error="m").svg_inline(scale=QR_SCALE, title=shown)
+        qr = segno.make(shown, error="m").svg_inline(omitsize=True, title=shown)
     return Redemption(code=shown, kind=offer.redemption_kind, qr_svg=qr)
 
 

@@ -50,7 +50,10 @@ YEAR = "public, max-age=31536000, immutable"
 @router.get(
     "/pwa/{asset}",
     response_class=Response,
-    responses={200: {"content": {"text/css": {}, "text/javascript": {}, "image/png": {}}}},
+    responses={
+        200: {"content": {"text/css": {}, "text/javascript": {}, "image/png": {}}},
+        404: {"description": "No such file"},
+    },
 )
 async def static_file(asset: Asset) -> Response:
     """A static file of the roadbook page (stylesheet, script, icons, service worker)."""
