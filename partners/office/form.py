@@ -11,25 +11,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from crm.core.vocabulary import DAYS, LANGUAGES
 from partners.offers.models import SUMMARY_MAX, TITLE_MAX, URL_MAX, Offer
 from partners.offers.service import CREDIT_MAX, OfferFields, Problem
+from roadbook.content.editing import LOCAL_MINUTE, FormReader, local_minute
 
 MAX_SLOTS = 28
 BLANK_SLOTS = 2  # empty rows under the others: slots are added without a script
-_CLOCK = re.compile(r"^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$")
-_BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 _INT = re.compile(r"^\d{1,9}$")
 COUNTS = ("cap_per_day", "cap_total", "cap_min_interval_min", "quota")
 CHILDREN = {"": None, "yes": True, "no": False}
-
-
-def _local(moment: datetime | None, zone: tzinfo) -> str:
-    return moment.astimezone(zone).strftime(_LOCAL_MINUTE) if moment else ""
 
 
 def _count(value: int | None) -> str:
@@ -61,8 +55,8 @@ def form_of(offer: Offer, zone: tzinfo) -> dict[str, Any]:
         "url": offer.url or "",
         "image_url": image.get("url", ""),
         "image_credit": image.get("credit", ""),
-        "valid_from": _local(offer.valid_from, zone),
-        "valid_until": _local(offer.valid_until, zone),
+        "valid_from": local_minute(offer.valid_from, zone),
+        "valid_until": local_minute(offer.valid_until, zone),
         "slots": [slot_row(rule) for rule in (offer.schedule or {}).get("rules", [])],
         "wishes": list(offer.wishes),
         "with_children": {None: "", True: "yes", False: "no"}[offer.with_children],
@@ -85,8 +79,8 @@ def empty_form(zone: tzinfo, now: datetime, partner_id: str = "") -> dict[str, A
         "url": "",
         "image_url": "",
         "image_credit": "",
-        "valid_from": today.strftime(_LOCAL_MINUTE),
-        "valid_until": (today + timedelta(days=30)).strftime(_LOCAL_MINUTE),
+        "valid_from": today.strftime(LOCAL_MINUTE),
+        "valid_until": (today + timedelta(days=30)).strftime(LOCAL_MINUTE),
         "slots": [],
         "wishes": [],
         "with_children": "",
@@ -98,24 +92,12 @@ def empty_form(zone: tzinfo, now: datetime, partner_id: str = "") -> dict[str, A
     }
 
 
-class _Reader:
-    """Reads a submitted form field by field, collecting one message per bad field."""
+class _Reader(FormReader[Problem]):
+    """The catalogue form's reader (``roadbook.content.editing``), the offer's problems, and
+    counts."""
 
     def __init__(self, form: Mapping[str, Sequence[str]]) -> None:
-        self.form = form
-        self.problems: dict[str, Problem] = {}
-
-    def text(self, name: str, limit: int) -> str:
-        values = self.form.get(name) or [""]
-        value = values[0].replace("\r\n", "\n").strip()
-        if _BAD_CHARACTERS.search(value):
-            self.problems.setdefault(name, Problem("e_characters"))
-        elif len(value) > limit:
-            self.problems.setdefault(name, Problem("e_too_long", {"max": limit}))
-        return value
-
-    def many(self, name: str) -> list[str]:
-        return [value for value in self.form.get(name) or [] if value]
+        super().__init__(form, Problem)
 
     def count(self, name: str) -> int | None:
         raw = self.text(name, 12)
@@ -126,41 +108,15 @@ class _Reader:
             return None
         return int(raw)
 
-    def moment(self, name: str, zone: tzinfo) -> datetime | None:
-        raw = self.text(name, 19)
-        if not raw or name in self.problems:
-            return None
-        try:
-            local = datetime.fromisoformat(raw)
-        except ValueError:
-            self.problems[name] = Problem("e_datetime")
-            return None
-        if local.tzinfo is None:
-            local = local.replace(tzinfo=zone)
-        return local.astimezone(UTC)
-
-    def clock(self, name: str) -> str | None:
-        raw = self.text(name, 5)
-        if not raw or name in self.problems:
-            return None
-        if len(raw) == 4 and raw[1] == ":":
-            raw = "0" + raw
-        if not _CLOCK.match(raw):
-            self.problems[name] = Problem("e_time")
-            return None
-        return raw
-
 
 def _slots(reader: _Reader) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The weekly schedule (the form's ``slot-N-...`` fields; rows left empty dropped; None when
     no row is left) and the rows to show again."""
     rows: list[dict[str, Any]] = []
     rules: list[dict[str, Any]] = []
-    count = sum(1 for name in reader.form if name.startswith("slot-") and name.endswith("-opens"))
-    for index in range(min(count, MAX_SLOTS)):
-        prefix = f"slot-{index}-"
+    for prefix in reader.rows("slot", "opens", MAX_SLOTS):
         opens, closes = reader.clock(prefix + "opens"), reader.clock(prefix + "closes")
-        days = [day for day in DAYS if day in reader.many(prefix + "days")]
+        days = reader.days(prefix + "days")
         row = {
             "days": days,
             "opens": reader.text(prefix + "opens", 5),
@@ -210,9 +166,9 @@ def parse(
     valid_from = reader.moment("valid_from", zone)
     valid_until = reader.moment("valid_until", zone)
     if current is not None:
-        if reader.text("valid_from", 19) == _local(current.valid_from, zone):
+        if reader.text("valid_from", 19) == local_minute(current.valid_from, zone):
             valid_from = current.valid_from
-        if reader.text("valid_until", 19) == _local(current.valid_until, zone):
+        if reader.text("valid_until", 19) == local_minute(current.valid_until, zone):
             valid_until = current.valid_until
     schedule, slot_rows = _slots(reader)
     children = reader.text("with_children", 3)

@@ -11,10 +11,10 @@ Every write is audited by the caller's route (``crm.core.audit``) with the field
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
@@ -58,7 +58,7 @@ GROUPS: dict[str, tuple[str, ...]] = {"coordinates": ("latitude", "longitude")}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CLOCK = re.compile(r"^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$")
 _BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # a datetime-local field's value
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +83,9 @@ class Edit:
 # --- the form's values ---------------------------------------------------------------------
 
 
-def _local(moment: datetime | None, zone: tzinfo) -> str:
-    return moment.astimezone(zone).strftime(_LOCAL_MINUTE) if moment else ""
+def local_minute(moment: datetime | None, zone: tzinfo) -> str:
+    """``moment`` as a datetime-local field shows it in ``zone`` ("" for none)."""
+    return moment.astimezone(zone).strftime(LOCAL_MINUTE) if moment else ""
 
 
 def _number(value: float | None) -> str:
@@ -141,8 +142,8 @@ def form_of(item: ContentItem, zone: tzinfo) -> dict[str, Any]:
         "periods": [period_row(period) for period in shown["periods"]],
         "hours_remark": {lang: hours.get("remark", {}).get(lang, "") for lang in LANGUAGES},
         "published": item.published,
-        "published_from": _local(item.published_from, zone),
-        "published_until": _local(item.published_until, zone),
+        "published_from": local_minute(item.published_from, zone),
+        "published_until": local_minute(item.published_until, zone),
     }
 
 
@@ -170,20 +171,27 @@ def empty_form(kind: str = "place") -> dict[str, Any]:
 # --- reading a submitted form ---------------------------------------------------------------
 
 
-class _Reader:
-    """Reads a submitted form field by field, collecting one message per bad field."""
+P = TypeVar("P")
 
-    def __init__(self, form: Mapping[str, Sequence[str]]) -> None:
+
+class FormReader(Generic[P]):
+    """Reads a submitted office form field by field, collecting one message per bad field, made
+    by ``problem(key, values)`` (this module's :class:`Problem`; the offer form's its own)."""
+
+    def __init__(
+        self, form: Mapping[str, Sequence[str]], problem: Callable[[str, Mapping[str, object]], P]
+    ) -> None:
         self.form = form
-        self.problems: dict[str, Problem] = {}
+        self.problem = problem
+        self.problems: dict[str, P] = {}
 
     def text(self, name: str, limit: int) -> str:
         values = self.form.get(name) or [""]
         value = values[0].replace("\r\n", "\n").strip()
         if _BAD_CHARACTERS.search(value):
-            self.problems[name] = Problem("e_characters")
+            self.problems[name] = self.problem("e_characters", {})
         elif len(value) > limit:
-            self.problems[name] = Problem("e_too_long", {"max": limit})
+            self.problems[name] = self.problem("e_too_long", {"max": limit})
         return value
 
     def many(self, name: str) -> list[str]:
@@ -209,10 +217,10 @@ class _Reader:
         try:
             value = float(raw)
         except ValueError:
-            self.problems[name] = Problem("e_number", {"example": "49.2567"})
+            self.problems[name] = self.problem("e_number", {"example": "49.2567"})
             return None
         if not low <= value <= high:  # NaN fails too
-            self.problems[name] = Problem(message)
+            self.problems[name] = self.problem(message, {})
             return None
         return value
 
@@ -223,7 +231,7 @@ class _Reader:
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            self.problems[name] = Problem("e_date")
+            self.problems[name] = self.problem("e_date", {})
             return None
 
     def moment(self, name: str, zone: tzinfo) -> datetime | None:
@@ -233,7 +241,7 @@ class _Reader:
         try:
             local = datetime.fromisoformat(raw)
         except ValueError:
-            self.problems[name] = Problem("e_datetime")
+            self.problems[name] = self.problem("e_datetime", {})
             return None
         if local.tzinfo is None:
             local = local.replace(tzinfo=zone)
@@ -246,9 +254,12 @@ class _Reader:
         if len(raw) == 4 and raw[1] == ":":
             raw = "0" + raw
         if not _CLOCK.match(raw):
-            self.problems[name] = Problem("e_time")
+            self.problems[name] = self.problem("e_time", {})
             return None
         return raw
+
+
+_Reader = FormReader[Problem]
 
 
 def _rules(reader: _Reader, old: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], Any]:
@@ -358,7 +369,7 @@ def parse(
     """The edit a submitted form asks for (``None`` with any bad field), the values to show
     again, and the messages by field. ``item``: the edited item (``None``: a new one);
     ``taken``: the destination's slugs, for a new item."""
-    reader = _Reader(form)
+    reader: _Reader = FormReader(form, Problem)
     values: dict[str, Any] = {}
     shown: dict[str, Any] = {}
     for name in TEXT_FIELDS:
