@@ -1,4 +1,5 @@
-"""The widget's URLs: the script ``/widget.js`` (docs/widget.md).
+"""The widget's URLs: the script ``/widget.js`` and the site mode's roadbook
+``/widget/site/{destination}/{site}.json`` (docs/widget.md).
 
 ``/widget.js`` has one address for ever (host pages copy the snippet once and never change it),
 so it cannot be cached as immutable: a fix would reach a visitor only when their cache forgets
@@ -9,15 +10,32 @@ release reaches every host page within the hour. It is sent gzipped to browsers 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from typing import Annotated
 
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+from sqlmodel import col
+
+from crm.core.deps import DbDep
+from crm.core.errors import Problem
+from crm.core.vocabulary import LANGUAGES
+from crm.destinations import service as destinations
+from crm.destinations.models import Site
+from roadbook.feeds import jsonfeed, service
 from roadbook.widget.asset import asset
+from roadbook.widget.cors import embed_headers
 
 router = APIRouter(tags=["widget"])
 
 JAVASCRIPT = "text/javascript; charset=utf-8"
 SCRIPT_CACHE = "public, max-age=3600"
+# Site mode is anonymous (the catalogue near a site, nobody's data): a shared cache may keep it a
+# minute, so a busy partner page does not rebuild it on every view.
+SITE_CACHE = "public, max-age=60"
+
+# Any text: a slug that names nothing (or cannot be a slug) is a 404 like any unknown one.
+Slug = Annotated[str, Path(description="A slug (crm site list)")]
 
 
 @router.get(
@@ -55,3 +73,57 @@ def _etags(header: str) -> set[str]:
     """The validators an ``If-None-Match`` names (weak ones compared weakly, RFC 9110 §13.1.2)."""
     tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
     return tags - {""}
+
+
+@router.get(
+    "/widget/site/{destination}/{site}.json",
+    response_class=JSONResponse,
+    responses={
+        200: {
+            "description": "What to do near the site, as a JSON Feed 1.1 document (`_balise` "
+            "extension: /about/feed)",
+            "content": {jsonfeed.MEDIA_TYPE: {"schema": {"type": "object"}}},
+        },
+        404: {"description": "No such destination, or no such site in it"},
+    },
+)
+async def site_roadbook(
+    request: Request,
+    db: DbDep,
+    destination: Slug,
+    site: Slug,
+    lang: Annotated[
+        str | None,
+        Query(
+            max_length=35,
+            description="The page's language (fr, en, de, nl); any other, or none, gives the "
+            "destination's language",
+        ),
+    ] = None,
+) -> JSONResponse:
+    """The anonymous site mode of the widget (``<balise-roadbook site="destination/site">``):
+    what to do near a site, from the catalogue and aggregates only, in the page's language."""
+    async with db.session(system=True) as session:
+        found = await destinations.destination_by_slug(session, destination)
+    if found is None:
+        raise Problem(404, "Not Found", f"no destination {destination!r}")
+    cors = embed_headers(request.headers.get("origin"), found.embed_origins)
+    language = _language(lang, found.default_language)
+    async with db.session(found.id) as session:
+        place = await session.scalar(
+            select(Site).where(col(Site.destination_id) == found.id, col(Site.slug) == site)
+        )
+        if place is None:
+            raise Problem(404, "Not Found", f"no site {site!r} in {destination!r}", headers=cors)
+        view = await service.site_view(session, found, place, language)
+    return JSONResponse(
+        jsonfeed.json_feed(view),
+        media_type=jsonfeed.MEDIA_TYPE,
+        headers={**cors, "Cache-Control": SITE_CACHE},
+    )
+
+
+def _language(asked: str | None, default: str) -> str:
+    """``asked``'s language when the roadbook has it (``de-CH`` is ``de``), else ``default``."""
+    code = (asked or "")[:2].lower()
+    return code if code in LANGUAGES else default

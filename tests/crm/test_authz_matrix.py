@@ -12,7 +12,9 @@ tenant table, ``destination`` and ``credential``).
 How to classify a route (key ``"METHOD /path"``, as FastAPI spells the path):
 
 - ``PUBLIC`` — anyone (health, docs, the privacy notice); ``PUBLIC_WRITE`` when anyone may
-  also change data through it (self-enrolment: the "nothing changes" check is skipped).
+  also change data through it (self-enrolment: the "nothing changes" check is skipped);
+  ``PUBLIC_CATALOGUE`` when it shows the destination's published catalogue (the widget's site
+  mode: the catalogue item's id is not counted as a leak, every other id still is).
 - ``SECRET`` — public, but only with a secret in the body that no caller here holds (login,
   claim-code enrolment): every caller gets a 4xx and nothing changes.
 - ``GATEWAY`` — a gateway token only; everyone else 401.
@@ -36,6 +38,7 @@ refusal comes before validation) and a value for any new path parameter in ``PAR
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 from collections.abc import Callable
@@ -64,10 +67,13 @@ class Access:
     kind: str  # public | public_write | secret | gateway | visitor | staff | partner | mount
     roles: frozenset[str] = field(default_factory=frozenset)  # staff: allowed roles
     page: bool = False  # an HTML page: refusals may redirect to the login page instead of 401
+    # Shows the destination's published catalogue to anyone (its items' ids are no leak).
+    catalogue: bool = False
 
 
 PUBLIC = Access("public")
 PUBLIC_WRITE = Access("public_write")
+PUBLIC_CATALOGUE = Access("public", catalogue=True)
 SECRET = Access("secret")
 GATEWAY = Access("gateway")
 VISITOR = Access("visitor")
@@ -189,7 +195,7 @@ MATRIX: dict[str, Access] = {
     "GET /live/live.js": PUBLIC,
     # the roadbook widget (roadbook/widget/router.py): its script, the anonymous site mode
     "GET /widget.js": PUBLIC,
-    "GET /widget/site/{destination}/{site}.json": PUBLIC,
+    "GET /widget/site/{destination}/{site}.json": PUBLIC_CATALOGUE,
 }
 
 
@@ -392,7 +398,8 @@ async def test_route_answers_each_caller_as_classified(
     this, other = await seed_office(db), await seed_office(db)
     everyone = callers(this, other)
     secrets = {c.secret for c in everyone if c.secret} | set(this.roadbook_tokens.values())
-    names = [name.strip("{}").split(":")[0] for name in path.split("/") if name.startswith("{")]
+    # Parameters may share a segment with text ("/widget/site/{destination}/{site}.json").
+    names = re.findall(r"\{(\w+)", path)
     for name in names:
         assert name in PARAMS, f"{key}: no value for path parameter {name!r}: add it to PARAMS"
     on_item = any(name != "token" for name in names)
@@ -417,7 +424,8 @@ async def test_route_answers_each_caller_as_classified(
         for secret in secrets - {caller.secret}:
             assert secret not in shown, f"{key} as {caller.name} shows someone else's secret"
         if caller.name == "other_admin":
-            for leaked in this.ids() - {i for i in this.ids() if i in sent}:
+            public = {str(this.item_id)} if access.catalogue else set()
+            for leaked in this.ids() - public - {i for i in this.ids() if i in sent}:
                 assert leaked not in shown, f"{key} as another destination's admin shows {leaked}"
         if caller.name == "visitor_b":
             for leaked in (str(this.visitor_ids["a"]), this.roadbook_tokens["a"]):
