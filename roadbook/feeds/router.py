@@ -31,6 +31,7 @@ from roadbook.feeds.route import route_geojson
 from roadbook.feeds.trip import trip_jsonld
 from roadbook.feeds.view import Links, RoadbookView
 from roadbook.pwa.page import page_response
+from roadbook.widget.cors import VisitorEmbed
 
 router = APIRouter(tags=["roadbook"])
 
@@ -120,12 +121,19 @@ FORMATS = (
 
 def _document_route(document: Format) -> None:
     async def render(
-        db: DbDep, settings: SettingsDep, token: Token, visitor: VisitorDep, lang: Language = None
+        db: DbDep,
+        settings: SettingsDep,
+        token: Token,
+        visitor: VisitorDep,
+        cors: VisitorEmbed,
+        lang: Language = None,
     ) -> Response:
         body = document.render(await _view(db, settings, token, visitor, lang))
+        # Readable by the pages of the destination's embed origins (the widget, docs/widget.md).
+        headers = {**NOT_CACHED, **cors}
         if isinstance(body, bytes):
-            return Response(body, media_type=document.media_type, headers=NOT_CACHED)
-        return JSONResponse(body, media_type=document.media_type, headers=NOT_CACHED)
+            return Response(body, media_type=document.media_type, headers=headers)
+        return JSONResponse(body, media_type=document.media_type, headers=headers)
 
     router.add_api_route(
         f"/r/{{token}}/{document.name}",
