@@ -8,13 +8,14 @@ it opens a new visit, and the previous one, if still open, is closed at its last
 closes the visit; a later sighting within the gap reopens it.
 
 Visits are merged by the follower (``crm.visits.follower``) from the sightings ingest queued,
-many batches at a time. Per site: one statement takes transaction-level advisory locks on the
-(visitor, site) pairs in a fixed order (so two mergers cannot both open a visit) and locks the
-visitors that still exist against erasure, one reads the latest visit of each pair, and one
-upserts the changed visits and sends one ``pg_notify('balise_visit', payload)`` per change of a
-visit's state, in the follower's transaction (so delivered only if it commits), for the roadbook
-to react to (``roadbook/live``: the welcome card). The payload is a small JSON object, ~230
-bytes whatever the batch (PostgreSQL refuses payloads over 8000 bytes)::
+many batches at a time. Per site: one statement takes a transaction-level advisory lock on the
+site (so two mergers cannot both open a visit; the follower takes sites in sorted order, so two
+followers cannot deadlock) and locks the visitors that still exist against erasure, one reads
+the latest visit of each pair, and one upserts the changed visits and sends one
+``pg_notify('balise_visit', payload)`` per change of a visit's state, in the follower's
+transaction (so delivered only if it commits), for the roadbook to react to (``roadbook/live``:
+the welcome card). The payload is a small JSON object, ~230 bytes whatever the batch
+(PostgreSQL refuses payloads over 8000 bytes)::
 
     {"destination_id": "...", "visitor_id": "...", "site_id": "...", "visit_id": "...",
      "state": "opened", "at": "2026-12-03T10:15:02.250000Z"}
@@ -138,21 +139,17 @@ def merge(
     return [v for v in visits if v.changed]
 
 
-# The (visitor, site) advisory locks first, in key order (two mergers locking overlapping pairs
-# cannot deadlock), then the visitors that still exist, locked against erasure (which takes
-# them FOR UPDATE before it deletes their visits) until the merge commits.
+# The site's advisory lock first (an InitPlan: taken once), then the visitors that still exist,
+# locked against erasure (which takes them FOR UPDATE before it deletes their visits) until the
+# merge commits. One lock per site, not per (visitor, site) pair: a transaction's advisory locks
+# live in PostgreSQL's shared lock table (max_locks_per_transaction x max_connections entries),
+# and a claim of many large batches held more pairs than it has room for ("out of shared memory"
+# on every retry: the queue stalled).
 _LOCK = """
 SELECT v.id::text
 FROM visitor AS v
 WHERE v.id = ANY(%(visitors)s::text[]::uuid[])
-    AND (
-        SELECT count(pg_advisory_xact_lock(k))
-        FROM (
-            SELECT DISTINCT hashtextextended(q || %(site)s, 0) AS k
-            FROM unnest(%(visitors)s::text[]) AS q
-            ORDER BY k
-        ) AS keys
-    ) >= 0
+    AND (SELECT count(pg_advisory_xact_lock(hashtextextended('visits:' || %(site)s, 0)))) >= 0
 ORDER BY v.id
 FOR KEY SHARE OF v
 """

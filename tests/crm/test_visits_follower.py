@@ -268,3 +268,39 @@ async def test_ties_at_the_same_microsecond_merge_in_arrival_order(
         ("ana", "zoo"): (at(t + 9 * s), at(t + 9 * s)),  # dwell, then exit
         ("lea", "zoo"): (at(t + 9 * s), None),  # exit, then dwell
     }
+
+
+async def test_a_claim_of_more_pairs_than_the_lock_table_holds_still_merges(
+    committed_db: Database, tenant: Tenant
+) -> None:
+    """20,000 visitors seen at one site in one claim: one advisory lock per site, not per
+    (visitor, site) pair, which overflowed PostgreSQL's shared lock table (64 locks per
+    transaction x 100 connections here) and failed every retry, stalling the queue."""
+    count = 20_000
+    async with committed_db.session(system=True) as session:
+        await session.execute(
+            text(
+                "INSERT INTO visitor (id, destination_id, language, wishes, adults, children,"
+                " accessibility, created_at, last_action_at) SELECT gen_random_uuid(), :dest,"
+                " 'fr', '[]', 1, 0, '[]', now(), now() FROM generate_series(1, :n)"
+            ),
+            {"dest": tenant.destination_id, "n": count},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO visit_queue (destination_id, site_id, queued_at, visitor_ids,"
+                " observed_us, kinds, dwell_s) SELECT :dest, :site, now(), array_agg(id),"
+                " array_agg(CAST(:us AS bigint)), array_agg('enter'::text), array_agg(0)"
+                " FROM visitor WHERE destination_id = :dest AND id <> ALL(CAST(:named AS uuid[]))"
+            ),
+            {
+                "dest": tenant.destination_id,
+                "site": tenant.sites["spa"],
+                "us": int((utcnow() - timedelta(minutes=5)).timestamp() * 1_000_000),
+                "named": list(tenant.visitors.values()),
+            },
+        )
+        await session.commit()
+    assert await follower.follow(committed_db, app_settings()) == count
+    opened = "SELECT count(*) FROM visit WHERE site_id = :site"
+    assert (await rows(committed_db, opened, site=tenant.sites["spa"]))[0][0] == count
