@@ -1,14 +1,28 @@
 """Office test helpers: a destination with staff of every role, a partner, a site, a gateway and
-two visitors, each principal with a ready bearer secret (no argon2 cost per test)."""
+two visitors, each principal with a ready bearer secret (no argon2 cost per test); and what the
+tests of the office's pages share (a signed-in client, a form's CSRF token and fields, the audit
+log; in a browser: sign in, seed and read through a live server, the checks every page passes)."""
 
 from __future__ import annotations
 
+import asyncio
+import html
+import re
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx2
+from ingest_support import make_client
+from sqlalchemy import select
+from sqlmodel import SQLModel, col
 
 from crm.core import credentials
+from crm.core.audit import AuditLog
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.destinations import service as destinations
@@ -19,6 +33,9 @@ from crm.staff.models import StaffUser
 from crm.visitors import service as visitors
 from partners.offers.models import Offer
 from roadbook.content.models import ContentItem
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Page
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "marketing", "desk")
@@ -147,3 +164,128 @@ async def seed_office(db: Database, slug: str | None = None) -> Office:
             office.staff_tokens[role] = token
         await session.commit()
     return office
+
+
+# --- the office's pages over HTTP ----------------------------------------------------------------
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(page: httpx2.Response) -> str:
+    """The CSRF token of the first form on ``page``."""
+    found = CSRF.search(page.text)
+    assert found, page.text[:2000]
+    return html.unescape(found.group(1))
+
+
+async def signed_in(db: Database, office: Office, role: str) -> httpx2.AsyncClient:
+    """A client signed in to the office pages as ``office``'s staff member of ``role``."""
+    client = make_client(db)
+    client.cookies.set("balise_office", office.staff_tokens[role], path="/office")
+    return client
+
+
+def form_fields(page: httpx2.Response, form: str, **changes: str | list[str]) -> dict[str, Any]:
+    """The fields of ``page``'s form of class ``form`` as a browser would send them (inputs,
+    textareas, ticked boxes, the picked radio, selected options), with ``changes``."""
+    text = page.text.split(f'class="{form}"', 1)[1].split("</form>", 1)[0]
+    data: dict[str, Any] = {}
+    for tag in re.findall(r"<input[^>]*>", text):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name:
+            continue
+        kind = re.search(r'type="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        raw = html.unescape(value.group(1)) if value else ""
+        if kind and kind.group(1) in ("checkbox", "radio"):
+            if " checked" in tag:
+                if kind.group(1) == "radio":
+                    data[name.group(1)] = raw
+                else:
+                    data.setdefault(name.group(1), []).append(raw)
+            continue
+        data[name.group(1)] = raw
+    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', text, re.S):
+        data[name] = html.unescape(body)
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', text, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', body)
+        data[name] = chosen.group(1) if chosen else ""
+    data.update(changes)
+    return data
+
+
+async def audits(db: Database, office: Office, prefix: str) -> list[AuditLog]:
+    """``office``'s audit entries whose action starts with ``prefix`` ("offer."), oldest first."""
+    async with db.session(system=True) as session:
+        rows = await session.execute(
+            select(AuditLog)
+            .where(
+                col(AuditLog.destination_id) == office.destination_id,
+                col(AuditLog.action).startswith(prefix),
+            )
+            .order_by(col(AuditLog.id))
+        )
+        return list(rows.scalars().all())
+
+
+# --- the office's pages in a browser (against tests.conftest.LiveServer) -------------------------
+
+T = TypeVar("T")
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def run_sync(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` to its end in a thread of its own (pytest-asyncio may run a loop in this)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work).result(timeout=60)
+
+
+def seed_live(database_url: str) -> Office:
+    """``seed_office`` in the live server's database."""
+
+    async def seed() -> Office:
+        db = Database(database_url)
+        try:
+            return await seed_office(db)
+        finally:
+            await db.dispose()
+
+    return run_sync(seed())
+
+
+def read_live(database_url: str, model: type[Row], row_id: uuid.UUID | None) -> Row:
+    """The row ``row_id`` of ``model`` as the live server's database holds it now."""
+
+    async def read() -> Row:
+        db = Database(database_url)
+        try:
+            async with db.session(system=True) as session:
+                row = await session.get(model, row_id)
+                assert row is not None
+                return row
+        finally:
+            await db.dispose()
+
+    return run_sync(read())
+
+
+def sign_in_page(page: Page, url: str, office: Office, role: str = "marketing") -> None:
+    """Open ``url`` (an office page), sign in on the form it sends to, and come back to it."""
+    page.goto(url)
+    page.fill("#email", office.emails[role])
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.press("#password", "Enter")
+    assert page.url == url
+
+
+def no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert page.viewport_size is not None and width <= page.viewport_size["width"], width
+
+
+def page_problems(console: list[ConsoleMessage]) -> list[str]:
+    """What went wrong in the console: any CSP refusal, any error but a refused form's 422."""
+    blocked = [m.text for m in console if "Content Security Policy" in m.text]
+    errors = [m.text for m in console if m.type == "error" and "status of 422" not in m.text]
+    return blocked + errors

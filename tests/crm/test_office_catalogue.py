@@ -4,7 +4,6 @@ publish and unpublish, who may, CSRF, and the audit log."""
 
 from __future__ import annotations
 
-import html
 import re
 import sys
 import uuid
@@ -18,7 +17,6 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from crm.core.audit import AuditLog
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.vocabulary import DAYS
@@ -26,23 +24,9 @@ from roadbook.content.catalogue import effective, stream_items
 from roadbook.content.models import ContentItem
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import make_client
-from office_support import Office
+from office_support import Office, audits, csrf_of, form_fields, signed_in
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 LANGS = ("fr", "en", "de", "nl")
-
-
-def csrf_of(page: httpx2.Response) -> str:
-    found = CSRF.search(page.text)
-    assert found, page.text[:2000]
-    return html.unescape(found.group(1))
-
-
-async def signed_in(db: Database, office: Office, role: str) -> httpx2.AsyncClient:
-    client = make_client(db)
-    client.cookies.set("balise_office", office.staff_tokens[role], path="/office")
-    return client
 
 
 @pytest.fixture
@@ -69,43 +53,8 @@ async def reload(db: Database, item_id: uuid.UUID) -> ContentItem:
         return item
 
 
-async def audits(db: Database, office: Office) -> list[AuditLog]:
-    async with db.session(system=True) as session:
-        rows = await session.execute(
-            select(AuditLog)
-            .where(
-                col(AuditLog.destination_id) == office.destination_id,
-                col(AuditLog.action).startswith("content."),
-            )
-            .order_by(col(AuditLog.id))
-        )
-        return list(rows.scalars().all())
-
-
 def form_of(page: httpx2.Response, **changes: str | list[str]) -> dict[str, Any]:
-    """The edit form's fields as a browser would send them (inputs, textareas, checked boxes,
-    selected options), with ``changes``."""
-    text = page.text.split('class="item-form"', 1)[1].split("</form>", 1)[0]
-    data: dict[str, Any] = {}
-    for tag in re.findall(r"<input[^>]*>", text):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name:
-            continue
-        kind = re.search(r'type="([^"]+)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        raw = html.unescape(value.group(1)) if value else ""
-        if kind and kind.group(1) == "checkbox":
-            if " checked" in tag:
-                data.setdefault(name.group(1), []).append(raw)
-            continue
-        data[name.group(1)] = raw
-    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', text, re.S):
-        data[name] = html.unescape(body)
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', text, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', body)
-        data[name] = chosen.group(1) if chosen else ""
-    data.update(changes)
-    return data
+    return form_fields(page, "item-form", **changes)
 
 
 async def test_the_list_searches_filters_and_pages(
@@ -185,7 +134,7 @@ async def test_create_an_office_item(
     assert item.published_from.isoformat() == "2030-01-01T09:00:00+00:00"  # Paris, winter
     shown = await editor.get(created.headers["location"])
     assert "Élément créé." in shown.text and "Programmé" in shown.text
-    (entry,) = await audits(db, office)
+    (entry,) = await audits(db, office, "content.")
     assert entry.action == "content.create"
     assert entry.actor == f"staff:{office.staff_ids['marketing']}"
     assert entry.detail["item"] == str(item.id)
@@ -218,7 +167,7 @@ async def test_a_bad_field_is_shown_next_to_it_and_nothing_is_written(
     again = await reload(db, item.id)
     assert again.title == {"fr": "Le zoo"} and again.latitude == 49.0
     assert again.opening_hours == {} and again.updated_at == item.updated_at
-    assert await audits(db, office) == []
+    assert await audits(db, office, "content.") == []
     # In the user's language.
     english = await editor.post(f"/office/catalogue/{item.id}?lang=en", data=data)
     assert "A latitude is between -90 and 90." in english.text
@@ -262,7 +211,7 @@ async def test_translate_and_set_hours(
         ],
         "remark": {"en": "Last entry at 17:30."},
     }
-    (entry,) = await audits(db, office)
+    (entry,) = await audits(db, office, "content.")
     assert entry.action == "content.update"
     assert entry.detail["fields"] == ["title", "opening_hours"]
     shown = await editor.get(saved.headers["location"])
@@ -271,7 +220,7 @@ async def test_translate_and_set_hours(
     # Saving the same form again changes nothing and writes no audit row.
     same = await editor.post(f"/office/catalogue/{item.id}", data=form_of(shown))
     assert same.headers["location"].endswith("?done=unchanged")
-    assert len(await audits(db, office)) == 1
+    assert len(await audits(db, office, "content.")) == 1
 
 
 async def test_an_imported_item_is_edited_through_overrides_and_reverted(
@@ -315,7 +264,7 @@ async def test_an_imported_item_is_edited_through_overrides_and_reverted(
     assert "reprend la valeur du flux" in (await editor.get(reverted.headers["location"])).text
     after = await reload(db, item.id)
     assert after.overrides == {"latitude": 49.2}
-    assert [entry.action for entry in await audits(db, office)] == [
+    assert [entry.action for entry in await audits(db, office, "content.")] == [
         "content.update",
         "content.revert",
     ]
@@ -342,7 +291,7 @@ async def test_unpublish_and_publish_again(
         f"/office/catalogue/{item.id}/publication", data={"csrf": csrf_of(shown), "published": "1"}
     )
     assert (await reload(db, item.id)).published is True
-    assert [entry.action for entry in await audits(db, office)] == [
+    assert [entry.action for entry in await audits(db, office, "content.")] == [
         "content.unpublish",
         "content.publish",
     ]
@@ -385,7 +334,7 @@ async def test_only_marketing_and_admin_edit_and_every_form_needs_its_csrf_token
             assert unpublish.status_code == 403
     after = await reload(db, item.id)
     assert after.title["nl"] == "De marketing" and after.published
-    assert len(await audits(db, office)) == 2
+    assert len(await audits(db, office, "content.")) == 2
 
 
 async def test_a_publishing_window_keeps_the_item_from_readers_until_it_opens(
@@ -466,7 +415,7 @@ async def test_an_events_dates_are_edited_and_bound_its_active_range(
         },
     ]
     assert (after.active_from, after.active_until) == (date(2027, 3, 1), date(2027, 4, 10))
-    (entry,) = await audits(db, office)
+    (entry,) = await audits(db, office, "content.")
     assert entry.detail["fields"] == ["periods"]
 
 
@@ -493,4 +442,4 @@ async def test_rules_naming_no_day_survive_a_save_unchanged(
     after = await reload(db, item.id)
     assert after.opening_hours == hours
     assert after.overrides == {}
-    assert await audits(db, office) == []
+    assert await audits(db, office, "content.") == []

@@ -4,7 +4,6 @@ the four languages."""
 
 from __future__ import annotations
 
-import html
 import re
 import sys
 from collections.abc import AsyncIterator
@@ -14,9 +13,7 @@ from typing import Any
 import httpx2
 import pytest
 from sqlalchemy import func, select
-from sqlmodel import col
 
-from crm.core.audit import AuditLog
 from crm.core.db import Database
 from crm.destinations import service as destinations
 from partners.offers.models import Offer
@@ -25,21 +22,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest_support import make_client
 from offers_support import make_offer
-from office_support import Office
-
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-def csrf_of(page: httpx2.Response) -> str:
-    found = CSRF.search(page.text)
-    assert found, page.text[:2000]
-    return html.unescape(found.group(1))
-
-
-async def signed_in(db: Database, office: Office, role: str) -> httpx2.AsyncClient:
-    client = make_client(db)
-    client.cookies.set("balise_office", office.staff_tokens[role], path="/office")
-    return client
+from office_support import Office, audits, csrf_of, form_fields, signed_in
 
 
 @pytest.fixture
@@ -49,44 +32,7 @@ async def editor(db: Database, office: Office) -> AsyncIterator[httpx2.AsyncClie
 
 
 def form_of(page: httpx2.Response, **changes: str | list[str]) -> dict[str, Any]:
-    """The offer form's fields as a browser would send them, with ``changes``."""
-    text = page.text.split('class="offer-form"', 1)[1].split("</form>", 1)[0]
-    data: dict[str, Any] = {}
-    for tag in re.findall(r"<input[^>]*>", text):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name:
-            continue
-        kind = re.search(r'type="([^"]+)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        raw = html.unescape(value.group(1)) if value else ""
-        if kind and kind.group(1) in ("checkbox", "radio"):
-            if " checked" in tag:
-                if kind.group(1) == "radio":
-                    data[name.group(1)] = raw
-                else:
-                    data.setdefault(name.group(1), []).append(raw)
-            continue
-        data[name.group(1)] = raw
-    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', text, re.S):
-        data[name] = html.unescape(body)
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', text, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', body)
-        data[name] = chosen.group(1) if chosen else ""
-    data.update(changes)
-    return data
-
-
-async def audits(db: Database, office: Office) -> list[AuditLog]:
-    async with db.session(system=True) as session:
-        rows = await session.execute(
-            select(AuditLog)
-            .where(
-                col(AuditLog.destination_id) == office.destination_id,
-                col(AuditLog.action).startswith("offer."),
-            )
-            .order_by(col(AuditLog.id))
-        )
-        return list(rows.scalars().all())
+    return form_fields(page, "offer-form", **changes)
 
 
 async def reload(db: Database, office: Office, offer_id: Any) -> Offer:
@@ -203,7 +149,7 @@ async def test_create_an_offer_then_fix_a_bad_field(
     assert offer.valid_until.isoformat() == "2029-12-31T23:00:00+00:00"  # Paris midnight
     shown = await editor.get(location)
     assert 'role="status">Offre créée (brouillon).' in shown.text
-    assert [a.action for a in await audits(db, office)] == ["offer.create"]
+    assert [a.action for a in await audits(db, office, "offer.")] == ["offer.create"]
 
 
 async def test_edit_saves_only_what_changed_and_audits_it(
@@ -230,7 +176,7 @@ async def test_edit_saves_only_what_changed_and_audits_it(
     offer = await reload(db, office, office.offer_id)
     assert offer.title == {"fr": "Entrée -10 %", "de": "Eintritt -10 %"}
     assert offer.quota == 5
-    [entry] = await audits(db, office)
+    [entry] = await audits(db, office, "offer.")
     assert entry.action == "offer.update"
     assert entry.detail["fields"] == ["title", "quota"]
     assert entry.actor == f"staff:{office.staff_ids['marketing']}"
@@ -280,7 +226,8 @@ async def test_status_buttons_follow_the_state_machine(
     assert "Cette offre est terminée : elle ne peut plus être modifiée." in again.text
     assert (await reload(db, office, office.offer_id)).title == {"fr": "Entrée -10 %"}
     assert [
-        (a.action, a.detail["status_from"], a.detail["to"]) for a in await audits(db, office)
+        (a.action, a.detail["status_from"], a.detail["to"])
+        for a in await audits(db, office, "offer.")
     ] == [
         ("offer.approve", "draft", "approved"),
         ("offer.pause", "approved", "paused"),
@@ -304,7 +251,7 @@ async def test_forms_without_the_session_s_csrf_token_change_nothing(
     offer = await reload(db, office, office.offer_id)
     assert (offer.title, offer.status) == ({"fr": "Entrée -10 %"}, "draft")
     assert await count(db, office) == 1
-    assert await audits(db, office) == []
+    assert await audits(db, office, "offer.") == []
 
 
 async def test_who_may_see_the_pages(db: Database, office: Office, other: Office) -> None:
