@@ -295,6 +295,7 @@ def demo(
     email, password = seeded.office_account
     typer.echo(f"Office: {base_url}/office/sign-in — {email} / {password}")
     typer.echo(f"Office catalogue: {base_url}/office/catalogue")
+    typer.echo(f"Office offers: {base_url}/office/offers")
     typer.echo(f"API documentation: {base_url}/docs")
 
 
