@@ -18,11 +18,12 @@ from tests.conftest import LiveServer
 sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 from office_support import (
     Office,
-    no_sideways_scroll,
+    open_office_form,
+    open_office_list,
     page_problems,
     read_live,
+    save_refused,
     seed_live,
-    sign_in_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -45,35 +46,23 @@ def test_edit_with_an_error_then_fix_it_and_translate(
     console: list[ConsoleMessage] = []
     page = browser.new_page(viewport=viewport, locale="fr-FR")  # type: ignore[arg-type]
     page.on("console", lambda message: console.append(message))
-    sign_in_page(page, f"{live_server.url}/office/catalogue", office)
-    assert page.locator(".menu a[aria-current=page]").inner_text() == "Catalogue"
-    assert page.locator("caption").inner_text() == "1 élément(s)"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"office-catalogue-{name}.png"), full_page=True)
-    no_sideways_scroll(page)
-
-    with page.expect_navigation():
-        page.get_by_role("link", name="Le lac").click()
-    assert page.locator("h1").inner_text() == "Le lac"
-    # The four languages: side by side on a desktop, stacked on a phone.
-    legends = page.locator("fieldset.language > legend")
-    assert legends.all_inner_texts() == ["Français", "English", "Deutsch", "Nederlands"]
-    boxes = [legends.nth(i).bounding_box() for i in range(4)]
-    tops = {round(box["y"]) for box in boxes if box}
-    assert len(tops) == (1 if name == "1280" else 4), tops
-    page.screenshot(path=str(SHOTS / f"office-catalogue-item-{name}.png"), full_page=True)
-    no_sideways_scroll(page)
+    open_office_list(
+        page,
+        f"{live_server.url}/office/catalogue",
+        office,
+        menu="Catalogue",
+        caption="1 élément(s)",
+        shot=SHOTS / f"office-catalogue-{name}.png",
+    )
+    open_office_form(
+        page, "Le lac", desktop=name == "1280", shot=SHOTS / f"office-catalogue-item-{name}.png"
+    )
 
     # A latitude out of range and a German title: refused, the message next to the field.
     page.get_by_label("Titre").nth(2).fill("Der See")
     page.fill("#latitude", "91")
     page.fill("#longitude", "6.14")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Enregistrer").first.click()
-    assert page.locator("[role=alert]").inner_text().startswith("Corrigez les champs signalés")
-    assert page.locator("#latitude-error").inner_text() == "Une latitude est entre -90 et 90."
-    assert page.locator("#latitude").get_attribute("aria-invalid") == "true"
-    assert page.evaluate("document.activeElement.id") == "latitude"
+    save_refused(page, "latitude", "Une latitude est entre -90 et 90.")
     assert page.locator("#title-de").input_value() == "Der See"  # kept, not lost
     page.screenshot(path=str(SHOTS / f"office-catalogue-error-{name}.png"), full_page=True)
     page.screenshot(path=str(SHOTS / f"office-catalogue-error-{name}-view.png"))  # at the field

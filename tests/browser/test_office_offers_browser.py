@@ -18,10 +18,12 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 from office_support import (
     Office,
     no_sideways_scroll,
+    open_office_form,
+    open_office_list,
     page_problems,
     read_live,
+    save_refused,
     seed_live,
-    sign_in_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -44,37 +46,24 @@ def test_edit_an_offer_with_an_error_then_fix_and_approve_it(
     console: list[ConsoleMessage] = []
     page = browser.new_page(viewport=viewport, locale="fr-FR")  # type: ignore[arg-type]
     page.on("console", lambda message: console.append(message))
-    sign_in_page(page, f"{live_server.url}/office/offers", office)
-    assert page.locator(".menu a[aria-current=page]").inner_text() == "Offres"
-    assert page.locator("caption").inner_text() == "1 offre(s)"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"office-offers-{name}.png"), full_page=True)
-    no_sideways_scroll(page)
-
-    with page.expect_navigation():
-        page.get_by_role("link", name="Entrée -10 %").click()
-    assert page.locator("h1").inner_text() == "Entrée -10 %"
+    open_office_list(
+        page,
+        f"{live_server.url}/office/offers",
+        office,
+        menu="Offres",
+        caption="1 offre(s)",
+        shot=SHOTS / f"office-offers-{name}.png",
+    )
+    open_office_form(
+        page, "Entrée -10 %", desktop=name == "1280", shot=SHOTS / f"office-offer-{name}.png"
+    )
     assert page.locator(".meta .status").inner_text() == "Brouillon"
-    legends = page.locator("fieldset.language > legend")
-    assert legends.all_inner_texts() == ["Français", "English", "Deutsch", "Nederlands"]
-    boxes = [legends.nth(i).bounding_box() for i in range(4)]
-    tops = {round(box["y"]) for box in boxes if box}
-    assert len(tops) == (1 if name == "1280" else 4), tops
-    page.screenshot(path=str(SHOTS / f"office-offer-{name}.png"), full_page=True)
-    no_sideways_scroll(page)
 
     # A German title and a negative cap: refused, the message next to the field.
     page.fill("#title-de", "Eintritt -10 %")
     page.fill("#cap_per_day", "-1")
     page.locator("input[name=wishes][value=family]").check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Enregistrer").first.click()
-    assert page.locator("[role=alert]").inner_text().startswith("Corrigez les champs signalés")
-    assert page.locator("#cap_per_day-error").inner_text() == (
-        "Un nombre entier de 0 à 1000000, ou vide."
-    )
-    assert page.locator("#cap_per_day").get_attribute("aria-invalid") == "true"
-    assert page.evaluate("document.activeElement.id") == "cap_per_day"
+    save_refused(page, "cap_per_day", "Un nombre entier de 0 à 1000000, ou vide.")
     assert page.locator("#title-de").input_value() == "Eintritt -10 %"  # kept, not lost
     page.screenshot(path=str(SHOTS / f"office-offer-error-{name}-view.png"))  # at the field
     assert _offer(live_server, office).title == {"fr": "Entrée -10 %"}  # nothing written

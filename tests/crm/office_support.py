@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
@@ -277,6 +278,45 @@ def sign_in_page(page: Page, url: str, office: Office, role: str = "marketing") 
     with page.expect_navigation():
         page.press("#password", "Enter")
     assert page.url == url
+
+
+def open_office_list(
+    page: Page, url: str, office: Office, *, menu: str, caption: str, shot: Path
+) -> None:
+    """Sign in to the list at ``url``: its menu entry (``menu``) is the current one, its table's
+    caption says ``caption``; a screenshot of the whole page to ``shot``."""
+    sign_in_page(page, url, office)
+    assert page.locator(".menu a[aria-current=page]").inner_text() == menu
+    assert page.locator("caption").inner_text() == caption
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    no_sideways_scroll(page)
+
+
+def open_office_form(page: Page, link: str, *, desktop: bool, shot: Path) -> None:
+    """Open the record ``link`` from its list: its edit form, under its title, shows the four
+    languages side by side on a desktop and stacked on a phone; a screenshot to ``shot``."""
+    with page.expect_navigation():
+        page.get_by_role("link", name=link).click()
+    assert page.locator("h1").inner_text() == link
+    legends = page.locator("fieldset.language > legend")
+    assert legends.all_inner_texts() == ["Français", "English", "Deutsch", "Nederlands"]
+    boxes = [legends.nth(i).bounding_box() for i in range(4)]
+    tops = {round(box["y"]) for box in boxes if box}
+    assert len(tops) == (1 if desktop else 4), tops
+    page.screenshot(path=str(shot), full_page=True)
+    no_sideways_scroll(page)
+
+
+def save_refused(page: Page, field: str, message: str) -> None:
+    """Save the form (its first button): refused, ``message`` next to ``field``, which has the
+    focus."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer").first.click()
+    assert page.locator("[role=alert]").inner_text().startswith("Corrigez les champs signalés")
+    assert page.locator(f"#{field}-error").inner_text() == message
+    assert page.locator(f"#{field}").get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == field
 
 
 def no_sideways_scroll(page: Page) -> None:
