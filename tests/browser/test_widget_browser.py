@@ -193,6 +193,11 @@ def test_the_widget_is_keyboard_reachable_with_a_visible_focus(
     first = widget.locator("li a").first.get_attribute("href")
     assert page.evaluate(f"{focused}.getAttribute('href')") == first
     assert page.evaluate(f"getComputedStyle({focused}).outlineStyle") == "solid"
+    # limit: only the first items.
+    page.evaluate("document.querySelector('balise-roadbook').setAttribute('limit', '2')")
+    page.wait_for_function(
+        "document.querySelector('balise-roadbook').shadowRoot.querySelectorAll('li').length == 2"
+    )
     # Two items side by side in a 700 px column.
     boxes = [widget.locator("li").nth(n).bounding_box() for n in (0, 1)]
     assert boxes[0] is not None and boxes[1] is not None

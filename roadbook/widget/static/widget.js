@@ -147,7 +147,7 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
 
   class BaliseRoadbook extends HTMLElement {
     static get observedAttributes() {
-      return ["token", "site", "lang", "heading-level"];
+      return ["token", "site", "lang", "heading-level", "limit"];
     }
 
     constructor() {
@@ -266,9 +266,12 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
 
       // Sections in the feed's order, each with its items in the feed's order.
       const sections = new Map();
+      // Only the first `limit` items, in the roadbook's order, when it is set.
+      const limit = parseInt(this.getAttribute("limit") || "", 10);
+      let room = limit > 0 ? limit : Infinity;
       for (const item of Array.isArray(feed && feed.items) ? feed.items : []) {
         const meta = (item && item._balise) || {};
-        if (!text(meta.section) || !text(item.title)) continue;
+        if (!text(meta.section) || !text(item.title) || room-- <= 0) continue;
         if (!sections.has(meta.section)) {
           sections.set(meta.section, { title: text(meta.section_title), items: [] });
         }
