@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 from urllib.parse import urlencode
 
+from fastapi import Depends
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -25,10 +26,13 @@ from starlette.requests import Request
 from crm.core.settings import Settings
 from crm.office import language as office_language
 from crm.office.render import render_office_page
-from crm.office.session import OfficeSession, token_matches
+from crm.office.session import OfficeSession, require_office_role, token_matches
 from crm.office.signin import denied_page
 from crm.office.texts import PageTexts
 
+# The pages that edit the destination's content (catalogue, offers): marketing and admin.
+EditorDep = Annotated[OfficeSession, Depends(require_office_role("marketing"))]
+PAGE_SIZE = 20  # a list's rows a page
 PostedForm = dict[str, list[str]]
 
 

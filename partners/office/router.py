@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,19 +33,11 @@ from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.core.vocabulary import LANGUAGES, WISHES
 from crm.destinations.models import Partner, Site
-from crm.office import language as office_language
-from crm.office.forms import (
-    PostedForm,
-    first,
-    list_context,
-    not_found_page,
-    page_count,
-    posted_form,
-    render_form_page,
-)
-from crm.office.language import LANGUAGE_NAMES
+from crm.office import forms
+from crm.office.forms import EditorDep, PostedForm
+from crm.office.language import LANGUAGE_NAMES, negotiate
 from crm.office.render import render_office_page
-from crm.office.session import OfficeSession, require_office_role
+from crm.office.session import OfficeSession
 from crm.office.texts import DAY_NAMES
 from crm.visitors.pages import WISH_LABELS
 from partners.offers import service, states
@@ -55,19 +47,13 @@ from partners.office.texts import TEXTS, word
 from roadbook.content.text import localize
 
 router = APIRouter(include_in_schema=False)
-EditorDep = Annotated[OfficeSession, Depends(require_office_role("marketing"))]
-PAGE_SIZE = 20
 LIST = "/office/offers"
-
-
-def _language(request: Request) -> str:
-    return office_language.negotiate(request)
 
 
 async def _posted_form(
     request: Request, office: OfficeSession, settings: Settings
 ) -> PostedForm | Response:
-    return await posted_form(request, office, settings, max_fields=400)
+    return await forms.posted_form(request, office, settings, max_fields=400)
 
 
 async def _partners(session: AsyncSession) -> list[dict[str, Any]]:
@@ -101,7 +87,7 @@ async def offers(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     """The destination's offers, filtered, a page at a time, with their redemptions."""
-    language = _language(request)
+    language = negotiate(request)
     zone = ZoneInfo(office.timezone)
     async with db.session(office.staff.destination_id) as session:
         partners = await _partners(session)
@@ -116,7 +102,7 @@ async def offers(
         if filters["status"]:
             conditions.append(col(Offer.status) == filters["status"])
         total = await session.scalar(select(func.count()).select_from(Offer).where(*conditions))
-        pages = page_count(total or 0, PAGE_SIZE)
+        pages = forms.page_count(total or 0, forms.PAGE_SIZE)
         page = min(page, pages)
         rows = await session.execute(
             select(Offer, col(Partner.name), service.redeemed_count())
@@ -131,8 +117,8 @@ async def offers(
             .where(*conditions)
             .group_by(col(Offer.id), col(Partner.name))
             .order_by(col(Offer.valid_from).desc(), col(Offer.id))
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
+            .offset((page - 1) * forms.PAGE_SIZE)
+            .limit(forms.PAGE_SIZE)
         )
         listed = []
         for offer, partner_name, used in rows:
@@ -157,7 +143,7 @@ async def offers(
         "partners/offers.html",
         {
             **TEXTS.context(language),
-            **list_context(LIST, filters, total or 0, page, pages),
+            **forms.list_context(LIST, filters, total or 0, page, pages),
             "rows": listed,
             "choices": {
                 "partner": [(p["id"], p["name"]) for p in partners],
@@ -182,7 +168,7 @@ def _render_form(
     alert: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    language = _language(request)
+    language = negotiate(request)
     slots = [
         *values["slots"],
         *[offer_form.blank_slot() for _ in range(offer_form.BLANK_SLOTS)],
@@ -196,7 +182,7 @@ def _render_form(
         if offer is not None
         else []
     )
-    return render_form_page(
+    return forms.render_form_page(
         request,
         office,
         "partners/offer.html",
@@ -225,7 +211,7 @@ def _render_form(
 
 
 def _not_found(request: Request, office: OfficeSession) -> HTMLResponse:
-    return not_found_page(request, office, TEXTS, LIST)
+    return forms.not_found_page(request, office, TEXTS, LIST)
 
 
 @router.get("/office/offers/new", response_class=HTMLResponse)
@@ -278,7 +264,7 @@ async def edit_offer(
     fields: Annotated[str, Query(max_length=400)] = "",
 ) -> HTMLResponse:
     """The edit form of one offer, and the moves its status allows."""
-    language = _language(request)
+    language = negotiate(request)
     async with db.session(office.staff.destination_id) as session:
         offer = await session.get(Offer, offer_id)
         if offer is None:
@@ -361,7 +347,7 @@ async def change_status(
     form = await _posted_form(request, office, settings)
     if isinstance(form, Response):
         return form
-    target = first(form, "to")
+    target = forms.first(form, "to")
     async with db.session(office.staff.destination_id) as session:
         offer = await session.get(Offer, offer_id)
         if offer is None:
@@ -370,7 +356,7 @@ async def change_status(
         try:
             action = service.transition(offer, target, by=office.staff.actor)
         except states.TransitionRefused:
-            language = _language(request)
+            language = negotiate(request)
             values = offer_form.form_of(offer, ZoneInfo(office.timezone))
             alert = word("refused_move", language, status=word(f"st_{before}", language))
             partners = await _partners(session)

@@ -23,7 +23,7 @@ from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import String, cast, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,19 +36,11 @@ from crm.core.deps import DbDep, SettingsDep
 from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.core.vocabulary import LANGUAGES, WISHES
-from crm.office import language as office_language
-from crm.office.forms import (
-    PostedForm,
-    first,
-    list_context,
-    not_found_page,
-    page_count,
-    posted_form,
-    render_form_page,
-)
-from crm.office.language import LANGUAGE_NAMES
+from crm.office import forms
+from crm.office.forms import EditorDep, PostedForm
+from crm.office.language import LANGUAGE_NAMES, negotiate
 from crm.office.render import render_office_page
-from crm.office.session import OfficeSession, require_office_role
+from crm.office.session import OfficeSession
 from crm.visitors.pages import WISH_LABELS
 from roadbook.content import editing
 from roadbook.content.catalogue import TEXT_FIELDS, attribution, effective, status
@@ -57,20 +49,14 @@ from roadbook.content.text import localize
 from roadbook.office.texts import DAY_NAMES, TEXTS, word, words
 
 router = APIRouter(include_in_schema=False)
-EditorDep = Annotated[OfficeSession, Depends(require_office_role("marketing"))]
-PAGE_SIZE = 20
 BLANK_RULES = 2  # empty hours rows under the others: rules are added without a script
 LIST = "/office/catalogue"
-
-
-def _language(request: Request) -> str:
-    return office_language.negotiate(request)
 
 
 async def _posted_form(
     request: Request, office: OfficeSession, settings: Settings
 ) -> PostedForm | Response:
-    return await posted_form(request, office, settings, max_fields=600)
+    return await forms.posted_form(request, office, settings, max_fields=600)
 
 
 # --- the list ---------------------------------------------------------------------------
@@ -94,7 +80,7 @@ async def catalogue(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     """The destination's items, searched and filtered, a page at a time."""
-    language = _language(request)
+    language = negotiate(request)
     filters = {
         "q": q.strip(),
         "kind": kind if kind in KINDS else "",
@@ -132,7 +118,7 @@ async def catalogue(
         total = await session.scalar(
             select(func.count()).select_from(ContentItem).where(*conditions)
         )
-        pages = page_count(total or 0, PAGE_SIZE)
+        pages = forms.page_count(total or 0, forms.PAGE_SIZE)
         page = min(page, pages)
         items = (
             (
@@ -141,8 +127,8 @@ async def catalogue(
                     .options(defer(ContentItem.raw))  # type: ignore[arg-type]
                     .where(*conditions)
                     .order_by(col(ContentItem.slug))
-                    .offset((page - 1) * PAGE_SIZE)
-                    .limit(PAGE_SIZE)
+                    .offset((page - 1) * forms.PAGE_SIZE)
+                    .limit(forms.PAGE_SIZE)
                 )
             )
             .scalars()
@@ -172,7 +158,7 @@ async def catalogue(
         "roadbook/catalogue.html",
         {
             **TEXTS.context(language),
-            **list_context(LIST, filters, total or 0, page, pages),
+            **forms.list_context(LIST, filters, total or 0, page, pages),
             "rows": rows,
             "kinds": KINDS,
             # each filter's options: (value, label)
@@ -246,11 +232,11 @@ def _render_form(
     notice: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    language = _language(request)
+    language = negotiate(request)
     title_text = localize(values["title"], language).text if item is not None else ""
     rules = [*values["rules"], *[editing.blank_rule_row() for _ in range(BLANK_RULES)]]
     periods = [*values["periods"], *[editing.period_row({}) for _ in range(BLANK_RULES)]]
-    return render_form_page(
+    return forms.render_form_page(
         request,
         office,
         "roadbook/item.html",
@@ -280,7 +266,7 @@ def _render_form(
 
 
 def _not_found(request: Request, office: OfficeSession) -> HTMLResponse:
-    return not_found_page(request, office, TEXTS, LIST)
+    return forms.not_found_page(request, office, TEXTS, LIST)
 
 
 @router.get("/office/catalogue/new", response_class=HTMLResponse)
@@ -335,7 +321,7 @@ async def edit_item(
     fields: Annotated[str, Query(max_length=300)] = "",
 ) -> HTMLResponse:
     """The edit form of one item, as shown (the office's edits applied)."""
-    language = _language(request)
+    language = negotiate(request)
     async with db.session(office.staff.destination_id) as session:
         item = await session.get(ContentItem, item_id)
     if item is None:
@@ -424,7 +410,7 @@ async def revert_field(
     """Drop the office's version of one field of an imported item: the flux's shows again."""
 
     def revert(item: ContentItem, form: PostedForm) -> _Change:
-        name = first(form, "field")
+        name = forms.first(form, "field")
         return _Change("content.revert", [name] if editing.revert(item, name) else [], "reverted")
 
     return await _change_item(request, office, db, settings, item_id, revert)
@@ -437,7 +423,7 @@ async def publication(
     """Publish (``published=1``) or unpublish (``published=0``) an item; audited."""
 
     def publish(item: ContentItem, form: PostedForm) -> _Change:
-        wanted = first(form, "published") == "1"
+        wanted = forms.first(form, "published") == "1"
         changed = [] if item.published == wanted else ["published"]
         item.published = wanted
         if wanted:
