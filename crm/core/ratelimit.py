@@ -13,7 +13,8 @@ Request rate (:class:`TokenBucket` rules, checked by :class:`RateLimitMiddleware
 - ``POST /api/v1/gateway/events`` is keyed by the bearer token's hash (one token per gateway),
   or by client address when there is none. Each gateway uploads every few seconds; the default
   60-request burst also absorbs a backlog drained after an outage.
-- ``/r/...`` is keyed by client address.
+- ``/r/...`` and the widget's anonymous roadbooks (``/widget/site/...``, which run the engine
+  for anyone) share one bucket keyed by client address.
 - Anonymous self-enrolment (``POST /api/v1/enrol``, and the page ``POST /enrol/{destination}``
   through :func:`take`, which re-renders its form instead of answering JSON) shares one bucket
   per client address: a burst of 10 profiles, then one a minute by default.
@@ -63,6 +64,10 @@ GATEWAY_API = "/api/v1/gateway/"
 # Enrolment by claim code has its own lockout, in the database (crm.fleet.service).
 GATEWAY_ENROLL = "/api/v1/gateway/enroll"
 SELF_ENROLMENT = "self-enrolment"
+
+
+# Visitor-facing roadbook reads: a visitor's own (``/r/{token}/...``) and the widget's site mode.
+ROADBOOK_PATHS = ("/r/", "/widget/site/")
 
 
 class TokenBucket:
@@ -334,7 +339,7 @@ def rules_from(settings: Settings, clock: Clock = time.monotonic) -> list[Rule]:
         rules.append(
             Rule(
                 "roadbook",
-                lambda method, path: path.startswith("/r/"),
+                lambda method, path: path.startswith(ROADBOOK_PATHS),
                 client_address,
                 TokenBucket(
                     settings.ratelimit_roadbook_per_s,

@@ -169,8 +169,12 @@ async def test_roadbook_is_limited_per_client_address(client: httpx2.AsyncClient
     assert refused.status_code == 429
     assert refused.headers["content-type"] == "application/problem+json"
     assert "retry-after" in refused.headers
+    # The widget's anonymous roadbooks run the engine for anyone: the same bucket.
+    widget = await client.get("/widget/site/nowhere/zoo.json")
+    assert widget.status_code == 429
     # Other routes are not limited.
     assert (await client.get("/healthz")).status_code == 200
+    assert (await client.get("/widget.js")).status_code == 200
 
 
 async def test_a_rate_of_zero_disables_the_limits(db: Database) -> None:
