@@ -24,11 +24,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from crm.core.settings import Settings
+from crm.core.vocabulary import WISHES
 from crm.office import language as office_language
+from crm.office.language import LANGUAGE_NAMES
 from crm.office.render import render_office_page
 from crm.office.session import OfficeSession, require_office_role, token_matches
 from crm.office.signin import denied_page
-from crm.office.texts import PageTexts
+from crm.office.texts import DAY_NAMES, PageTexts
+from crm.visitors.pages import WISH_LABELS
 
 # The pages that edit the destination's content (catalogue, offers): marketing and admin.
 EditorDep = Annotated[OfficeSession, Depends(require_office_role("marketing"))]
@@ -79,7 +82,9 @@ def render_form_page(
     problems: Mapping[str, Problem] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """A form page: ``context``, the package's words, and each bad field's message."""
+    """A form page: ``context``, the package's words, each bad field's message, and what every
+    office form offers: ``language_names`` (code: name), ``days`` and ``wishes`` ((value, label)
+    pairs for their boxes) and ``zone`` (the destination's time zone, the one of its times)."""
     language = office_language.negotiate(request)
     errors = {
         name: texts.word(problem.key, language, **problem.values)
@@ -93,6 +98,10 @@ def render_form_page(
             **texts.context(language),
             "errors": errors,
             "first_error": next(iter(errors), None),
+            "language_names": LANGUAGE_NAMES,
+            "days": [(day, DAY_NAMES[day][language]) for day in DAY_NAMES],
+            "wishes": [(slug, WISH_LABELS[slug][language]) for slug in WISHES],
+            "zone": office.timezone,
             **context,
         },
         title=title,

@@ -31,15 +31,13 @@ from crm.core import hooks
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.models import utcnow
 from crm.core.settings import Settings
-from crm.core.vocabulary import LANGUAGES, WISHES
+from crm.core.vocabulary import LANGUAGES
 from crm.destinations.models import Partner, Site
 from crm.office import forms
 from crm.office.forms import EditorDep, PostedForm
-from crm.office.language import LANGUAGE_NAMES, negotiate
+from crm.office.language import negotiate
 from crm.office.render import render_office_page
 from crm.office.session import OfficeSession
-from crm.office.texts import DAY_NAMES
-from crm.visitors.pages import WISH_LABELS
 from partners.offers import service, states
 from partners.offers.models import REDEMPTION_KINDS, STATUSES, TRIGGERS, Offer, Redemption
 from partners.office import form as offer_form
@@ -197,12 +195,8 @@ def _render_form(
             "action": f"{LIST}/{offer.id}" if offer is not None else f"{LIST}/new",
             "moves": moves,
             "languages_list": LANGUAGES,
-            "language_names": LANGUAGE_NAMES,
-            "days": [(day, DAY_NAMES[day][language]) for day in DAY_NAMES],
-            "wishes": [(slug, WISH_LABELS[slug][language]) for slug in WISHES],
             "triggers": TRIGGERS,
             "kinds": REDEMPTION_KINDS,
-            "zone": office.timezone,
         },
         title=title_text or word("new", language),
         problems=problems,
