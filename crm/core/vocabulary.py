@@ -34,6 +34,8 @@ ACCESSIBILITY: tuple[str, ...] = get_args(Need)
 Scope = Literal["proximity", "personalisation", "marketing"]
 CONSENT_SCOPES: tuple[str, ...] = get_args(Scope)
 PROXIMITY: Scope = "proximity"
+# ``personalisation`` lets the roadbook read the visitor's profile (docs/roadbook-engine.md).
+PERSONALISATION: Scope = "personalisation"
 # The four languages Balise speaks; French, the office's, first.
 Language = Literal["fr", "en", "de", "nl"]
 LANGUAGES: tuple[str, ...] = get_args(Language)

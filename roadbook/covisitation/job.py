@@ -26,6 +26,7 @@ from crm.core.hooks import JobSpec
 from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.core.tenancy import Destination
+from crm.core.vocabulary import PERSONALISATION
 from roadbook.covisitation.models import CoVisitation
 from roadbook.engine.covisitation import covisitation
 
@@ -39,7 +40,7 @@ _PAIRS = text("""
 WITH latest AS (
     SELECT DISTINCT ON (visitor_id) visitor_id, granted
     FROM consent
-    WHERE destination_id = :destination AND scope = 'personalisation'
+    WHERE destination_id = :destination AND scope = :scope
     ORDER BY visitor_id, at DESC, granted
 )
 SELECT DISTINCT v.visitor_id::text, v.site_id::text
@@ -50,7 +51,9 @@ WHERE v.destination_id = :destination AND v.last_seen_at > :since""")
 async def compute(session: AsyncSession, destination_id: uuid.UUID, now: datetime) -> int:
     """Recompute one destination's table (the session's caller commits); the visitors read."""
     pairs = (
-        await session.execute(_PAIRS, {"destination": destination_id, "since": now - WINDOW})
+        await session.execute(
+            _PAIRS, {"destination": destination_id, "scope": PERSONALISATION, "since": now - WINDOW}
+        )
     ).all()
     table = covisitation(pairs)
     visitors = len({visitor for visitor, _ in pairs})

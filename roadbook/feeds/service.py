@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
-from crm.core.vocabulary import LANGUAGES
+from crm.core.vocabulary import LANGUAGES, PERSONALISATION
 from crm.destinations.models import Site
 from crm.visitors.consent import granted_at
 from crm.visitors.models import Visitor
@@ -37,7 +37,6 @@ from roadbook.feeds.details import Details
 from roadbook.feeds.view import Entry, Links, RoadbookView, Section, VisitEntry
 from roadbook.i18n import message
 
-PERSONALISATION = "personalisation"
 MAX_VISITS = 50
 # With no stay known (or the stay over), the roadbook plans today and tomorrow.
 DEFAULT_STAY_DAYS = 2
