@@ -51,6 +51,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import http.client
+import math
 import os
 import random
 import signal
@@ -905,7 +906,7 @@ class Client:
 def percentile(values: list[float], p: float) -> float:
     """The nearest-rank percentile (p in 0..100) of ``values``."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 def widget_gz_bytes() -> int | None:
