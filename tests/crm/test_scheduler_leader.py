@@ -56,9 +56,12 @@ def ticking(counts: dict[str, int], name: str) -> list[JobSpec]:
 
 
 def lock_holder_pid(url: str) -> int | None:
+    # Advisory locks are per database: another CRM on the same server (a demo, another test
+    # run) holds the same lock in its own database.
     with psycopg.connect(lock_conninfo(url), autocommit=True) as conn:
         row = conn.execute(
             """SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                AND objsubid = 1 AND classid::bigint = %s AND objid::bigint = %s""",
             [SCHEDULER_LOCK >> 32, SCHEDULER_LOCK & 0xFFFFFFFF],
         ).fetchone()
