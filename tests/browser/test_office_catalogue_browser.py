@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage
+from playwright.sync_api import Browser
 
 from roadbook.content.models import ContentItem
 from tests.browser.chromium import DESKTOP, PHONE, SHOTS
@@ -18,6 +18,7 @@ from tests.conftest import LiveServer
 sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 from office_support import (
     Office,
+    french_page,
     open_office_form,
     open_office_list,
     page_problems,
@@ -43,9 +44,7 @@ def _item(live_server: LiveServer, office: Office) -> ContentItem:
 def test_edit_with_an_error_then_fix_it_and_translate(
     browser: Browser, live_server: LiveServer, office: Office, viewport: dict[str, int], name: str
 ) -> None:
-    console: list[ConsoleMessage] = []
-    page = browser.new_page(viewport=viewport, locale="fr-FR")  # type: ignore[arg-type]
-    page.on("console", lambda message: console.append(message))
+    page, console = french_page(browser, viewport)
     open_office_list(
         page,
         f"{live_server.url}/office/catalogue",

@@ -3,14 +3,12 @@ only, the home page, the skip link, sign out; on a phone and on a desktop screen
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page
+from playwright.sync_api import Browser, Page
 from sqlalchemy import update
 from sqlmodel import col
 
@@ -21,7 +19,7 @@ from tests.browser.chromium import DESKTOP, PHONE, SHOTS
 from tests.conftest import LiveServer
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
-from office_support import PASSWORD, Office, seed_office
+from office_support import PASSWORD, Office, french_page, no_sideways_scroll, run_sync, seed_office
 
 pytestmark = pytest.mark.browser
 
@@ -48,20 +46,7 @@ def office(live_server: LiveServer) -> Office:
         finally:
             await db.dispose()
 
-    # A thread of its own: pytest-asyncio may have a loop running in this one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, seed()).result(timeout=60)
-
-
-def _page(browser: Browser, viewport: dict[str, int], console: list[ConsoleMessage]) -> Page:
-    page = browser.new_page(viewport=viewport, locale="fr-FR")  # type: ignore[arg-type]
-    page.on("console", lambda message: console.append(message))
-    return page
-
-
-def _no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"] if page.viewport_size else False, width
+    return run_sync(seed())
 
 
 def _focused(page: Page) -> str:
@@ -85,14 +70,13 @@ def _tab_to(page: Page, target: str, limit: int = 15) -> None:
 def test_sign_in_home_and_sign_out_with_the_keyboard_only(
     browser: Browser, live_server: LiveServer, office: Office, viewport: dict[str, int], name: str
 ) -> None:
-    console: list[ConsoleMessage] = []
-    page = _page(browser, viewport, console)
+    page, console = french_page(browser, viewport)
     page.goto(f"{live_server.url}/office/gateways")
     assert page.url == f"{live_server.url}/office/sign-in?next=%2Foffice%2Fgateways"
     assert page.locator("html").get_attribute("lang") == "fr"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"office-sign-in-{name}.png"), full_page=True)
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     # The e-mail field has the focus; one destination: its field is not asked for.
     assert _focused(page).startswith("INPUT#email")
     assert page.locator("#destination").count() == 0
@@ -111,7 +95,7 @@ def test_sign_in_home_and_sign_out_with_the_keyboard_only(
     assert page.locator("#role").inner_text() == "Administration"
     assert page.locator(".menu a[aria-current=page]").inner_text() == "Accueil"
     page.screenshot(path=str(SHOTS / f"office-home-{name}.png"), full_page=True)
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     # The skip link comes first and takes the focus to the page's content.
     page.keyboard.press("Tab")
     assert _focused(page).startswith("A#:Aller au contenu")
@@ -134,8 +118,7 @@ def test_sign_in_home_and_sign_out_with_the_keyboard_only(
 def test_a_failed_sign_in_then_english_then_success(
     browser: Browser, live_server: LiveServer, office: Office
 ) -> None:
-    console: list[ConsoleMessage] = []
-    page = _page(browser, PHONE, console)
+    page, _ = french_page(browser, PHONE)
     page.goto(f"{live_server.url}/office/sign-in")
     page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
@@ -162,8 +145,7 @@ def test_a_failed_sign_in_then_english_then_success(
 def test_every_language_fits_a_phone(
     browser: Browser, live_server: LiveServer, office: Office
 ) -> None:
-    console: list[ConsoleMessage] = []
-    page = _page(browser, PHONE, console)
+    page, _ = french_page(browser, PHONE)
     page.goto(f"{live_server.url}/office/sign-in")
     page.fill("#email", office.emails["marketing"])
     page.fill("#password", PASSWORD)
@@ -174,7 +156,7 @@ def test_every_language_fits_a_phone(
         for path in ("/office", "/office/gateways"):
             page.goto(f"{live_server.url}{path}?lang={code}")
             assert page.locator("html").get_attribute("lang") == code
-            _no_sideways_scroll(page)
+            no_sideways_scroll(page)
         page.goto(f"{live_server.url}/office")  # the choice is remembered
         assert page.locator("h1").inner_text() == f"{greeting} Marketing"
         page.screenshot(path=str(SHOTS / f"office-home-{code}-390.png"), full_page=True)

@@ -36,7 +36,7 @@ from partners.offers.models import Offer
 from roadbook.content.models import ContentItem
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ConsoleMessage, Page
+    from playwright.sync_api import Browser, ConsoleMessage, Page
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("admin", "marketing", "desk")
@@ -268,6 +268,14 @@ def read_live(database_url: str, model: type[Row], row_id: uuid.UUID | None) -> 
             await db.dispose()
 
     return run_sync(read())
+
+
+def french_page(browser: Browser, viewport: dict[str, int]) -> tuple[Page, list[ConsoleMessage]]:
+    """A new page of ``viewport`` size in a French browser, and the console messages it logs."""
+    console: list[ConsoleMessage] = []
+    page = browser.new_page(viewport=viewport, locale="fr-FR")  # type: ignore[arg-type]
+    page.on("console", lambda message: console.append(message))
+    return page, console
 
 
 def sign_in_page(page: Page, url: str, office: Office, role: str = "marketing") -> None:
