@@ -16,7 +16,7 @@ with the statuses). A form with a bad field is shown again with the message next
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core import hooks
+from crm.core.db import Database
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.models import utcnow
 from crm.core.settings import Settings
@@ -293,11 +294,17 @@ def _field_label(name: str, language: str) -> str:
     return label.split(" (")[0]
 
 
-@router.post("/office/offers/{offer_id}", response_class=HTMLResponse)
-async def save_offer(
-    request: Request, office: EditorDep, db: DbDep, settings: SettingsDep, offer_id: uuid.UUID
+async def _change_offer(
+    request: Request,
+    office: OfficeSession,
+    db: Database,
+    settings: Settings,
+    offer_id: uuid.UUID,
+    change: Callable[[AsyncSession, Offer, PostedForm], Awaitable[str | Response]],
 ) -> Response:
-    """Save the form into the offer; audited with the fields that changed."""
+    """A POST on one offer: ``change`` applies the checked form to the offer, audits and commits,
+    and gives the query of the notice to show; the 403 page for a bad form, the 404 page for no
+    such offer, or the response ``change`` gives instead (the form again, "unchanged")."""
     form = await _posted_form(request, office, settings)
     if isinstance(form, Response):
         return form
@@ -305,6 +312,20 @@ async def save_offer(
         offer = await session.get(Offer, offer_id)
         if offer is None:
             return _not_found(request, office)
+        done = await change(session, offer, form)
+    if isinstance(done, Response):
+        return done
+    await hooks.run(hooks.CATALOGUE_CHANGED, office.staff.destination_id)
+    return RedirectResponse(f"{LIST}/{offer_id}?{done}", status_code=303)
+
+
+@router.post("/office/offers/{offer_id}", response_class=HTMLResponse)
+async def save_offer(
+    request: Request, office: EditorDep, db: DbDep, settings: SettingsDep, offer_id: uuid.UUID
+) -> Response:
+    """Save the form into the offer; audited with the fields that changed."""
+
+    async def save(session: AsyncSession, offer: Offer, form: PostedForm) -> str | Response:
         fields, shown, problems = offer_form.parse(form, ZoneInfo(office.timezone), offer)
         try:
             if problems:
@@ -328,9 +349,9 @@ async def save_offer(
             return RedirectResponse(f"{LIST}/{offer.id}?done=unchanged", status_code=303)
         await office.staff.audit(session, "offer.update", None, offer=str(offer.id), fields=changed)
         await session.commit()
-    await hooks.run(hooks.CATALOGUE_CHANGED, office.staff.destination_id)
-    query = urlencode({"done": "saved", "fields": ",".join(changed)})
-    return RedirectResponse(f"{LIST}/{offer_id}?{query}", status_code=303)
+        return urlencode({"done": "saved", "fields": ",".join(changed)})
+
+    return await _change_offer(request, office, db, settings, offer_id, save)
 
 
 @router.post("/office/offers/{offer_id}/status", response_class=HTMLResponse)
@@ -338,14 +359,9 @@ async def change_status(
     request: Request, office: EditorDep, db: DbDep, settings: SettingsDep, offer_id: uuid.UUID
 ) -> Response:
     """Move the offer to the status ``to`` when the state machine allows it; audited."""
-    form = await _posted_form(request, office, settings)
-    if isinstance(form, Response):
-        return form
-    target = forms.first(form, "to")
-    async with db.session(office.staff.destination_id) as session:
-        offer = await session.get(Offer, offer_id)
-        if offer is None:
-            return _not_found(request, office)
+
+    async def move(session: AsyncSession, offer: Offer, form: PostedForm) -> str | Response:
+        target = forms.first(form, "to")
         before = offer.status
         try:
             action = service.transition(offer, target, by=office.staff.actor)
@@ -361,5 +377,6 @@ async def change_status(
             session, f"offer.{action}", None, offer=str(offer.id), status_from=before, to=target
         )
         await session.commit()
-    await hooks.run(hooks.CATALOGUE_CHANGED, office.staff.destination_id)
-    return RedirectResponse(f"{LIST}/{offer_id}?done={action}", status_code=303)
+        return urlencode({"done": action})
+
+    return await _change_offer(request, office, db, settings, offer_id, move)
