@@ -86,6 +86,8 @@ PROBE_TIMEOUT_S = 10.0
 # How long a stop waits for the jobs it cancelled to end (a job catches the cancellation at its
 # next await; only one stuck in a call that cannot be interrupted takes longer).
 JOB_STOP_TIMEOUT_S = 10.0
+# How long stopping waits for the server to release the lock before just closing.
+UNLOCK_TIMEOUT_S = 2.0
 
 log = structlog.get_logger(__name__)
 
@@ -315,6 +317,13 @@ class SchedulerLeader:
     async def _close(self) -> None:
         if self.conn is not None:
             conn, self.conn = self.conn, None
+            # Released by the server before it answers: once this returns, a follower (or a
+            # check of who leads) finds the lock free. Closing alone only sends Terminate, and
+            # the server lets go of the lock a moment later. A dead connection just closes.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    conn.execute("SELECT pg_advisory_unlock_all()"), UNLOCK_TIMEOUT_S
+                )
             with contextlib.suppress(Exception):
                 await conn.close()
 
