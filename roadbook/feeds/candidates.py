@@ -16,10 +16,12 @@ the engine does not read (summary, image, link, a tour's route, the site's slug)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -176,7 +178,8 @@ async def load_sites(session: AsyncSession, destination_id: uuid.UUID) -> dict[s
 
 
 async def load(session: AsyncSession, destination_id: uuid.UUID) -> Catalogue:
-    """Read the destination's published catalogue and sites (``raw`` stays in the database)."""
+    """Read the destination's published catalogue and sites (``raw`` stays in the database);
+    the rows become candidates in a worker thread, off the event loop."""
     sites = await load_sites(session, destination_id)
     query = (
         select(ContentItem)
@@ -184,11 +187,15 @@ async def load(session: AsyncSession, destination_id: uuid.UUID) -> Catalogue:
         .where(col(ContentItem.destination_id) == destination_id)
         .where(col(ContentItem.published).is_(True))
         .order_by(col(ContentItem.slug))
-        .execution_options(yield_per=1000)
     )
+    items = list(await session.scalars(query))
+    return await asyncio.to_thread(_catalogue, items, sites)
+
+
+def _catalogue(items: Iterable[ContentItem], sites: Mapping[str, SiteInfo]) -> Catalogue:
     candidates: list[Candidate] = []
     details: dict[str, Details] = {}
-    async for item in await session.stream_scalars(query):
+    for item in items:
         built = item_candidate(item, sites)
         if built is not None:
             candidates.append(built[0])
@@ -202,7 +209,7 @@ async def shelf(session: AsyncSession, destination_id: uuid.UUID, now: datetime)
     offers = await partner_offers.live(session, destination_id, now, catalogue.sites)
     candidates = (*catalogue.candidates, *offers.candidates)
     return Shelf(
-        index=Index(candidates, now),
+        index=await asyncio.to_thread(Index, candidates, now),
         details={**catalogue.details, **offers.details},
         sites=catalogue.sites,
         partners=offers.partners,
@@ -210,24 +217,76 @@ async def shelf(session: AsyncSession, destination_id: uuid.UUID, now: datetime)
     )
 
 
+Opener = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
 class ShelfCache:
-    """Each destination's :class:`Shelf`, kept :data:`TTL_S` seconds in this process."""
+    """Each destination's :class:`Shelf`, kept :data:`TTL_S` seconds in this process.
+
+    A request never waits for a stale shelf when it can be refreshed in the background
+    (``refresh`` opens a session for it): it gets the old one, and one task loads the new one.
+    Without a shelf (first request, or after :meth:`forget`), requests wait for one load
+    together, never one each.
+    """
 
     def __init__(self, ttl_s: float = TTL_S, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
         self.clock = clock
         self._kept: dict[uuid.UUID, tuple[float, Shelf]] = {}
+        self._loading: dict[uuid.UUID, asyncio.Lock] = {}
+        self._refreshing: dict[uuid.UUID, asyncio.Task[None]] = {}
 
-    async def get(self, session: AsyncSession, destination_id: uuid.UUID, now: datetime) -> Shelf:
+    async def get(
+        self,
+        session: AsyncSession,
+        destination_id: uuid.UUID,
+        now: datetime,
+        refresh: Opener | None = None,
+    ) -> Shelf:
         kept = self._kept.get(destination_id)
-        if kept is not None and self.clock() - kept[0] < self.ttl_s:
+        if kept is not None:
+            if self.clock() - kept[0] >= self.ttl_s:
+                if refresh is None:
+                    return await self._load(session, destination_id, now, stale=kept)
+                self._refresh_later(destination_id, now, refresh)
             return kept[1]
-        loaded = await shelf(session, destination_id, now)
-        self._kept[destination_id] = (self.clock(), loaded)
-        return loaded
+        return await self._load(session, destination_id, now, stale=None)
+
+    async def _load(
+        self,
+        session: AsyncSession,
+        destination_id: uuid.UUID,
+        now: datetime,
+        stale: tuple[float, Shelf] | None,
+    ) -> Shelf:
+        lock = self._loading.setdefault(destination_id, asyncio.Lock())
+        async with lock:
+            kept = self._kept.get(destination_id)
+            if kept is not None and kept is not stale and self.clock() - kept[0] < self.ttl_s:
+                return kept[1]  # loaded by the request we waited for
+            loaded = await shelf(session, destination_id, now)
+            self._kept[destination_id] = (self.clock(), loaded)
+            return loaded
+
+    def _refresh_later(self, destination_id: uuid.UUID, now: datetime, refresh: Opener) -> None:
+        running = self._refreshing.get(destination_id)
+        if running is not None and not running.done():
+            return
+
+        async def reload() -> None:
+            try:
+                async with refresh() as session:
+                    loaded = await shelf(session, destination_id, now)
+                self._kept[destination_id] = (self.clock(), loaded)
+            except Exception as error:  # the old shelf is served until the next try
+                log.warning("roadbook shelf of %s not refreshed: %r", destination_id, error)
+
+        self._refreshing[destination_id] = asyncio.create_task(
+            reload(), name=f"roadbook-shelf {destination_id}"
+        )
 
     def forget(self, destination_id: uuid.UUID | None = None) -> None:
-        """Drop one destination's catalogue (all when ``None``): the next request reloads."""
+        """Drop one destination's shelf (all when ``None``): the next request reloads it."""
         if destination_id is None:
             self._kept.clear()
         else:

@@ -75,7 +75,11 @@ async def _view(
     """The visitor's roadbook now; what it shows is recorded (exposures) and committed."""
     async with db.session(visitor.destination_id) as session:
         view = await service.visitor_view(
-            session, visitor, links=links(settings, token), language=language
+            session,
+            visitor,
+            links=links(settings, token),
+            language=language,
+            refresh=lambda: db.session(visitor.destination_id),
         )
         await session.commit()
     return view
@@ -172,7 +176,13 @@ async def go(
     Only the websites of the catalogue and of live offers are reachable (no open redirect)."""
     now = utcnow()
     async with db.session(visitor.destination_id) as session:
-        target = await service.link_of(session, visitor.destination_id, item, now)
+        target = await service.link_of(
+            session,
+            visitor.destination_id,
+            item,
+            now,
+            refresh=lambda: db.session(visitor.destination_id),
+        )
         if target is None:
             raise Problem(404, "Not Found", "no such item with a website in this roadbook")
         url, partner = target

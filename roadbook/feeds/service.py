@@ -32,7 +32,7 @@ from roadbook.engine.inputs import Candidate, DestinationPolicy, SiteAt, Visitor
 from roadbook.engine.output import Item, Roadbook
 from roadbook.exposures import service as exposures
 from roadbook.feeds import offers as partner_offers
-from roadbook.feeds.candidates import CACHE, Shelf
+from roadbook.feeds.candidates import CACHE, Opener, Shelf
 from roadbook.feeds.details import Details
 from roadbook.feeds.view import Entry, Links, RoadbookView, Section, VisitEntry
 from roadbook.i18n import message
@@ -148,15 +148,19 @@ async def visitor_view(
     links: Links,
     language: str | None = None,
     now: datetime | None = None,
+    refresh: Opener | None = None,
 ) -> RoadbookView:
     """The visitor's roadbook: personal with ``personalisation`` consent, else editorial (and
-    the view says so). Records the exposures of what it shows (the caller commits)."""
+    the view says so). Records the exposures of what it shows (the caller commits).
+
+    ``refresh`` opens a session of the visitor's destination: with it, a stale shelf is served
+    while a background task reloads it (roadbook.feeds.candidates.ShelfCache)."""
     now = now or utcnow()
     destination = await session.get(Destination, visitor.destination_id)
     assert destination is not None
     policy = _policy(destination)
     language = _language(language, visitor.language)
-    shelf = await CACHE.get(session, destination.id, now)
+    shelf = await CACHE.get(session, destination.id, now, refresh)
     ledger = await consent_ledger(session, visitor.id)
     personal = granted_at(ledger, PERSONALISATION)
     visits = await _visits(session, visitor)
@@ -210,14 +214,18 @@ async def visitor_view(
 
 
 async def link_of(
-    session: AsyncSession, destination_id: uuid.UUID, item_id: str, now: datetime | None = None
+    session: AsyncSession,
+    destination_id: uuid.UUID,
+    item_id: str,
+    now: datetime | None = None,
+    refresh: Opener | None = None,
 ) -> tuple[str, str | None] | None:
     """Where ``/r/{token}/go/{item_id}`` leads: the item's website and its partner (or None
     for an unknown item or one without a website: no open redirect)."""
     now = now or utcnow()
     destination = await session.get(Destination, destination_id)
     assert destination is not None
-    shelf = await CACHE.get(session, destination.id, now)
+    shelf = await CACHE.get(session, destination.id, now, refresh)
     details, candidate = shelf.details.get(item_id), shelf.by_id.get(item_id)
     if details is None or details.url is None or candidate is None:
         return None
@@ -230,13 +238,14 @@ async def site_view(
     site: Site,
     language: str,
     now: datetime | None = None,
+    refresh: Opener | None = None,
 ) -> RoadbookView:
     """The widget's anonymous roadbook for a page about ``site``: what to do near it today
     (for a site without coordinates, the destination's picks for today: nothing is "near")."""
     now = now or utcnow()
     policy = _policy(destination)
     language = _language(language, destination.default_language)
-    shelf = await CACHE.get(session, destination.id, now)
+    shelf = await CACHE.get(session, destination.id, now, refresh)
     info = shelf.sites.get(str(site.id))
     pairs = await covisitation.scores(session, destination.id)
     if info is not None and info.position is not None:

@@ -115,7 +115,9 @@ async def site_roadbook(
         )
         if place is None:
             raise Problem(404, "Not Found", f"no site {site!r} in {destination!r}", headers=cors)
-        view = await service.site_view(session, found, place, language)
+        view = await service.site_view(
+            session, found, place, language, refresh=lambda: db.session(found.id)
+        )
     return JSONResponse(
         jsonfeed.json_feed(view),
         media_type=jsonfeed.MEDIA_TYPE,

@@ -21,6 +21,7 @@ from crm.destinations import service as destinations
 from crm.destinations.models import Site
 from crm.main import create_app
 from roadbook.feeds import service
+from roadbook.feeds.candidates import Opener
 from roadbook.feeds.view import RoadbookView
 from tests.roadbook.widget.widget_support import XSS, seed_zootown
 
@@ -42,9 +43,10 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> Asked:
         site: Site,
         language: str,
         now: datetime | None = None,
+        refresh: Opener | None = None,
     ) -> RoadbookView:
         calls.append((destination.slug, site.slug, language))
-        return await real(session, destination, site, language, now)
+        return await real(session, destination, site, language, now, refresh)
 
     monkeypatch.setattr(service, "site_view", site_view)
     return Asked(calls)
