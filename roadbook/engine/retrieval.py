@@ -367,15 +367,18 @@ def _trigger(offer: Candidate) -> str:
 
 
 def _rings(center: Cell, last: int | None = None) -> Iterator[Sequence[Cell]]:
-    """The cells around ``center`` ring by ring (ring 0 is the centre), up to ``last``."""
+    """The cells around ``center`` ring by ring (ring 0 is the centre), up to ``last``: ring r
+    is the border of the (2r+1)-cell square, its 8r cells listed directly."""
     row, column = center
     yield [center]
     radius = 1
     while last is None or radius <= last:
+        span = range(column - radius, column + radius + 1)
+        sides = range(row - radius + 1, row + radius)
         yield [
-            (row + dr, column + dc)
-            for dr in range(-radius, radius + 1)
-            for dc in range(-radius, radius + 1)
-            if max(abs(dr), abs(dc)) == radius
+            *((row - radius, c) for c in span),
+            *((row + radius, c) for c in span),
+            *((r, column - radius) for r in sides),
+            *((r, column + radius) for r in sides),
         ]
         radius += 1

@@ -13,7 +13,7 @@ from crm.core.vocabulary import WISHES
 from roadbook.engine.geo import distance_m
 from roadbook.engine.inputs import Position, SiteAt, Targeting
 from roadbook.engine.pipeline import DEFAULT_POLICY, build_roadbook
-from roadbook.engine.retrieval import Index
+from roadbook.engine.retrieval import Index, _rings
 from roadbook.engine.synthetic import NOW, destination, offer, visitor, zoo
 
 
@@ -90,3 +90,14 @@ def test_everything_within_the_nearby_radius_is_shortlisted_and_the_order_is_sta
     assert within and within <= {c.id for c in shortlist}
     assert [c.id for c in Index(list(reversed(items)), NOW).shortlist(context, DEFAULT_POLICY)]
     assert [c.id for c in index.shortlist(context, DEFAULT_POLICY)] == [c.id for c in shortlist]
+
+
+def test_rings_are_the_borders_of_growing_squares() -> None:
+    for radius, cells in enumerate(_rings((5, -3), last=6)):
+        border = {
+            (5 + dr, -3 + dc)
+            for dr in range(-radius, radius + 1)
+            for dc in range(-radius, radius + 1)
+            if max(abs(dr), abs(dc)) == radius
+        }
+        assert len(cells) == len(set(cells)) == len(border) and set(cells) == border
