@@ -33,6 +33,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import col
 
 from crm.destinations.models import Site
+from partners.offers.models import Offer
 from roadbook.content.catalogue import effective
 from roadbook.content.hours import Period, Schedule
 from roadbook.content.models import ContentItem
@@ -72,6 +73,8 @@ class Shelf:
     sites: Mapping[str, SiteInfo]
     partners: Mapping[str, str]
     by_id: Mapping[str, Candidate]
+    # The live offers' rows, by item id (their redemption codes).
+    offers: Mapping[str, Offer]
 
     def shortlist(
         self, context: VisitorContext, policy: DestinationPolicy, covisitation: CoVisitation
@@ -214,6 +217,7 @@ async def shelf(session: AsyncSession, destination_id: uuid.UUID, now: datetime)
         sites=catalogue.sites,
         partners=offers.partners,
         by_id={candidate.id: candidate for candidate in candidates},
+        offers=offers.rows,
     )
 
 

@@ -30,6 +30,8 @@ class LiveCandidates:
     details: dict[str, Details]
     # partner id → name, for the "partner offer" line.
     partners: dict[str, str]
+    # item id ("offer:<uuid>") → the offer's row, for its redemption code.
+    rows: dict[str, Offer]
 
 
 def offer_candidate(live: LiveOffer, sites: Mapping[str, SiteInfo]) -> tuple[Candidate, Details]:
@@ -86,12 +88,14 @@ async def live(
     candidates: list[Candidate] = []
     details: dict[str, Details] = {}
     partners: dict[str, str] = {}
+    rows: dict[str, Offer] = {}
     for offer in await live_offers(session, destination_id, now):
         candidate, shown = offer_candidate(offer, sites)
         candidates.append(candidate)
         details[candidate.id] = shown
         partners[str(offer.offer.partner_id)] = offer.partner_name
-    return LiveCandidates(candidates, details, partners)
+        rows[candidate.id] = offer.offer
+    return LiveCandidates(candidates, details, partners, rows)
 
 
 def _redemption(offer: Offer, code: str) -> Redemption:
@@ -104,15 +108,19 @@ def _redemption(offer: Offer, code: str) -> Redemption:
 
 
 async def with_redemptions(
-    session: AsyncSession, sections: Sequence[Section], visitor_id: uuid.UUID
+    session: AsyncSession,
+    sections: Sequence[Section],
+    visitor_id: uuid.UUID,
+    offers: Mapping[str, Offer],
 ) -> tuple[Section, ...]:
-    """The sections with each shown offer's single-use code for this visitor (issued once)."""
+    """The sections with each shown offer's single-use code for this visitor (issued once);
+    ``offers`` are the shelf's rows of the live offers, by item id."""
     completed = []
     for section in sections:
         entries = []
         for entry in section.entries:
             if entry.kind == "offer":
-                offer = await session.get(Offer, uuid.UUID(entry.id.removeprefix("offer:")))
+                offer = offers.get(entry.id)
                 if offer is not None:
                     issued = await redemption.code_for(session, offer, visitor_id)
                     entry = replace(entry, redemption=_redemption(offer, issued.code))

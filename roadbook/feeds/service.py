@@ -192,7 +192,7 @@ async def visitor_view(
         partner_exposure=fairness,
     )
     sections = _sections(roadbook, shelf, f"{links.home}/go")
-    sections = await partner_offers.with_redemptions(session, sections, visitor.id)
+    sections = await partner_offers.with_redemptions(session, sections, visitor.id, shelf.offers)
     await exposures.record(session, visitor, roadbook.items, history, now)
     return RoadbookView(
         destination=destination.name,
