@@ -738,6 +738,7 @@ def prepare_sample(url: str, built: Built) -> tuple[list[Reader], list[Reader]]:
             (chosen,),
         )
         conn.execute("DELETE FROM exposure WHERE visitor_id = ANY(%s)", (chosen,))
+        conn.execute("DELETE FROM redemption WHERE visitor_id = ANY(%s)", (chosen,))
         for visitor, kind in zip(chosen, kinds, strict=True):
             staying = "stay over" not in kind
             start = (
@@ -947,16 +948,24 @@ def measure(port: int, pid: int, readers: list[Reader], warm: list[Reader]) -> d
         spy = os.environ.get("BENCH_PYSPY", "py-spy")
         kind = "flamegraph" if PROFILE.endswith(".svg") else "raw"
         options = ["-o", PROFILE, "-f", kind, "--pid", str(pid), "--rate", "100", "--nonblocking"]
+        options.append("--threads")  # the event loop's thread apart from worker threads
         profiler = subprocess.Popen([spy, "record", *options])
         time.sleep(1)
     load_before = os.getloadavg()
     pg_before = _postgres_cpu_s()
     start = time.perf_counter()
     slowest: list[tuple[float, float, str]] = []  # (ms, seconds into the run, endpoint)
+    # A visitor's first roadbook request (feed or page) records what it shows and issues the
+    # offers' codes; the later ones, within the showing window, only read.
+    seen: set[str] = set()
+    first_or_later: dict[str, list[float]] = {"first": [], "later": []}
     for endpoint, reader in order:
         elapsed, server_cpu, size = client.get(paths[endpoint](reader))
         slowest.append((elapsed * 1000, time.perf_counter() - start, endpoint))
         times[endpoint].append(elapsed)
+        if endpoint != "trivial":
+            first_or_later["later" if reader.token in seen else "first"].append(elapsed)
+            seen.add(reader.token)
         cpu[endpoint] += server_cpu
         sizes[endpoint].append(size)
         if endpoint == "feed":
@@ -969,6 +978,7 @@ def measure(port: int, pid: int, readers: list[Reader], warm: list[Reader]) -> d
         profiler.wait(timeout=120)
     return {
         "slowest": sorted(slowest, reverse=True)[:10],
+        "first_or_later": first_or_later,
         "cold_s": cold_s,
         "times": times,
         "cpu": cpu,
@@ -1035,6 +1045,16 @@ def main() -> None:
             for kind, t in result["by_kind"].items()
             if t
         },
+        "roadbook_by_visit_ms": {
+            which: {
+                "p50": round(statistics.median(t) * 1000, 1),
+                "p99": round(percentile(t, 99) * 1000, 1),
+                "n": len(t),
+            }
+            for which, t in result["first_or_later"].items()
+            if t
+        },
+        "over_100_ms": {e: sum(t > 100 for t in ms[e]) for e in ENDPOINTS},
         "load_average_1min": [round(result["load"][0][0], 2), round(result["load"][1][0], 2)],
         "cpu_count": os.cpu_count(),
         "rows": counts,
@@ -1075,6 +1095,20 @@ def main() -> None:
         ),
         ("host load average (1 min)", load, f"{os.cpu_count()} cores, before -> after"),
     ]
+    for which, values in figures["roadbook_by_visit_ms"].items():
+        note = "records exposures, issues codes" if which == "first" else "reads only"
+        figure = f"{values['p50']:.1f} / {values['p99']:.1f} ms"
+        rows.append(
+            (f"feed + page, a visitor's {which} request", figure, f"{note}, n={values['n']}")
+        )
+    over = figures["over_100_ms"]
+    rows.append(
+        (
+            "over 100 ms",
+            f"{over['feed']} / {over['page']} / {over['trivial']}",
+            "feed / page / trivial",
+        )
+    )
     for kind, values in figures["feed_by_kind_ms"].items():
         rows.append(
             (
