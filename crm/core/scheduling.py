@@ -320,12 +320,16 @@ class SchedulerLeader:
             # Released by the server before it answers: once this returns, a follower (or a
             # check of who leads) finds the lock free. Closing alone only sends Terminate, and
             # the server lets go of the lock a moment later. A dead connection just closes.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    conn.execute("SELECT pg_advisory_unlock_all()"), UNLOCK_TIMEOUT_S
-                )
-            with contextlib.suppress(Exception):
-                await conn.close()
+            # The close is in a finally: a stop() cancelling the loop while it waits for the
+            # unlock must not leave the connection open (psycopg's close itself never waits).
+            try:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        conn.execute("SELECT pg_advisory_unlock_all()"), UNLOCK_TIMEOUT_S
+                    )
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.close()
 
 
 def start(db: Database, settings: Settings) -> SchedulerLeader:

@@ -7,6 +7,7 @@ replicas would; a few use short retry and probe intervals to stay quick.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -296,3 +297,21 @@ def test_two_jobs_of_one_name_are_refused() -> None:
     install()
     with pytest.raises(ValueError, match="duplicate job name 'visits_follow'"):
         hooks.register_jobs(("visits_follow", other, 1.0))
+
+
+async def test_a_stop_cancelling_the_lock_release_still_closes_the_connection(
+    committed_db: Database,
+) -> None:
+    """The follower loop's close waits for the server to release the lock; a stop() that
+    cancels the loop right then must not leave the lock connection open (it did, once: a
+    ResourceWarning in a later test)."""
+    leader = SchedulerLeader(committed_db, settings_for(committed_db.url), [], name="c")
+    assert await leader._acquire()
+    conn = leader.conn
+    assert conn is not None
+    closing = asyncio.create_task(leader._close())
+    await asyncio.sleep(0)  # inside the unlock's round trip
+    closing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await closing
+    assert conn.closed and leader.conn is None
