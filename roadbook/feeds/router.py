@@ -29,7 +29,7 @@ from roadbook.feeds.jsonfeed import MEDIA_TYPE as JSON_FEED
 from roadbook.feeds.jsonfeed import json_feed
 from roadbook.feeds.route import route_geojson
 from roadbook.feeds.trip import trip_jsonld
-from roadbook.feeds.view import Links, RoadbookView
+from roadbook.feeds.view import ABOUT_PATH, Links, RoadbookView
 from roadbook.pwa.page import page_response
 from roadbook.widget.cors import VisitorEmbed
 
@@ -41,7 +41,6 @@ GEOJSON = "application/geo+json"
 NOT_CACHED = {"Cache-Control": "no-store"}
 # The extension's documentation, served by every CRM (docs/feed.md links to the same file).
 ABOUT = Path(__file__).parent / "about.md"
-ABOUT_PATH = "/about/feed"
 MARKDOWN = "text/markdown; charset=utf-8"
 _UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown or revoked token"}}
 
@@ -56,17 +55,7 @@ Language = Annotated[
 
 def links(settings: Any, token: str) -> Links:
     """The roadbook's absolute addresses under the public URL."""
-    home = public_url(settings, f"/r/{token}")
-    return Links(
-        home=home,
-        feed=f"{home}/feed.json",
-        calendar=f"{home}/roadbook.ics",
-        trip=f"{home}/trip.jsonld",
-        route=f"{home}/route.geojson",
-        events=f"{home}/events",
-        export=f"{home}/export.json",
-        about=public_url(settings, ABOUT_PATH),
-    )
+    return Links.under(public_url(settings, ""), token)
 
 
 async def _view(

@@ -17,6 +17,9 @@ from roadbook.engine.inputs import Kind, Position
 from roadbook.engine.profile import Mode
 from roadbook.engine.sections import SectionKey
 
+# The feed extension's documentation, served by every CRM (roadbook/feeds/about.md).
+ABOUT_PATH = "/about/feed"
+
 
 @dataclass(frozen=True, slots=True)
 class Image:
@@ -107,6 +110,21 @@ class Links:
     events: str
     export: str
     about: str
+
+    @classmethod
+    def under(cls, base: str, token: str) -> Links:
+        """The addresses of the roadbook of ``token`` under the CRM's public ``base`` URL."""
+        home = f"{base.rstrip('/')}/r/{token}"
+        return cls(
+            home=home,
+            feed=f"{home}/feed.json",
+            calendar=f"{home}/roadbook.ics",
+            trip=f"{home}/trip.jsonld",
+            route=f"{home}/route.geojson",
+            events=f"{home}/events",
+            export=f"{home}/export.json",
+            about=f"{base.rstrip('/')}{ABOUT_PATH}",
+        )
 
 
 @dataclass(frozen=True, slots=True)

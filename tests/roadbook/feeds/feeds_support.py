@@ -83,17 +83,7 @@ def value(node: dict[str, Any], term: str) -> Any:
 
 
 def links(token: str = TOKEN) -> Links:
-    base = f"{PUBLIC}/r/{token}"
-    return Links(
-        home=base,
-        feed=f"{base}/feed.json",
-        calendar=f"{base}/roadbook.ics",
-        trip=f"{base}/trip.jsonld",
-        route=f"{base}/route.geojson",
-        events=f"{base}/events",
-        export=f"{base}/export.json",
-        about=f"{PUBLIC}/about/feed",
-    )
+    return Links.under(PUBLIC, token)
 
 
 def go(item_id: str, token: str = TOKEN) -> str:

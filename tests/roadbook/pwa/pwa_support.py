@@ -47,17 +47,7 @@ SECTION_TITLES = {
 
 
 def links(base: str, token: str) -> Links:
-    home = f"{base}/r/{token}"
-    return Links(
-        home=home,
-        feed=f"{home}/feed.json",
-        calendar=f"{home}/roadbook.ics",
-        trip=f"{home}/trip.jsonld",
-        route=f"{home}/route.geojson",
-        events=f"{home}/events",
-        export=f"{home}/export.json",
-        about=f"{base}/about/feed",
-    )
+    return Links.under(base, token)
 
 
 def _entry(item_id: str, section: str, **fields: Any) -> Entry:
