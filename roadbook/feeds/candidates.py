@@ -27,14 +27,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
-from sqlmodel import col
 
-from crm.destinations.models import Site
+from crm.destinations import service as destinations
 from partners.offers.models import Offer
-from roadbook.content.catalogue import effective
+from roadbook.content.catalogue import effective, stream_items
 from roadbook.content.hours import Period, Schedule
 from roadbook.content.models import ContentItem
 from roadbook.engine.inputs import (
@@ -52,7 +49,6 @@ from roadbook.feeds.details import Details, SiteInfo, first_image, position
 log = logging.getLogger(__name__)
 
 TTL_S = 60.0
-LOAD_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +164,7 @@ def _kind(kind: str) -> Kind:
 
 
 async def load_sites(session: AsyncSession, destination_id: uuid.UUID) -> dict[str, SiteInfo]:
-    rows = await session.execute(select(Site).where(col(Site.destination_id) == destination_id))
+    """The destination's sites by id, as the roadbook shows them."""
     return {
         str(site.id): SiteInfo(
             slug=site.slug,
@@ -177,30 +173,19 @@ async def load_sites(session: AsyncSession, destination_id: uuid.UUID) -> dict[s
             position=position(site.latitude, site.longitude),
             partner_id=str(site.partner_id) if site.partner_id else None,
         )
-        for site in rows.scalars()
+        for site in await destinations.list_sites(session, destination_id)
     }
 
 
 async def load(session: AsyncSession, destination_id: uuid.UUID) -> Catalogue:
-    """Read the destination's published catalogue and sites (``raw`` stays in the database);
-    the rows become candidates in a worker thread, off the event loop.
+    """Read the destination's published catalogue and sites; the rows become candidates in a
+    worker thread, off the event loop.
 
-    The rows come in chunks of :data:`LOAD_CHUNK` from a server-side cursor: decoding their
-    JSONB happens on the event loop's thread, and between two chunks the worker's other
-    requests run (read at once, 20,000 rows held the loop about a second)."""
+    ``catalogue.stream_items`` reads the rows in chunks from a server-side cursor (``raw``
+    left in the database): the worker's other requests run between two chunks (read at once,
+    20,000 rows held the event loop about a second, their JSONB decoded in one go)."""
     sites = await load_sites(session, destination_id)
-    query = (
-        select(ContentItem)
-        .options(defer(ContentItem.raw))  # type: ignore[arg-type]
-        .where(col(ContentItem.destination_id) == destination_id)
-        .where(col(ContentItem.published).is_(True))
-        .order_by(col(ContentItem.slug))
-        .execution_options(yield_per=LOAD_CHUNK)
-    )
-    items: list[ContentItem] = []
-    async for chunk in (await session.stream_scalars(query)).partitions():
-        items.extend(chunk)
-        await asyncio.sleep(0)
+    items = [item async for item in stream_items(session, destination_id) if item.published]
     return await asyncio.to_thread(_catalogue, items, sites)
 
 
