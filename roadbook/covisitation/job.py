@@ -10,7 +10,6 @@ The roadbook service reads the row through :func:`scores`, kept :data:`TTL_S` in
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from sqlmodel import col
 
 from crm.core.db import Database
 from crm.core.hooks import JobSpec
+from crm.core.kept import Kept
 from crm.core.models import utcnow
 from crm.core.settings import Settings
 from crm.core.tenancy import Destination
@@ -81,22 +81,20 @@ async def refresh_covisitation(
     return len(destinations)
 
 
-_kept: dict[uuid.UUID, tuple[float, Mapping[str, Mapping[str, float]]]] = {}
+KEPT: Kept[uuid.UUID, Mapping[str, Mapping[str, float]]] = Kept(TTL_S)
 
 
 async def scores(
     session: AsyncSession, destination_id: uuid.UUID
 ) -> Mapping[str, Mapping[str, float]]:
     """The destination's table as the engine reads it (empty before the job's first run)."""
-    kept = _kept.get(destination_id)
-    if kept is not None and time.monotonic() - kept[0] < TTL_S:
-        return kept[1]
+    kept = KEPT.get(destination_id)
+    if kept is not None:
+        return kept
     table = await session.scalar(
         select(col(CoVisitation.scores)).where(col(CoVisitation.destination_id) == destination_id)
     )
-    found: Mapping[str, Mapping[str, float]] = table or {}
-    _kept[destination_id] = (time.monotonic(), found)
-    return found
+    return KEPT.put(destination_id, table or {})
 
 
 JOBS: tuple[JobSpec, ...] = (("refresh_covisitation", refresh_covisitation, INTERVAL_S),)

@@ -10,7 +10,6 @@ exposures per partner (:func:`partner_exposure`, an aggregate, no visitor).
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from crm.core.kept import Kept
 from crm.ingest.schemas import rfc3339
 from crm.visitors.models import Visitor
 from roadbook.engine.inputs import Exposure as Shown
@@ -112,16 +112,16 @@ async def record_click(
     )
 
 
-_fairness: dict[uuid.UUID, tuple[float, dict[str, int]]] = {}
+FAIRNESS: Kept[uuid.UUID, Mapping[str, int]] = Kept(FAIRNESS_TTL_S)
 
 
 async def partner_exposure(
     session: AsyncSession, destination_id: uuid.UUID, now: datetime
 ) -> Mapping[str, int]:
     """How often each partner's offers were shown lately, destination-wide (cached)."""
-    kept = _fairness.get(destination_id)
-    if kept is not None and time.monotonic() - kept[0] < FAIRNESS_TTL_S:
-        return kept[1]
+    kept = FAIRNESS.get(destination_id)
+    if kept is not None:
+        return kept
     rows = await session.execute(
         select(col(Exposure.partner_id), func.count())
         .where(
@@ -132,8 +132,7 @@ async def partner_exposure(
         .group_by(col(Exposure.partner_id))
     )
     counts = {str(partner): count for partner, count in rows if partner is not None}
-    _fairness[destination_id] = (time.monotonic(), counts)
-    return counts
+    return FAIRNESS.put(destination_id, counts)
 
 
 async def export(session: AsyncSession, visitor: Visitor) -> Mapping[str, Any]:

@@ -190,13 +190,13 @@ async def test_covisitation_counts_consenting_visitors_only_and_pairs_of_five(
         await session.commit()
     # Four consenting visitors: no pair reaches 5.
     async with db.session(destination.id) as session:
-        covisitation._kept.clear()
+        covisitation.KEPT.forget()
         assert await covisitation.scores(session, destination.id) == {}
     async with db.session(system=True) as session:
         await visitors.record_consent(session, everyone[5], "personalisation", True, at=NOW)
         assert await covisitation.compute(session, destination.id, NOW) == 5
         await session.commit()
     async with db.session(destination.id) as session:
-        covisitation._kept.clear()
+        covisitation.KEPT.forget()
         table = await covisitation.scores(session, destination.id)
     assert table == {str(zoo.id): {str(spa.id): 1.0}, str(spa.id): {str(zoo.id): 1.0}}
