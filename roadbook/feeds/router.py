@@ -23,21 +23,13 @@ from crm.core.urls import public_url
 from crm.visitors.deps import Token, VisitorDep
 from crm.visitors.models import Visitor
 from roadbook.exposures import service as exposures
-from roadbook.feeds import service
-from roadbook.feeds.calendar import ics
-from roadbook.feeds.jsonfeed import MEDIA_TYPE as JSON_FEED
-from roadbook.feeds.jsonfeed import json_feed
-from roadbook.feeds.route import route_geojson
-from roadbook.feeds.trip import trip_jsonld
+from roadbook.feeds import calendar, jsonfeed, route, service, trip
 from roadbook.feeds.view import ABOUT_PATH, Links, RoadbookView
 from roadbook.pwa.page import page_response
 from roadbook.widget.cors import VisitorEmbed
 
 router = APIRouter(tags=["roadbook"])
 
-CALENDAR = "text/calendar; charset=utf-8"
-JSON_LD = "application/ld+json"
-GEOJSON = "application/geo+json"
 NOT_CACHED = {"Cache-Control": "no-store"}
 # The extension's documentation, served by every CRM (docs/feed.md links to the same file).
 ABOUT = Path(__file__).parent / "about.md"
@@ -87,26 +79,26 @@ class Format:
 FORMATS = (
     Format(
         "feed.json",
-        JSON_FEED,
-        json_feed,
+        jsonfeed.MEDIA_TYPE,
+        jsonfeed.json_feed,
         f"The roadbook as JSON Feed 1.1 (its `_balise` extension: {ABOUT_PATH}).",
     ),
     Format(
         "roadbook.ics",
-        CALENDAR,
-        ics,
+        calendar.MEDIA_TYPE,
+        calendar.ics,
         "The roadbook's events and planned items as iCalendar (RFC 5545), in local time.",
     ),
     Format(
         "trip.jsonld",
-        JSON_LD,
-        trip_jsonld,
+        trip.MEDIA_TYPE,
+        trip.trip_jsonld,
         "The roadbook as a schema.org TouristTrip with an itinerary ItemList.",
     ),
     Format(
         "route.geojson",
-        GEOJSON,
-        route_geojson,
+        route.MEDIA_TYPE,
+        route.route_geojson,
         "Today's stops and the tours' lines as a GeoJSON FeatureCollection (RFC 7946).",
     ),
 )
