@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from crm.core.vocabulary import DEFAULT_LANGUAGE
+from crm.core.vocabulary import DEFAULT_LANGUAGE, LANGUAGES
 
 
 def pick(texts: Mapping[str, str], language: str, fallback: str = DEFAULT_LANGUAGE) -> str:
     """The text in ``language``, else the fallback language, else any."""
     return texts.get(language) or texts.get(fallback) or next(iter(texts.values()), "")
+
+
+def supported(asked: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """``asked``'s language when Balise speaks it (``de-CH`` is ``de``), else ``default``."""
+    code = (asked or "")[:2].lower()
+    return code if code in LANGUAGES else default
 
 
 def translate(

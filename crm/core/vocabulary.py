@@ -40,6 +40,8 @@ PERSONALISATION: Scope = "personalisation"
 Language = Literal["fr", "en", "de", "nl"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 DEFAULT_LANGUAGE: Language = "fr"
+# Each language in itself, for language switches.
+LANGUAGE_NAMES = {"fr": "Français", "en": "English", "de": "Deutsch", "nl": "Nederlands"}
 # The days of the week, Monday first (``date.weekday()`` indexes them): opening hours use them.
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = get_args(Day)

@@ -24,9 +24,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from crm.core.settings import Settings
-from crm.core.vocabulary import WISHES
+from crm.core.vocabulary import LANGUAGE_NAMES, WISHES
 from crm.office import language as office_language
-from crm.office.language import LANGUAGE_NAMES
 from crm.office.render import render_office_page
 from crm.office.session import OfficeSession, require_office_role, token_matches
 from crm.office.signin import denied_page

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from crm.core.vocabulary import DEFAULT_LANGUAGE, LANGUAGES
 
 LANGUAGE_COOKIE = "balise_office_lang"
-LANGUAGE_NAMES = {"fr": "Français", "en": "English", "de": "Deutsch", "nl": "Nederlands"}
 _YEAR_S = 365 * 24 * 3600
 
 

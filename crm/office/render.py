@@ -30,6 +30,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 
+from crm.core.vocabulary import LANGUAGE_NAMES
 from crm.office import language as office_language
 from crm.office import nav, texts
 from crm.office.session import OfficeSession, secure_cookies
@@ -60,7 +61,7 @@ def language_links(request: Request, current: str) -> list[dict[str, Any]]:
             "href": f"{request.url.path}?{urlencode([*params, ('lang', code)])}",
             "current": code == current,
         }
-        for code, name in office_language.LANGUAGE_NAMES.items()
+        for code, name in LANGUAGE_NAMES.items()
     ]
 
 

@@ -31,6 +31,7 @@ from crm.core.vocabulary import (
     ACCESSIBILITY,
     CONSENT_SCOPES,
     DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
     LANGUAGES,
     WISHES,
 )
@@ -190,7 +191,6 @@ SCOPE_LABELS: dict[str, dict[str, str]] = {
     },
     "marketing": {"fr": "Offres", "en": "Offers", "de": "Angebote", "nl": "Aanbiedingen"},
 }
-LANGUAGE_NAMES = {"fr": "Français", "en": "English", "de": "Deutsch", "nl": "Nederlands"}
 
 
 def _language(value: str | None, destination: Destination | None = None) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from crm.core.i18n import supported
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
 from crm.core.vocabulary import LANGUAGES, PERSONALISATION
@@ -49,10 +50,6 @@ def _policy(destination: Destination) -> DestinationPolicy:
 def named(name: str) -> dict[str, str]:
     """A site's name (one text, whatever the language) as the engine's language map."""
     return dict.fromkeys(LANGUAGES, name)
-
-
-def _language(wanted: str | None, fallback: str) -> str:
-    return wanted if wanted in LANGUAGES else fallback
 
 
 def stay_window(
@@ -159,7 +156,7 @@ async def visitor_view(
     destination = await session.get(Destination, visitor.destination_id)
     assert destination is not None
     policy = _policy(destination)
-    language = _language(language, visitor.language)
+    language = supported(language or visitor.language)
     shelf = await CACHE.get(session, destination.id, now, refresh)
     ledger = await consent_ledger(session, visitor.id)
     personal = granted_at(ledger, PERSONALISATION)
@@ -244,7 +241,7 @@ async def site_view(
     (for a site without coordinates, the destination's picks for today: nothing is "near")."""
     now = now or utcnow()
     policy = _policy(destination)
-    language = _language(language, destination.default_language)
+    language = supported(language, destination.default_language)
     shelf = await CACHE.get(session, destination.id, now, refresh)
     info = shelf.sites.get(str(site.id))
     pairs = await covisitation.scores(session, destination.id)

@@ -35,10 +35,10 @@ from crm.core.db import Database
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.models import utcnow
 from crm.core.settings import Settings
-from crm.core.vocabulary import LANGUAGES, WISHES
+from crm.core.vocabulary import LANGUAGE_NAMES, LANGUAGES, WISHES
 from crm.office import forms
 from crm.office.forms import EditorDep, PostedForm
-from crm.office.language import LANGUAGE_NAMES, negotiate
+from crm.office.language import negotiate
 from crm.office.render import render_office_page
 from crm.office.session import OfficeSession
 from crm.visitors.pages import WISH_LABELS

@@ -17,10 +17,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from crm.core.vocabulary import LANGUAGES
+from crm.core.vocabulary import LANGUAGE_NAMES, LANGUAGES
 from roadbook.feeds.view import RoadbookView
 from roadbook.pwa import assets
-from roadbook.pwa.texts import LANGUAGE_NAMES, page_texts, stamp, visit_when, when
+from roadbook.pwa.texts import page_texts, stamp, visit_when, when
 
 TEMPLATES = Path(__file__).parent.parent / "feeds" / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))

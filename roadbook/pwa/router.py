@@ -26,7 +26,7 @@ from crm.core.errors import Problem
 from crm.core.settings import Settings
 from crm.core.tenancy import Destination
 from crm.core.urls import public_url
-from crm.core.vocabulary import CONSENT_SCOPES, LANGUAGES
+from crm.core.vocabulary import CONSENT_SCOPES, LANGUAGE_NAMES, LANGUAGES
 from crm.rights import service as rights
 from crm.visitors import notice
 from crm.visitors import service as visitors
@@ -37,7 +37,7 @@ from crm.visitors.pages import SCOPE_LABELS
 from roadbook.i18n import message
 from roadbook.pwa import assets
 from roadbook.pwa.page import HEADERS, templates
-from roadbook.pwa.texts import LANGUAGE_NAMES, language_of, page_texts, text
+from roadbook.pwa.texts import language_of, page_texts, text
 
 router = APIRouter(tags=["roadbook app"])
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from crm.core.i18n import translate
-from crm.core.vocabulary import LANGUAGES
+from crm.core.i18n import supported, translate
 from roadbook.i18n import message
 
 # Between the two ends of a time range.
 DASH = "\N{EN DASH}"
-LANGUAGE_NAMES = {"fr": "Français", "en": "English", "de": "Deutsch", "nl": "Nederlands"}
 
 TEXTS: dict[str, dict[str, str]] = {
     "skip": {
@@ -261,7 +259,7 @@ MONTHS = {
 
 def language_of(language: str) -> str:
     """``language`` if the page speaks it, else French (the office's language)."""
-    return language if language in LANGUAGES else "fr"
+    return supported(language)
 
 
 def text(key: str, language: str, **values: object) -> str:

@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from crm.core.deps import DbDep
 from crm.core.errors import Problem
-from crm.core.vocabulary import LANGUAGES
+from crm.core.i18n import supported
 from crm.destinations import service as destinations
 from crm.destinations.models import Site
 from roadbook.feeds import jsonfeed, service
@@ -108,7 +108,7 @@ async def site_roadbook(
     if found is None:
         raise Problem(404, "Not Found", f"no destination {destination!r}")
     cors = embed_headers(request.headers.get("origin"), found.embed_origins)
-    language = _language(lang, found.default_language)
+    language = supported(lang, found.default_language)
     async with db.session(found.id) as session:
         place = await session.scalar(
             select(Site).where(col(Site.destination_id) == found.id, col(Site.slug) == site)
@@ -123,9 +123,3 @@ async def site_roadbook(
         media_type=jsonfeed.MEDIA_TYPE,
         headers={**cors, "Cache-Control": SITE_CACHE},
     )
-
-
-def _language(asked: str | None, default: str) -> str:
-    """``asked``'s language when the roadbook has it (``de-CH`` is ``de``), else ``default``."""
-    code = (asked or "")[:2].lower()
-    return code if code in LANGUAGES else default
