@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from crm.core.errors import problem_response
+from crm.core.errors import Problem
 from crm.core.urls import route_path
 
 # A mounted StaticFiles answers these two and refuses the rest with a bare 405.
@@ -50,4 +50,4 @@ async def method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(getattr(exc, "headers", None) or {})
     if allowed:
         headers["Allow"] = ", ".join(sorted(allowed))
-    return problem_response(request, 405, "Method Not Allowed", headers=headers)
+    return Problem(405, "Method Not Allowed", headers=headers).response(request)

@@ -46,24 +46,16 @@ class Problem(Exception):
         self.headers = headers
         self.extensions = extensions
 
-
-def problem_response(
-    request: Request,
-    status: int,
-    title: str,
-    detail: str | None = None,
-    *,
-    type_: str = "about:blank",
-    headers: dict[str, str] | None = None,
-    **extensions: Any,
-) -> JSONResponse:
-    """A problem+json response for ``request``."""
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body["instance"] = request.url.path
-    body.update(extensions)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    def response(self, request: Request) -> JSONResponse:
+        """The problem+json response for ``request``."""
+        body: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        if self.detail:
+            body["detail"] = self.detail
+        body["instance"] = request.url.path
+        body.update(self.extensions)
+        return JSONResponse(
+            body, status_code=self.status, media_type=PROBLEM_JSON, headers=self.headers
+        )
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -91,13 +83,12 @@ def outage_response(request: Request, exc: BaseException) -> JSONResponse:
         path=request.url.path,
         error=f"{type(cause).__name__}: {message}" if message else type(cause).__name__,
     )
-    return problem_response(
-        request,
+    return Problem(
         503,
         "Service Unavailable",
         "The database is unavailable; retry later.",
         headers={"Retry-After": str(OUTAGE_RETRY_AFTER_S)},
-    )
+    ).response(request)
 
 
 def install(app: FastAPI) -> None:
@@ -105,15 +96,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(
-            request,
-            exc.status,
-            exc.title,
-            exc.detail,
-            type_=exc.type,
-            headers=exc.headers,
-            **exc.extensions,
-        )
+        return exc.response(request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -121,9 +104,9 @@ def install(app: FastAPI) -> None:
 
         title = HTTPStatus(exc.status_code).phrase
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-        return problem_response(
-            request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
-        )
+        return Problem(
+            exc.status_code, title, detail, headers=getattr(exc, "headers", None)
+        ).response(request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -131,25 +114,23 @@ def install(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
             for e in exc.errors()
         ]
-        return problem_response(
-            request,
+        return Problem(
             422,
             "Unprocessable Content",
             "The request does not match the schema.",
             errors=errors,
-        )
+        ).response(request)
 
     @app.exception_handler(DataError)
     async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
         # A value the database refuses (a NUL character in text, a number out of range) is the
         # client's input, not a server fault.
         log.warning("unstorable_value", path=request.url.path, error=str(exc.orig))
-        return problem_response(
-            request,
+        return Problem(
             422,
             "Unprocessable Content",
             "A value cannot be stored (e.g. a NUL character in a text, or a number out of range).",
-        )
+        ).response(request)
 
     async def _database(request: Request, exc: Exception) -> JSONResponse:
         if not database_unavailable(exc):
@@ -166,7 +147,7 @@ def install(app: FastAPI) -> None:
             return outage_response(request, exc)
         # A plain-text traceback (crm/core/logging.py): about a millisecond on the event loop.
         log.exception("unhandled_error", path=request.url.path)
-        return problem_response(request, 500, "Internal Server Error")
+        return Problem(500, "Internal Server Error").response(request)
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -12,7 +12,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from crm.core.errors import problem_response
+from crm.core.errors import Problem
 from crm.core.urls import host_name, route_path
 
 PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -36,7 +36,7 @@ class KnownHostMiddleware:
             await self.app(scope, receive, send)
             return
         # The forged value is not echoed back.
-        response = problem_response(
-            Request(scope), 400, "Bad Request", "the Host header names no host of this server"
-        )
+        response = Problem(
+            400, "Bad Request", "the Host header names no host of this server"
+        ).response(Request(scope))
         await response(scope, receive, send)

@@ -54,7 +54,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm.core import metrics
 from crm.core.credentials import token_hash
-from crm.core.errors import PROBLEM_JSON, PROBLEM_SCHEMA, problem_response
+from crm.core.errors import PROBLEM_JSON, PROBLEM_SCHEMA, Problem
 from crm.core.settings import Settings
 
 Clock = Callable[[], float]
@@ -241,13 +241,12 @@ def retry_after(wait: float) -> str:
 async def _refuse(scope: Scope, receive: Receive, send: Send, limit: str, wait: float) -> None:
     metrics.RATE_LIMITED.labels(limit).inc()
     seconds = retry_after(wait)
-    response = problem_response(
-        Request(scope),
+    response = Problem(
         429,
         "Too Many Requests",
         f"Rate limit of {limit} exceeded: retry in {seconds} s.",
         headers={"Retry-After": seconds},
-    )
+    ).response(Request(scope))
     await response(scope, receive, send)
 
 
