@@ -9,7 +9,6 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import httpx2
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
@@ -17,16 +16,13 @@ from crm.core import hooks
 from crm.core.credentials import Credential, token_hash
 from crm.core.db import Database
 from crm.core.models import utcnow
-from crm.core.settings import Settings
 from crm.destinations import service as destinations
-from crm.main import create_app
 from crm.visitors import service as visitors
 from crm.visits.models import Visit
 from partners.offers.service import OfferFields, create_offer
 from roadbook.content.models import ContentItem
 from roadbook.exposures.models import Click, Exposure
-
-PUBLIC = "https://roadbook.example"
+from tests.roadbook.app_support import PUBLIC, app_client
 
 
 async def _seed(
@@ -121,19 +117,6 @@ async def _seed(
         return {"token": anna.roadbook_token, "visitor": anna.visitor, "offer": offer}
 
 
-def _client(db: Database) -> httpx2.AsyncClient:
-    """Public at ``https://roadbook.example``; also answers the test client's host ``t``."""
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=db.url,
-        scheduler_enabled=False,
-        public_url=PUBLIC + "/",
-        allowed_hosts=["t"],
-    )
-    app = create_app(settings, db=db)
-    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://t")
-
-
 def _items(feed: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["_balise"].get("slug") or item["_balise"]["kind"]: item for item in feed["items"]}
 
@@ -141,7 +124,7 @@ def _items(feed: dict[str, Any]) -> dict[str, dict[str, Any]]:
 async def test_feed_is_the_personal_roadbook_in_the_visitors_language(db: Database) -> None:
     seeded = await _seed(db)
     token = seeded["token"]
-    async with _client(db) as client:
+    async with app_client(db) as client:
         response = await client.get(f"/r/{token}/feed.json")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/feed+json"
@@ -180,7 +163,7 @@ async def test_feed_is_the_personal_roadbook_in_the_visitors_language(db: Databa
 async def test_offers_are_labelled_with_partner_and_a_single_use_code(db: Database) -> None:
     seeded = await _seed(db)
     token = seeded["token"]
-    async with _client(db) as client:
+    async with app_client(db) as client:
         first = _items((await client.get(f"/r/{token}/feed.json")).json())["offer"]
         again = _items((await client.get(f"/r/{token}/feed.json")).json())["offer"]
     balise = first["_balise"]
@@ -197,7 +180,7 @@ async def test_offers_are_labelled_with_partner_and_a_single_use_code(db: Databa
 async def test_what_is_shown_is_recorded_once_per_showing(db: Database) -> None:
     seeded = await _seed(db)
     visitor = seeded["visitor"]
-    async with _client(db) as client:
+    async with app_client(db) as client:
         shown = len((await client.get(f"/r/{seeded['token']}/feed.json")).json()["items"]) - 1
         await client.get(f"/r/{seeded['token']}")
     async with db.session(system=True) as session:
@@ -208,7 +191,7 @@ async def test_what_is_shown_is_recorded_once_per_showing(db: Database) -> None:
 
 async def test_without_consent_the_roadbook_is_editorial_and_says_so(db: Database) -> None:
     seeded = await _seed(db, consents=())
-    async with _client(db) as client:
+    async with app_client(db) as client:
         feed = (await client.get(f"/r/{seeded['token']}/feed.json")).json()
     assert feed["_balise"]["personalised"] is False
     assert feed["_balise"]["notice"].startswith("Dieses Reisebuch ist nicht personalisiert")
@@ -219,7 +202,7 @@ async def test_without_consent_the_roadbook_is_editorial_and_says_so(db: Databas
 
 async def test_language_switch_shows_the_same_roadbook_in_another_language(db: Database) -> None:
     seeded = await _seed(db)
-    async with _client(db) as client:
+    async with app_client(db) as client:
         feed = (await client.get(f"/r/{seeded['token']}/feed.json?lang=fr")).json()
         refused = await client.get(f"/r/{seeded['token']}/feed.json?lang=xx")
     assert feed["language"] == "fr" and feed["title"] == "Votre carnet de route — Feedtown"
@@ -232,7 +215,7 @@ async def test_a_click_is_recorded_then_redirected_and_nothing_else_is_reachable
 ) -> None:
     seeded = await _seed(db)
     token, visitor = seeded["token"], seeded["visitor"]
-    async with _client(db) as client:
+    async with app_client(db) as client:
         items = _items((await client.get(f"/r/{token}/feed.json")).json())
         museum, baths = items["a-museum"]["id"], items["b-baths"]["id"]
         offer = items["offer"]["id"]
@@ -256,7 +239,7 @@ async def test_a_click_is_recorded_then_redirected_and_nothing_else_is_reachable
 async def test_calendar_trip_and_route_answer_in_their_formats(db: Database) -> None:
     seeded = await _seed(db)
     token = seeded["token"]
-    async with _client(db) as client:
+    async with app_client(db) as client:
         calendar = await client.get(f"/r/{token}/roadbook.ics")
         trip = await client.get(f"/r/{token}/trip.jsonld")
         route = await client.get(f"/r/{token}/route.geojson")
@@ -272,7 +255,7 @@ async def test_calendar_trip_and_route_answer_in_their_formats(db: Database) -> 
 
 async def test_revoked_or_unknown_token_is_404(db: Database) -> None:
     await _seed(db)
-    async with _client(db) as client:
+    async with app_client(db) as client:
         response = await client.get("/r/" + "A" * 43 + "/feed.json")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
@@ -283,7 +266,7 @@ async def test_expired_or_revoked_token_is_404_like_an_unknown_one(db: Database)
     revoked token opens nothing, the live one still does."""
     token = (await _seed(db))["token"]
     feed = f"/r/{token}/feed.json"
-    async with _client(db) as client:
+    async with app_client(db) as client:
         assert (await client.get(feed)).status_code == 200
         for change in (
             {"expires_at": utcnow() - timedelta(seconds=1), "revoked_at": None},
@@ -305,7 +288,7 @@ async def test_the_catalogue_is_kept_in_memory_until_the_office_changes_it(db: D
     destination_id = seeded["visitor"].destination_id
 
     async def museum_title() -> str:
-        async with _client(db) as client:
+        async with app_client(db) as client:
             feed = (await client.get(f"/r/{seeded['token']}/feed.json")).json()
         return str(_items(feed)["a-museum"]["title"])
 

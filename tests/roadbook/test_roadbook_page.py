@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx2
-
 from crm.core.db import Database
-from crm.core.settings import Settings
 from crm.destinations import service as destinations
-from crm.main import create_app
 from crm.visitors import service as visitors
 from crm.visits.models import Visit
+from tests.roadbook.app_support import app_client
 
 
 async def _visitor_with_a_visit(db: Database, language: str) -> str:
@@ -34,21 +31,9 @@ async def _visitor_with_a_visit(db: Database, language: str) -> str:
         return enrolled.roadbook_token
 
 
-def _client(db: Database) -> httpx2.AsyncClient:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=db.url,
-        scheduler_enabled=False,
-        public_url="https://roadbook.example/",
-        allowed_hosts=["t"],
-    )
-    app = create_app(settings, db=db)
-    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://t")
-
-
 async def test_the_roadbook_page_shows_the_feed_in_the_visitors_language(db: Database) -> None:
     token = await _visitor_with_a_visit(db, "nl")
-    async with _client(db) as client:
+    async with app_client(db) as client:
         response = await client.get(f"/r/{token}")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -65,7 +50,7 @@ async def test_the_roadbook_page_shows_the_feed_in_the_visitors_language(db: Dat
 
 async def test_an_unknown_token_opens_no_page(db: Database) -> None:
     await _visitor_with_a_visit(db, "fr")
-    async with _client(db) as client:
+    async with app_client(db) as client:
         response = await client.get("/r/" + "A" * 43)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
@@ -73,7 +58,7 @@ async def test_an_unknown_token_opens_no_page(db: Database) -> None:
 
 async def test_the_feed_points_at_its_documentation_which_the_crm_serves(db: Database) -> None:
     token = await _visitor_with_a_visit(db, "en")
-    async with _client(db) as client:
+    async with app_client(db) as client:
         feed = await client.get(f"/r/{token}/feed.json")
         page = await client.get(f"/r/{token}")
         about = await client.get("/about/feed")

@@ -7,16 +7,11 @@ import json
 import re
 import struct
 
-import httpx2
-
 from crm.core.db import Database
-from crm.core.settings import Settings
 from crm.destinations import service as destinations
-from crm.main import create_app
 from crm.visitors import service as visitors
 from roadbook.pwa import assets
-
-PUBLIC = "https://roadbook.example"
+from tests.roadbook.app_support import PUBLIC, app_client
 
 
 async def _visitor(db: Database, language: str = "fr") -> str:
@@ -29,18 +24,6 @@ async def _visitor(db: Database, language: str = "fr") -> str:
         return enrolled.roadbook_token
 
 
-def _client(db: Database) -> httpx2.AsyncClient:
-    settings = Settings(
-        _env_file=None,
-        database_url=db.url,
-        scheduler_enabled=False,
-        public_url=f"{PUBLIC}/",
-        allowed_hosts=["t"],
-    )
-    app = create_app(settings, db=db)
-    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://t")
-
-
 def _png_size(body: bytes) -> tuple[int, int]:
     assert body[:8] == b"\x89PNG\r\n\x1a\n" and body[12:16] == b"IHDR"
     width, height = struct.unpack(">II", body[16:24])
@@ -48,7 +31,7 @@ def _png_size(body: bytes) -> tuple[int, int]:
 
 
 async def test_static_files_are_kept_a_year_under_their_versioned_address(db: Database) -> None:
-    async with _client(db) as client:
+    async with app_client(db) as client:
         css = await client.get(assets.url("roadbook.css"))
         js = await client.get(assets.url("roadbook.js"))
         missing = await client.get("/pwa/nothing.css")
@@ -63,7 +46,7 @@ async def test_static_files_are_kept_a_year_under_their_versioned_address(db: Da
 async def test_the_service_worker_controls_the_roadbooks_and_precaches_what_exists(
     db: Database,
 ) -> None:
-    async with _client(db) as client:
+    async with app_client(db) as client:
         worker = await client.get("/pwa/sw.js")
         source = worker.text
         version = re.search(r'const VERSION = "(\w{12})";', source)
@@ -82,7 +65,7 @@ async def test_the_service_worker_controls_the_roadbooks_and_precaches_what_exis
 
 async def test_the_manifest_starts_at_the_roadbook_in_the_visitors_language(db: Database) -> None:
     token = await _visitor(db, "de")
-    async with _client(db) as client:
+    async with app_client(db) as client:
         response = await client.get(f"/r/{token}/manifest.webmanifest")
         manifest = response.json()
         icons = {icon["src"]: await client.get(icon["src"]) for icon in manifest["icons"]}
@@ -112,7 +95,7 @@ async def test_the_manifest_starts_at_the_roadbook_in_the_visitors_language(db: 
 
 async def test_my_data_shows_my_choices_the_download_and_the_erasure(db: Database) -> None:
     token = await _visitor(db, "fr")
-    async with _client(db) as client:
+    async with app_client(db) as client:
         page = await client.get(f"/r/{token}/privacy")
         german = await client.get(f"/r/{token}/privacy?lang=de")
     assert page.status_code == 200
@@ -134,7 +117,7 @@ async def test_my_data_shows_my_choices_the_download_and_the_erasure(db: Databas
 
 async def test_saving_choices_appends_to_the_ledger_and_comes_back(db: Database) -> None:
     token = await _visitor(db, "en")
-    async with _client(db) as client:
+    async with app_client(db) as client:
         saved = await client.post(
             f"/r/{token}/privacy",
             data={"action": "consents", "lang": "en", "consents": ["proximity", "marketing"]},
@@ -156,7 +139,7 @@ async def test_saving_choices_appends_to_the_ledger_and_comes_back(db: Database)
 
 async def test_an_unknown_choice_changes_nothing_and_says_so(db: Database) -> None:
     token = await _visitor(db, "en")
-    async with _client(db) as client:
+    async with app_client(db) as client:
         before = (await client.get(f"/r/{token}/consents")).json()
         refused = await client.post(
             f"/r/{token}/privacy", data={"action": "consents", "consents": ["everything"]}
@@ -171,7 +154,7 @@ async def test_an_unknown_choice_changes_nothing_and_says_so(db: Database) -> No
 
 async def test_erasing_needs_the_box_ticked_then_the_roadbook_is_gone(db: Database) -> None:
     token = await _visitor(db, "nl")
-    async with _client(db) as client:
+    async with app_client(db) as client:
         unconfirmed = await client.post(f"/r/{token}/privacy", data={"action": "erase"})
         still = await client.get(f"/r/{token}")
         erased = await client.post(
@@ -194,7 +177,7 @@ async def test_erasing_needs_the_box_ticked_then_the_roadbook_is_gone(db: Databa
 async def test_a_post_started_by_another_site_changes_nothing(db: Database) -> None:
     token = await _visitor(db, "en")
     erase = {"action": "erase", "confirm": "yes"}
-    async with _client(db) as client:
+    async with app_client(db) as client:
         by_origin = await client.post(
             f"/r/{token}/privacy", data=erase, headers={"Origin": "https://evil.example"}
         )

@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import gzip
 
-import httpx2
-
 from crm.core.db import Database
-from crm.core.settings import Settings
-from crm.main import create_app
 from roadbook.widget.asset import BUDGET_GZ_BYTES, SCRIPT, gzipped_size
-
-
-def _client(db: Database) -> httpx2.AsyncClient:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=db.url,
-        scheduler_enabled=False,
-        public_url="https://crm.example/",
-        allowed_hosts=["t"],
-    )
-    app = create_app(settings, db=db)
-    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://t")
+from tests.roadbook.app_support import app_client
 
 
 async def test_the_script_is_javascript_cached_an_hour_and_revalidated(db: Database) -> None:
-    async with _client(db) as client:
+    async with app_client(db, "https://crm.example") as client:
         plain = await client.get("/widget.js", headers={"Accept-Encoding": "identity"})
         again = await client.get(
             "/widget.js",
@@ -47,7 +32,7 @@ async def test_the_script_is_javascript_cached_an_hour_and_revalidated(db: Datab
 
 
 async def test_the_script_is_sent_gzipped_with_its_own_etag(db: Database) -> None:
-    async with _client(db) as client:
+    async with app_client(db, "https://crm.example") as client:
         plain = await client.get("/widget.js", headers={"Accept-Encoding": "identity"})
         # httpx2 decodes the body; the raw bytes on the wire are the gzip stream.
         packed = await client.get("/widget.js", headers={"Accept-Encoding": "gzip, br"})
