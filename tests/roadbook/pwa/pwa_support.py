@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import segno
 
 from roadbook.engine.inputs import Position
 from roadbook.feeds.view import (
-    Entry,
     Image,
     Links,
     Redemption,
@@ -24,6 +22,7 @@ from roadbook.feeds.view import (
     Section,
     VisitEntry,
 )
+from tests.roadbook.feeds.feeds_support import entry
 
 PARIS = "Europe/Paris"
 # Saturday 5 December 2026, 15:00 in Paris (winter time, UTC+1).
@@ -50,26 +49,6 @@ def links(base: str, token: str) -> Links:
     return Links.under(base, token)
 
 
-def _entry(item_id: str, section: str, **fields: Any) -> Entry:
-    values: dict[str, Any] = {
-        "id": item_id,
-        "kind": item_id.split(":", 1)[0],
-        "section": section,
-        "title": f"Title {item_id}",
-        "title_language": "en",
-        "summary": "",
-        "why": "",
-        "sponsored": False,
-        "label": None,
-        "partner": None,
-        "position": Position(49.26, 6.14),
-        "planned_at": NOW,
-        "until": None,
-    }
-    values.update(fields)
-    return Entry(**values)
-
-
 def sample_view(
     base: str = "https://roadbook.example",
     token: str = "t" * 43,
@@ -81,12 +60,13 @@ def sample_view(
     """The personal roadbook of an English-speaking visitor at 15:00 on Saturday 5 December."""
     home = links(base, token)
     qr = segno.make(CODE, error="m").svg_inline(omitsize=True)
-    offer = _entry(
+    offer = entry(
         "offer:5b0e3c9e-2f41-4c38-9a57-0d3a1e8c6f21",
-        "now_nearby",
+        section="now_nearby",
         title="-20 % on the spa's evening pass",
         summary=f"Evening pass at a fifth off {offer_text}",
         why="You asked for wellness; 300 m from the zoo; valid until 22:00",
+        planned_at=NOW,
         sponsored=True,
         label="Partner offer",
         partner="Thermapolis",
@@ -94,37 +74,38 @@ def sample_view(
         redemption=Redemption(code=CODE, kind="qr", qr_svg=qr),
         link=f"{base}/r/{token}/go/offer:5b0e3c9e-2f41-4c38-9a57-0d3a1e8c6f21",
     )
-    zoo = _entry(
+    zoo = entry(
         "place:0c3f5a7e-1b2d-4e6f-8a9b-0c1d2e3f4a5b",
-        "now_nearby",
+        section="now_nearby",
         title="Zoo d'Amnéville",
         title_language="fr",
         summary="Tigers, sea lions and a tropical greenhouse.",
         why="You asked for family; 150 m away; open until 18:00",
+        planned_at=NOW,
         until=now + timedelta(hours=3),
         link=f"{base}/r/{token}/go/place:0c3f5a7e-1b2d-4e6f-8a9b-0c1d2e3f4a5b",
         image=Image(url=f"{base}/pwa/icon-512.png", credit="Office de tourisme"),
     )
-    snow = _entry(
+    snow = entry(
         "place:7d1e2f3a-4b5c-4d6e-8f9a-0b1c2d3e4f5a",
-        "today",
+        section="today",
         title="Snowhall",
         summary="The indoor ski slope, 620 m long.",
         why="You asked for sport; 1.2 km from the zoo; open until 23:00",
         planned_at=now + timedelta(hours=2),
         until=now + timedelta(hours=4),
     )
-    walk = _entry(
+    walk = entry(
         "tour:9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
-        "stay",
+        section="stay",
         title="Forest walk of the Coulées",
         summary="6 km through the beech forest.",
         why="You asked for nature; tomorrow morning",
         planned_at=now + timedelta(hours=19),
     )
-    concert = _entry(
+    concert = entry(
         "event:1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9",
-        "events",
+        section="events",
         title="Christmas concert",
         summary="The Galaxie's choir.",
         why="On Tuesday at the Galaxie",
