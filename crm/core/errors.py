@@ -7,6 +7,7 @@ log line without a traceback. Anything else unexpected is a ``500``, logged with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -23,6 +24,14 @@ PROBLEM_JSON = "application/problem+json"
 # recovering database saturated with retries, short enough to resume soon after.
 OUTAGE_RETRY_AFTER_S = 5
 log = structlog.get_logger(__name__)
+
+
+def problems(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """An operation's documented problem+json answers (OpenAPI ``responses``), by status code."""
+    return {
+        status: {"description": text, "content": {PROBLEM_JSON: {}}}
+        for status, text in descriptions.items()
+    }
 
 
 class Problem(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from crm.destinations import service
 from crm.destinations.schemas import (
@@ -15,27 +15,21 @@ from crm.destinations.schemas import (
     SiteOut,
     SiteUpdate,
 )
-from crm.staff.deps import StaffDep, StaffSessionDep, require_role
+from crm.staff.deps import ADMIN, READ, STAFF_PROBLEMS, StaffDep, StaffSessionDep
 
 router = APIRouter(prefix="/api/v1/office", tags=["office"])
 
-READ = [Depends(require_role("marketing", "desk"))]
-WRITE = [Depends(require_role("admin"))]
-PROBLEMS: dict[int | str, dict[str, str]] = {
-    401: {"description": "Missing, unknown, expired or revoked staff token"},
-    403: {"description": "The staff member's role does not allow this"},
-}
-ONE = {**PROBLEMS, 404: {"description": "Not in this destination"}}
+ONE = {**STAFF_PROBLEMS, 404: {"description": "Not in this destination"}}
 WRITES = {**ONE, 409: {"description": "The slug is taken"}}
 
 
-@router.get("/sites", dependencies=READ, responses=PROBLEMS)
+@router.get("/sites", dependencies=READ, responses=STAFF_PROBLEMS)
 async def list_sites(session: StaffSessionDep) -> list[SiteOut]:
     """The destination's sites, by name."""
     return [SiteOut.model_validate(s) for s in await service.list_sites(session)]
 
 
-@router.post("/sites", status_code=201, dependencies=WRITE, responses=WRITES)
+@router.post("/sites", status_code=201, dependencies=ADMIN, responses=WRITES)
 async def create_site(body: SiteCreate, staff: StaffDep, session: StaffSessionDep) -> SiteOut:
     """Register a site (geo position, opening hours, wishes it serves, its partner)."""
     site = await service.create_site(session, staff.destination_id, body.model_dump())
@@ -49,7 +43,7 @@ async def get_site(site_id: uuid.UUID, session: StaffSessionDep) -> SiteOut:
     return SiteOut.model_validate(await service.get_site(session, site_id))
 
 
-@router.patch("/sites/{site_id}", dependencies=WRITE, responses=WRITES)
+@router.patch("/sites/{site_id}", dependencies=ADMIN, responses=WRITES)
 async def update_site(site_id: uuid.UUID, body: SiteUpdate, session: StaffSessionDep) -> SiteOut:
     """Change a site; only the fields sent change."""
     site = await service.update_site(session, site_id, body.changes())
@@ -57,13 +51,13 @@ async def update_site(site_id: uuid.UUID, body: SiteUpdate, session: StaffSessio
     return SiteOut.model_validate(site)
 
 
-@router.get("/partners", dependencies=READ, responses=PROBLEMS)
+@router.get("/partners", dependencies=READ, responses=STAFF_PROBLEMS)
 async def list_partners(session: StaffSessionDep) -> list[PartnerOut]:
     """The destination's partner businesses, by name."""
     return [PartnerOut.model_validate(p) for p in await service.list_partners(session)]
 
 
-@router.post("/partners", status_code=201, dependencies=WRITE, responses=WRITES)
+@router.post("/partners", status_code=201, dependencies=ADMIN, responses=WRITES)
 async def create_partner(
     body: PartnerCreate, staff: StaffDep, session: StaffSessionDep
 ) -> PartnerOut:
@@ -79,7 +73,7 @@ async def get_partner(partner_id: uuid.UUID, session: StaffSessionDep) -> Partne
     return PartnerOut.model_validate(await service.get_partner(session, partner_id))
 
 
-@router.patch("/partners/{partner_id}", dependencies=WRITE, responses=WRITES)
+@router.patch("/partners/{partner_id}", dependencies=ADMIN, responses=WRITES)
 async def update_partner(
     partner_id: uuid.UUID, body: PartnerUpdate, session: StaffSessionDep
 ) -> PartnerOut:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from crm.core.body import read_body
 from crm.core.deps import DbDep, SettingsDep, get_db
-from crm.core.errors import PROBLEM_JSON, Problem
+from crm.core.errors import Problem, problems
 from crm.core.models import utcnow
 from crm.fleet import service
 from crm.fleet.schemas import (
@@ -27,14 +27,13 @@ from crm.fleet.schemas import (
     HeartbeatIn,
     OfficeGatewayConfig,
 )
-from crm.gateways.deps import GatewayPrincipal, gateway_for_token
-from crm.staff.deps import StaffSessionDep, require_role
+from crm.gateways.deps import GatewayPrincipal, gateway_for_token, upload_document
+from crm.staff.deps import ADMIN, StaffSessionDep
 
 router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])
 office_router = APIRouter(prefix="/api/v1/office/gateways", tags=["office"])
 
 HEARTBEAT_MAX_BYTES = 4 * 1024 * 1024
-_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
 _bearer = HTTPBearer(auto_error=False, description="The gateway's token (crm gateway add)")
 
 
@@ -85,20 +84,12 @@ def _invalid(exc: ValidationError) -> Problem:
 @router.post(
     "/heartbeat",
     response_model=HeartbeatAck,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": inline_schema(HeartbeatIn)}},
-            "description": "The gateway's health (JSON, optionally Content-Encoding: gzip)",
-        }
-    },
-    responses={
-        400: {"description": "Not JSON or not valid gzip", **_PROBLEM},
-        401: {"description": "No valid gateway token", **_PROBLEM},
-        403: {"description": "gateway_id is not the token's gateway", **_PROBLEM},
-        413: {"description": "Body too large", **_PROBLEM},
-        422: {"description": "Not a heartbeat", **_PROBLEM},
-    },
+    **upload_document(
+        inline_schema(HeartbeatIn),
+        "The gateway's health",
+        too_large="Body too large",
+        invalid="Not a heartbeat",
+    ),
 )
 async def post_heartbeat(
     request: Request, gateway: FleetGatewayDep, db: DbDep, settings: SettingsDep
@@ -123,7 +114,7 @@ async def post_heartbeat(
     response_model=GatewayConfigDocument,
     responses={
         304: {"description": "If-None-Match matches the current ETag"},
-        401: {"description": "No valid gateway token", **_PROBLEM},
+        **problems({401: "No valid gateway token"}),
     },
 )
 async def get_config(
@@ -148,11 +139,13 @@ async def get_config(
 @router.post(
     "/enroll",
     response_model=EnrollOut,
-    responses={
-        403: {"description": "Unknown, expired or used claim code", **_PROBLEM},
-        422: {"description": "Not a claim code", **_PROBLEM},
-        429: {"description": "Too many wrong codes from this address", **_PROBLEM},
-    },
+    responses=problems(
+        {
+            403: "Unknown, expired or used claim code",
+            422: "Not a claim code",
+            429: "Too many wrong codes from this address",
+        }
+    ),
 )
 async def post_enroll(
     request: Request, claim: EnrollIn, db: DbDep, settings: SettingsDep
@@ -170,18 +163,19 @@ async def post_enroll(
     return outcome
 
 
-_ADMIN = [Depends(require_role("admin"))]
-_OFFICE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid staff token or session", **_PROBLEM},
-    403: {"description": "Not an admin", **_PROBLEM},
-    404: {"description": "No such gateway in this destination", **_PROBLEM},
-}
+_OFFICE_ERRORS = problems(
+    {
+        401: "No valid staff token or session",
+        403: "Not an admin",
+        404: "No such gateway in this destination",
+    }
+)
 
 
 @office_router.get(
     "/{gateway_id}/config",
     response_model=OfficeGatewayConfig,
-    dependencies=_ADMIN,
+    dependencies=ADMIN,
     responses=_OFFICE_ERRORS,
 )
 async def office_get_config(
@@ -196,8 +190,8 @@ async def office_get_config(
 @office_router.put(
     "/{gateway_id}/config",
     response_model=OfficeGatewayConfig,
-    dependencies=_ADMIN,
-    responses={**_OFFICE_ERRORS, 422: {"description": "Invalid override", **_PROBLEM}},
+    dependencies=ADMIN,
+    responses={**_OFFICE_ERRORS, **problems({422: "Invalid override"})},
 )
 async def office_put_config(
     gateway_id: str, override: ConfigOverride, session: StaffSessionDep, settings: SettingsDep
@@ -212,7 +206,7 @@ async def office_put_config(
 
 @office_router.post(
     "/{gateway_id}/claim",
-    dependencies=_ADMIN,
+    dependencies=ADMIN,
     responses=_OFFICE_ERRORS,
 )
 async def office_new_claim(gateway_id: str, session: StaffSessionDep) -> dict[str, str]:

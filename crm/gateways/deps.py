@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,12 +15,37 @@ from sqlmodel import col
 from crm.core.credentials import Credential, granting, live_sql, token_hash
 from crm.core.db import APP_ROLE, driver_connection
 from crm.core.deps import get_db
-from crm.core.errors import Problem
+from crm.core.errors import Problem, problems
 from crm.core.models import utcnow
 from crm.core.ratelimit import BearerGuard
 from crm.gateways.models import Gateway
 
 _bearer = HTTPBearer(auto_error=False, description="The gateway's token (crm gateway add)")
+
+
+def upload_document(
+    schema: dict[str, Any], what: str, *, too_large: str, invalid: str
+) -> dict[str, Any]:
+    """The OpenAPI of a gateway's upload (events, heartbeat), read by ``crm.core.body.read_body``
+    (FastAPI never sees the body): ``openapi_extra`` and ``responses``, as route keywords."""
+    return {
+        "openapi_extra": {
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": schema}},
+                "description": f"{what} (JSON, optionally Content-Encoding: gzip)",
+            }
+        },
+        "responses": problems(
+            {
+                400: "Not JSON or not valid gzip",
+                401: "No valid gateway token",
+                403: "gateway_id is not the token's gateway",
+                413: too_large,
+                422: invalid,
+            }
+        ),
+    }
 
 
 @dataclass(frozen=True, slots=True)

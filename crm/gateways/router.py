@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path
+from fastapi import APIRouter, BackgroundTasks, Path
 from sqlalchemy.exc import IntegrityError
 
 from crm.core.credentials import token_hash
@@ -18,18 +18,11 @@ from crm.destinations.models import Site
 from crm.gateways import service
 from crm.gateways.models import Gateway
 from crm.gateways.schemas import GatewayCreate, GatewayOut, GatewayToken, TokensRevoked
-from crm.staff.deps import StaffDep, StaffSessionDep, require_role
+from crm.staff.deps import ADMIN, READ, STAFF_PROBLEMS, StaffDep, StaffSessionDep
 
 router = APIRouter(prefix="/api/v1/office", tags=["office"])
 
-READ = [Depends(require_role("marketing", "desk"))]
-WRITE = [Depends(require_role("admin"))]
-DESK = [Depends(require_role("desk"))]
-PROBLEMS: dict[int | str, dict[str, str]] = {
-    401: {"description": "Missing, unknown, expired or revoked staff token"},
-    403: {"description": "The staff member's role does not allow this"},
-}
-ONE = {**PROBLEMS, 404: {"description": "Not in this destination"}}
+ONE = {**STAFF_PROBLEMS, 404: {"description": "Not in this destination"}}
 GatewayPath = Annotated[str, Path(max_length=64, description="The gateway's name")]
 
 
@@ -40,7 +33,7 @@ async def _gateway(session: StaffSessionDep, gateway_id: str) -> Gateway:
     return gateway
 
 
-@router.get("/gateways", dependencies=READ, responses=PROBLEMS)
+@router.get("/gateways", dependencies=READ, responses=STAFF_PROBLEMS)
 async def list_gateways(session: StaffSessionDep) -> list[GatewayOut]:
     """The destination's gateways, by name."""
     return [GatewayOut.model_validate(g) for g in await service.list_gateways(session)]
@@ -49,9 +42,9 @@ async def list_gateways(session: StaffSessionDep) -> list[GatewayOut]:
 @router.post(
     "/gateways",
     status_code=201,
-    dependencies=WRITE,
+    dependencies=ADMIN,
     responses={
-        **PROBLEMS,
+        **STAFF_PROBLEMS,
         409: {"description": "The name is taken"},
         422: {"description": "Invalid body or unknown site"},
     },
@@ -76,7 +69,7 @@ async def get_gateway(gateway_id: GatewayPath, session: StaffSessionDep) -> Gate
     return GatewayOut.model_validate(await _gateway(session, gateway_id))
 
 
-@router.post("/gateways/{gateway_id}/token", dependencies=WRITE, responses=ONE)
+@router.post("/gateways/{gateway_id}/token", dependencies=ADMIN, responses=ONE)
 async def rotate_token(
     gateway_id: GatewayPath,
     staff: StaffDep,
@@ -102,7 +95,7 @@ async def rotate_token(
     return GatewayToken(gateway=GatewayOut.model_validate(gateway), token=token)
 
 
-@router.delete("/gateways/{gateway_id}/token", dependencies=WRITE, responses=ONE)
+@router.delete("/gateways/{gateway_id}/token", dependencies=ADMIN, responses=ONE)
 async def revoke_tokens(gateway_id: GatewayPath, session: StaffSessionDep) -> TokensRevoked:
     """Revoke every token of the gateway (it stops uploading until given a new one)."""
     gateway = await _gateway(session, gateway_id)

@@ -2,48 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from crm.core import metrics
 from crm.core.body import read_body
 from crm.core.deps import DbDep, SettingsDep
-from crm.core.errors import PROBLEM_JSON, Problem
+from crm.core.errors import Problem
 from crm.core.models import utcnow
 from crm.gateways.deps import (
     GatewayCredentials,
     check_token_first,
     enter_as_gateway,
     forget_token,
+    upload_document,
 )
 from crm.ingest import service
 from crm.ingest.schemas import IngestBatch, IngestResult
 
 router = APIRouter(prefix="/api/v1/gateway", tags=["gateway"])
 
-_PROBLEM: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
-
 
 @router.post(
     "/events",
     response_model=IngestResult,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": IngestBatch.model_json_schema()},
-            },
-            "description": "A batch of proximity events (JSON, optionally Content-Encoding: gzip)",
-        }
-    },
-    responses={
-        400: {"description": "Not JSON or not valid gzip", **_PROBLEM},
-        401: {"description": "No valid gateway token", **_PROBLEM},
-        403: {"description": "gateway_id is not the token's gateway", **_PROBLEM},
-        413: {"description": "Inflated body or event count over the limit", **_PROBLEM},
-        422: {"description": "Not an ingest batch", **_PROBLEM},
-    },
+    **upload_document(
+        IngestBatch.model_json_schema(),
+        "A batch of proximity events",
+        too_large="Inflated body or event count over the limit",
+        invalid="Not an ingest batch",
+    ),
 )
 async def post_events(
     request: Request, credentials: GatewayCredentials, db: DbDep, settings: SettingsDep

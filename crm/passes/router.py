@@ -6,26 +6,19 @@ is the visitors domain's ``PATCH /api/v1/office/passes/{id}`` (it needs the visi
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy import select
 from sqlmodel import col
 
 from crm.passes import service
 from crm.passes.models import Device
 from crm.passes.schemas import PassCreate, PassOut
-from crm.staff.deps import StaffDep, StaffSessionDep, require_role
+from crm.staff.deps import DESK, READ, STAFF_PROBLEMS, StaffDep, StaffSessionDep
 
 router = APIRouter(prefix="/api/v1/office", tags=["office"])
 
-READ = [Depends(require_role("marketing", "desk"))]
-DESK = [Depends(require_role("desk"))]
-PROBLEMS: dict[int | str, dict[str, str]] = {
-    401: {"description": "Missing, unknown, expired or revoked staff token"},
-    403: {"description": "The staff member's role does not allow this"},
-}
 
-
-@router.get("/passes", dependencies=READ, responses=PROBLEMS)
+@router.get("/passes", dependencies=READ, responses=STAFF_PROBLEMS)
 async def list_passes(staff: StaffDep, session: StaffSessionDep) -> list[PassOut]:
     """The destination's beacon passes with their last TLM health (no identity keys).
 
@@ -46,7 +39,7 @@ async def list_passes(staff: StaffDep, session: StaffSessionDep) -> list[PassOut
     "/passes",
     status_code=201,
     dependencies=DESK,
-    responses={**PROBLEMS, 409: {"description": "Already registered"}},
+    responses={**STAFF_PROBLEMS, 409: {"description": "Already registered"}},
 )
 async def register_pass(body: PassCreate, staff: StaffDep, session: StaffSessionDep) -> PassOut:
     """Put a static UID pass in stock (desk or admin); hand it out with PATCH."""

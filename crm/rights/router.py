@@ -8,40 +8,30 @@ export is audited with actor ``visitor``.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from crm.core.audit import audit
 from crm.core.deps import DbDep, SettingsDep
-from crm.core.errors import PROBLEM_JSON
+from crm.core.errors import problems
 from crm.core.models import utcnow
 from crm.rights import service
-from crm.staff.deps import StaffPrincipal, StaffSessionDep, require_role
+from crm.staff.deps import DeskStaff, StaffSessionDep
 from crm.visitors import service as visitors_service
 from crm.visitors.deps import VisitorDep
-from crm.visitors.router import office_visitor
+from crm.visitors.router import OFFICE_ERRORS, office_visitor
 
 router = APIRouter(tags=["rights"])
 
-_P: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
-_VISITOR_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Unknown or revoked roadbook token", **_P},
-}
-_OFFICE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid staff token or session", **_P},
-    403: {"description": "The staff member's role does not allow this", **_P},
-    404: {"description": "No such visitor in the staff member's destination", **_P},
-    422: {"description": "Invalid visitor id", **_P},
-}
+_VISITOR_ERRORS = problems({404: "Unknown or revoked roadbook token"})
+_OFFICE_ERRORS = {**OFFICE_ERRORS, **problems({422: "Invalid visitor id"})}
 _EXPORT: dict[str, Any] = {
     "description": "Everything held about the visitor (JSON)",
     "content": {"application/json": {"schema": {"type": "object"}}},
 }
-
-DeskStaff = Annotated[StaffPrincipal, Depends(require_role("desk"))]
 
 
 def _export_response(document: dict[str, Any]) -> JSONResponse:

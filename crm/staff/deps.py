@@ -31,7 +31,7 @@ from crm.core import credentials
 from crm.core.audit import audit
 from crm.core.credentials import Credential
 from crm.core.deps import DbDep
-from crm.core.errors import Problem
+from crm.core.errors import Problem, problems
 from crm.core.models import utcnow
 from crm.staff.models import STAFF_ROLES, StaffUser
 
@@ -175,3 +175,17 @@ async def staff_session(staff: StaffDep, db: DbDep) -> AsyncIterator[AsyncSessio
 
 
 StaffSessionDep = Annotated[AsyncSession, Depends(staff_session)]
+
+
+# What the office API's routers declare: who may call (admin always may) and the answers to
+# a caller who may not.
+READ = [Depends(require_role("marketing", "desk"))]
+ADMIN = [Depends(require_role("admin"))]
+DESK = [Depends(require_role("desk"))]
+DeskStaff = Annotated[StaffPrincipal, Depends(require_role("desk"))]
+STAFF_PROBLEMS = problems(
+    {
+        401: "Missing, unknown, expired or revoked staff token",
+        403: "The staff member's role does not allow this",
+    }
+)

@@ -14,21 +14,17 @@ from crm.core.errors import Problem
 from crm.core.settings import Settings
 from crm.staff import service
 from crm.staff.deps import (
+    ADMIN,
     SESSION_COOKIE,
+    STAFF_PROBLEMS,
     StaffDep,
     StaffSessionDep,
     presented_token,
-    require_role,
 )
 from crm.staff.models import StaffUser
 from crm.staff.schemas import LoginRequest, LoginResponse, StaffCreate, StaffOut, StaffUpdate
 
 router = APIRouter(tags=["staff"])
-
-_PROBLEMS: dict[int | str, dict[str, str]] = {
-    401: {"description": "Missing, unknown, expired or revoked staff token"},
-    403: {"description": "The staff member's role does not allow this"},
-}
 
 
 def _login_failures(request: Request, settings: Settings) -> ratelimit.FailureThrottle:
@@ -98,7 +94,7 @@ async def login(
     )
 
 
-@router.post("/api/v1/auth/logout", status_code=204, responses=_PROBLEMS)
+@router.post("/api/v1/auth/logout", status_code=204, responses=STAFF_PROBLEMS)
 async def logout(
     staff: StaffDep,
     db: DbDep,
@@ -113,23 +109,20 @@ async def logout(
     return response
 
 
-@router.get("/api/v1/auth/me", responses=_PROBLEMS)
+@router.get("/api/v1/auth/me", responses=STAFF_PROBLEMS)
 async def me(staff: StaffDep, session: StaffSessionDep) -> StaffOut:
     """The staff member this token belongs to."""
     user = await session.get(StaffUser, staff.user_id)
     return StaffOut.model_validate(user)
 
 
-_admin = [Depends(require_role("admin"))]
-
-
-@router.get("/api/v1/office/staff", dependencies=_admin, responses=_PROBLEMS)
+@router.get("/api/v1/office/staff", dependencies=ADMIN, responses=STAFF_PROBLEMS)
 async def list_staff(session: StaffSessionDep) -> list[StaffOut]:
     """The destination's staff accounts (admin only)."""
     return [StaffOut.model_validate(u) for u in await service.list_staff(session)]
 
 
-@router.post("/api/v1/office/staff", status_code=201, dependencies=_admin, responses=_PROBLEMS)
+@router.post("/api/v1/office/staff", status_code=201, dependencies=ADMIN, responses=STAFF_PROBLEMS)
 async def create_staff(body: StaffCreate, staff: StaffDep, session: StaffSessionDep) -> StaffOut:
     """Create a staff account in the admin's destination."""
     user = await service.add_staff(
@@ -144,7 +137,7 @@ async def create_staff(body: StaffCreate, staff: StaffDep, session: StaffSession
     return StaffOut.model_validate(user)
 
 
-@router.patch("/api/v1/office/staff/{staff_id}", dependencies=_admin, responses=_PROBLEMS)
+@router.patch("/api/v1/office/staff/{staff_id}", dependencies=ADMIN, responses=STAFF_PROBLEMS)
 async def update_staff(
     staff_id: uuid.UUID, body: StaffUpdate, session: StaffSessionDep
 ) -> StaffOut:

@@ -8,19 +8,19 @@ reads no individual profile. Every staff read or change of a visitor's data is a
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.core.deps import DbDep, SettingsDep, get_settings
-from crm.core.errors import PROBLEM_JSON, Problem
+from crm.core.errors import Problem, problems
 from crm.core.urls import public_url
 from crm.core.vocabulary import Language
 from crm.destinations import service as destinations_service
 from crm.passes.models import Device
 from crm.passes.schemas import PassAssign, PassOut
-from crm.staff.deps import StaffPrincipal, StaffSessionDep, require_role
+from crm.staff.deps import DeskStaff, StaffPrincipal, StaffSessionDep
 from crm.visitors import notice, pages, service
 from crm.visitors.consent import consent_state
 from crm.visitors.deps import VisitorDep
@@ -42,26 +42,23 @@ router = APIRouter(tags=["visitors"])
 # The server-rendered self-enrolment page rides on this router (no extra wiring in crm.main).
 router.include_router(pages.router)
 
-_P: dict[str, Any] = {"content": {PROBLEM_JSON: {}}}
-_VISITOR_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Unknown or revoked roadbook token", **_P},
-    422: {"description": "Invalid choices", **_P},
-}
-_OFFICE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid staff token or session", **_P},
-    403: {"description": "The staff member's role does not allow this", **_P},
-    404: {"description": "No such visitor in the staff member's destination", **_P},
-    422: {"description": "Invalid input", **_P},
-}
-
-DeskStaff = Annotated[StaffPrincipal, Depends(require_role("desk"))]
+_VISITOR_ERRORS = problems({404: "Unknown or revoked roadbook token", 422: "Invalid choices"})
+# A desk operation on one visitor (crm.rights answers the same, its 422 aside).
+OFFICE_ERRORS = problems(
+    {
+        401: "No valid staff token or session",
+        403: "The staff member's role does not allow this",
+        404: "No such visitor in the staff member's destination",
+        422: "Invalid input",
+    }
+)
 
 
 def _no_store(response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-@router.get("/api/v1/notice", responses={404: {"description": "Unknown notice version", **_P}})
+@router.get("/api/v1/notice", responses=problems({404: "Unknown notice version"}))
 async def get_notice(
     settings: SettingsDep,
     lang: Annotated[Language, Query(description="fr, en, de or nl")] = "fr",
@@ -116,7 +113,7 @@ def _enrolment_out(request: Request, enrolment: service.Enrolment) -> EnrolmentO
 @router.post(
     "/api/v1/enrol",
     status_code=201,
-    responses={404: {"description": "Unknown destination", **_P}, 422: _VISITOR_ERRORS[422]},
+    responses={**problems({404: "Unknown destination"}), 422: _VISITOR_ERRORS[422]},
 )
 async def self_enrol(
     body: SelfEnrolmentIn, request: Request, response: Response, db: DbDep
@@ -133,7 +130,7 @@ async def self_enrol(
     return _enrolment_out(request, enrolment)
 
 
-@router.post("/api/v1/visitors", status_code=201, responses=_OFFICE_ERRORS)
+@router.post("/api/v1/visitors", status_code=201, responses=OFFICE_ERRORS)
 async def desk_enrol(
     body: DeskEnrolmentIn,
     request: Request,
@@ -210,7 +207,7 @@ async def office_visitor(
     return found
 
 
-@router.get("/api/v1/office/visitors/{visitor_id}", responses=_OFFICE_ERRORS)
+@router.get("/api/v1/office/visitors/{visitor_id}", responses=OFFICE_ERRORS)
 async def office_profile(
     visitor_id: uuid.UUID, staff: DeskStaff, session: StaffSessionDep, response: Response
 ) -> VisitorOut:
@@ -224,7 +221,7 @@ async def office_profile(
     return VisitorOut(**fields, consents=consent_state(ledger))
 
 
-@router.get("/api/v1/office/visitors/{visitor_id}/consents", responses=_OFFICE_ERRORS)
+@router.get("/api/v1/office/visitors/{visitor_id}/consents", responses=OFFICE_ERRORS)
 async def office_consents(
     visitor_id: uuid.UUID, staff: DeskStaff, session: StaffSessionDep, response: Response
 ) -> ConsentsOut:
@@ -238,7 +235,7 @@ async def office_consents(
 
 
 @router.post(
-    "/api/v1/office/visitors/{visitor_id}/consents", status_code=201, responses=_OFFICE_ERRORS
+    "/api/v1/office/visitors/{visitor_id}/consents", status_code=201, responses=OFFICE_ERRORS
 )
 async def office_change_consent(
     visitor_id: uuid.UUID,
@@ -285,9 +282,7 @@ async def reissue_my_token(
     return _token_out(request, token)
 
 
-@router.post(
-    "/api/v1/office/visitors/{visitor_id}/token", status_code=201, responses=_OFFICE_ERRORS
-)
+@router.post("/api/v1/office/visitors/{visitor_id}/token", status_code=201, responses=OFFICE_ERRORS)
 async def office_reissue_token(
     visitor_id: uuid.UUID,
     request: Request,
@@ -308,9 +303,13 @@ async def office_reissue_token(
     "/api/v1/office/passes/{pass_id}",
     tags=["office"],
     responses={
-        **_OFFICE_ERRORS,
-        404: {"description": "No such pass in the staff member's destination", **_P},
-        422: {"description": "Invalid body or unknown visitor", **_P},
+        **OFFICE_ERRORS,
+        **problems(
+            {
+                404: "No such pass in the staff member's destination",
+                422: "Invalid body or unknown visitor",
+            }
+        ),
     },
 )
 async def assign_pass(
