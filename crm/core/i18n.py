@@ -82,6 +82,12 @@ def section(table: Mapping[str, dict[str, str]], group: str) -> Catalogue:
     }
 
 
+def columns(table: Mapping[str, Mapping[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Each language's texts of ``table``, in the table's order (``[months.jan]`` to
+    ``[months.dec]`` give each language's twelve months)."""
+    return {language: tuple(texts[language] for texts in table.values()) for language in LANGUAGES}
+
+
 def fields(text: str) -> set[str]:
     """The names of the ``{fields}`` of a message (``{d:02d}`` is ``d``)."""
     return {name for _, name, _, _ in Formatter().parse(text) if name is not None}

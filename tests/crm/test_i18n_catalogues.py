@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.core.i18n import CatalogueError, catalogue, read_catalogue, section
+from crm.core.i18n import CatalogueError, catalogue, columns, read_catalogue, section
 from crm.core.vocabulary import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +26,7 @@ def test_the_tree_has_its_catalogues() -> None:
         "crm/office/texts.toml",
         "partners/office/texts.toml",
         "roadbook/office/texts.toml",
+        "roadbook/pwa/texts.toml",
     } <= names
 
 
@@ -92,6 +93,8 @@ def test_a_good_catalogue_reads_in_the_languages_order_with_groups(tmp_path: Pat
         "nl": "Aanbiedingen",
     }
     assert section(messages, "roles") == {"admin": messages["roles.admin"]}
+    assert columns(section(messages, "roles"))["nl"] == ("Beheerder",)
+    assert columns(messages)["en"][:2] == ("Offers", "Administrator")
 
 
 @pytest.mark.parametrize(
