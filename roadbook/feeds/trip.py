@@ -40,20 +40,23 @@ def trip_jsonld(view: RoadbookView) -> dict[str, Any]:
     return trip
 
 
+def _thing(entry: Entry, schema_type: str) -> dict[str, Any]:
+    """What every item of the trip says of itself: its type, id, name, description, website
+    and image."""
+    thing: dict[str, Any] = {"@type": schema_type, "identifier": entry.id, "name": entry.title}
+    if entry.summary:
+        thing["description"] = entry.summary
+    if entry.link is not None:
+        thing["url"] = entry.link
+    if entry.image is not None:
+        thing["image"] = entry.image.url
+    return thing
+
+
 def _item(entry: Entry) -> dict[str, Any]:
     if entry.kind == "offer":
         return _offer(entry)
-    item: dict[str, Any] = {
-        "@type": {"place": "Place", "event": "Event", "tour": "TouristTrip"}[entry.kind],
-        "identifier": entry.id,
-        "name": entry.title,
-    }
-    if entry.summary:
-        item["description"] = entry.summary
-    if entry.link is not None:
-        item["url"] = entry.link
-    if entry.image is not None:
-        item["image"] = entry.image.url
+    item = _thing(entry, {"place": "Place", "event": "Event", "tour": "TouristTrip"}[entry.kind])
     if entry.kind == "place":
         if entry.position is not None:
             item["geo"] = _geo(entry.position)
@@ -87,19 +90,9 @@ def _item(entry: Entry) -> dict[str, Any]:
 
 def _offer(entry: Entry) -> dict[str, Any]:
     """A partner offer, labelled as such: its partner is the ``offeredBy`` organisation."""
-    offer: dict[str, Any] = {
-        "@type": "Offer",
-        "identifier": entry.id,
-        "name": entry.title,
-    }
-    if entry.summary:
-        offer["description"] = entry.summary
+    offer = _thing(entry, "Offer")
     if entry.label:
         offer["category"] = entry.label
-    if entry.link is not None:
-        offer["url"] = entry.link
-    if entry.image is not None:
-        offer["image"] = entry.image.url
     # When the roadbook plans it (not its whole validity, which the view does not carry).
     offer["availabilityStarts"] = rfc3339(entry.planned_at)
     if entry.until is not None:
