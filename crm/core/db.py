@@ -14,7 +14,7 @@ migrating role, and owners bypass RLS unless it is forced.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -142,6 +142,20 @@ class Database:
             session.info["destination_id"] = destination_id
             session.info["system"] = system
             yield session
+
+    async def in_batches(
+        self, batch_size: int, batch: Callable[[AsyncSession], Awaitable[int]]
+    ) -> int:
+        """Run ``batch`` in ``system`` sessions, each committed on its own, until one does fewer
+        than ``batch_size`` rows; how many it did in all (the retention jobs' loop)."""
+        total = 0
+        while True:
+            async with self.session(system=True) as session:
+                done = await batch(session)
+                await session.commit()
+            total += done
+            if done < batch_size:
+                return total
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

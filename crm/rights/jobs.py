@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core.db import Database
@@ -64,18 +65,12 @@ async def purge_expired_events(
 ) -> int:
     """Job: roll up and delete raw events past their retention; the number deleted."""
     cutoff = (now or utcnow()) - timedelta(days=settings.retention_days_after_stay)
-    total = 0
-    while True:
-        async with db.session(system=True) as session:
-            deleted = int(
-                (
-                    await session.execute(_PURGE_EVENTS, {"cutoff": cutoff, "batch": batch_size})
-                ).scalar_one()
-            )
-            await session.commit()
-        total += deleted
-        if deleted < batch_size:
-            break
+
+    async def batch(session: AsyncSession) -> int:
+        params = {"cutoff": cutoff, "batch": batch_size}
+        return int((await session.execute(_PURGE_EVENTS, params)).scalar_one())
+
+    total = await db.in_batches(batch_size, batch)
     if total:
         log.info("retention_events_purged", events=total)
     return total
@@ -91,27 +86,25 @@ async def erase_inactive_profiles(
     """Job: erase profiles idle for ``profile_inactivity_days``; the number erased."""
     now = now or utcnow()
     cutoff = now - timedelta(days=settings.profile_inactivity_days)
-    total = 0
-    while True:
-        async with db.session(system=True) as session:
-            rows = (
-                await session.execute(
-                    select(col(Visitor.destination_id), col(Visitor.id))
-                    .where(col(Visitor.last_action_at) < cutoff)
-                    .order_by(col(Visitor.last_action_at))
-                    .limit(batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            by_destination: dict[uuid.UUID, list[uuid.UUID]] = {}
-            for destination_id, visitor_id in rows:
-                by_destination.setdefault(destination_id, []).append(visitor_id)
-            for destination_id, ids in by_destination.items():
-                await service.erase_visitors(session, destination_id, ids, by="retention", at=now)
-            await session.commit()
-        total += len(rows)
-        if len(rows) < batch_size:
-            break
+
+    async def batch(session: AsyncSession) -> int:
+        rows = (
+            await session.execute(
+                select(col(Visitor.destination_id), col(Visitor.id))
+                .where(col(Visitor.last_action_at) < cutoff)
+                .order_by(col(Visitor.last_action_at))
+                .limit(batch_size)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        by_destination: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for destination_id, visitor_id in rows:
+            by_destination.setdefault(destination_id, []).append(visitor_id)
+        for destination_id, ids in by_destination.items():
+            await service.erase_visitors(session, destination_id, ids, by="retention", at=now)
+        return len(rows)
+
+    total = await db.in_batches(batch_size, batch)
     if total:
         log.info("retention_profiles_erased", visitors=total)
     return total
