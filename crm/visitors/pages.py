@@ -23,7 +23,7 @@ from starlette.datastructures import FormData
 from crm.core import ratelimit
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import Problem
-from crm.core.i18n import translate
+from crm.core.i18n import catalogue, section, translate
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
 from crm.core.urls import public_url
@@ -43,154 +43,13 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 Slug = Annotated[str, PathParam(min_length=1, max_length=64)]
 
-UI: dict[str, dict[str, str]] = {
-    "heading": {
-        "fr": "Créer mon carnet de route",
-        "en": "Create my roadbook",
-        "de": "Mein Reisebuch anlegen",
-        "nl": "Mijn reisboek aanmaken",
-    },
-    "language": {"fr": "Langue", "en": "Language", "de": "Sprache", "nl": "Taal"},
-    "wishes": {"fr": "Mes envies", "en": "My wishes", "de": "Meine Wünsche", "nl": "Mijn wensen"},
-    "stay": {"fr": "Mon séjour", "en": "My stay", "de": "Mein Aufenthalt", "nl": "Mijn verblijf"},
-    "stay_start": {"fr": "Arrivée", "en": "Arrival", "de": "Anreise", "nl": "Aankomst"},
-    "stay_end": {"fr": "Départ", "en": "Departure", "de": "Abreise", "nl": "Vertrek"},
-    "party": {"fr": "Nous sommes", "en": "We are", "de": "Wir sind", "nl": "Wij zijn"},
-    "adults": {"fr": "Adultes", "en": "Adults", "de": "Erwachsene", "nl": "Volwassenen"},
-    "children": {"fr": "Enfants", "en": "Children", "de": "Kinder", "nl": "Kinderen"},
-    "accessibility": {
-        "fr": "Accessibilité (facultatif)",
-        "en": "Accessibility (optional)",
-        "de": "Barrierefreiheit (freiwillig)",
-        "nl": "Toegankelijkheid (optioneel)",
-    },
-    "consents": {
-        "fr": "Mes accords (chacun facultatif)",
-        "en": "My consents (each optional)",
-        "de": "Meine Einwilligungen (jeweils freiwillig)",
-        "nl": "Mijn toestemmingen (elk optioneel)",
-    },
-    "submit": {
-        "fr": "Créer mon carnet",
-        "en": "Create my roadbook",
-        "de": "Reisebuch anlegen",
-        "nl": "Reisboek aanmaken",
-    },
-    "fix": {
-        "fr": "Merci de corriger les champs signalés.",
-        "en": "Please correct the fields marked below.",
-        "de": "Bitte korrigieren Sie die markierten Felder.",
-        "nl": "Verbeter a.u.b. de gemarkeerde velden.",
-    },
-    "done": {
-        "fr": "Votre carnet de route est prêt",
-        "en": "Your roadbook is ready",
-        "de": "Ihr Reisebuch ist bereit",
-        "nl": "Uw reisboek is klaar",
-    },
-    "keep": {
-        "fr": "Gardez ce lien (ajoutez-le à l'écran d'accueil) : il n'est affiché qu'une fois "
-        "et il suffit pour lire, exporter ou effacer vos données.",
-        "en": "Keep this link (add it to your home screen): it is shown only once, and it is "
-        "all it takes to read, export or erase your data.",
-        "de": "Bewahren Sie diesen Link auf (zum Startbildschirm hinzufügen): Er wird nur "
-        "einmal angezeigt und genügt, um Ihre Daten zu lesen, zu exportieren oder zu löschen.",
-        "nl": "Bewaar deze link (zet hem op uw beginscherm): hij wordt maar één keer getoond "
-        "en is genoeg om uw gegevens te lezen, te exporteren of te wissen.",
-    },
-    "bad_date": {
-        "fr": "Date invalide (AAAA-MM-JJ).",
-        "en": "Not a valid date (YYYY-MM-DD).",
-        "de": "Ungültiges Datum (JJJJ-MM-TT).",
-        "nl": "Ongeldige datum (JJJJ-MM-DD).",
-    },
-    "end_before_start": {
-        "fr": "Le départ précède l'arrivée.",
-        "en": "Departure is before arrival.",
-        "de": "Die Abreise liegt vor der Anreise.",
-        "nl": "Vertrek ligt vóór aankomst.",
-    },
-    "too_long": {
-        "fr": "Un séjour dure au plus {days} jours et finit dans moins de {days} jours.",
-        "en": "A stay lasts at most {days} days and ends within {days} days.",
-        "de": "Ein Aufenthalt dauert höchstens {days} Tage und endet in weniger als {days} Tagen.",
-        "nl": "Een verblijf duurt hoogstens {days} dagen en eindigt binnen {days} dagen.",
-    },
-    "bad_number": {
-        "fr": "Un nombre entre 0 et {max}.",
-        "en": "A number from 0 to {max}.",
-        "de": "Eine Zahl von 0 bis {max}.",
-        "nl": "Een getal van 0 tot {max}.",
-    },
-    "nobody": {
-        "fr": "Au moins une personne.",
-        "en": "At least one person.",
-        "de": "Mindestens eine Person.",
-        "nl": "Minstens één persoon.",
-    },
-    "bad_choice": {
-        "fr": "Choix inconnu.",
-        "en": "Unknown choice.",
-        "de": "Unbekannte Auswahl.",
-        "nl": "Onbekende keuze.",
-    },
-    "too_many": {
-        "fr": "Trop d'inscriptions depuis cette connexion. Réessayez dans {minutes} min.",
-        "en": "Too many sign-ups from this connection. Please try again in {minutes} min.",
-        "de": "Zu viele Anmeldungen von diesem Anschluss. Bitte versuchen Sie es in {minutes} "
-        "Min. erneut.",
-        "nl": "Te veel aanmeldingen vanaf deze verbinding. Probeer het over {minutes} min. "
-        "opnieuw.",
-    },
-}
-
-WISH_LABELS: dict[str, dict[str, str]] = {
-    "nature": {"fr": "Nature", "en": "Nature", "de": "Natur", "nl": "Natuur"},
-    "wellness": {"fr": "Bien-être", "en": "Wellness", "de": "Wellness", "nl": "Wellness"},
-    "family": {"fr": "En famille", "en": "Family", "de": "Familie", "nl": "Gezin"},
-    "gastronomy": {"fr": "Gastronomie", "en": "Food", "de": "Gastronomie", "nl": "Gastronomie"},
-    "culture": {
-        "fr": "Culture et patrimoine",
-        "en": "Culture and heritage",
-        "de": "Kultur und Erbe",
-        "nl": "Cultuur en erfgoed",
-    },
-    "nightlife": {
-        "fr": "Spectacles et sorties",
-        "en": "Shows and nightlife",
-        "de": "Shows und Nachtleben",
-        "nl": "Shows en uitgaan",
-    },
-    "sport": {"fr": "Sport", "en": "Sport", "de": "Sport", "nl": "Sport"},
-    "shopping": {"fr": "Shopping", "en": "Shopping", "de": "Einkaufen", "nl": "Winkelen"},
-}
-NEED_LABELS: dict[str, dict[str, str]] = {
-    "wheelchair": {
-        "fr": "Fauteuil roulant",
-        "en": "Wheelchair",
-        "de": "Rollstuhl",
-        "nl": "Rolstoel",
-    },
-    "mobility": {
-        "fr": "Mobilité réduite",
-        "en": "Reduced mobility",
-        "de": "Eingeschränkte Mobilität",
-        "nl": "Beperkte mobiliteit",
-    },
-    "visual": {"fr": "Vue", "en": "Sight", "de": "Sehen", "nl": "Zicht"},
-    "hearing": {"fr": "Audition", "en": "Hearing", "de": "Hören", "nl": "Gehoor"},
-    "cognitive": {"fr": "Mental", "en": "Cognitive", "de": "Kognitiv", "nl": "Cognitief"},
-}
-SCOPE_LABELS: dict[str, dict[str, str]] = {
-    "proximity": {"fr": "Passages", "en": "Proximity", "de": "Nähe", "nl": "Nabijheid"},
-    "personalisation": {
-        "fr": "Personnalisation",
-        "en": "Personalisation",
-        "de": "Personalisierung",
-        "nl": "Personalisatie",
-    },
-    "marketing": {"fr": "Offres", "en": "Offers", "de": "Angebote", "nl": "Aanbiedingen"},
-}
+# The page's words, and the labels of wishes, needs and consent scopes: pages.toml, next to this
+# file.
+CATALOGUE = catalogue(__name__)
+UI = section(CATALOGUE, "ui")
+WISH_LABELS = section(CATALOGUE, "wishes")
+NEED_LABELS = section(CATALOGUE, "needs")
+SCOPE_LABELS = section(CATALOGUE, "scopes")
 
 
 def _language(value: str | None, destination: Destination | None = None) -> str:
@@ -202,6 +61,11 @@ def _language(value: str | None, destination: Destination | None = None) -> str:
 
 def _t(key: str, language: str, **values: object) -> str:
     return translate(UI, key, language, **values)
+
+
+def _ui(language: str) -> dict[str, str]:
+    """Every word of the page in ``language``, for its template (``ui.key``)."""
+    return {key: texts[language] for key, texts in UI.items()}
 
 
 async def _destination(db: DbDep, slug: str) -> Destination:
@@ -228,7 +92,7 @@ def _render(
         retention_days=settings.retention_days_after_stay,
         inactivity_days=settings.profile_inactivity_days,
     )
-    ui = {key: texts[language] for key, texts in UI.items()}
+    ui = _ui(language)
     if alert:  # e.g. the rate limit: it replaces "correct the fields", there is none to fix
         ui["fix"] = alert
     context = {
@@ -378,7 +242,7 @@ async def enrol_submit(
         {
             "lang": language,
             "destination": found,
-            "ui": {key: texts[language] for key, texts in UI.items()},
+            "ui": _ui(language),
             "url": url,
         },
         status_code=201,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crm.core.i18n import CatalogueError, catalogue, columns, read_catalogue, section
-from crm.core.vocabulary import LANGUAGES
+from crm.core.vocabulary import ACCESSIBILITY, CONSENT_SCOPES, DAYS, LANGUAGES, WISHES
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("crm", "roadbook", "partners")
@@ -27,6 +27,7 @@ def test_the_tree_has_its_catalogues() -> None:
         "partners/office/texts.toml",
         "roadbook/office/texts.toml",
         "roadbook/pwa/texts.toml",
+        "crm/visitors/pages.toml",
     } <= names
 
 
@@ -38,6 +39,19 @@ def test_every_catalogue_keeps_the_rule(path: Path) -> None:
     # Read by the module of the same name, through the one loader.
     assert path.with_suffix(".py").is_file()
     assert catalogue(_module(path)) == messages
+
+
+def test_labels_name_every_word_of_the_vocabulary() -> None:
+    """Pages index these labels by the vocabulary's words: none may be missing or extra."""
+    office = catalogue("crm.office.texts")
+    page = catalogue("roadbook.pwa.texts")
+    enrol = catalogue("crm.visitors.pages")
+    assert tuple(section(office, "days")) == DAYS
+    assert tuple(section(page, "weekdays")) == DAYS
+    assert len(section(page, "months")) == 12
+    assert tuple(section(enrol, "wishes")) == WISHES
+    assert tuple(section(enrol, "needs")) == ACCESSIBILITY
+    assert tuple(section(enrol, "scopes")) == CONSENT_SCOPES
 
 
 def test_every_catalogue_ships_in_the_wheel() -> None:
