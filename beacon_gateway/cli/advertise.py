@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -11,7 +10,7 @@ from beacon_gateway.cli.common import (
     ConfigOption,
     fail,
     load,
-    no_bluetooth,
+    on_bluetooth,
     setup_logging,
     stderr,
 )
@@ -29,7 +28,6 @@ def advertise(
     checking the broadcast with a phone on site, without scanning or uploading.
     """
     from beacon_gateway.advertiser import Advertiser
-    from beacon_gateway.shutdown import stop_on_signals
 
     cfg = load(config)
     adv = Advertiser(cfg.advertise, cfg.scan.adapter)
@@ -37,14 +35,7 @@ def advertise(
         raise fail("nothing to advertise", "set advertise.url and/or advertise.uid in the config")
     setup_logging()
 
-    async def main() -> None:
-        with stop_on_signals(asyncio.Event()) as stop:
-            if seconds:
-                asyncio.get_running_loop().call_later(seconds, stop.set)
-            await adv.run(stop, wait_for_bluez=False)
-
-    try:
-        asyncio.run(main())
-    except Exception as exc:  # no adapter, BlueZ down: say so in the installer's words
-        raise no_bluetooth(exc, "cannot advertise") from exc
+    on_bluetooth(
+        lambda stop: adv.run(stop, wait_for_bluez=False), seconds=seconds, what="cannot advertise"
+    )
     stderr().print(f"stopped: {adv.stats}", markup=False)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from beacon_gateway.cli.common import ConfigOption, fail, load, no_bluetooth, progress, stderr
+from beacon_gateway.cli.common import ConfigOption, fail, load, on_bluetooth, progress, stderr
 
 __all__ = ["calibrate"]
 
@@ -47,7 +47,6 @@ def calibrate(
     from beacon_gateway.config import ConfigError, load_config
     from beacon_gateway.files import write_atomic
     from beacon_gateway.scanner import Scanner
-    from beacon_gateway.shutdown import stop_on_signals
 
     if any_pass == (namespace is not None or instance is not None):
         raise fail("which pass?", "give --namespace and --instance, or --any")
@@ -72,29 +71,25 @@ def calibrate(
     def on_advert(adv: Advertisement) -> None:
         sampler.add(adv)
 
-    async def listen() -> None:
-        with stop_on_signals(asyncio.Event()) as stop:
-            loop = asyncio.get_running_loop()
-            scanner = Scanner(cfg.scan, on_advert, clock)
-            task = asyncio.create_task(scanner.run(stop))
-            started = loop.time()
-            with progress(True) as bar_display:
-                bar = bar_display.add_task("listening", total=seconds, status="")
-                while not stop.is_set() and not task.done():
-                    await asyncio.sleep(0.25)
-                    elapsed = min(seconds, loop.time() - started)
-                    counts = sorted((len(p.samples) for p in sampler.passes.values()), reverse=True)
-                    bar_display.update(
-                        bar, completed=elapsed, status=f"{counts[0] if counts else 0} readings"
-                    )
-                    if elapsed >= seconds:
-                        stop.set()
-            await task
+    async def listen(stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        scanner = Scanner(cfg.scan, on_advert, clock)
+        task = asyncio.create_task(scanner.run(stop))
+        started = loop.time()
+        with progress(True) as bar_display:
+            bar = bar_display.add_task("listening", total=seconds, status="")
+            while not stop.is_set() and not task.done():
+                await asyncio.sleep(0.25)
+                elapsed = min(seconds, loop.time() - started)
+                counts = sorted((len(p.samples) for p in sampler.passes.values()), reverse=True)
+                bar_display.update(
+                    bar, completed=elapsed, status=f"{counts[0] if counts else 0} readings"
+                )
+                if elapsed >= seconds:
+                    stop.set()
+        await task
 
-    try:
-        asyncio.run(listen())
-    except Exception as exc:  # no adapter, BlueZ down: say so in the installer's words
-        raise no_bluetooth(exc) from exc
+    on_bluetooth(listen)
     try:
         result = sampler.result()
     except CalibrationError as exc:

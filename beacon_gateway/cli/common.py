@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +18,8 @@ from rich.progress import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
+
     from beacon_gateway.config import GatewayConfig
 
 __all__ = [
@@ -24,6 +27,7 @@ __all__ = [
     "fail",
     "load",
     "no_bluetooth",
+    "on_bluetooth",
     "progress",
     "read_token",
     "setup_logging",
@@ -62,6 +66,34 @@ def no_bluetooth(exc: BaseException, what: str = "cannot scan") -> typer.Exit:
     """
     error = " ".join(f"{type(exc).__name__}: {exc}".split())
     return fail(what, f"is Bluetooth on? see rfkill list ({error})", 1)
+
+
+def on_bluetooth(
+    work: Callable[[asyncio.Event], Awaitable[None]],
+    *,
+    seconds: float = 0.0,
+    what: str = "cannot scan",
+) -> None:
+    """Run ``work(stop)`` on its own event loop until it returns: an interactive command's body.
+
+    ``stop`` is set by Ctrl-C or SIGTERM and, unless ``seconds`` is 0, that many seconds after
+    the start. Whatever escapes ``work`` (no adapter, BlueZ down) exits 1 in the installer's
+    words (:func:`no_bluetooth`, ``what`` first).
+    """
+    import asyncio
+
+    from beacon_gateway.shutdown import stop_on_signals
+
+    async def main() -> None:
+        with stop_on_signals(asyncio.Event()) as stop:
+            if seconds:
+                asyncio.get_running_loop().call_later(seconds, stop.set)
+            await work(stop)
+
+    try:
+        asyncio.run(main())
+    except Exception as exc:  # no adapter, BlueZ down: say so in the installer's words
+        raise no_bluetooth(exc, what) from exc
 
 
 def load(path: Path) -> GatewayConfig:

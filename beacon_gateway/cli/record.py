@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from beacon_gateway.cli.common import no_bluetooth, progress, stderr
+from beacon_gateway.cli.common import on_bluetooth, progress, stderr
 
 __all__ = ["record"]
 
@@ -32,7 +32,6 @@ def record(
     from beacon_gateway.clock import UnixClock
     from beacon_gateway.config import ScanConfig
     from beacon_gateway.scanner import Scanner
-    from beacon_gateway.shutdown import stop_on_signals
     from beacon_gateway.trace import AddressHasher, advert_to_json
 
     hasher = AddressHasher()
@@ -46,21 +45,15 @@ def record(
             out.write(json.dumps(advert_to_json(adv, address), separators=(",", ":")) + "\n")
             count += 1
 
-        async def main() -> None:
-            with stop_on_signals(asyncio.Event()) as stop:
-                if seconds:
-                    asyncio.get_running_loop().call_later(seconds, stop.set)
-                scanner = Scanner(ScanConfig(adapter=adapter), on_advert, UnixClock())
-                with progress(sys.stderr.isatty()) as bar:
-                    task = bar.add_task("recording", total=None, status="")
-                    runner = asyncio.create_task(scanner.run(stop))
-                    while not runner.done():
-                        await asyncio.sleep(0.5)
-                        bar.update(task, status=f"{count} reports")
-                    await runner
+        async def main(stop: asyncio.Event) -> None:
+            scanner = Scanner(ScanConfig(adapter=adapter), on_advert, UnixClock())
+            with progress(sys.stderr.isatty()) as bar:
+                task = bar.add_task("recording", total=None, status="")
+                runner = asyncio.create_task(scanner.run(stop))
+                while not runner.done():
+                    await asyncio.sleep(0.5)
+                    bar.update(task, status=f"{count} reports")
+                await runner
 
-        try:
-            asyncio.run(main())
-        except Exception as exc:  # no adapter, BlueZ down: say so in the installer's words
-            raise no_bluetooth(exc) from exc
+        on_bluetooth(main, seconds=seconds)
     stderr().print(f"{count} advertisement reports written to {file}", markup=False)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from beacon_gateway.cli.common import load, no_bluetooth, stderr
+from beacon_gateway.cli.common import load, on_bluetooth, stderr
 
 __all__ = ["scan"]
 
@@ -32,7 +32,6 @@ def scan(
     from beacon_gateway.config import GatewayConfig, ScanConfig
     from beacon_gateway.rssi import SignalModel, eddystone_ref_1m
     from beacon_gateway.scanner import Scanner
-    from beacon_gateway.shutdown import stop_on_signals
     from eddystone import EddystoneError, frame_to_json, parse_service_data
 
     cfg = load(config) if config else GatewayConfig(scan=ScanConfig(adapter=adapter))
@@ -61,27 +60,23 @@ def scan(
             t.add_row(frame, f"{rssi:.0f}", dist)
         return t
 
-    async def main() -> None:
-        with stop_on_signals(asyncio.Event()) as stop:
-            loop = asyncio.get_running_loop()
-            scanner = Scanner(cfg.scan, on_advert, SystemClock(synchronized=lambda: False))
-            started = asyncio.Event()
-            task = asyncio.create_task(scanner.run(stop, started))
-            ready = asyncio.create_task(started.wait())
-            await asyncio.wait([task, ready], return_when=asyncio.FIRST_COMPLETED)
-            ready.cancel()
-            if task.done():  # no adapter: say so, without an empty table first
-                await task
-            begun = loop.time()
-            with Live(table(), console=stderr(), refresh_per_second=2) as live:
-                while not stop.is_set() and not task.done():
-                    await asyncio.sleep(0.5)
-                    live.update(table())
-                    if seconds and loop.time() - begun >= seconds:
-                        stop.set()
+    async def show(stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        scanner = Scanner(cfg.scan, on_advert, SystemClock(synchronized=lambda: False))
+        started = asyncio.Event()
+        task = asyncio.create_task(scanner.run(stop, started))
+        ready = asyncio.create_task(started.wait())
+        await asyncio.wait([task, ready], return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        if task.done():  # no adapter: say so, without an empty table first
             await task
+        begun = loop.time()
+        with Live(table(), console=stderr(), refresh_per_second=2) as live:
+            while not stop.is_set() and not task.done():
+                await asyncio.sleep(0.5)
+                live.update(table())
+                if seconds and loop.time() - begun >= seconds:
+                    stop.set()
+        await task
 
-    try:
-        asyncio.run(main())
-    except Exception as exc:  # no adapter, BlueZ down: say so in the installer's words
-        raise no_bluetooth(exc) from exc
+    on_bluetooth(show)
