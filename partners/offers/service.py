@@ -371,9 +371,25 @@ class LiveOffer:
         return None if minutes is None else timedelta(minutes=minutes)
 
 
-def redeemed_count() -> Any:
-    """``count(redemption.id)`` of redeemed codes, for a query joined to ``redemption``."""
-    return func.count(col(Redemption.id)).filter(col(Redemption.redeemed_at).is_not(None))
+def with_redeemed() -> Any:
+    """A query of offers with their partner's name and how many of their codes were redeemed
+    (``(Offer, name, redeemed)`` rows), to add conditions and an order to."""
+    return (
+        select(
+            Offer,
+            col(Partner.name),
+            func.count(col(Redemption.id)).filter(col(Redemption.redeemed_at).is_not(None)),
+        )
+        .join(Partner, col(Partner.id) == col(Offer.partner_id))
+        .outerjoin(
+            Redemption,
+            and_(
+                col(Redemption.offer_id) == col(Offer.id),
+                col(Redemption.redeemed_at).is_not(None),
+            ),
+        )
+        .group_by(col(Offer.id), col(Partner.name))
+    )
 
 
 async def live_offers(
@@ -388,22 +404,13 @@ async def live_offers(
     if at.tzinfo is None:
         raise ValueError("at is a naive datetime: give it a time zone")
     rows = await session.execute(
-        select(Offer, col(Partner.name), redeemed_count())
-        .join(Partner, col(Partner.id) == col(Offer.partner_id))
-        .outerjoin(
-            Redemption,
-            and_(
-                col(Redemption.offer_id) == col(Offer.id),
-                col(Redemption.redeemed_at).is_not(None),
-            ),
-        )
+        with_redeemed()
         .where(
             col(Offer.destination_id) == destination_id,
             col(Offer.status) == "approved",
             col(Offer.valid_from) <= at,
             col(Offer.valid_until) > at,
         )
-        .group_by(col(Offer.id), col(Partner.name))
         .order_by(col(Offer.created_at), col(Offer.id))
     )
     return [

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -40,7 +40,7 @@ from crm.office.language import negotiate
 from crm.office.render import render_office_page
 from crm.office.session import OfficeSession
 from partners.offers import service, states
-from partners.offers.models import REDEMPTION_KINDS, STATUSES, TRIGGERS, Offer, Redemption
+from partners.offers.models import REDEMPTION_KINDS, STATUSES, TRIGGERS, Offer
 from partners.office import form as offer_form
 from partners.office.texts import TEXTS, word
 from roadbook.content.text import localize
@@ -104,17 +104,8 @@ async def offers(
         pages = forms.page_count(total or 0, forms.PAGE_SIZE)
         page = min(page, pages)
         rows = await session.execute(
-            select(Offer, col(Partner.name), service.redeemed_count())
-            .join(Partner, col(Partner.id) == col(Offer.partner_id))
-            .outerjoin(
-                Redemption,
-                and_(
-                    col(Redemption.offer_id) == col(Offer.id),
-                    col(Redemption.redeemed_at).is_not(None),
-                ),
-            )
+            service.with_redeemed()
             .where(*conditions)
-            .group_by(col(Offer.id), col(Partner.name))
             .order_by(col(Offer.valid_from).desc(), col(Offer.id))
             .offset((page - 1) * forms.PAGE_SIZE)
             .limit(forms.PAGE_SIZE)
