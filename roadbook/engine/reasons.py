@@ -1,10 +1,11 @@
 """The engine's words: one-line reasons, section titles, the offer label and the notice.
 
-Every message exists in the four languages (``crm.core.vocabulary.LANGUAGES``; checked on
-import), so a reason is always in the visitor's language; only a site's name may be shown in a
-fallback language (roadbook.content.text). A reason is at most three parts, in the order
-wish, distance, timing, co-visitation, children, editorial pick ("You asked for wellness; 600 m
-from the zoo; open until 22:00"); with none of them, "Selected by the tourist office".
+Every message exists in the four languages (``crm.core.vocabulary.LANGUAGES``; the catalogue
+``reasons.toml`` is checked on import), so a reason is always in the visitor's language; only a
+site's name may be shown in a fallback language (roadbook.content.text). A reason is at most
+three parts, in the order wish, distance, timing, co-visitation, children, editorial pick ("You
+asked for wellness; 600 m from the zoo; open until 22:00"); with none of them, "Selected by the
+tourist office".
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, tzinfo
 
-from crm.core.vocabulary import LANGUAGES, WISHES
+from crm.core.i18n import catalogue, section
+from crm.core.vocabulary import WISHES
 from roadbook.content.text import localize
 from roadbook.engine.profile import Anchor, Mode
 from roadbook.engine.scoring import Scored
@@ -20,165 +22,17 @@ from roadbook.engine.sections import SectionKey
 
 MAX_PARTS = 3
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "wish": {
-        "fr": "vous avez demandé : {wishes}",
-        "en": "you asked for {wishes}",
-        "de": "Sie wünschten sich {wishes}",
-        "nl": "u vroeg om {wishes}",
-    },
-    "children": {
-        "fr": "adapté aux enfants",
-        "en": "good with children",
-        "de": "kinderfreundlich",
-        "nl": "geschikt voor kinderen",
-    },
-    "from_site": {
-        "fr": "à {distance} de {site}",
-        "en": "{distance} from {site}",
-        "de": "{distance} von {site}",
-        "nl": "op {distance} van {site}",
-    },
-    "here": {
-        "fr": "sur place ({site})",
-        "en": "right here ({site})",
-        "de": "direkt hier ({site})",
-        "nl": "hier ter plaatse ({site})",
-    },
-    "from_lodging": {
-        "fr": "à {distance} de votre hébergement",
-        "en": "{distance} from your lodging",
-        "de": "{distance} von Ihrer Unterkunft",
-        "nl": "op {distance} van uw verblijf",
-    },
-    "covisitation": {
-        "fr": "souvent visité après {site}",
-        "en": "often visited after {site}",
-        "de": "oft nach {site} besucht",
-        "nl": "vaak bezocht na {site}",
-    },
-    "open_until": {
-        "fr": "ouvert jusqu'à {time}",
-        "en": "open until {time}",
-        "de": "geöffnet bis {time}",
-        "nl": "open tot {time}",
-    },
-    "open_all_day": {
-        "fr": "ouvert toute la journée",
-        "en": "open all day",
-        "de": "den ganzen Tag geöffnet",
-        "nl": "de hele dag open",
-    },
-    "opens_at": {
-        "fr": "ouvre à {time}",
-        "en": "opens at {time}",
-        "de": "öffnet um {time}",
-        "nl": "open vanaf {time}",
-    },
-    "open_on": {
-        "fr": "ouvert le {date} dès {time}",
-        "en": "open on {date} from {time}",
-        "de": "geöffnet am {date} ab {time}",
-        "nl": "open op {date} vanaf {time}",
-    },
-    "on_now_until": {
-        "fr": "en cours jusqu'à {time}",
-        "en": "on now until {time}",
-        "de": "läuft bis {time}",
-        "nl": "nu bezig tot {time}",
-    },
-    "today": {"fr": "aujourd'hui", "en": "today", "de": "heute", "nl": "vandaag"},
-    "today_at": {
-        "fr": "aujourd'hui à {time}",
-        "en": "today at {time}",
-        "de": "heute um {time}",
-        "nl": "vandaag om {time}",
-    },
-    "on_date": {"fr": "le {date}", "en": "on {date}", "de": "am {date}", "nl": "op {date}"},
-    "on_date_at": {
-        "fr": "le {date} à {time}",
-        "en": "on {date} at {time}",
-        "de": "am {date} um {time}",
-        "nl": "op {date} om {time}",
-    },
-    "valid_until": {
-        "fr": "valable jusqu'au {date}",
-        "en": "valid until {date}",
-        "de": "gültig bis {date}",
-        "nl": "geldig tot {date}",
-    },
-    "office_pick": {
-        "fr": "recommandé par l'office de tourisme",
-        "en": "recommended by the tourist office",
-        "de": "vom Tourismusbüro empfohlen",
-        "nl": "aanbevolen door het toeristenbureau",
-    },
-    "selected": {
-        "fr": "sélectionné par l'office de tourisme",
-        "en": "selected by the tourist office",
-        "de": "vom Tourismusbüro ausgewählt",
-        "nl": "geselecteerd door het toeristenbureau",
-    },
-    "partner_offer": {
-        "fr": "Offre partenaire",
-        "en": "Partner offer",
-        "de": "Partnerangebot",
-        "nl": "Partneraanbieding",
-    },
-    "not_personalised": {
-        "fr": "Ce carnet n'est pas personnalisé : vous n'avez pas accepté la personnalisation.",
-        "en": "This roadbook is not personalised: you have not agreed to personalisation.",
-        "de": "Dieses Reisebuch ist nicht personalisiert: Sie haben der Personalisierung "
-        "nicht zugestimmt.",
-        "nl": "Dit reisboek is niet gepersonaliseerd: u hebt niet ingestemd met personalisatie.",
-    },
-    "now_nearby": {
-        "fr": "Maintenant, tout près",
-        "en": "Now, nearby",
-        "de": "Jetzt, in der Nähe",
-        "nl": "Nu, dichtbij",
-    },
-    "today_section": {"fr": "Aujourd'hui", "en": "Today", "de": "Heute", "nl": "Vandaag"},
-    "stay": {
-        "fr": "Pendant votre séjour",
-        "en": "During your stay",
-        "de": "Während Ihres Aufenthalts",
-        "nl": "Tijdens uw verblijf",
-    },
-    "events": {
-        "fr": "Événements",
-        "en": "Events",
-        "de": "Veranstaltungen",
-        "nl": "Evenementen",
-    },
-}
-
+# The engine's words: reasons.toml, next to this file (every message in every language, checked
+# once at import by crm.core.i18n).
+CATALOGUE = catalogue(__name__)
+MESSAGES = section(CATALOGUE, "messages")
 # The wishes as they read inside a sentence ("you asked for wellness").
-WISH_WORDS: dict[str, dict[str, str]] = {
-    "nature": {"fr": "nature", "en": "nature", "de": "Natur", "nl": "natuur"},
-    "wellness": {"fr": "bien-être", "en": "wellness", "de": "Wellness", "nl": "wellness"},
-    "family": {
-        "fr": "sorties en famille",
-        "en": "family outings",
-        "de": "Familienausflüge",
-        "nl": "familie-uitjes",
-    },
-    "gastronomy": {"fr": "gastronomie", "en": "good food", "de": "Kulinarik", "nl": "lekker eten"},
-    "culture": {"fr": "culture", "en": "culture", "de": "Kultur", "nl": "cultuur"},
-    "nightlife": {"fr": "vie nocturne", "en": "nightlife", "de": "Nachtleben", "nl": "uitgaan"},
-    "sport": {"fr": "sport", "en": "sport", "de": "Sport", "nl": "sport"},
-    "shopping": {"fr": "shopping", "en": "shopping", "de": "Shopping", "nl": "winkelen"},
-}
-_AND = {"fr": " et ", "en": " and ", "de": " und ", "nl": " en "}
-# French puts a space before a semicolon.
-_SEPARATOR = {"fr": " ; ", "en": "; ", "de": "; ", "nl": "; "}
-_DECIMAL = {"fr": ",", "en": ".", "de": ",", "nl": ","}
-_DATE = {
-    "fr": "{d:02d}/{m:02d}",
-    "en": "{d:02d}/{m:02d}",
-    "de": "{d:02d}.{m:02d}.",
-    "nl": "{d}-{m}",
-}
+WISH_WORDS = section(CATALOGUE, "wish_words")
+# How each language joins words and parts, writes a decimal point and a short date.
+_AND = CATALOGUE["forms.and"]
+_SEPARATOR = CATALOGUE["forms.separator"]
+_DECIMAL = CATALOGUE["forms.decimal"]
+_DATE = CATALOGUE["forms.date"]
 SECTION_MESSAGES: dict[SectionKey, str] = {
     "now_nearby": "now_nearby",
     "today": "today_section",
@@ -186,14 +40,6 @@ SECTION_MESSAGES: dict[SectionKey, str] = {
     "events": "events",
 }
 
-for _table in (
-    MESSAGES,
-    WISH_WORDS,
-    {"and": _AND, "separator": _SEPARATOR, "decimal": _DECIMAL, "date": _DATE},
-):
-    for _key, _texts in _table.items():
-        if set(_texts) != set(LANGUAGES):
-            raise AssertionError(f"{_key} is not in exactly the languages {LANGUAGES}")
 if set(WISH_WORDS) != set(WISHES):
     raise AssertionError("WISH_WORDS does not name every wish")
 

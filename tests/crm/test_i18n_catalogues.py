@@ -28,6 +28,7 @@ def test_the_tree_has_its_catalogues() -> None:
         "roadbook/office/texts.toml",
         "roadbook/pwa/texts.toml",
         "crm/visitors/pages.toml",
+        "roadbook/engine/reasons.toml",
     } <= names
 
 
@@ -52,6 +53,7 @@ def test_labels_name_every_word_of_the_vocabulary() -> None:
     assert tuple(section(enrol, "wishes")) == WISHES
     assert tuple(section(enrol, "needs")) == ACCESSIBILITY
     assert tuple(section(enrol, "scopes")) == CONSENT_SCOPES
+    assert tuple(section(catalogue("roadbook.engine.reasons"), "wish_words")) == WISHES
 
 
 def test_every_catalogue_ships_in_the_wheel() -> None:
