@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import select
@@ -81,6 +81,11 @@ class OfficeForbidden(Exception):
 def secure_cookies(request: Request, settings: Settings) -> bool:
     """Whether cookies must be Secure (the same rule as the staff API's cookie)."""
     return request.url.scheme == "https" or settings.public_url.startswith("https:")
+
+
+def cookie_options(secure: bool) -> dict[str, Any]:
+    """How the office sets and clears its session cookies: under /office, HttpOnly, Lax."""
+    return {"path": COOKIE_PATH, "httponly": True, "secure": secure, "samesite": "lax"}
 
 
 def _csrf_key(settings: Settings) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -102,12 +103,7 @@ async def _form_page(
     )
     if fresh:
         response.set_cookie(
-            office_session.SIGN_IN_COOKIE,
-            nonce,
-            path=office_session.COOKIE_PATH,
-            httponly=True,
-            secure=secure,
-            samesite="lax",
+            office_session.SIGN_IN_COOKIE, nonce, **office_session.cookie_options(secure)
         )
     return response
 
@@ -190,30 +186,17 @@ async def sign_in(request: Request, db: DbDep, settings: SettingsDep) -> Respons
         if problem:
             errors[name] = t(problem, language, max=LIMITS[name])
     values.pop("password")
+    # The form again, as entered (the password aside).
+    again = partial(_form_page, request, db, settings, language, values=values)
     if errors:
-        return await _form_page(
-            request,
-            db,
-            settings,
-            language,
-            values=values,
-            errors=errors,
-            alert=t("fix", language),
-            status_code=422,
-        )
+        return await again(errors=errors, alert=t("fix", language), status_code=422)
     password = str(form.get("password"))
     throttle = login_throttle(request, settings)
     keys = throttle_keys(request, values["destination"], values["email"])
     if wait := throttle.attempt(**keys):
         metrics.RATE_LIMITED.labels("staff login").inc()
-        response = await _form_page(
-            request,
-            db,
-            settings,
-            language,
-            values=values,
-            alert=t("throttled", language, minutes=max(1, math.ceil(wait / 60))),
-            status_code=429,
+        response = await again(
+            alert=t("throttled", language, minutes=max(1, math.ceil(wait / 60))), status_code=429
         )
         response.headers["Retry-After"] = ratelimit.retry_after(wait)
         return response
@@ -230,12 +213,7 @@ async def sign_in(request: Request, db: DbDep, settings: SettingsDep) -> Respons
             raise
         failed = True
         only = await _only_destination(db)
-        return await _form_page(
-            request,
-            db,
-            settings,
-            language,
-            values=values,
+        return await again(
             # One message whatever was wrong; it names the destination only when it was asked.
             errors={"password": t("denied_account" if only else "denied", language)},
             status_code=401,
@@ -243,24 +221,12 @@ async def sign_in(request: Request, db: DbDep, settings: SettingsDep) -> Respons
     finally:  # the try reserved above is spent only by wrong credentials
         if not failed:
             throttle.succeeded(**keys)
-    secure = office_session.secure_cookies(request, settings)
+    cookie = office_session.cookie_options(office_session.secure_cookies(request, settings))
     signed_in = RedirectResponse(values["next"], status_code=303)
     signed_in.set_cookie(
-        office_session.SESSION_COOKIE,
-        done.token,
-        max_age=int(ttl.total_seconds()),
-        path=office_session.COOKIE_PATH,
-        httponly=True,
-        secure=secure,
-        samesite="lax",
+        office_session.SESSION_COOKIE, done.token, max_age=int(ttl.total_seconds()), **cookie
     )
-    signed_in.delete_cookie(
-        office_session.SIGN_IN_COOKIE,
-        path=office_session.COOKIE_PATH,
-        httponly=True,
-        secure=secure,
-        samesite="lax",
-    )
+    signed_in.delete_cookie(office_session.SIGN_IN_COOKIE, **cookie)
     signed_in.headers["Cache-Control"] = "no-store"
     return signed_in
 
@@ -282,10 +248,7 @@ async def sign_out(request: Request, db: DbDep, settings: SettingsDep) -> Respon
     response = RedirectResponse(f"{office_session.SIGN_IN}?signed_out=1", status_code=303)
     response.delete_cookie(
         office_session.SESSION_COOKIE,
-        path=office_session.COOKIE_PATH,
-        httponly=True,
-        secure=office_session.secure_cookies(request, settings),
-        samesite="lax",
+        **office_session.cookie_options(office_session.secure_cookies(request, settings)),
     )
     response.headers["Cache-Control"] = "no-store"
     return response
