@@ -16,12 +16,12 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
 
+from beacon_gateway.files import read_document
 from eddystone import EddystoneError
 from eddystone.frames import UID_NAMESPACE_HEX, UID_TEXT
 from eddystone.url import encode_url
@@ -313,12 +313,7 @@ def fit_to_server(
 def load_config(path: str | Path) -> GatewayConfig:
     """Read and validate a TOML config file."""
     p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{p}: no such config file") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from exc
+    raw = read_document(p, "TOML", "config", ConfigError)
     try:
         cfg = config_from_mapping(raw)
         _check_file(cfg)

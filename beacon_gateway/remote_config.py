@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from beacon_gateway.config import ConfigError, GatewayConfig, config_from_mapping, fit_to_server
-from beacon_gateway.files import write_atomic
+from beacon_gateway.files import read_saved, write_atomic
 
 __all__ = ["REMOTE_SECTIONS", "ConfigStore", "RemoteConfig", "apply_remote"]
 
@@ -103,14 +103,12 @@ class ConfigStore:
 
     def load(self) -> RemoteConfig | None:
         """The stored document, or None (none yet, or unreadable: logged)."""
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return RemoteConfig(int(raw["version"]), raw.get("etag"), dict(raw["document"]))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring the stored remote config %s: %s", self.path, exc)
-            return None
+        return read_saved(
+            self.path,
+            lambda raw: RemoteConfig(int(raw["version"]), raw.get("etag"), dict(raw["document"])),
+            log,
+            f"the stored remote config {self.path}",
+        )
 
     def save(self, remote: RemoteConfig) -> None:
         """Write atomically (temp file, fsync, rename): a power cut leaves old or new, whole."""

@@ -38,7 +38,7 @@ from beacon_gateway.adapter import AdapterError, AdapterProbe
 from beacon_gateway.advert import FEAA, Advertisement
 from beacon_gateway.clock import Clock
 from beacon_gateway.config import ScanConfig
-from beacon_gateway.files import write_atomic
+from beacon_gateway.files import read_saved, write_atomic
 from beacon_gateway.scanner import Scanner
 from beacon_gateway.stall_ladder import Action, Watchdog, WatchdogCounters
 
@@ -134,16 +134,17 @@ class ScanWatchdog:
     def _load(self) -> None:
         if self.state_file is None:
             return
-        try:
-            raw = json.loads(self.state_file.read_text(encoding="utf-8"))
-            saved = WatchdogCounters(**{k: int(raw[k]) for k in WatchdogCounters.__slots__})
-            self.step_failures = int(raw.get("step_failures", 0))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring the watchdog counters in %s: %s", self.state_file, exc)
-            return
-        self.dog.counters = saved
+        saved = read_saved(
+            self.state_file,
+            lambda raw: (
+                WatchdogCounters(**{k: int(raw[k]) for k in WatchdogCounters.__slots__}),
+                int(raw.get("step_failures", 0)),
+            ),
+            log,
+            f"the watchdog counters in {self.state_file}",
+        )
+        if saved is not None:
+            self.dog.counters, self.step_failures = saved
 
     def _save(self) -> None:
         if self.state_file is None:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 import random
 import re
@@ -53,6 +52,7 @@ from beacon_gateway.advert import FEAA, Advertisement
 from beacon_gateway.clock import UnixClock
 from beacon_gateway.config import ConfigError, GatewayConfig, config_from_mapping
 from beacon_gateway.events import ProximityEvent
+from beacon_gateway.files import read_document
 from beacon_gateway.node import GatewayNode
 from beacon_gateway.shutdown import stop_on_signals
 from eddystone import build_eid, build_tlm, build_uid, compute_eid
@@ -188,12 +188,7 @@ def load_scenario(
     """Read and validate a scenario file; ``crm_url`` and ``data_dir``, when given, replace the
     file's. A relative ``data_dir`` is the scenario file's folder's, never the current one's."""
     p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ScenarioError(f"{path}: no such scenario file") from exc
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid JSON: {exc}") from exc
+    data = read_document(path, "JSON", "scenario", ScenarioError)
     if isinstance(data, dict):
         if crm_url is not None:
             data["crm_url"] = crm_url

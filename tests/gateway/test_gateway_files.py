@@ -1,8 +1,9 @@
-"""The gateway's atomic file writes and its graceful stop on SIGINT/SIGTERM."""
+"""The gateway's atomic file writes, its reads of saved files, and its graceful stop."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import stat
@@ -10,12 +11,27 @@ from pathlib import Path
 
 import pytest
 
-from beacon_gateway.files import write_atomic
+from beacon_gateway.files import read_saved, write_atomic
 from beacon_gateway.shutdown import stop_on_signals
 
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_saved_file_missing_or_damaged_is_none_and_damage_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = logging.getLogger("beacon_gateway.test")
+    saved = tmp_path / "state.json"
+    assert read_saved(saved, lambda raw: raw["n"], log, "the state") is None
+    assert caplog.records == [], "no file yet is not worth a warning"
+    for damaged in ("{not json", '{"m": 1}', "[1]"):
+        saved.write_text(damaged)
+        assert read_saved(saved, lambda raw: raw["n"], log, "the state") is None
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["ignoring the state"] * 3
+    saved.write_text('{"n": 7}')
+    assert read_saved(saved, lambda raw: raw["n"], log, "the state") == 7
 
 
 def test_write_atomic_replaces_the_file_with_the_mode_asked(tmp_path: Path) -> None:

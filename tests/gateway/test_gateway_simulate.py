@@ -16,7 +16,13 @@ import pytest
 from beacon_gateway.config import GatewayConfig
 from beacon_gateway.fleet_client import CONFIG_PATH, HEARTBEAT_PATH
 from beacon_gateway.pipeline import Pipeline
-from beacon_gateway.simulate import ScenarioError, World, parse_scenario, run_simulation
+from beacon_gateway.simulate import (
+    ScenarioError,
+    World,
+    load_scenario,
+    parse_scenario,
+    run_simulation,
+)
 from beacon_gateway.uploader import EVENTS_PATH
 
 NS = "00112233445566778899"
@@ -54,6 +60,17 @@ def scenario(tmp_path: Path, **extra: Any) -> dict[str, Any]:
 def test_bad_scenarios_are_refused(tmp_path: Path, patch: dict[str, Any], message: str) -> None:
     with pytest.raises(ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_scenario({**scenario(tmp_path), **patch})
+
+
+def test_scenario_file_errors_name_the_file_as_given(tmp_path: Path) -> None:
+    missing = f"{tmp_path}/./none.json"
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(missing)
+    assert str(err.value) == f"{missing}: no such scenario file"
+    broken = tmp_path / "broken.json"
+    broken.write_text("{", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"broken\.json: not valid JSON: Expecting"):
+        load_scenario(broken)
 
 
 def test_world_visitors_enter_within_ten_simulated_minutes(tmp_path: Path) -> None:
