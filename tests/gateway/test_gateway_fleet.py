@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
-import json
 import logging
 import stat
 import time
@@ -26,6 +24,7 @@ from beacon_gateway.pipeline import Pipeline
 from beacon_gateway.remote_config import ConfigStore, RemoteConfig, apply_remote
 from beacon_gateway.runtime import run_gateway
 from tests.gateway.test_gateway_runtime import FakeScanner
+from tests.gateway.upload_support import accept, gunzipped
 
 GW = "zoo-1"
 
@@ -54,14 +53,13 @@ class Crm:
             if request.headers.get("if-none-match") == self.etag():
                 return httpx2.Response(304)
             return httpx2.Response(200, json=self.document, headers={"ETag": self.etag()})
-        body = json.loads(gzip.decompress(request.content))
+        body = gunzipped(request)
         if request.url.path == HEARTBEAT_PATH:
             self.heartbeats.append(body)
             stale = body["config_etag"] != self.etag()
             return httpx2.Response(200, json={"config_stale": stale, "config_version": 0})
         self.events.extend(body["events"])
-        n = len(body["events"])
-        return httpx2.Response(200, json={"accepted": n, "duplicates": 0, "rejected": []})
+        return accept(body)
 
 
 def _cfg(tmp_path: Path, **extra: dict[str, Any]) -> GatewayConfig:

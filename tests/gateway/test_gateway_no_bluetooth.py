@@ -8,23 +8,21 @@ heartbeats with ``no_adapter`` and tries the adapter again, waiting longer each 
 from __future__ import annotations
 
 import asyncio
-import gzip
-import json
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
 
 from beacon_gateway.config import config_from_mapping
-from beacon_gateway.events import ProximityEvent, uid_identity
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.runtime import NO_ADAPTER, run_gateway
+from tests.gateway import upload_support
 from tests.gateway.bluez_support import no_bluez  # noqa: F401 (the fixture)
+from tests.gateway.upload_support import Crm
 
 GATEWAY = [sys.executable, "-m", "beacon_gateway"]
 ONE_LINE = "cannot scan: is Bluetooth on? see rfkill list ("
@@ -74,19 +72,8 @@ async def test_run_without_an_adapter_uploads_heartbeats_and_retries(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    heartbeats: list[dict[str, Any]] = []
-    uploaded: list[str] = []
-
-    def crm(request: httpx2.Request) -> httpx2.Response:
-        if request.url.path == "/api/v1/gateway/events":
-            body = json.loads(gzip.decompress(request.content))
-            uploaded.extend(e["id"] for e in body["events"])
-            n = len(body["events"])
-            return httpx2.Response(200, json={"accepted": n, "duplicates": 0, "rejected": []})
-        if request.url.path == "/api/v1/gateway/heartbeat":
-            heartbeats.append(json.loads(gzip.decompress(request.content)))
-            return httpx2.Response(200, json={"config_stale": False})
-        return httpx2.Response(304)
+    crm = Crm()
+    heartbeats = crm.heartbeats
 
     cfg = config_from_mapping(
         {
@@ -97,17 +84,7 @@ async def test_run_without_an_adapter_uploads_heartbeats_and_retries(
             "upload": {"interval_s": 0.1},
         }
     )
-    event = ProximityEvent(
-        id="00000000-0000-7000-8000-000000000001",
-        seq=0,
-        kind="enter",
-        observed_at=1_795_600_000.0,
-        identity=uid_identity(bytes(10), bytes(6)),
-        rssi=-60.0,
-        distance_m=1.0,
-        zone="near",
-        dwell_s=0.0,
-    )
+    event = upload_support.event(1)
     with Outbox(tmp_path / "outbox.db") as box:
         box.add([event], base="unix")
 
@@ -130,14 +107,14 @@ async def test_run_without_an_adapter_uploads_heartbeats_and_retries(
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
-    while not (uploaded and retried(3)):
+    while not (crm.events and retried(3)):
         assert not run.done(), run.result()
-        assert loop.time() < deadline, f"uploaded {uploaded}, heartbeats {heartbeats[-1:]}"
+        assert loop.time() < deadline, f"uploaded {crm.events}, heartbeats {heartbeats[-1:]}"
         await asyncio.sleep(0.05)
     stop.set()
     result = await run
 
-    assert uploaded == [event.id], "the outbox is uploaded without an adapter"
+    assert [e["id"] for e in crm.events] == [event.id], "the outbox is uploaded without an adapter"
     assert heartbeats[-1]["watchdog"]["no_adapter"] == 1, "the office sees it"
     assert result["watchdog_exit"] is None, "no adapter is not a stalled scan"
     assert result["watchdog"]["stalls"] == 0
@@ -152,13 +129,8 @@ async def test_the_office_hears_of_a_missing_adapter_at_once(
     tmp_path: Path,
 ) -> None:
     """Not a heartbeat interval later: the gateway heartbeats as soon as it knows."""
-    heartbeats: list[dict[str, Any]] = []
-
-    def crm(request: httpx2.Request) -> httpx2.Response:
-        if request.url.path == "/api/v1/gateway/heartbeat":
-            heartbeats.append(json.loads(gzip.decompress(request.content)))
-            return httpx2.Response(200, json={"config_stale": False})
-        return httpx2.Response(304)
+    crm = Crm()
+    heartbeats = crm.heartbeats
 
     cfg = config_from_mapping({"gateway": {"id": "spa-1", "data_dir": str(tmp_path)}})
     stop = asyncio.Event()

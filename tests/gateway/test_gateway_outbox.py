@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
 import signal
 from pathlib import Path
 
-from beacon_gateway.events import ProximityEvent, uid_identity
 from beacon_gateway.outbox import Outbox
+from tests.gateway.upload_support import event
 
-IDENT = uid_identity(bytes(10), bytes(6))
-
-
-def ev(n: int, kind: str = "enter", at: float = 1_795_600_000.0) -> ProximityEvent:
-    return ProximityEvent(
-        id=f"00000000-0000-7000-8000-{n:012d}",
-        seq=0,
-        kind=kind,  # type: ignore[arg-type]
-        observed_at=at + n,
-        identity=IDENT,
-        rssi=-67.46,
-        distance_m=2.123,
-        zone="near",
-        dwell_s=0.0 if kind == "enter" else 60.0,
-    )
+# signal and distance with more digits than the wire form keeps
+ev = functools.partial(event, rssi=-67.46, distance_m=2.123)
 
 
 def test_add_assigns_seq_and_round_trips_the_wire_form(tmp_path: Path) -> None:

@@ -8,8 +8,6 @@ report, so the events are the same however fast the machine is; only the periodi
 from __future__ import annotations
 
 import asyncio
-import gzip
-import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -20,6 +18,7 @@ from beacon_gateway.clock import ManualClock
 from beacon_gateway.config import config_from_mapping
 from beacon_gateway.runtime import run_gateway
 from eddystone import build_uid
+from tests.gateway.upload_support import accept, gunzipped
 
 NS = bytes.fromhex("00112233445566778899")
 FEAA = "0000feaa-0000-1000-8000-00805f9b34fb"
@@ -72,10 +71,9 @@ async def test_run_gateway_end_to_end(tmp_path: Path) -> None:
     def crm(request: httpx2.Request) -> httpx2.Response:
         if request.url.path != "/api/v1/gateway/events":
             return httpx2.Response(404)  # heartbeat and config: tested in test_gateway_fleet
-        body = json.loads(gzip.decompress(request.content))
+        body = gunzipped(request)
         bodies.append(body)
-        n = len(body["events"])
-        return httpx2.Response(200, json={"accepted": n, "duplicates": 0, "rejected": []})
+        return accept(body)
 
     cfg = config_from_mapping(
         {

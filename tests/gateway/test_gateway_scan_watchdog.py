@@ -4,11 +4,8 @@ and ``run`` ending with a non-zero exit decision that the heartbeat reports."""
 from __future__ import annotations
 
 import asyncio
-import gzip
-import json
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx2
 
@@ -21,6 +18,7 @@ from beacon_gateway.scan_watchdog import EXIT_STALLED, ScanWatchdog
 from beacon_gateway.stall_ladder import Action
 from eddystone import build_uid
 from tests.gateway.test_gateway_runtime import FakeScanner
+from tests.gateway.upload_support import Crm
 
 REF = "00112233445566778899:000000000001"
 
@@ -148,17 +146,7 @@ async def test_counters_are_saved_before_the_exit_and_read_back(tmp_path: Path) 
 async def test_run_stops_with_the_exit_code_and_heartbeats_carry_int_counters(
     tmp_path: Path,
 ) -> None:
-    beats: list[dict[str, Any]] = []
-
-    def crm(request: httpx2.Request) -> httpx2.Response:
-        if request.url.path == "/api/v1/gateway/heartbeat":
-            beats.append(json.loads(gzip.decompress(request.content)))
-            return httpx2.Response(200, json={"config_stale": False})
-        if request.url.path == "/api/v1/gateway/config":
-            return httpx2.Response(404)
-        n = len(json.loads(gzip.decompress(request.content))["events"])
-        return httpx2.Response(200, json={"accepted": n, "duplicates": 0, "rejected": []})
-
+    crm = Crm(config_status=404)
     cfg = config_from_mapping(
         {
             "gateway": {"id": "zoo-1", "data_dir": str(tmp_path)},
@@ -189,6 +177,6 @@ async def test_run_stops_with_the_exit_code_and_heartbeats_carry_int_counters(
     assert result["watchdog"]["exits"] == 1
     assert adapter.cycles == 1 and adapter.closed
     assert result["events"]["enter"] == 1 and result["events"]["exit"] == 1, "closed cleanly"
-    reported = [b["watchdog"] for b in beats]
+    reported = [b["watchdog"] for b in crm.heartbeats]
     assert any(w["scan_restarts"] == 1 for w in reported)
     assert all(isinstance(v, int) and not isinstance(v, bool) for w in reported for v in w.values())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import subprocess
@@ -24,6 +23,7 @@ from beacon_gateway.simulate import (
     run_simulation,
 )
 from beacon_gateway.uploader import EVENTS_PATH
+from tests.gateway.upload_support import accept, gunzipped
 
 NS = "00112233445566778899"
 SIMULATE = [sys.executable, "-m", "beacon_gateway", "simulate"]
@@ -107,14 +107,13 @@ async def test_short_run_uploads_enters_with_each_gateways_token(tmp_path: Path)
         if request.url.path == CONFIG_PATH:
             fetched.append(auth)
             return httpx2.Response(304)  # nothing new: the scenario's own settings stay
-        body = json.loads(gzip.decompress(request.content))
+        body = gunzipped(request)
         if request.url.path == HEARTBEAT_PATH:
             beats.append((auth, body))
             return httpx2.Response(200, json={"config_stale": False})
         assert request.url.path == EVENTS_PATH
         seen.append((auth, body))
-        n = len(body["events"])
-        return httpx2.Response(200, json={"accepted": n, "duplicates": 0, "rejected": []})
+        return accept(body)
 
     scen = parse_scenario(scenario(tmp_path))
     final = await run_simulation(

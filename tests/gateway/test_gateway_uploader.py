@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import gzip
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -15,27 +12,10 @@ import pytest
 
 from beacon_gateway.clock import ManualClock
 from beacon_gateway.config import UploadConfig
-from beacon_gateway.events import ProximityEvent, uid_identity
 from beacon_gateway.outbox import Outbox
 from beacon_gateway.uploader import Outcome, Uploader
-
-T0 = 1_795_600_000.0
-IDENT = uid_identity(bytes.fromhex("00112233445566778899"), bytes.fromhex("aabbccddeeff"))
-
-
-def ev(n: int, kind: str = "enter") -> ProximityEvent:
-    return ProximityEvent(
-        id=f"01900000-0000-7000-8000-{n:012d}",
-        seq=0,
-        kind=kind,  # type: ignore[arg-type]
-        observed_at=T0 + n,
-        identity=IDENT,
-        rssi=-60.0,
-        distance_m=1.0,
-        zone="near",
-        dwell_s=0.0,
-    )
-
+from tests.gateway.upload_support import T0, accept, gunzipped
+from tests.gateway.upload_support import event as ev
 
 Handler = Callable[[httpx2.Request], httpx2.Response]
 
@@ -49,18 +29,12 @@ class Server:
         self.queue: list[Handler] = []
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        body = json.loads(gzip.decompress(request.content))
+        body = gunzipped(request)
         self.requests.append(body)
         self.headers.append(request.headers)
         if self.queue:
             return self.queue.pop(0)(request)
         return accept(body)
-
-
-def accept(body: dict[str, Any], rejected: list[dict[str, str]] | None = None) -> httpx2.Response:
-    rejected = rejected or []
-    n = len(body["events"]) - len(rejected)
-    return httpx2.Response(200, json={"accepted": n, "duplicates": 0, "rejected": rejected})
 
 
 @pytest.fixture
@@ -121,12 +95,8 @@ async def test_batches_are_bounded_and_in_order(setup) -> None:  # type: ignore[
 async def test_rejected_events_are_counted_and_removed(setup) -> None:  # type: ignore[no-untyped-def]
     server, box, up = setup
     box.add([ev(1), ev(2), ev(3)])
-    bad = "01900000-0000-7000-8000-000000000002"
-    server.queue.append(
-        lambda req: accept(
-            json.loads(gzip.decompress(req.content)), [{"id": bad, "reason": "clock"}]
-        )
-    )
+    bad = "00000000-0000-7000-8000-000000000002"
+    server.queue.append(lambda req: accept(gunzipped(req), [{"id": bad, "reason": "clock"}]))
     assert (await up.upload_once())[0] is Outcome.SENT
     assert box.depth == 0
     assert up.state.rejected == 1
@@ -255,7 +225,7 @@ async def test_unsynchronised_clock_holds_monotonic_events(tmp_path: Path) -> No
     )
     server = Server()
     box = Outbox(tmp_path / "o.db")
-    box.add([dataclasses.replace(ev(1), observed_at=51.0)], base=clock.base())  # monotonic
+    box.add([ev(1, at=50.0)], base=clock.base())  # monotonic 51 s
     up = Uploader(
         box,
         httpx2.AsyncClient(transport=httpx2.MockTransport(server)),
