@@ -34,7 +34,7 @@ from beacon_gateway.config import AdvertiseConfig
 from beacon_gateway.fleet_client import cpu_temperature_c
 from eddystone import build_tlm, build_uid, build_url
 
-__all__ = ["AdvertisementObject", "Advertiser", "AdvertiserStats", "site_frames"]
+__all__ = ["AdvertisementObject", "Advertiser", "AdvertiserStats", "add_match", "site_frames"]
 
 log = logging.getLogger("beacon_gateway.advertiser")
 
@@ -109,6 +109,20 @@ class AdvertiserStats:
     registration_errors: int = 0
     frames_sent: int = 0
     last_error: str | None = None
+
+
+async def add_match(bus: MessageBus, rule: str) -> None:
+    """Have the bus deliver to ``bus`` the signals that ``rule`` matches (D-Bus ``AddMatch``)."""
+    await bus.call(
+        Message(
+            destination="org.freedesktop.DBus",
+            path="/org/freedesktop/DBus",
+            interface="org.freedesktop.DBus",
+            member="AddMatch",
+            signature="s",
+            body=[rule],
+        )
+    )
 
 
 class Advertiser:
@@ -199,16 +213,7 @@ class Advertiser:
             "arg0='org.bluez'",
             "type='signal',interface='org.freedesktop.DBus.ObjectManager',member='InterfacesAdded'",
         ):
-            await bus.call(
-                Message(
-                    destination="org.freedesktop.DBus",
-                    path="/org/freedesktop/DBus",
-                    interface="org.freedesktop.DBus",
-                    member="AddMatch",
-                    signature="s",
-                    body=[rule],
-                )
-            )
+            await add_match(bus, rule)
         bus.add_message_handler(self._on_message)
         await self.register()
 

@@ -23,6 +23,7 @@ from dbus_fast import BusType, Message, MessageType
 from dbus_fast.aio import MessageBus
 
 from beacon_gateway.adapter import BluezAdapter
+from beacon_gateway.advertiser import add_match
 from beacon_gateway.clock import ManualClock
 from beacon_gateway.config import ScanConfig
 from beacon_gateway.scan_watchdog import EXIT_STALLED, ScanWatchdog
@@ -68,16 +69,7 @@ class WatchdogThread(threading.Thread):
         self.loop = asyncio.get_running_loop()
         stop = self.stop_event = asyncio.Event()
         listener = await MessageBus(bus_type=BusType.SYSTEM).connect()
-        await listener.call(
-            Message(
-                destination="org.freedesktop.DBus",
-                path="/org/freedesktop/DBus",
-                interface="org.freedesktop.DBus",
-                member="AddMatch",
-                signature="s",
-                body=[f"type='signal',member='PropertiesChanged',path='{ADAPTER}'"],
-            )
-        )
+        await add_match(listener, f"type='signal',member='PropertiesChanged',path='{ADAPTER}'")
         listener.add_message_handler(self._on_signal)
         dog = Watchdog(0.3, backoff_s=0.3, backoff_max_s=600.0, started_at=self.clock.now())
         self.shell = ScanWatchdog(
