@@ -22,11 +22,12 @@ event, and the CRM corrects large skews).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -117,9 +118,21 @@ class Outbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (``BEGIN IMMEDIATE``): committed when the block
+        ends, rolled back if anything escapes it."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
     def _meta(self, key: str) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return int(row[0]) if row else 0
+        return self.get_meta(key) or 0
 
     def _set_meta(self, key: str, value: int) -> None:
         self._db.execute(
@@ -154,10 +167,8 @@ class Outbox:
         """
         if not events and progress is None:
             return []
-        db = self._db
         wall = self._wall()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as db:
             first = self._meta("next_seq") or 1
             stored = [replace(e, seq=first + i) for i, e in enumerate(events)]
             overflow = self._depth + len(stored) - self.max_events
@@ -180,17 +191,9 @@ class Outbox:
                     for e in stored
                 ],
             )
-            db.execute(
-                "INSERT INTO meta (key, value) VALUES ('next_seq', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (first + len(stored),),
-            )
+            self._set_meta("next_seq", first + len(stored))
             if progress is not None:
                 self._set_meta(*progress)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         self._depth = (
             db.execute("SELECT COUNT(*) FROM event").fetchone()[0]
             if overflow > 0
@@ -251,18 +254,12 @@ class Outbox:
         id_list = list(ids)
         if not id_list:
             return 0
-        db = self._db
         removed = 0
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as db:
             for start in range(0, len(id_list), 500):
                 chunk = id_list[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 removed += db.execute(f"DELETE FROM event WHERE id IN ({marks})", chunk).rowcount  # noqa: S608
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         self._depth -= removed
         return removed
 
