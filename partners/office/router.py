@@ -187,8 +187,9 @@ def _render_form(
             "action": f"{LIST}/{offer.id}" if offer is not None else f"{LIST}/new",
             "moves": moves,
             "languages_list": LANGUAGES,
-            "triggers": TRIGGERS,
-            "kinds": REDEMPTION_KINDS,
+            # the radio buttons' options: (value, label)
+            "triggers": [(t, word(f"trigger_{t}", language)) for t in TRIGGERS],
+            "kinds": [(k, word(f"kind_{k}", language)) for k in REDEMPTION_KINDS],
         },
         title=title_text or word("new", language),
         problems=problems,
