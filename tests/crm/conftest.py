@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,20 +13,17 @@ from crm.core.db import Database
 
 # --import-mode=importlib puts no test folder on sys.path: make the shared helpers importable.
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import Tenant, make_client, seed_tenant
+from ingest_support import Tenant, make_client, seed_fresh_tenant
 from office_support import Office, seed_office
 
 
 @pytest.fixture
 async def tenant(db: Database) -> Tenant:
     """A destination with two sites (spa: two gateways; zoo: one) and three visitors."""
-    return await seed_tenant(
+    return await seed_fresh_tenant(
         db,
-        f"amneville-{uuid.uuid4().hex[:6]}",
-        sites={
-            "spa": [f"spa-gw1-{uuid.uuid4().hex[:6]}", f"spa-gw2-{uuid.uuid4().hex[:6]}"],
-            "zoo": [f"zoo-gw1-{uuid.uuid4().hex[:6]}"],
-        },
+        "amneville",
+        sites={"spa": ["spa-gw1", "spa-gw2"], "zoo": ["zoo-gw1"]},
         visitors_={"lea": ["proximity"], "tom": ["personalisation"], "ana": ["proximity"]},
     )
 

@@ -65,6 +65,43 @@ async def seed_tenant(
     return tenant
 
 
+async def seed_fresh_tenant(
+    db: Database,
+    name: str,
+    *,
+    sites: dict[str, list[str]],
+    visitors_: dict[str, list[str]],
+    instance_base: int = 1,
+) -> Tenant:
+    """``seed_tenant`` under names no other test holds: ``name`` and the gateways' get a suffix."""
+    suffix = uuid.uuid4().hex[:6]
+    return await seed_tenant(
+        db,
+        f"{name}-{suffix}",
+        sites={site: [f"{gateway}-{suffix}" for gateway in names] for site, names in sites.items()},
+        visitors_=visitors_,
+        instance_base=instance_base,
+    )
+
+
+async def roadbook_token(db: Database, tenant: Tenant, name: str) -> str:
+    """A roadbook token for the visitor ``name`` (enrolment gave one, seed_tenant keeps none)."""
+    from crm.core.credentials import Credential, new_token, token_hash
+
+    token = new_token()
+    async with db.session(system=True) as session:
+        session.add(
+            Credential(
+                token_hash=token_hash(token),
+                kind="roadbook",
+                subject=str(tenant.visitors[name]),
+                destination_id=tenant.destination_id,
+            )
+        )
+        await session.commit()
+    return token
+
+
 def uid_event(
     instance: str,
     observed_at: datetime,
@@ -123,3 +160,22 @@ def gateway_names(tenant: Tenant, prefix: str) -> list[str]:
 
 def auth(tenant: Tenant, name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tenant.tokens[name]}"}
+
+
+EVENTS_URL = "/api/v1/gateway/events"
+# What a gateway sends with a compressed upload (beside its token).
+GZIP_JSON = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+
+
+async def send(
+    client: httpx2.AsyncClient,
+    tenant: Tenant,
+    gateway: str,
+    events: list[Any],
+    sent_at: datetime | None = None,
+) -> httpx2.Response:
+    """POST ``events`` (junk too, for the tests of refusals) as one batch of ``gateway``, with
+    its token."""
+    return await client.post(
+        EVENTS_URL, json=batch(gateway, events, sent_at), headers=auth(tenant, gateway)
+    )

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx2
-from ingest_support import NAMESPACE, Tenant, app_settings, auth, gateway_names
+from ingest_support import GZIP_JSON, NAMESPACE, Tenant, app_settings, auth, gateway_names
 from sqlalchemy import text
 
 from crm.core.clock import FrozenClock
@@ -182,11 +182,7 @@ async def test_heartbeat_accepts_gzip(client: httpx2.AsyncClient, tenant: Tenant
     response = await client.post(
         URL,
         content=body,
-        headers={
-            **auth(tenant, gw),
-            "Content-Encoding": "gzip",
-            "Content-Type": "application/json",
-        },
+        headers={**auth(tenant, gw), **GZIP_JSON},
     )
     assert response.status_code == 200, response.text
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
-from ingest_support import Tenant, app_settings, auth, batch, seed_tenant, uid_event
+from ingest_support import GZIP_JSON, Tenant, app_settings, auth, batch, seed_tenant, uid_event
 from sqlalchemy import text
 
 from crm.core.db import Database
@@ -21,7 +21,6 @@ from crm.main import create_app
 URL = "/api/v1/gateway/events"
 ATTACKER = ("203.0.113.50", 6000)
 ELSEWHERE = ("198.51.100.60", 6000)
-GZIP = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
 
 
 class FakeClock:
@@ -72,17 +71,17 @@ async def test_a_bad_token_is_refused_before_the_body_is_read(db: Database, tena
     app, _ = limited_app(db)
     async with client_at(app, ATTACKER) as client:
         body = Body()
-        refused = await client.post(URL, content=body, headers={**bogus(0), **GZIP})
+        refused = await client.post(URL, content=body, headers={**bogus(0), **GZIP_JSON})
         assert refused.status_code == 401  # not 400: the invalid gzip was never looked at
         assert refused.headers["www-authenticate"] == "Bearer"
         assert not body.read
         missing = Body()
-        assert (await client.post(URL, content=missing, headers=GZIP)).status_code == 401
+        assert (await client.post(URL, content=missing, headers=GZIP_JSON)).status_code == 401
         assert not missing.read
         # A valid gateway's body is read as before (and a bad gzip is its own 400).
         gw = next(iter(tenant.tokens))
         good = Body()
-        answer = await client.post(URL, content=good, headers={**auth(tenant, gw), **GZIP})
+        answer = await client.post(URL, content=good, headers={**auth(tenant, gw), **GZIP_JSON})
         assert answer.status_code == 400 and good.read
 
 
@@ -102,7 +101,7 @@ async def test_failed_tokens_end_in_429_per_address_without_reading_anything(
         assert (await attacker.get("/api/v1/gateway/config", headers=bogus(3))).status_code == 401
         for i in range(4, 8):
             body = Body()
-            refused = await attacker.post(URL, content=body, headers={**bogus(i), **GZIP})
+            refused = await attacker.post(URL, content=body, headers={**bogus(i), **GZIP_JSON})
             assert refused.status_code == 429
             assert refused.headers["content-type"] == "application/problem+json"
             assert refused.headers["retry-after"] == "1"
@@ -169,7 +168,7 @@ async def test_concurrent_random_tokens_get_only_the_allowed_tries(
     async with client_at(app, ATTACKER) as attacker:
         responses = await asyncio.gather(
             *(
-                attacker.post(URL, content=body, headers={**bogus(i), **GZIP})
+                attacker.post(URL, content=body, headers={**bogus(i), **GZIP_JSON})
                 for i, body in enumerate(bodies)
             )
         )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import gzip
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import httpx2
 import pytest
 from ingest_support import (
+    EVENTS_URL,
+    GZIP_JSON,
     Tenant,
     app_settings,
     auth,
@@ -17,6 +20,7 @@ from ingest_support import (
     gateway_names,
     make_client,
     seed_tenant,
+    send,
     uid_event,
 )
 from sqlalchemy import text
@@ -27,7 +31,7 @@ from crm.core.models import utcnow
 from crm.visitors import service as visitors
 from crm.visitors.models import Visitor
 
-URL = "/api/v1/gateway/events"
+URL = EVENTS_URL
 
 
 async def scalar(db: Database, sql: str, **params: object) -> object:
@@ -44,7 +48,7 @@ async def test_valid_batch_is_stored_with_visit(
         uid_event(tenant.passes["lea"], now - timedelta(seconds=120), "enter", seq=1),
         uid_event(tenant.passes["lea"], now - timedelta(seconds=60), "dwell", seq=2, dwell_s=59.6),
     ]
-    response = await client.post(URL, json=batch(gw, events), headers=auth(tenant, gw))
+    response = await send(client, tenant, gw, events)
     assert response.status_code == 200, response.text
     assert response.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
     lea = tenant.visitors["lea"]
@@ -72,7 +76,7 @@ async def test_valid_batch_is_stored_with_visit(
     )
 
     # a retry of the same batch is recognised, never counted twice
-    again = await client.post(URL, json=batch(gw, events), headers=auth(tenant, gw))
+    again = await send(client, tenant, gw, events)
     assert again.json() == {"accepted": 0, "duplicates": 2, "rejected": []}
     assert (
         await scalar(db, "SELECT count(*) FROM proximity_event WHERE visitor_id = :v", v=lea) == 2
@@ -85,11 +89,9 @@ async def test_duplicate_ids_inside_one_batch_count_once(
     gw = gateway_names(tenant, "zoo-gw1")[0]
     event = uid_event(tenant.passes["lea"], utcnow() - timedelta(seconds=5))
     shouted = {**event, "id": event["id"].upper()}  # the same UUID (RFC 9562: either case)
-    response = await client.post(
-        URL, json=batch(gw, [event, shouted, event]), headers=auth(tenant, gw)
-    )
+    response = await send(client, tenant, gw, [event, shouted, event])
     assert response.json() == {"accepted": 1, "duplicates": 2, "rejected": []}
-    again = await client.post(URL, json=batch(gw, [shouted]), headers=auth(tenant, gw))
+    again = await send(client, tenant, gw, [shouted])
     assert again.json() == {"accepted": 0, "duplicates": 1, "rejected": []}
     assert (
         await scalar(
@@ -118,7 +120,7 @@ async def test_invalid_events_are_named_and_the_rest_stored(
     del missing["observed_at"]
     too_old = uid_event(tenant.passes["lea"], utcnow() - timedelta(days=31))
     events = [good, bad_kind, bad_id, braced, bad_device, bad_rssi, missing, too_old, "junk"]
-    response = await client.post(URL, json=batch(gw, events), headers=auth(tenant, gw))
+    response = await send(client, tenant, gw, events)
     assert response.status_code == 200
     body = response.json()
     assert body["accepted"] == 1
@@ -144,9 +146,7 @@ async def test_clock_skew_is_corrected_and_far_events_rejected(
     # the gateway's clock is one hour behind: its sent_at and observed_at both lag
     skewed_sent = now - timedelta(hours=1)
     event = uid_event(tenant.passes["lea"], skewed_sent - timedelta(seconds=30))
-    response = await client.post(
-        URL, json=batch(gw, [event], sent_at=skewed_sent), headers=auth(tenant, gw)
-    )
+    response = await send(client, tenant, gw, [event], sent_at=skewed_sent)
     assert response.json()["accepted"] == 1
     stored = await scalar(
         db, "SELECT observed_at FROM proximity_event WHERE id = :i", i=uuid.UUID(event["id"])
@@ -155,9 +155,7 @@ async def test_clock_skew_is_corrected_and_far_events_rejected(
 
     # within 2 minutes of skew no correction is made
     small = uid_event(tenant.passes["lea"], now - timedelta(seconds=200))
-    await client.post(
-        URL, json=batch(gw, [small], sent_at=now - timedelta(seconds=90)), headers=auth(tenant, gw)
-    )
+    await send(client, tenant, gw, [small], sent_at=now - timedelta(seconds=90))
     stored_small = await scalar(
         db, "SELECT observed_at FROM proximity_event WHERE id = :i", i=uuid.UUID(small["id"])
     )
@@ -165,7 +163,7 @@ async def test_clock_skew_is_corrected_and_far_events_rejected(
 
     future = uid_event(tenant.passes["lea"], now + timedelta(minutes=10))
     past = uid_event(tenant.passes["lea"], now - timedelta(days=30, minutes=1))
-    response = await client.post(URL, json=batch(gw, [future, past]), headers=auth(tenant, gw))
+    response = await send(client, tenant, gw, [future, past])
     assert response.json() == {
         "accepted": 0,
         "duplicates": 0,
@@ -216,7 +214,7 @@ async def test_gzip_and_inflated_size_limit(db: Database, tenant: Tenant) -> Non
     ]
     raw = httpx2.Request("POST", "http://x", json=batch(gw, events)).read()
     compressed = gzip.compress(raw)
-    headers = {**auth(tenant, gw), "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    headers = {**auth(tenant, gw), **GZIP_JSON}
     # the compressed body fits the limit, the inflated one does not: 413
     async with make_client(db, app_settings(ingest_max_body_bytes=len(raw) - 1)) as small:
         assert len(compressed) < len(raw) - 1
@@ -239,7 +237,7 @@ async def test_unknown_identity_is_counted_not_stored(
         uid_event("fffffffffffe", at + timedelta(seconds=1), "enter"),
         uid_event("ffffffffffff", at + timedelta(seconds=2), "exit"),
     ]
-    response = await client.post(URL, json=batch(gw, events), headers=auth(tenant, gw))
+    response = await send(client, tenant, gw, events)
     assert response.json() == {"accepted": 3, "duplicates": 0, "rejected": []}
     zoo = tenant.sites["zoo"]
     async with db.session(system=True) as session:
@@ -256,7 +254,7 @@ async def test_unknown_identity_is_counted_not_stored(
     assert await scalar(db, "SELECT count(*) FROM proximity_event WHERE site_id = :s", s=zoo) == 0
     # counts add up across batches
     more = [uid_event("ffffffffffff", at + timedelta(seconds=3), "enter")]
-    await client.post(URL, json=batch(gw, more), headers=auth(tenant, gw))
+    await send(client, tenant, gw, more)
     assert (
         await scalar(
             db, "SELECT count FROM presence_count WHERE site_id = :s AND kind = 'enter'", s=zoo
@@ -275,7 +273,7 @@ async def test_no_consent_leaves_no_identity(
         uid_event(tenant.passes["tom"], utcnow() - timedelta(seconds=30), "enter"),
         uid_event(tenant.passes["tom"], utcnow() - timedelta(seconds=10), "exit", dwell_s=20),
     ]
-    response = await client.post(URL, json=batch(gw, events), headers=auth(tenant, gw))
+    response = await send(client, tenant, gw, events)
     assert response.json()["accepted"] == 2
     async with db.session(system=True) as session:
         device = (
@@ -321,7 +319,7 @@ async def test_withdrawal_stops_storage_on_next_batch(
     gw = gateway_names(tenant, "spa-gw1")[0]
     lea = tenant.visitors["lea"]
     before = uid_event(tenant.passes["lea"], utcnow() - timedelta(seconds=60))
-    await client.post(URL, json=batch(gw, [before]), headers=auth(tenant, gw))
+    await send(client, tenant, gw, [before])
     async with db.session(tenant.destination_id) as session:
         visitor = await session.get(Visitor, lea)
         assert visitor is not None
@@ -330,7 +328,7 @@ async def test_withdrawal_stops_storage_on_next_batch(
     # the backlog (observed while consent was active) is not stored either: withdrawal wins
     backlog = uid_event(tenant.passes["lea"], utcnow() - timedelta(seconds=50))
     after = uid_event(tenant.passes["lea"], utcnow())
-    response = await client.post(URL, json=batch(gw, [backlog, after]), headers=auth(tenant, gw))
+    response = await send(client, tenant, gw, [backlog, after])
     assert response.json()["accepted"] == 2
     assert (
         await scalar(db, "SELECT count(*) FROM proximity_event WHERE visitor_id = :v", v=lea) == 1
@@ -344,7 +342,7 @@ async def test_consent_given_after_the_event_does_not_cover_it(
     ana = tenant.visitors["ana"]  # consent given two days ago at enrolment
     old = uid_event(tenant.passes["ana"], utcnow() - timedelta(days=3))
     new = uid_event(tenant.passes["ana"], utcnow() - timedelta(days=1))
-    response = await client.post(URL, json=batch(gw, [old, new]), headers=auth(tenant, gw))
+    response = await send(client, tenant, gw, [old, new])
     assert response.json()["accepted"] == 2
     assert (
         await scalar(db, "SELECT count(*) FROM proximity_event WHERE visitor_id = :v", v=ana) == 1
@@ -363,54 +361,30 @@ async def test_visits_merge_gateways_of_a_site_and_split_after_gap(
     zoo_gw = gateway_names(tenant, "zoo-gw1")[0]
     lea, p = tenant.visitors["lea"], tenant.passes["lea"]
     t0 = utcnow() - timedelta(hours=3)
-    await client.post(
-        URL,
-        json=batch(
-            gw1,
-            [
-                uid_event(p, t0, "enter"),
-                uid_event(p, t0 + timedelta(minutes=5), "exit", dwell_s=300),
-            ],
-        ),
-        headers=auth(tenant, gw1),
+
+    async def upload(gateway: str, *events: dict[str, Any]) -> None:
+        await send(client, tenant, gateway, list(events))
+        if follow_each:
+            await follow_visits(db)
+
+    await upload(
+        gw1,
+        uid_event(p, t0, "enter"),
+        uid_event(p, t0 + timedelta(minutes=5), "exit", dwell_s=300),
     )
-    if follow_each:
-        await follow_visits(db)
-    await client.post(
-        URL,
-        json=batch(
-            gw2,
-            [
-                uid_event(p, t0 + timedelta(minutes=6), "enter"),
-                uid_event(p, t0 + timedelta(minutes=20), "dwell", dwell_s=840),
-            ],
-        ),
-        headers=auth(tenant, gw2),
+    await upload(
+        gw2,
+        uid_event(p, t0 + timedelta(minutes=6), "enter"),
+        uid_event(p, t0 + timedelta(minutes=20), "dwell", dwell_s=840),
     )
-    if follow_each:
-        await follow_visits(db)
-    await client.post(
-        URL,
-        json=batch(zoo_gw, [uid_event(p, t0 + timedelta(minutes=25), "enter")]),
-        headers=auth(tenant, zoo_gw),
-    )
-    if follow_each:
-        await follow_visits(db)
+    await upload(zoo_gw, uid_event(p, t0 + timedelta(minutes=25), "enter"))
     # back at the spa after more than the 30-minute gap: a new visit
     later = t0 + timedelta(minutes=20 + 31)
-    await client.post(
-        URL,
-        json=batch(
-            gw1,
-            [
-                uid_event(p, later, "enter"),
-                uid_event(p, later + timedelta(minutes=2), "exit", dwell_s=120),
-            ],
-        ),
-        headers=auth(tenant, gw1),
+    await upload(
+        gw1,
+        uid_event(p, later, "enter"),
+        uid_event(p, later + timedelta(minutes=2), "exit", dwell_s=120),
     )
-    if follow_each:
-        await follow_visits(db)
     await follow_visits(db)
     async with db.session(tenant.destination_id) as session:
         rows = (
@@ -444,7 +418,7 @@ async def test_rls_other_destination_sees_none(
         uid_event(tenant.passes["lea"], utcnow() - timedelta(seconds=3)),
         uid_event("eeeeeeeeeeee", utcnow()),
     ]
-    await client.post(URL, json=batch(gw, events), headers=auth(tenant, gw))
+    await send(client, tenant, gw, events)
     async with db.session(other.destination_id) as session:
         for table in ("proximity_event", "ingested_event", "presence_count", "visit"):
             # no WHERE at all: RLS alone hides the other tenant's rows

@@ -17,7 +17,7 @@ import httpx2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ingest_support import Tenant, auth, batch, gateway_names, uid_event
+from ingest_support import GZIP_JSON, Tenant, auth, batch, gateway_names, uid_event
 
 from crm.core.body import read_body
 from crm.core.errors import Problem
@@ -99,7 +99,7 @@ async def test_a_multi_member_batch_is_stored_whole(
     ]
     raw = json.dumps(batch(gw, events)).encode()
     half = len(raw) // 2
-    headers = {**auth(tenant, gw), "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    headers = {**auth(tenant, gw), **GZIP_JSON}
     body = gzip.compress(raw[:half]) + gzip.compress(raw[half:])
     response = await client.post(URL, content=body, headers=headers)
     assert response.status_code == 200, response.text
@@ -111,7 +111,7 @@ async def test_trailing_garbage_after_a_batch_is_a_400(
 ) -> None:
     gw = gateway_names(tenant, "spa-gw1")[0]
     raw = json.dumps(batch(gw, [uid_event(tenant.passes["lea"], utcnow())])).encode()
-    headers = {**auth(tenant, gw), "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    headers = {**auth(tenant, gw), **GZIP_JSON}
     response = await client.post(URL, content=gzip.compress(raw) + b"trailing", headers=headers)
     assert response.status_code == 400, response.text
     assert response.headers["content-type"] == "application/problem+json"

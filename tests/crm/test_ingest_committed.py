@@ -14,6 +14,7 @@ import httpx2
 import psycopg
 import pytest
 from ingest_support import (
+    GZIP_JSON,
     app_settings,
     auth,
     batch,
@@ -166,11 +167,7 @@ async def test_zip_bomb_over_http_is_413(committed_db: Database) -> None:
         response = await client.post(
             URL,
             content=body,
-            headers={
-                **auth(tenant, "spa-gw1"),
-                "Content-Type": "application/json",
-                "Content-Encoding": "gzip",
-            },
+            headers={**auth(tenant, "spa-gw1"), **GZIP_JSON},
         )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"

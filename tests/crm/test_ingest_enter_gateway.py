@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 from fastapi.security import HTTPAuthorizationCredentials
-from ingest_support import app_settings, auth, make_client, seed_tenant
+from ingest_support import GZIP_JSON, app_settings, auth, make_client, seed_tenant
 from sqlalchemy import text
 
 from crm.core.db import APP_ROLE, Database
@@ -50,17 +50,16 @@ async def test_enter_as_gateway_bad_token_switches_nothing(db: Database) -> None
 
 async def test_a_bad_token_is_401_whatever_the_body(db: Database) -> None:
     tenant = await seed_tenant(db, "enter-d", sites={"spa": ["gw-d"]}, visitors_={})
-    gzip_headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
     async with make_client(db, app_settings(ingest_max_body_bytes=1_000)) as client:
         for body in (b"not gzip", gzip.compress(b"x" * 5_000), gzip.compress(b"{")):
             for headers in ({}, {"Authorization": "Bearer nope"}):
                 r = await client.post(
-                    "/api/v1/gateway/events", content=body, headers={**gzip_headers, **headers}
+                    "/api/v1/gateway/events", content=body, headers={**GZIP_JSON, **headers}
                 )
                 assert r.status_code == 401, (body, headers, r.text)
                 assert r.headers["www-authenticate"] == "Bearer"
         # with the right token the body's own error shows
-        good = {**gzip_headers, **auth(tenant, "gw-d")}
+        good = {**GZIP_JSON, **auth(tenant, "gw-d")}
         statuses = []
         for body in (b"not gzip", gzip.compress(b"x" * 5_000), gzip.compress(b"{")):
             r = await client.post("/api/v1/gateway/events", content=body, headers=good)

@@ -17,7 +17,7 @@ from ingest_support import (
     auth,
     batch,
     gateway_names,
-    seed_tenant,
+    seed_fresh_tenant,
     uid_event,
 )
 from sqlalchemy import text
@@ -31,11 +31,8 @@ URL = "/api/v1/gateway/events"
 
 async def other_destination(db: Database) -> Tenant:
     """Destination B: a site, a gateway, and a visitor carrying the same pass UID as A's Léa."""
-    return await seed_tenant(
-        db,
-        f"metz-{uuid.uuid4().hex[:6]}",
-        sites={"museum": [f"museum-gw-{uuid.uuid4().hex[:6]}"]},
-        visitors_={"max": ["proximity"]},
+    return await seed_fresh_tenant(
+        db, "metz", sites={"museum": ["museum-gw"]}, visitors_={"max": ["proximity"]}
     )
 
 

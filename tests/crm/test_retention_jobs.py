@@ -21,7 +21,7 @@ from crm.visitors import service as visitors
 from crm.visitors.models import Visitor
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import Tenant, seed_tenant
+from ingest_support import Tenant, seed_fresh_tenant
 from rights_support import insert_event, rows_mentioning
 
 SETTINGS = Settings(_env_file=None, scheduler_enabled=False)  # type: ignore[call-arg]
@@ -30,10 +30,10 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 @pytest.fixture
 async def tenant(db: Database) -> Tenant:
-    return await seed_tenant(
+    return await seed_fresh_tenant(
         db,
-        f"retention-{uuid.uuid4().hex[:6]}",
-        sites={"spa": [f"spa-gw-{uuid.uuid4().hex[:6]}"]},
+        "retention",
+        sites={"spa": ["spa-gw"]},
         visitors_={"stayer": ["proximity"], "unknown": ["proximity"], "stale": ["proximity"]},
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,46 +33,22 @@ from ingest_support import (
     batch,
     follow_visits,
     make_client,
-    seed_tenant,
+    roadbook_token,
+    seed_fresh_tenant,
     uid_event,
 )
 from rights_support import bearer, rows_mentioning, staff_token
 
 
 @pytest.fixture
-async def client(db: Database) -> AsyncIterator[httpx2.AsyncClient]:
-    async with make_client(db) as c:
-        yield c
-
-
-@pytest.fixture
 async def tenant(db: Database) -> Tenant:
-    return await seed_tenant(
+    """Two sites with a gateway each; Léa lets the roadbook personalise, Tom does not."""
+    return await seed_fresh_tenant(
         db,
-        f"rights-{uuid.uuid4().hex[:6]}",
-        sites={
-            "spa": [f"spa-gw-{uuid.uuid4().hex[:6]}"],
-            "zoo": [f"zoo-gw-{uuid.uuid4().hex[:6]}"],
-        },
+        "rights",
+        sites={"spa": ["spa-gw"], "zoo": ["zoo-gw"]},
         visitors_={"lea": ["proximity", "personalisation"], "tom": ["proximity"]},
     )
-
-
-async def roadbook_token(db: Database, tenant: Tenant, name: str) -> str:
-    from crm.core.credentials import Credential, new_token, token_hash
-
-    token = new_token()
-    async with db.session(system=True) as session:
-        session.add(
-            Credential(
-                token_hash=token_hash(token),
-                kind="roadbook",
-                subject=str(tenant.visitors[name]),
-                destination_id=tenant.destination_id,
-            )
-        )
-        await session.commit()
-    return token
 
 
 async def walk(client: httpx2.AsyncClient, db: Database, tenant: Tenant, name: str) -> None:
@@ -289,10 +265,10 @@ async def test_office_erasure_by_desk_staff_only_in_their_destination(
 ) -> None:
     await walk(client, db, tenant, "tom")
     tom = tenant.visitors["tom"]
-    other = await seed_tenant(
+    other = await seed_fresh_tenant(
         db,
-        f"other-{uuid.uuid4().hex[:6]}",
-        sites={"spa": [f"o-gw-{uuid.uuid4().hex[:6]}"]},
+        "other",
+        sites={"spa": ["o-gw"]},
         visitors_={"ana": ["proximity"]},
         instance_base=100,
     )

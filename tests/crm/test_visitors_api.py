@@ -22,7 +22,14 @@ from crm.visitors import notice
 from crm.visitors.models import Consent, Visitor
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import auth, batch, gateway_names, make_client, uid_event
+from ingest_support import (
+    gateway_names,
+    make_client,
+    roadbook_token,
+    seed_fresh_tenant,
+    send,
+    uid_event,
+)
 from rights_support import bearer, staff_token
 
 PASS = "0123456789abcdef0123:a1b2c3d4e5f6"
@@ -339,46 +346,22 @@ async def test_office_consents_recorded_by_staff_and_tenant_isolated(
 async def test_withdrawal_applies_to_the_next_batch(
     client: httpx2.AsyncClient, db: Database
 ) -> None:
-    from ingest_support import seed_tenant
-
-    tenant = await seed_tenant(
-        db,
-        f"withdraw-{uuid.uuid4().hex[:6]}",
-        sites={"spa": [f"spa-gw-{uuid.uuid4().hex[:6]}"]},
-        visitors_={"lea": ["proximity"]},
+    tenant = await seed_fresh_tenant(
+        db, "withdraw", sites={"spa": ["spa-gw"]}, visitors_={"lea": ["proximity"]}
     )
     gateway = gateway_names(tenant, "spa-gw")[0]
-    # A roadbook token for Léa (seed_tenant keeps none): enrol gave one, issue another.
-    from crm.core.credentials import Credential, new_token, token_hash
-
-    token = new_token()
-    async with db.session(system=True) as session:
-        session.add(
-            Credential(
-                token_hash=token_hash(token),
-                kind="roadbook",
-                subject=str(tenant.visitors["lea"]),
-                destination_id=tenant.destination_id,
-            )
-        )
-        await session.commit()
+    token = await roadbook_token(db, tenant, "lea")
 
     first = utcnow() - timedelta(minutes=5)
-    sent = await client.post(
-        "/api/v1/gateway/events",
-        json=batch(gateway, [uid_event(tenant.passes["lea"], first)]),
-        headers=auth(tenant, gateway),
-    )
+    sent = await send(client, tenant, gateway, [uid_event(tenant.passes["lea"], first)])
     assert sent.json()["accepted"] == 1
     withdrawn = await client.post(
         f"/r/{token}/consents", json={"scope": "proximity", "granted": False}
     )
     assert withdrawn.status_code == 201
     # The backlog too: an event observed before the withdrawal but ingested after it.
-    sent = await client.post(
-        "/api/v1/gateway/events",
-        json=batch(gateway, [uid_event(tenant.passes["lea"], first + timedelta(seconds=30))]),
-        headers=auth(tenant, gateway),
+    sent = await send(
+        client, tenant, gateway, [uid_event(tenant.passes["lea"], first + timedelta(seconds=30))]
     )
     assert sent.json()["accepted"] == 1
     async with db.session(tenant.destination_id) as session:
