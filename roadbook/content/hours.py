@@ -141,17 +141,18 @@ class Occurrence:
     all_day: bool
 
 
-# Wall-clock instants are counted in minutes since 0001-01-01 00:00 (local): no naive datetimes.
-def _wall(at: datetime, zone: tzinfo) -> int:
+def wall(at: datetime, zone: tzinfo) -> int:
+    """``at`` as minutes of the wall clock in ``zone`` since 0001-01-01 00:00 (local): the
+    hours are read to the minute, so every instant of one minute gets the same answers."""
     if at.tzinfo is None:
         raise ValueError("a naive datetime has no meaning here: give it a time zone")
     local = at.astimezone(zone)
     return local.toordinal() * _DAY_MINUTES + local.hour * 60 + local.minute
 
 
-def _aware(wall: int, zone: tzinfo) -> datetime:
-    day = date.fromordinal(wall // _DAY_MINUTES)
-    mins = wall % _DAY_MINUTES
+def _aware(minute: int, zone: tzinfo) -> datetime:
+    day = date.fromordinal(minute // _DAY_MINUTES)
+    mins = minute % _DAY_MINUTES
     local = datetime(day.year, day.month, day.day, mins // 60, mins % 60, tzinfo=zone)
     # Round trip through UTC: a wall time in the spring-forward gap becomes the real instant.
     return local.astimezone(UTC).astimezone(zone)
@@ -181,13 +182,13 @@ def _day_slots(rules: Sequence[Rule], day: date) -> list[tuple[int, int, bool]]:
 
 def is_open(schedule: Schedule, at: datetime, zone: tzinfo) -> Answer:
     """Whether the place is open at ``at`` (aware), reading its hours in ``zone``."""
-    wall = _wall(at, zone)
-    today = date.fromordinal(wall // _DAY_MINUTES)
+    minute = wall(at, zone)
+    today = date.fromordinal(minute // _DAY_MINUTES)
     covering = [
         (start, end, all_day)
         for day in (today - timedelta(days=1), today)
         for start, end, all_day in _day_slots(schedule.rules, day)
-        if start <= wall < end
+        if start <= minute < end
     ]
     if covering:
         _, end, all_day = max(covering, key=lambda slot: slot[1])
@@ -218,11 +219,43 @@ def _period_slots(period: Period, first: date, last: date) -> Iterator[tuple[int
             yield _slot(day, period.start_time, period.end_time)
 
 
+def first_slot(periods: Iterable[Period], after: int) -> tuple[int, int, bool] | None:
+    """The earliest wall-clock slot of the periods that ends after the wall minute ``after``
+    (the first of :func:`occurrences` from then on, whatever the window's end)."""
+    # A slot lasts at most two days: it starts at most a day before ``after``'s day.
+    first = date.fromordinal(after // _DAY_MINUTES - 1)
+    best: tuple[int, int, bool] | None = None
+    for period in periods:
+        if period.end < first:
+            continue
+        for slot in _period_slots(period, first, period.end):
+            if slot[1] > after:
+                # Later days of this period start later: this is the period's first.
+                if best is None or slot < best:
+                    best = slot
+                break
+    return best
+
+
+def first_occurrence(
+    periods: Iterable[Period], start: datetime, end: datetime, zone: tzinfo
+) -> Occurrence | None:
+    """The first of :func:`occurrences` (``None`` when there is none), without listing them."""
+    window_start, window_end = wall(start, zone), wall(end, zone)
+    slot = first_slot(periods, window_start) if window_end > window_start else None
+    return occurrence(slot, zone) if slot is not None and slot[0] < window_end else None
+
+
+def occurrence(slot: tuple[int, int, bool], zone: tzinfo) -> Occurrence:
+    """A wall-clock slot as an :class:`Occurrence` in ``zone``."""
+    return Occurrence(_aware(slot[0], zone), _aware(slot[1], zone), slot[2])
+
+
 def occurrences(
     periods: Iterable[Period], start: datetime, end: datetime, zone: tzinfo
 ) -> list[Occurrence]:
     """Every occurrence of the periods that overlaps [start, end), in order of start."""
-    window_start, window_end = _wall(start, zone), _wall(end, zone)
+    window_start, window_end = wall(start, zone), wall(end, zone)
     if window_end <= window_start:
         return []
     # A slot lasts at most two days: it starts at most a day before the window opens.

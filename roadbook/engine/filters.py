@@ -146,6 +146,14 @@ def _profile_rule(candidate: Candidate, profile: Profile) -> Reason | None:
     return None
 
 
+def may_target(
+    offer: Candidate, context: VisitorContext, profile: Profile, policy: DestinationPolicy
+) -> bool:
+    """Whether the offer's targeting lets it reach this visitor at all (the rules that read
+    neither exposures nor the clock: retrieval applies them before ranking)."""
+    return _profile_rule(offer, profile) is None and _targeted(offer, context, profile, policy)
+
+
 def _visited(candidate: Candidate, profile: Profile) -> bool:
     return candidate.id in profile.visited_today or (
         candidate.site_id is not None and candidate.site_id in profile.visited_today

@@ -26,7 +26,7 @@ from roadbook.engine.inputs import (
     VisitorContext,
 )
 from roadbook.engine.output import Item, Roadbook, Section
-from roadbook.engine.planning import Slot, plan, window
+from roadbook.engine.planning import Planner, Slot, window
 from roadbook.engine.profile import Profile, profile_of
 from roadbook.engine.reasons import label, notice, reason, section_title
 from roadbook.engine.scoring import Partial, Scored, Scorer
@@ -132,6 +132,7 @@ def build_roadbook(
     covisitation: CoVisitation | None = None,
     partner_exposure: Mapping[str, int] | None = None,
     diagnostics: bool = False,
+    planner: Planner | None = None,
 ) -> Roadbook:
     """The visitor's roadbook at ``context.now``.
 
@@ -143,7 +144,9 @@ def build_roadbook(
     whose bound is below the diversity pool of every section it could land in (an offer: the
     offers' pool) is not planned at all: it could not be shown (docs/roadbook-engine.md
     § Speed). With ``diagnostics`` every candidate is planned; the roadbook is the same.
+    ``planner`` may keep the hours it reads for the next roadbooks (planning.Planner).
     """
+    planner = planner or Planner()
     profile = profile_of(context)
     seen = seen_counts(profile.exposures, context.now, policy)
     scorer = Scorer(profile, covisitation or {}, context.now)
@@ -173,7 +176,7 @@ def build_roadbook(
                 hopeless = all(best[key].above(partial.bound) for key in possible)
             if hopeless:
                 continue
-        slot = plan(candidate, context, policy)
+        slot = planner.plan(candidate, context, policy)
         if not isinstance(slot, Slot):
             dropped.append(Filtered(candidate.id, slot))
             continue

@@ -8,17 +8,35 @@ closed, as hours.py defines them; an item without hours is always "unknown". An 
 planned at its first occurrence that overlaps the same window (at now if it is under way). An
 offer is planned now, or not at all: it must run now (validity, weekly schedule, its venue's
 hours).
+
+Opening hours are read to the wall-clock minute (roadbook.content.hours), so an answer holds
+for every instant of its minute and for every visitor: a :class:`Planner` keeps the answers it
+has read, and the roadbook service keeps one per catalogue (docs/roadbook-engine.md § Speed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Literal
+from typing import Literal, TypeVar
 
-from roadbook.content.hours import Schedule, is_open, minutes, occurrences
+from roadbook.content.hours import (
+    Answer,
+    Period,
+    Schedule,
+    first_slot,
+    is_open,
+    minutes,
+    occurrence,
+    wall,
+)
 from roadbook.engine.inputs import Candidate, DestinationPolicy, VisitorContext
+
+# How many answers a Planner keeps before it starts afresh (a few MB).
+KEPT_ANSWERS = 200_000
+
+T = TypeVar("T")
 
 Unplanned = Literal["closed", "not_happening", "outside_stay", "offer_not_valid"]
 
@@ -43,42 +61,124 @@ def _local(day: date, clock_minutes: int, zone: tzinfo) -> datetime:
     return wall.astimezone(UTC).astimezone(zone)
 
 
-def _openings(schedule: Schedule, day: date, zone: tzinfo) -> list[datetime]:
-    """Every moment a slot of the schedule starts on the local ``day``, in order."""
-    found = {
-        _local(day, minutes(rule.opens) if rule.opens is not None else 0, zone)
-        for rule in schedule.rules
-        if not rule.closed and rule.applies_on(day)
-    }
-    return sorted(found)
+class Planner:
+    """Plans candidates (:meth:`plan`), keeping what it reads of their hours: whether a
+    schedule is open at a wall-clock minute, when its slots start on a day, an event's first
+    slot from a minute on. Keyed by the schedule or periods object, held while kept."""
 
+    def __init__(self, kept: int = KEPT_ANSWERS) -> None:
+        self.kept = kept
+        self._answers: dict[Hashable, object] = {}
+        # The objects whose id() is in a key: alive while their answers are, so no id is reused.
+        self._held: dict[int, object] = {}
 
-def _moments(
-    schedule: Schedule, start: datetime, end: datetime, zone: tzinfo
-) -> Iterator[datetime]:
-    """``start``, then every slot start in (start, end), day by day (lazily: most stop early)."""
-    yield start
-    day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
-    while day <= last:
-        for at in _openings(schedule, day, zone):
-            if start < at < end:
-                yield at
-        day += timedelta(days=1)
+    def _kept(self, owner: object, key: Hashable, read: Callable[[], T]) -> T:
+        full = (id(owner), key)
+        try:
+            return self._answers[full]  # type: ignore[return-value]
+        except KeyError:
+            pass
+        if len(self._answers) >= self.kept:
+            self._answers.clear()
+            self._held.clear()
+        value = read()
+        self._answers[full] = value
+        self._held[id(owner)] = owner
+        return value
+
+    def is_open(self, schedule: Schedule, at: datetime, zone: tzinfo) -> Answer:
+        return self._kept(schedule, (zone, wall(at, zone)), lambda: is_open(schedule, at, zone))
+
+    def openings(self, schedule: Schedule, day: date, zone: tzinfo) -> list[datetime]:
+        """Every moment a slot of the schedule starts on the local ``day``, in order."""
+
+        def read() -> list[datetime]:
+            found = {
+                _local(day, minutes(rule.opens) if rule.opens is not None else 0, zone)
+                for rule in schedule.rules
+                if not rule.closed and rule.applies_on(day)
+            }
+            return sorted(found)
+
+        return self._kept(schedule, (zone, day), read)
+
+    def _moments(
+        self, schedule: Schedule, start: datetime, end: datetime, zone: tzinfo
+    ) -> Iterator[datetime]:
+        """``start``, then every slot start in (start, end), day by day (lazily: most stop
+        early)."""
+        yield start
+        day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+        while day <= last:
+            for at in self.openings(schedule, day, zone):
+                if start < at < end:
+                    yield at
+            day += timedelta(days=1)
+
+    def first_open(
+        self, schedule: Schedule | None, start: datetime, end: datetime, zone: tzinfo
+    ) -> Slot | None:
+        """The first moment in [start, end) the schedule does not say closed, or ``None``."""
+        if schedule is None or not schedule.rules:
+            return Slot(start)
+        for at in self._moments(schedule, start, end, zone):
+            answer = self.is_open(schedule, at, zone)
+            if answer.open is True:
+                return Slot(at, answer.until, open_known=True, hours_known=answer.hours_known)
+            if answer.open is None:
+                return Slot(at)
+        return None
+
+    def _first_slot(
+        self, periods: tuple[Period, ...], after: int, zone: tzinfo
+    ) -> tuple[int, int, bool] | None:
+        return self._kept(periods, (zone, after), lambda: first_slot(periods, after))
+
+    def plan(
+        self, candidate: Candidate, context: VisitorContext, policy: DestinationPolicy
+    ) -> Slot | Unplanned:
+        """The candidate's planned time, or why it has none."""
+        start, end = window(context, policy)
+        if end <= start:
+            return "outside_stay"
+        zone = policy.zone
+        if candidate.offer is not None:
+            now = context.now
+            terms = candidate.offer
+            if not context.stay_start <= now < context.stay_end:
+                return "outside_stay"
+            if not terms.valid_from <= now < terms.valid_until:
+                return "offer_not_valid"
+            until = terms.valid_until
+            for schedule in (terms.schedule, candidate.hours):
+                if schedule is not None and schedule.rules:
+                    answer = self.is_open(schedule, now, zone)
+                    if answer.open is not True:
+                        return "offer_not_valid"
+                    if answer.until is not None:
+                        until = min(until, answer.until)
+            return Slot(now, until, open_known=True, hours_known=True)
+        if candidate.kind == "event":
+            slot = self._first_slot(candidate.periods, wall(start, zone), zone)
+            if slot is None or slot[0] >= wall(end, zone):
+                return "not_happening"
+            first = occurrence(slot, zone)
+            return Slot(
+                max(first.start, start),
+                first.end,
+                open_known=True,
+                hours_known=not first.all_day,
+                starts=first.start,
+            )
+        found = self.first_open(candidate.hours, start, end, zone)
+        return "closed" if found is None else found
 
 
 def first_open(
     schedule: Schedule | None, start: datetime, end: datetime, zone: tzinfo
 ) -> Slot | None:
     """The first moment in [start, end) the schedule does not say closed, or ``None``."""
-    if schedule is None or not schedule.rules:
-        return Slot(start)
-    for at in _moments(schedule, start, end, zone):
-        answer = is_open(schedule, at, zone)
-        if answer.open is True:
-            return Slot(at, answer.until, open_known=True, hours_known=answer.hours_known)
-        if answer.open is None:
-            return Slot(at)
-    return None
+    return Planner().first_open(schedule, start, end, zone)
 
 
 def window(context: VisitorContext, policy: DestinationPolicy) -> tuple[datetime, datetime]:
@@ -90,38 +190,5 @@ def window(context: VisitorContext, policy: DestinationPolicy) -> tuple[datetime
 def plan(
     candidate: Candidate, context: VisitorContext, policy: DestinationPolicy
 ) -> Slot | Unplanned:
-    """The candidate's planned time, or why it has none."""
-    start, end = window(context, policy)
-    if end <= start:
-        return "outside_stay"
-    zone = policy.zone
-    if candidate.offer is not None:
-        now = context.now
-        terms = candidate.offer
-        if not context.stay_start <= now < context.stay_end:
-            return "outside_stay"
-        if not terms.valid_from <= now < terms.valid_until:
-            return "offer_not_valid"
-        until = terms.valid_until
-        for schedule in (terms.schedule, candidate.hours):
-            if schedule is not None and schedule.rules:
-                answer = is_open(schedule, now, zone)
-                if answer.open is not True:
-                    return "offer_not_valid"
-                if answer.until is not None:
-                    until = min(until, answer.until)
-        return Slot(now, until, open_known=True, hours_known=True)
-    if candidate.kind == "event":
-        found = occurrences(candidate.periods, start, end, zone)
-        if not found:
-            return "not_happening"
-        first = found[0]
-        return Slot(
-            max(first.start, start),
-            first.end,
-            open_known=True,
-            hours_known=not first.all_day,
-            starts=first.start,
-        )
-    slot = first_open(candidate.hours, start, end, zone)
-    return "closed" if slot is None else slot
+    """The candidate's planned time, or why it has none (nothing kept: see :class:`Planner`)."""
+    return Planner().plan(candidate, context, policy)

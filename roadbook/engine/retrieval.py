@@ -10,9 +10,11 @@ A candidate's *promise* is its score without the terms that need its planned tim
 co-visitation table: wish match, children, distance from the anchor, editorial boost and
 freshness (roadbook.engine.scoring, same weights). The shortlist holds:
 
-- the partner offers that can apply here: every "anywhere" offer, and the "at my site" and
-  "nearby" offers of the site the visitor (or the widget's page) is at and of the sites around
-  it; the others cannot pass the engine's targeting rule;
+- the partner offers that can apply here: the "at my site" and "nearby" offers of the site the
+  visitor (or the widget's page) is at and of the sites around it, and the :data:`OFFERS`
+  "anywhere" offers with the best promise among those whose targeting reaches the visitor
+  (``filters.may_target``); the others cannot pass the engine's targeting rule, and no more
+  than ``commercial_per_day`` offers a day are shown;
 - the :data:`EVENTS` events of the planned window with the best promise (an event's "soon"
   counted at its most for the day it starts);
 - the :data:`PER_LIST` places and tours with the best promise among those of each of the
@@ -41,6 +43,7 @@ from itertools import combinations
 
 from crm.core.vocabulary import WISHES
 from roadbook.content.hours import minutes, span
+from roadbook.engine.filters import may_target
 from roadbook.engine.geo import distance_from
 from roadbook.engine.inputs import (
     Candidate,
@@ -54,6 +57,7 @@ from roadbook.engine.profile import Profile, profile_of
 from roadbook.engine.scoring import WEIGHTS
 
 PER_LIST = 100
+OFFERS = 60
 # How many items of the static order are read between two rings.
 _STEP = 16
 # A list of at most this many times the items wanted is read whole.
@@ -260,7 +264,6 @@ class Index:
             for candidate in found:
                 chosen.setdefault(candidate.id, candidate)
 
-        take(self.anywhere)
         here = profile.present_site
         if here is not None:
             take(self.offers_at.get(here.site_id, ()))
@@ -269,6 +272,9 @@ class Index:
         position = anchor.position if anchor is not None else None
         now, kids = context.now, profile.with_children
         promise = _promise(profile, position, now)
+        reaches = (o for o in self.anywhere if may_target(o, context, profile, policy))
+        rank = self.rank
+        take(heapq.nlargest(OFFERS, reaches, key=lambda o: (promise(o), -rank[o.id])))
         take(self._events(context, policy, promise))
         # An item matching one of the visitor's wishes is found in that wish's list (where the
         # wish term is at most one share); one matching two or more, in a pair's list.

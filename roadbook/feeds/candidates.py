@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ from roadbook.engine.inputs import (
     Position,
     VisitorContext,
 )
+from roadbook.engine.planning import Planner
 from roadbook.engine.retrieval import Index
 from roadbook.feeds import offers as partner_offers
 from roadbook.feeds.details import Details, SiteInfo, first_image, position
@@ -72,6 +73,8 @@ class Shelf:
     by_id: Mapping[str, Candidate]
     # The live offers' rows, by item id (their redemption codes).
     offers: Mapping[str, Offer]
+    # The opening hours read so far, for every roadbook of this shelf's life.
+    planner: Planner = field(default_factory=Planner)
 
     def shortlist(
         self, context: VisitorContext, policy: DestinationPolicy, covisitation: CoVisitation

@@ -187,6 +187,7 @@ async def visitor_view(
         policy,
         covisitation=pairs,
         partner_exposure=fairness,
+        planner=shelf.planner,
     )
     sections = _sections(roadbook, shelf, f"{links.home}/go")
     sections = await partner_offers.with_redemptions(session, sections, visitor.id, shelf.offers)
@@ -251,7 +252,11 @@ async def site_view(
     else:
         context = pipeline.site_context(None, now, language, policy)
     roadbook = pipeline.build_roadbook(
-        shelf.shortlist(context, policy, pairs), context, policy, covisitation=pairs
+        shelf.shortlist(context, policy, pairs),
+        context,
+        policy,
+        covisitation=pairs,
+        planner=shelf.planner,
     )
     return RoadbookView(
         destination=destination.name,

@@ -15,6 +15,7 @@ from roadbook.content.hours import (
     Period,
     Rule,
     Schedule,
+    first_occurrence,
     is_open,
     occurrences,
     span,
@@ -319,3 +320,55 @@ def test_splitting_the_window_finds_the_same_occurrences(
     assert whole == halves
     for found in whole:
         assert found.start < end and found.end > start.replace(second=0, microsecond=0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    periods=st.lists(
+        st.builds(
+            lambda start, length, opens, closes, days: Period(
+                start=start,
+                end=start + timedelta(days=length),
+                start_time=opens,
+                end_time=closes,
+                days=days,
+            ),
+            days_in_range,
+            st.integers(0, 400),
+            st.none() | clocks,
+            st.none() | clocks,
+            day_sets,
+        ),
+        max_size=4,
+    ),
+    start=st.builds(
+        lambda day, hour, minute, second: (
+            datetime.combine(day, datetime.min.time(), UTC)
+            + timedelta(hours=hour, minutes=minute, seconds=second)
+        ),
+        days_in_range,
+        st.integers(0, 23),
+        st.sampled_from([0, 29, 30, 59]) | st.integers(0, 59),
+        st.just(0) | st.integers(0, 59),
+    ),
+    seconds=st.sampled_from([0, 60, 1800, 3600]) | st.integers(-3600, 3600 * 24 * 30),
+)
+def test_the_first_occurrence_is_the_first_of_the_list(
+    periods: list[Period], start: datetime, seconds: int
+) -> None:
+    """first_occurrence finds, without listing them, what occurrences lists first (the planner
+    reads only that one), whatever the window: empty, a minute, a month, inside one minute."""
+    end = start + timedelta(seconds=seconds)
+    listed = occurrences(periods, start, end, PARIS)
+    assert first_occurrence(periods, start, end, PARIS) == (listed[0] if listed else None)
+
+
+def test_the_first_occurrence_starts_after_one_that_ends_at_the_window_start() -> None:
+    market = Period(start=date(2026, 3, 2), end=date(2026, 3, 8), start_time="08:00",
+                    end_time="13:00")  # fmt: skip
+    at_close = paris(2026, 3, 3, 13)
+    found = first_occurrence([market], at_close, at_close + timedelta(days=2), PARIS)
+    assert found is not None and found.start == paris(2026, 3, 4, 8)
+    found = first_occurrence([market], at_close - timedelta(seconds=1), at_close, PARIS)
+    assert found is not None and found.start == paris(2026, 3, 3, 8)
+    assert first_occurrence([market], at_close, paris(2026, 3, 4, 8), PARIS) is None
