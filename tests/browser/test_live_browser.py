@@ -6,13 +6,12 @@ visitor's language, on the destination's clock, as text only.
 
 from __future__ import annotations
 
-import asyncio
+import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx2
@@ -26,17 +25,14 @@ from tests.browser.chromium import PHONE, SHOTS
 from tests.conftest import LiveServer
 from tests.roadbook.live.live_support import INGEST, Place, enter, seed_place
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
+from office_support import run_sync
+
 pytestmark = pytest.mark.browser
 
 HOSTILE = "<img src=x onerror=alert(1)>Thermapolis"
 SITES = {"zoo": "Zoo d'Amnéville", "spa": HOSTILE}
 PEOPLE = {"lea": "fr", "tom": "en"}
-
-
-def _run(work: Any) -> Any:
-    # A thread of its own: pytest-asyncio may have a loop running in this one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, work).result(timeout=60)
 
 
 @dataclass
@@ -80,7 +76,7 @@ def live(committed_db_url: str) -> Iterator[Live]:
         finally:
             await db.dispose()
 
-    place = _run(seed())
+    place = run_sync(seed())
     server.start()
     dsn = make_url(committed_db_url).set(drivername="postgresql")
     yield Live(server, place, dsn.render_as_string(hide_password=False))

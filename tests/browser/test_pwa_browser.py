@@ -9,10 +9,8 @@ service's view, so that every kind of card is on it; the app's routes are the re
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +29,10 @@ from tests.conftest import LiveServer
 sys.path.insert(0, str(Path(__file__).parents[1] / "roadbook" / "pwa"))
 from pwa_support import CODE, sample_view
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
+from office_support import run_sync
+
 pytestmark = pytest.mark.browser
-
-
-def _run(work: Any) -> Any:
-    # A thread of its own: pytest-asyncio may have a loop running in this one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, work).result(timeout=60)
 
 
 @dataclass
@@ -88,7 +83,7 @@ def roadbook(monkeypatch: pytest.MonkeyPatch, committed_db_url: str) -> Iterator
         finally:
             await db.dispose()
 
-    token = _run(seed())
+    token = run_sync(seed())
     server.start()
     yield Roadbook(server, token)
     server.stop()

@@ -5,13 +5,13 @@ refused, and an origin the destination does not list gets the error state."""
 
 from __future__ import annotations
 
-import asyncio
 import html
+import sys
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Route, expect
@@ -20,6 +20,9 @@ from crm.core.db import Database
 from tests.browser.chromium import SHOTS
 from tests.conftest import LiveServer, free_port
 from tests.roadbook.widget.widget_support import XSS, seed_zootown
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
+from office_support import run_sync
 
 pytestmark = pytest.mark.browser
 
@@ -43,9 +46,7 @@ async def _seed(url: str) -> str:
 def seeded(live_server: LiveServer) -> Seeded:
     """``zootown`` (tests/roadbook/widget/widget_support.py) on a live CRM."""
     # Playwright's loop runs in this thread: seed from a thread of its own.
-    with ThreadPoolExecutor(1) as pool:
-        token = pool.submit(lambda: asyncio.run(_seed(live_server.database_url))).result()
-    return Seeded(live_server, token)
+    return Seeded(live_server, run_sync(_seed(live_server.database_url)))
 
 
 class HostPages:
