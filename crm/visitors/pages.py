@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -108,7 +109,14 @@ def _render(
         or {"wishes": [], "accessibility": [], "consents": [], "adults": "1", "children": "0"},
         "errors": errors or ({"form": ""} if alert else {}),  # the template shows it on errors
     }
-    response = templates.TemplateResponse(request, "enrol.html", context, status_code=status_code)
+    return _page(request, "enrol.html", context, status_code)
+
+
+def _page(
+    request: Request, template: str, context: dict[str, Any], status_code: int
+) -> HTMLResponse:
+    """A page of this flow: it holds the visitor's entries or their roadbook link, so no-store."""
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -187,22 +195,16 @@ async def enrol_submit(
     raw_language = form.get("language")
     language = _language(raw_language if isinstance(raw_language, str) else lang, found)
     values, errors = _parse(form, language, utcnow().date())
+    # The form again, as entered: with a message per field, or one for the whole form.
+    again = partial(_render, request, settings, found, language, values=values)
     if errors:
-        return _render(
-            request, settings, found, language, values=values, errors=errors, status_code=422
-        )
+        return again(errors=errors, status_code=422)
     # Only a submission that would create a profile takes from the per-address bucket it
     # shares with POST /api/v1/enrol (crm.core.ratelimit); refused, the form comes back as
     # entered, with a message in the visitor's language.
     if wait := ratelimit.take(request, ratelimit.SELF_ENROLMENT):
-        response = _render(
-            request,
-            settings,
-            found,
-            language,
-            values=values,
-            status_code=429,
-            alert=_t("too_many", language, minutes=math.ceil(wait / 60)),
+        response = again(
+            status_code=429, alert=_t("too_many", language, minutes=math.ceil(wait / 60))
         )
         response.headers["Retry-After"] = ratelimit.retry_after(wait)
         return response
@@ -226,26 +228,7 @@ async def enrol_submit(
             )
             await session.commit()
     except Problem as problem:  # a rule only the service knows (e.g. an outdated notice)
-        return _render(
-            request,
-            settings,
-            found,
-            language,
-            values=values,
-            errors={"form": problem.detail or problem.title},
-            status_code=422,
-        )
+        return again(errors={"form": problem.detail or problem.title}, status_code=422)
     url = public_url(settings, f"/r/{enrolment.roadbook_token}")
-    response = templates.TemplateResponse(
-        request,
-        "enrolled.html",
-        {
-            "lang": language,
-            "destination": found,
-            "ui": _ui(language),
-            "url": url,
-        },
-        status_code=201,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    context = {"lang": language, "destination": found, "ui": _ui(language), "url": url}
+    return _page(request, "enrolled.html", context, 201)
