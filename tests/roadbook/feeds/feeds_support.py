@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from pyld import jsonld
 
 from roadbook.content.hours import Period
@@ -47,6 +48,13 @@ SECTION_TITLES = {
 def load_schema(name: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads((HERE / name).read_text(encoding="utf-8"))
     return document
+
+
+def validated(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` after a round trip through JSON text, checked against ``schema``."""
+    parsed: dict[str, Any] = json.loads(json.dumps(document))
+    Draft202012Validator(schema).validate(parsed)
+    return parsed
 
 
 SCHEMA = "http://schema.org/"
