@@ -13,18 +13,19 @@ from crm.core.db import Database
 
 # --import-mode=importlib puts no test folder on sys.path: make the shared helpers importable.
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import Tenant, make_client, seed_fresh_tenant
+from ingest_support import Tenant, make_client, seed_tenant
 from office_support import Office, seed_office
 
 
 @pytest.fixture
 async def tenant(db: Database) -> Tenant:
     """A destination with two sites (spa: two gateways; zoo: one) and three visitors."""
-    return await seed_fresh_tenant(
+    return await seed_tenant(
         db,
         "amneville",
         sites={"spa": ["spa-gw1", "spa-gw2"], "zoo": ["zoo-gw1"]},
         visitors_={"lea": ["proximity"], "tom": ["personalisation"], "ana": ["proximity"]},
+        fresh=True,
     )
 
 

@@ -38,8 +38,16 @@ async def seed_tenant(
     sites: dict[str, list[str]],
     visitors_: dict[str, list[str]],
     instance_base: int = 1,
+    fresh: bool = False,
 ) -> Tenant:
-    """Create a destination; ``sites``: slug → gateway names; ``visitors_``: name → consents."""
+    """Create a destination; ``sites``: slug → gateway names; ``visitors_``: name → consents.
+
+    ``fresh``: the slug and the gateway names get a random suffix, names no other test holds.
+    """
+    if fresh:
+        suffix = uuid.uuid4().hex[:6]
+        slug = f"{slug}-{suffix}"
+        sites = {site: [f"{name}-{suffix}" for name in names] for site, names in sites.items()}
     async with db.session(system=True) as session:
         destination = await destinations.create_destination(session, slug, slug.title())
         tenant = Tenant(destination.id)
@@ -63,25 +71,6 @@ async def seed_tenant(
             tenant.passes[name] = instance
         await session.commit()
     return tenant
-
-
-async def seed_fresh_tenant(
-    db: Database,
-    name: str,
-    *,
-    sites: dict[str, list[str]],
-    visitors_: dict[str, list[str]],
-    instance_base: int = 1,
-) -> Tenant:
-    """``seed_tenant`` under names no other test holds: ``name`` and the gateways' get a suffix."""
-    suffix = uuid.uuid4().hex[:6]
-    return await seed_tenant(
-        db,
-        f"{name}-{suffix}",
-        sites={site: [f"{gateway}-{suffix}" for gateway in names] for site, names in sites.items()},
-        visitors_=visitors_,
-        instance_base=instance_base,
-    )
 
 
 async def roadbook_token(db: Database, tenant: Tenant, name: str) -> str:

@@ -17,7 +17,7 @@ from ingest_support import (
     auth,
     batch,
     gateway_names,
-    seed_fresh_tenant,
+    seed_tenant,
     uid_event,
 )
 from sqlalchemy import text
@@ -31,8 +31,8 @@ URL = "/api/v1/gateway/events"
 
 async def other_destination(db: Database) -> Tenant:
     """Destination B: a site, a gateway, and a visitor carrying the same pass UID as A's Léa."""
-    return await seed_fresh_tenant(
-        db, "metz", sites={"museum": ["museum-gw"]}, visitors_={"max": ["proximity"]}
+    return await seed_tenant(
+        db, "metz", sites={"museum": ["museum-gw"]}, visitors_={"max": ["proximity"]}, fresh=True
     )
 
 

@@ -21,7 +21,7 @@ from crm.visitors import service as visitors
 from crm.visitors.models import Visitor
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import Tenant, seed_fresh_tenant
+from ingest_support import Tenant, seed_tenant
 from rights_support import insert_event, rows_mentioning
 
 SETTINGS = Settings(_env_file=None, scheduler_enabled=False)  # type: ignore[call-arg]
@@ -30,11 +30,12 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 @pytest.fixture
 async def tenant(db: Database) -> Tenant:
-    return await seed_fresh_tenant(
+    return await seed_tenant(
         db,
         "retention",
         sites={"spa": ["spa-gw"]},
         visitors_={"stayer": ["proximity"], "unknown": ["proximity"], "stale": ["proximity"]},
+        fresh=True,
     )
 
 

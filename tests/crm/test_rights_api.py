@@ -34,7 +34,7 @@ from ingest_support import (
     follow_visits,
     make_client,
     roadbook_token,
-    seed_fresh_tenant,
+    seed_tenant,
     uid_event,
 )
 from rights_support import bearer, rows_mentioning, staff_token
@@ -43,11 +43,12 @@ from rights_support import bearer, rows_mentioning, staff_token
 @pytest.fixture
 async def tenant(db: Database) -> Tenant:
     """Two sites with a gateway each; Léa lets the roadbook personalise, Tom does not."""
-    return await seed_fresh_tenant(
+    return await seed_tenant(
         db,
         "rights",
         sites={"spa": ["spa-gw"], "zoo": ["zoo-gw"]},
         visitors_={"lea": ["proximity", "personalisation"], "tom": ["proximity"]},
+        fresh=True,
     )
 
 
@@ -265,12 +266,13 @@ async def test_office_erasure_by_desk_staff_only_in_their_destination(
 ) -> None:
     await walk(client, db, tenant, "tom")
     tom = tenant.visitors["tom"]
-    other = await seed_fresh_tenant(
+    other = await seed_tenant(
         db,
         "other",
         sites={"spa": ["o-gw"]},
         visitors_={"ana": ["proximity"]},
         instance_base=100,
+        fresh=True,
     )
     _, foreign = await staff_token(db, other.destination_id, "admin")
     _, marketing = await staff_token(db, tenant.destination_id, "marketing")

@@ -26,7 +26,7 @@ from ingest_support import (
     gateway_names,
     make_client,
     roadbook_token,
-    seed_fresh_tenant,
+    seed_tenant,
     send,
     uid_event,
 )
@@ -346,8 +346,8 @@ async def test_office_consents_recorded_by_staff_and_tenant_isolated(
 async def test_withdrawal_applies_to_the_next_batch(
     client: httpx2.AsyncClient, db: Database
 ) -> None:
-    tenant = await seed_fresh_tenant(
-        db, "withdraw", sites={"spa": ["spa-gw"]}, visitors_={"lea": ["proximity"]}
+    tenant = await seed_tenant(
+        db, "withdraw", sites={"spa": ["spa-gw"]}, visitors_={"lea": ["proximity"]}, fresh=True
     )
     gateway = gateway_names(tenant, "spa-gw")[0]
     token = await roadbook_token(db, tenant, "lea")
