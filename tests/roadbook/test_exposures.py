@@ -162,24 +162,16 @@ async def test_covisitation_counts_consenting_visitors_only_and_pairs_of_five(
         tie = NOW - timedelta(days=1)
         await visitors.record_consent(session, everyone[4], "personalisation", True, at=tie)
         await visitors.record_consent(session, everyone[4], "personalisation", False, at=tie)
-        for visitor in everyone:
-            for site in (zoo, spa):
-                session.add(
-                    Visit(
-                        destination_id=destination.id,
-                        visitor_id=visitor.id,
-                        site_id=site.id,
-                        first_seen_at=NOW - timedelta(days=2),
-                        last_seen_at=NOW - timedelta(days=2),
-                    )
-                )
-        # Only four went skiing too: below the minimum support.
-        for visitor in everyone[:4]:
+        # Everyone went to the zoo and the spa; only four went skiing too: below the minimum
+        # support.
+        visited = [(v, site) for v in everyone for site in (zoo, spa)]
+        visited += [(v, ski) for v in everyone[:4]]
+        for visitor, site in visited:
             session.add(
                 Visit(
                     destination_id=destination.id,
                     visitor_id=visitor.id,
-                    site_id=ski.id,
+                    site_id=site.id,
                     first_seen_at=NOW - timedelta(days=2),
                     last_seen_at=NOW - timedelta(days=2),
                 )
