@@ -6,6 +6,7 @@ import sys
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -140,6 +141,18 @@ async def test_self_enrolment_stores_choices_and_consents_with_notice_version(
     }
 
 
+async def refused_enrolment(
+    client: httpx2.AsyncClient, db: Database, destination_id: uuid.UUID, body: dict[str, object]
+) -> dict[str, Any]:
+    """POST /api/v1/enrol, refused (422 problem+json) with nothing written: the problem."""
+    response = await client.post("/api/v1/enrol", json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await count(db, Visitor, destination_id) == 0
+    problem: dict[str, Any] = response.json()
+    return problem
+
+
 @pytest.mark.parametrize(
     ("change", "where"),
     [
@@ -160,15 +173,12 @@ async def test_self_enrolment_rejects_bad_input_precisely_and_writes_nothing(
     where: str,
 ) -> None:
     dest_id, slug = destination
-    response = await client.post(
-        "/api/v1/enrol", json={"destination": slug, "consents": ["proximity"], **change}
+    problem = await refused_enrolment(
+        client, db, dest_id, {"destination": slug, "consents": ["proximity"], **change}
     )
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert where in {e["loc"][-1] if e["loc"] else "" for e in response.json()["errors"]} | {
-        str(loc) for e in response.json()["errors"] for loc in e["loc"]
+    assert where in {e["loc"][-1] if e["loc"] else "" for e in problem["errors"]} | {
+        str(loc) for e in problem["errors"] for loc in e["loc"]
     }
-    assert await count(db, Visitor, dest_id) == 0
 
 
 @pytest.mark.parametrize(
@@ -189,10 +199,8 @@ async def test_self_enrolment_business_rules(
     detail: str,
 ) -> None:
     dest_id, slug = destination
-    response = await client.post("/api/v1/enrol", json={"destination": slug, **change})
-    assert response.status_code == 422, response.text
-    assert detail in response.json()["detail"]
-    assert await count(db, Visitor, dest_id) == 0
+    problem = await refused_enrolment(client, db, dest_id, {"destination": slug, **change})
+    assert detail in problem["detail"]
 
 
 async def test_self_enrolment_unknown_destination(client: httpx2.AsyncClient) -> None:
