@@ -1,7 +1,11 @@
-"""The headless Chromium every browser test uses: one per test module."""
+"""The headless Chromium every browser test uses (one per test module), and the demo on a live
+server."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.browser.chromium import ARGS, CHROMIUM
+from tests.conftest import LiveServer
 
 
 @pytest.fixture(scope="module")
@@ -20,3 +25,20 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def demo_server(live_server: LiveServer) -> LiveServer:
+    """The live server with the demo destination (``amneville``), seeded by ``crm demo`` as a
+    person would (its scenario file thrown away)."""
+    env = {**os.environ, "DATABASE_URL": live_server.database_url}
+    command = ["demo", "--scenario", "/dev/null", "--base-url", live_server.url]
+    subprocess.run(
+        [sys.executable, "-m", "crm", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    return live_server

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from playwright.sync_api import Browser, Page
 
@@ -15,36 +11,15 @@ from tests.conftest import LiveServer
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def seeded(live_server: LiveServer) -> LiveServer:
-    env = {**os.environ, "DATABASE_URL": live_server.database_url}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "crm",
-            "demo",
-            "--scenario",
-            "/dev/null",
-            "--base-url",
-            live_server.url,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
-    )
-    return live_server
-
-
 def _page(browser: Browser) -> Page:
     return browser.new_page(viewport={"width": 420, "height": 900}, locale="fr-FR")
 
 
-def test_enrolment_in_german_gives_a_working_roadbook(browser: Browser, seeded: LiveServer) -> None:
+def test_enrolment_in_german_gives_a_working_roadbook(
+    browser: Browser, demo_server: LiveServer
+) -> None:
     page = _page(browser)
-    page.goto(f"{seeded.url}/enrol/amneville?lang=de")
+    page.goto(f"{demo_server.url}/enrol/amneville?lang=de")
     assert page.locator("html").get_attribute("lang") == "de"
     assert "Amnéville-les-Thermes" in page.locator("h1").inner_text()
     # The notice warns about static identifiers before consent is asked (docs/architecture.md).
@@ -65,10 +40,10 @@ def test_enrolment_in_german_gives_a_working_roadbook(browser: Browser, seeded: 
 
 
 def test_bad_input_re_renders_with_messages_and_keeps_choices(
-    browser: Browser, seeded: LiveServer
+    browser: Browser, demo_server: LiveServer
 ) -> None:
     page = _page(browser)
-    page.goto(f"{seeded.url}/enrol/amneville?lang=fr")
+    page.goto(f"{demo_server.url}/enrol/amneville?lang=fr")
     page.check("input[name=wishes][value=nature]")
     page.fill("input[name=stay_start]", "2026-12-10")
     page.fill("input[name=stay_end]", "2026-12-01")

@@ -3,10 +3,6 @@ styled (its stylesheet is allowed), nothing on it is refused, and no other page 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage
 
@@ -15,28 +11,13 @@ from tests.conftest import LiveServer
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def seeded(live_server: LiveServer) -> LiveServer:
-    """The demo destination (``amneville``) on a live server."""
-    env = {**os.environ, "DATABASE_URL": live_server.database_url}
-    subprocess.run(
-        [sys.executable, "-m", "crm", "demo", "--scenario", "/dev/null"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
-    )
-    return live_server
-
-
 def test_the_consent_form_is_styled_and_nothing_is_refused(
-    browser: Browser, seeded: LiveServer
+    browser: Browser, demo_server: LiveServer
 ) -> None:
     page = browser.new_page(viewport={"width": 1000, "height": 900})
     console: list[ConsoleMessage] = []
     page.on("console", lambda message: console.append(message))
-    response = page.goto(f"{seeded.url}/enrol/amneville?lang=en")
+    response = page.goto(f"{demo_server.url}/enrol/amneville?lang=en")
     assert response is not None and response.status == 200
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     # The stylesheet applied: body is 40rem wide and centred, fieldsets have rounded corners.
@@ -54,12 +35,14 @@ def test_the_consent_form_is_styled_and_nothing_is_refused(
     page.close()
 
 
-def test_another_page_cannot_frame_the_consent_form(browser: Browser, seeded: LiveServer) -> None:
+def test_another_page_cannot_frame_the_consent_form(
+    browser: Browser, demo_server: LiveServer
+) -> None:
     page = browser.new_page()
-    form = f"{seeded.url}/enrol/amneville"
+    form = f"{demo_server.url}/enrol/amneville"
     # A page of another origin (about:blank) tries to show the form in a frame: Chromium refuses.
     with page.expect_console_message(lambda m: "frame-ancestors" in m.text) as refusal:
         page.set_content(f'<iframe src="{form}" width="600" height="400"></iframe>')
-    assert f"Framing '{seeded.url}/'" in refusal.value.text
+    assert f"Framing '{demo_server.url}/'" in refusal.value.text
     assert page.frames[1].locator("form").count() == 0
     page.close()
