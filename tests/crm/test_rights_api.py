@@ -29,12 +29,11 @@ from crm.visitors.models import Visitor
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest_support import (
     Tenant,
-    auth,
-    batch,
     follow_visits,
     make_client,
     roadbook_token,
     seed_tenant,
+    send,
     uid_event,
 )
 from rights_support import bearer, rows_mentioning, staff_token
@@ -52,21 +51,20 @@ async def tenant(db: Database) -> Tenant:
     )
 
 
-async def walk(client: httpx2.AsyncClient, db: Database, tenant: Tenant, name: str) -> None:
-    """The visitor's pass is seen at both sites (enter, dwell, exit): events and visits."""
-    start = utcnow() - timedelta(hours=2)
-    for site in ("spa", "zoo"):
-        gateway = next(g for g in tenant.tokens if g.startswith(f"{site}-gw"))
-        events = [
-            uid_event(tenant.passes[name], start + timedelta(minutes=i), kind, seq=i + 1)
-            for i, kind in enumerate(("enter", "dwell", "exit"))
-        ]
-        response = await client.post(
-            "/api/v1/gateway/events", json=batch(gateway, events), headers=auth(tenant, gateway)
-        )
-        assert response.json()["accepted"] == 3, response.text
-        start += timedelta(minutes=30)
-    await follow_visits(db)
+async def walk(client: httpx2.AsyncClient, db: Database, tenant: Tenant, *names: str) -> None:
+    """Each visitor's pass is seen at both sites (enter, dwell, exit): events and visits."""
+    for name in names:
+        start = utcnow() - timedelta(hours=2)
+        for site in ("spa", "zoo"):
+            gateway = next(g for g in tenant.tokens if g.startswith(f"{site}-gw"))
+            events = [
+                uid_event(tenant.passes[name], start + timedelta(minutes=i), kind, seq=i + 1)
+                for i, kind in enumerate(("enter", "dwell", "exit"))
+            ]
+            response = await send(client, tenant, gateway, events)
+            assert response.json()["accepted"] == 3, response.text
+            start += timedelta(minutes=30)
+        await follow_visits(db)
 
 
 @pytest.fixture
@@ -94,8 +92,7 @@ async def test_visitor_export_holds_everything_but_key_material(
     tenant: Tenant,
     package_hooks: list[tuple[str, Any]],
 ) -> None:
-    await walk(client, db, tenant, "lea")
-    await walk(client, db, tenant, "tom")
+    await walk(client, db, tenant, "lea", "tom")
     token = await roadbook_token(db, tenant, "lea")
     lea = tenant.visitors["lea"]
     async with db.session(tenant.destination_id) as session:
@@ -169,17 +166,14 @@ async def test_visitor_erasure_leaves_no_row_referring_to_them(
     tenant: Tenant,
     package_hooks: list[tuple[str, Any]],
 ) -> None:
-    await walk(client, db, tenant, "lea")
-    await walk(client, db, tenant, "tom")
+    await walk(client, db, tenant, "lea", "tom")
     # one more sighting each, still queued for the visits follower when Léa is erased
     gateway = next(g for g in tenant.tokens if g.startswith("zoo-gw"))
     queued = [
         uid_event(tenant.passes[name], utcnow() - timedelta(minutes=2), seq=10)
         for name in ("lea", "tom")
     ]
-    response = await client.post(
-        "/api/v1/gateway/events", json=batch(gateway, queued), headers=auth(tenant, gateway)
-    )
+    response = await send(client, tenant, gateway, queued)
     assert response.json()["accepted"] == 2
     token = await roadbook_token(db, tenant, "lea")
     lea, tom = tenant.visitors["lea"], tenant.visitors["tom"]
@@ -250,10 +244,8 @@ async def test_visitor_erasure_leaves_no_row_referring_to_them(
     assert (await client.delete(f"/r/{token}")).status_code == 404
     # A retried batch of Léa's pass cannot bring her back: the pass is unassigned.
     gateway = next(g for g in tenant.tokens if g.startswith("spa-gw"))
-    retry = await client.post(
-        "/api/v1/gateway/events",
-        json=batch(gateway, [uid_event(tenant.passes["lea"], utcnow() - timedelta(minutes=1))]),
-        headers=auth(tenant, gateway),
+    retry = await send(
+        client, tenant, gateway, [uid_event(tenant.passes["lea"], utcnow() - timedelta(minutes=1))]
     )
     assert retry.status_code == 200
     async with db.session(system=True) as session:
