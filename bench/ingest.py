@@ -30,7 +30,6 @@ import os
 import random
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -41,10 +40,9 @@ import psycopg
 from sqlalchemy import text
 
 from beacon_gateway.ids import uuid7
-from bench import create_database, drop_database, dsn
+from bench import create_database, drop_database, dsn, start_server
 from bench.report import report
 from crm.core.db import Database
-from crm.core.settings import PROJECT_ROOT
 
 VISITORS = 2_000
 BATCH = 1_000
@@ -172,51 +170,6 @@ def cpu_snapshot(server_pid: int) -> tuple[float, float, float]:
         _proc_cpu(lambda pid, ppid, comm: ppid == server_pid or pid == server_pid),
         _proc_cpu(lambda pid, ppid, comm: comm == "postgres"),
     )
-
-
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        # as deployed: the leader's visits follower merges what ingest queued, every second
-        "BALISE_SCHEDULER_ENABLED": "true",
-        "BALISE_LOG_JSON": "false",
-        # the benchmark measures ingest, not the per-gateway token bucket (one token here)
-        "BALISE_RATELIMIT_INGEST_PER_S": "0",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "crm.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(WORKERS),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-        ],
-        env=env,
-        cwd=PROJECT_ROOT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/docs", timeout=1).status_code == 200:
-                return proc
-        except httpx2.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("uvicorn did not start")
 
 
 def gateway_of(batch: int) -> str:
@@ -382,7 +335,18 @@ def main() -> None:
         rng = random.Random(42)
         now = datetime.now(UTC)
         port = 18000 + rng.randrange(1000)
-        proc = start_server(url, port)
+        proc = start_server(
+            url,
+            port,
+            {
+                # as deployed: the leader's visits follower merges what ingest queued, every second
+                "BALISE_SCHEDULER_ENABLED": "true",
+                # the benchmark measures ingest, not the per-gateway token bucket (one token here)
+                "BALISE_RATELIMIT_INGEST_PER_S": "0",
+            },
+            workers=WORKERS,
+            fast=True,
+        )
         # warm-up: connection pools, prepared statements, partitions cache
         warm = [
             gzip_batch(gateway_of(i), wire_events(rng, BATCH, now, site_of(i)))

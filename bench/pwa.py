@@ -14,7 +14,6 @@ over 100. Budget: performance and best practices >= 95, accessibility 100.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import random
@@ -23,11 +22,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from bench import create_database, drop_database
+from bench import create_database, drop_database, start_server
 from bench.report import report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,34 +70,6 @@ def seed(url: str, base: str) -> dict[str, str]:
     return dict(re.findall(r"Roadbook of (\w+) \(\w\w\): (\S+)", printed))
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "BALISE_SCHEDULER_ENABLED": "false",
-        "BALISE_LOG_JSON": "false",
-        "BALISE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "crm.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-         "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("uvicorn did not start")
-
-
 def audit(command: Path, address: str) -> dict[str, Any]:
     """One Lighthouse run: the scores (0-100) and the page's metrics."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -132,7 +102,11 @@ def main() -> None:
     proc: subprocess.Popen[bytes] | None = None
     try:
         roadbooks = seed(url, f"http://127.0.0.1:{port}")
-        proc = start_server(url, port)
+        proc = start_server(
+            url,
+            port,
+            {"BALISE_SCHEDULER_ENABLED": "false", "BALISE_PUBLIC_URL": f"http://127.0.0.1:{port}"},
+        )
         pages = {key: audit(command, roadbooks[who] + path) for key, who, path in PAGES}
     finally:
         if proc is not None:
