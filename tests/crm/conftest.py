@@ -14,7 +14,7 @@ from crm.core.db import Database
 # --import-mode=importlib puts no test folder on sys.path: make the shared helpers importable.
 sys.path.insert(0, str(Path(__file__).parent))
 from ingest_support import Tenant, make_client, seed_tenant
-from office_support import Office, seed_office
+from office_support import office, other  # noqa: F401 (fixtures, shared with tests/partners)
 
 
 @pytest.fixture
@@ -27,18 +27,6 @@ async def tenant(db: Database) -> Tenant:
         visitors_={"lea": ["proximity"], "tom": ["personalisation"], "ana": ["proximity"]},
         fresh=True,
     )
-
-
-@pytest.fixture
-async def office(db: Database) -> Office:
-    """A destination with a partner, sites, a gateway, a pass and one staff user per role."""
-    return await seed_office(db)
-
-
-@pytest.fixture
-async def other(db: Database) -> Office:
-    """Another destination, seeded like ``office``."""
-    return await seed_office(db)
 
 
 @pytest.fixture

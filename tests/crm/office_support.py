@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
+import pytest
 from ingest_support import make_client
 from sqlalchemy import select
 from sqlmodel import SQLModel, col
@@ -165,6 +166,20 @@ async def seed_office(db: Database, slug: str | None = None) -> Office:
             office.staff_tokens[role] = token
         await session.commit()
     return office
+
+
+# The fixtures tests/crm and tests/partners both offer (each conftest imports them).
+@pytest.fixture
+async def office(db: Database) -> Office:
+    """A destination with a partner (its site "zoo"), sites, a gateway, a pass, staff of every
+    role and two visitors."""
+    return await seed_office(db)
+
+
+@pytest.fixture
+async def other(db: Database) -> Office:
+    """Another destination, seeded like ``office``."""
+    return await seed_office(db)
 
 
 # --- the office's pages over HTTP ----------------------------------------------------------------
