@@ -1,5 +1,6 @@
 """The headless Chromium every browser test uses (one per test module), and the demo on a live
-server."""
+server. The office's test helpers (tests/crm/office_support.py: seeding through a live server,
+signing in, a thread for a coroutine) are importable as ``office_support``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from playwright.sync_api import Browser, sync_playwright
 
 from tests.browser.chromium import ARGS, CHROMIUM
 from tests.conftest import LiveServer
+
+# --import-mode=importlib puts no test folder on sys.path: make the office's helpers importable.
+sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 
 
 @pytest.fixture(scope="module")

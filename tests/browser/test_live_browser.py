@@ -6,17 +6,16 @@ visitor's language, on the destination's clock, as text only.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx2
 import psycopg
 import pytest
+from office_support import run_sync
 from playwright.sync_api import Browser, ConsoleMessage, Page
 from sqlalchemy.engine import make_url
 
@@ -24,9 +23,6 @@ from crm.core.db import Database
 from tests.browser.chromium import PHONE, SHOTS
 from tests.conftest import LiveServer
 from tests.roadbook.live.live_support import INGEST, Place, enter, seed_place
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
-from office_support import run_sync
 
 pytestmark = pytest.mark.browser
 

@@ -8,19 +8,9 @@ record with a bad field (the message next to it, the focus on it, the German tit
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page
-
-from partners.offers.models import Offer
-from roadbook.content.models import ContentItem
-from tests.browser.chromium import DESKTOP, PHONE, SHOTS
-from tests.conftest import LiveServer
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 from office_support import (
     Office,
     french_page,
@@ -32,6 +22,12 @@ from office_support import (
     save_refused,
     seed_live,
 )
+from playwright.sync_api import Browser, ConsoleMessage, Page
+
+from partners.offers.models import Offer
+from roadbook.content.models import ContentItem
+from tests.browser.chromium import DESKTOP, PHONE, SHOTS
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 SCREENS = pytest.mark.parametrize(("viewport", "name"), [(PHONE, "390"), (DESKTOP, "1280")])

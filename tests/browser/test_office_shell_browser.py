@@ -3,11 +3,10 @@ only, the home page, the skip link, sign out; on a phone and on a desktop screen
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from office_support import PASSWORD, Office, french_page, no_sideways_scroll, run_sync, seed_office
 from playwright.sync_api import Browser, Page
 from sqlalchemy import update
 from sqlmodel import col
@@ -17,9 +16,6 @@ from crm.core.models import utcnow
 from crm.gateways.models import Gateway
 from tests.browser.chromium import DESKTOP, PHONE, SHOTS
 from tests.conftest import LiveServer
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
-from office_support import PASSWORD, Office, french_page, no_sideways_scroll, run_sync, seed_office
 
 pytestmark = pytest.mark.browser
 

@@ -27,10 +27,8 @@ from tests.browser.chromium import DESKTOP, PHONE, SHOTS
 from tests.conftest import LiveServer
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "roadbook" / "pwa"))
-from pwa_support import CODE, sample_view
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 from office_support import run_sync
+from pwa_support import CODE, sample_view
 
 pytestmark = pytest.mark.browser
 

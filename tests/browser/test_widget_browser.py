@@ -6,23 +6,19 @@ refused, and an origin the destination does not list gets the error state."""
 from __future__ import annotations
 
 import html
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
+from office_support import run_sync
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Route, expect
 
 from crm.core.db import Database
 from tests.browser.chromium import SHOTS
 from tests.conftest import LiveServer, free_port
 from tests.roadbook.widget.widget_support import XSS, seed_zootown
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
-from office_support import run_sync
 
 pytestmark = pytest.mark.browser
 
