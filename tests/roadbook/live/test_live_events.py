@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,12 +49,9 @@ def _dsn(url: str) -> str:
 
 
 @pytest.fixture
-def server(committed_db_url: str) -> Iterator[LiveServer]:
+def server(live_server: LiveServer) -> LiveServer:
     """The CRM on a real uvicorn (no scheduler: the test runs the follower when it wants)."""
-    live = LiveServer(committed_db_url)
-    live.start()
-    yield live
-    live.stop()
+    return live_server
 
 
 @pytest.fixture
@@ -288,13 +285,19 @@ async def _wait_for(condition: Callable[[], Awaitable[bool]], seconds: float = 1
             await asyncio.sleep(0.05)
 
 
+async def _wait_for_listeners(url: str, count: int, seconds: float = 10) -> None:
+    """Wait until ``count`` live listeners are connected to the database ``url``."""
+
+    async def counted() -> bool:
+        return len(await _live_backends(url)) == count
+
+    await _wait_for(counted, seconds)
+
+
 async def test_the_listener_reconnects_and_nothing_is_missed_meanwhile(
     server: LiveServer, committed_db: Database, committed_db_url: str, place: Place
 ) -> None:
-    async def one_backend() -> bool:
-        return len(await _live_backends(committed_db_url)) == 1
-
-    await _wait_for(one_backend)
+    await _wait_for_listeners(committed_db_url, 1)
     [first] = await _live_backends(committed_db_url)
     async with (
         httpx2.AsyncClient(base_url=server.url, timeout=30) as gateway,
@@ -330,18 +333,10 @@ async def test_shutdown_closes_the_listener_connection(committed_db_url: str) ->
     live = LiveServer(committed_db_url)
     live.start()
     try:
-
-        async def listening() -> bool:
-            return len(await _live_backends(committed_db_url)) == 1
-
-        await _wait_for(listening)
+        await _wait_for_listeners(committed_db_url, 1)
     finally:
         live.stop()
-
-    async def gone() -> bool:
-        return await _live_backends(committed_db_url) == []
-
-    await _wait_for(gone, seconds=5)
+    await _wait_for_listeners(committed_db_url, 0, seconds=5)
 
 
 async def _read_to_the_end(reader: EventReader) -> None:
@@ -368,11 +363,7 @@ async def test_a_stop_does_not_wait_for_an_open_stream(
                 await _read_to_the_end(lea)
     finally:
         live.stop()
-
-    async def gone() -> bool:
-        return await _live_backends(committed_db_url) == []
-
-    await _wait_for(gone, seconds=5)
+    await _wait_for_listeners(committed_db_url, 0, seconds=5)
 
 
 async def test_crm_serve_ends_its_streams_at_once_when_told_to_stop(
