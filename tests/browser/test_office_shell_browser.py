@@ -6,7 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from office_support import PASSWORD, Office, french_page, no_sideways_scroll, run_sync, seed_office
+from office_support import (
+    PASSWORD,
+    Office,
+    french_page,
+    no_sideways_scroll,
+    run_sync,
+    seed_office,
+    sign_in_page,
+)
 from playwright.sync_api import Browser, Page
 from sqlalchemy import update
 from sqlmodel import col
@@ -142,11 +150,7 @@ def test_every_language_fits_a_phone(
     browser: Browser, live_server: LiveServer, office: Office
 ) -> None:
     page, _ = french_page(browser, PHONE)
-    page.goto(f"{live_server.url}/office/sign-in")
-    page.fill("#email", office.emails["marketing"])
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.press("#password", "Enter")
+    sign_in_page(page, f"{live_server.url}/office", office, "marketing")
     headings = {"fr": "Bonjour", "en": "Hello", "de": "Guten Tag,", "nl": "Hallo"}
     for code, greeting in headings.items():
         for path in ("/office", "/office/gateways"):
