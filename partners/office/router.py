@@ -47,6 +47,8 @@ from roadbook.content.text import localize
 
 router = APIRouter(include_in_schema=False)
 LIST = "/office/offers"
+# A partner's id in a page's address (the list's filter, the new offer's partner).
+PartnerQuery = Annotated[str, Query(max_length=36)]
 
 
 async def _posted_form(
@@ -73,6 +75,11 @@ async def _partners(session: AsyncSession) -> list[dict[str, Any]]:
     ]
 
 
+def _known(partner: str, partners: list[dict[str, Any]]) -> str:
+    """``partner`` when it is the id of one of ``partners``, else "" (none chosen)."""
+    return partner if partner in {p["id"] for p in partners} else ""
+
+
 # --- the list ------------------------------------------------------------------------------------
 
 
@@ -81,7 +88,7 @@ async def offers(
     request: Request,
     office: EditorDep,
     db: DbDep,
-    partner: Annotated[str, Query(max_length=36)] = "",
+    partner: PartnerQuery = "",
     status: Annotated[str, Query(max_length=12)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
@@ -90,9 +97,8 @@ async def offers(
     zone = ZoneInfo(office.timezone)
     async with db.session(office.staff.destination_id) as session:
         partners = await _partners(session)
-        known = {p["id"] for p in partners}
         filters = {
-            "partner": partner if partner in known else "",
+            "partner": _known(partner, partners),
             "status": status if status in STATUSES else "",
         }
         conditions: list[Any] = [col(Offer.destination_id) == office.staff.destination_id]
@@ -206,13 +212,12 @@ async def new_offer(
     request: Request,
     office: EditorDep,
     db: DbDep,
-    partner: Annotated[str, Query(max_length=36)] = "",
+    partner: PartnerQuery = "",
 ) -> HTMLResponse:
     """An empty form for a new offer (of ``partner``, when given)."""
     async with db.session(office.staff.destination_id) as session:
         partners = await _partners(session)
-    chosen = partner if partner in {p["id"] for p in partners} else ""
-    values = offer_form.empty_form(ZoneInfo(office.timezone), utcnow(), chosen)
+    values = offer_form.empty_form(ZoneInfo(office.timezone), utcnow(), _known(partner, partners))
     return _render_form(request, office, None, values, partners)
 
 
