@@ -13,7 +13,7 @@ from typing import Any, get_args
 import httpx2
 import psycopg
 import pytest
-from cli_support import dsn, run_crm
+from cli_support import dsn, insert_destination, query, run_crm
 from ingest_support import batch, uid_event
 
 from crm import cli
@@ -126,36 +126,17 @@ def test_visitor_add_refuses_bad_input(seeded: str, args: list[str], message: st
 # --- Several destinations: destination add, site add, gateway add across destinations ----------
 
 
-def insert_destination(url: str, slug: str, *sites: str) -> tuple[str, dict[str, str]]:
-    """A destination (and sites by slug) written directly, as another office's data would be."""
-    with psycopg.connect(dsn(url)) as conn:
-        row = conn.execute(
-            "INSERT INTO destination (id, slug, name, timezone, default_language, created_at)"
-            " VALUES (gen_random_uuid(), %s, %s, 'Europe/Paris', 'fr', now()) RETURNING id",
-            (slug, slug.title()),
-        ).fetchone()
-        assert row is not None
-        ids = {}
-        for site in sites:
-            site_row = conn.execute(
-                "INSERT INTO site (id, destination_id, slug, name, kind, opening_hours, wishes,"
-                " created_at) VALUES (gen_random_uuid(), %s, %s, %s, 'office', '{}', '[]', now())"
-                " RETURNING id",
-                (row[0], site, f"{site.title()} of {slug}"),
-            ).fetchone()
-            assert site_row is not None
-            ids[site] = str(site_row[0])
-    return str(row[0]), ids
-
-
-def query(url: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    with psycopg.connect(dsn(url)) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
 def ok(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def refused(url: str, args: list[str], status: int, message: str) -> None:
+    """``crm ARGS`` exits with ``status``, says ``message`` on stderr and prints nothing."""
+    result = run_crm(url, *args)
+    assert result.returncode == status, result.stderr
+    assert message in result.stderr
+    assert result.stdout == ""
 
 
 def crm_json(url: str, *args: str) -> Any:
@@ -227,10 +208,7 @@ def test_destination_add_refuses_bad_input(
     committed_db_url: str, args: list[str], status: int, message: str
 ) -> None:
     insert_destination(committed_db_url, "amneville")
-    result = run_crm(committed_db_url, "destination", "add", "--json", *args)
-    assert result.returncode == status, result.stderr
-    assert message in result.stderr
-    assert result.stdout == ""
+    refused(committed_db_url, ["destination", "add", "--json", *args], status, message)
     assert query(committed_db_url, "SELECT slug FROM destination") == [("amneville",)]
 
 
@@ -294,10 +272,7 @@ def test_site_add_refuses_bad_input(
 ) -> None:
     insert_destination(committed_db_url, "amneville", "zoo")
     insert_destination(committed_db_url, "thionville")
-    result = run_crm(committed_db_url, "site", "add", "--json", *args)
-    assert result.returncode == status, result.stderr
-    assert message in result.stderr
-    assert result.stdout == ""
+    refused(committed_db_url, ["site", "add", "--json", *args], status, message)
     assert query(committed_db_url, "SELECT slug FROM site") == [("zoo",)]
 
 

@@ -6,24 +6,18 @@ import os
 import subprocess
 import sys
 
-import psycopg
-from cli_support import dsn, run_crm
+from cli_support import insert_destination, query, run_crm
 
 
 def test_staff_add_reads_the_password_from_stdin(committed_db_url: str) -> None:
-    with psycopg.connect(dsn(committed_db_url)) as conn:
-        conn.execute(
-            "INSERT INTO destination (id, slug, name, timezone, default_language, created_at)"
-            " VALUES (gen_random_uuid(), 'amneville', 'Amnéville', 'Europe/Paris', 'fr', now())"
-        )
+    insert_destination(committed_db_url, "amneville")
     args = ("staff", "add", "Lea@Office.example", "--role", "admin", "--destination", "amneville")
     result = run_crm(committed_db_url, *args, "--password-stdin", stdin="a long passphrase\n")
     assert result.returncode == 0, result.stderr
     assert "lea@office.example (admin) created" in result.stdout
-    with psycopg.connect(dsn(committed_db_url)) as conn:
-        row = conn.execute("SELECT email, role, password_hash FROM staff_user").fetchone()
-    assert row is not None
-    email, role, hashed = row
+    [(email, role, hashed)] = query(
+        committed_db_url, "SELECT email, role, password_hash FROM staff_user"
+    )
     assert (email, role) == ("lea@office.example", "admin")
     assert hashed.startswith("$argon2id$") and "a long passphrase" not in hashed
 
@@ -56,11 +50,7 @@ def test_staff_add_has_no_password_option() -> None:
 
 
 def test_staff_add_prompts_twice_for_the_password(committed_db_url: str) -> None:
-    with psycopg.connect(dsn(committed_db_url)) as conn:
-        conn.execute(
-            "INSERT INTO destination (id, slug, name, timezone, default_language, created_at)"
-            " VALUES (gen_random_uuid(), 'metz', 'Metz', 'Europe/Paris', 'fr', now())"
-        )
+    insert_destination(committed_db_url, "metz")
     args = ("staff", "add", "tom@office.example", "--role", "desk", "--destination", "metz")
     mismatch = run_crm(committed_db_url, *args, stdin="first passphrase\nsecond passphrase\n")
     assert mismatch.returncode != 0
