@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +37,28 @@ async def destination(db: Database) -> tuple[uuid.UUID, str]:
     return await new_destination(db, "limit")
 
 
-def clients(db: Database, **overrides: Any) -> tuple[Any, FakeClock]:
-    """An app limited to a burst of 3 enrolments, then one a minute; its clock is fake."""
-    app = create_app(
-        app_settings(ratelimit_enrol_per_s=1 / 60, ratelimit_enrol_burst=3, **overrides), db=db
-    )
-    clock = FakeClock()
-    app.state.rate_limits["self-enrolment"].bucket.clock = clock
-    return app, clock
-
-
 def client_at(app: Any, address: tuple[str, int]) -> httpx2.AsyncClient:
     transport = httpx2.ASGITransport(app=app, client=address)
     return httpx2.AsyncClient(transport=transport, base_url="http://test")
+
+
+@dataclass
+class Limited:
+    """An app limited to a burst of 3 enrolments, then one a minute (its clock is fake), seen
+    from two client addresses."""
+
+    clock: FakeClock
+    visitor: httpx2.AsyncClient
+    neighbour: httpx2.AsyncClient
+
+
+@pytest.fixture
+async def limited(db: Database) -> AsyncIterator[Limited]:
+    app = create_app(app_settings(ratelimit_enrol_per_s=1 / 60, ratelimit_enrol_burst=3), db=db)
+    clock = FakeClock()
+    app.state.rate_limits["self-enrolment"].bucket.clock = clock
+    async with client_at(app, VISITOR) as visitor, client_at(app, NEIGHBOUR) as neighbour:
+        yield Limited(clock, visitor, neighbour)
 
 
 def api_body(slug: str) -> dict[str, Any]:
@@ -70,53 +81,51 @@ FORM = {
 
 
 async def test_self_enrolment_api_is_limited_per_client_address(
-    db: Database, destination: tuple[uuid.UUID, str]
+    db: Database, destination: tuple[uuid.UUID, str], limited: Limited
 ) -> None:
     dest_id, slug = destination
-    app, clock = clients(db)
-    async with client_at(app, VISITOR) as visitor, client_at(app, NEIGHBOUR) as neighbour:
-        statuses = [
-            (await visitor.post("/api/v1/enrol", json=api_body(slug))).status_code for _ in range(3)
-        ]
-        assert statuses == [201, 201, 201]
-        refused = await visitor.post("/api/v1/enrol", json=api_body(slug))
-        assert refused.status_code == 429
-        assert refused.headers["content-type"] == "application/problem+json"
-        assert refused.headers["retry-after"] == "60"
-        assert refused.json()["status"] == 429
-        assert await visitors_of(db, dest_id) == 3  # the refused one wrote nothing
-        # Another address is not affected; a minute later the first one may enrol once more.
-        assert (await neighbour.post("/api/v1/enrol", json=api_body(slug))).status_code == 201
-        clock.now += 60
-        assert (await visitor.post("/api/v1/enrol", json=api_body(slug))).status_code == 201
-        assert (await visitor.post("/api/v1/enrol", json=api_body(slug))).status_code == 429
+    visitor, neighbour, clock = limited.visitor, limited.neighbour, limited.clock
+    statuses = [
+        (await visitor.post("/api/v1/enrol", json=api_body(slug))).status_code for _ in range(3)
+    ]
+    assert statuses == [201, 201, 201]
+    refused = await visitor.post("/api/v1/enrol", json=api_body(slug))
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["retry-after"] == "60"
+    assert refused.json()["status"] == 429
+    assert await visitors_of(db, dest_id) == 3  # the refused one wrote nothing
+    # Another address is not affected; a minute later the first one may enrol once more.
+    assert (await neighbour.post("/api/v1/enrol", json=api_body(slug))).status_code == 201
+    clock.now += 60
+    assert (await visitor.post("/api/v1/enrol", json=api_body(slug))).status_code == 201
+    assert (await visitor.post("/api/v1/enrol", json=api_body(slug))).status_code == 429
     assert await visitors_of(db, dest_id) == 5
 
 
 async def test_enrolment_page_shares_the_limit_and_says_so_in_the_visitors_language(
-    db: Database, destination: tuple[uuid.UUID, str]
+    db: Database, destination: tuple[uuid.UUID, str], limited: Limited
 ) -> None:
     dest_id, slug = destination
-    app, _ = clients(db)
-    async with client_at(app, VISITOR) as visitor, client_at(app, NEIGHBOUR) as neighbour:
-        for _ in range(2):
-            assert (await visitor.post("/api/v1/enrol", json=api_body(slug))).status_code == 201
-        # A form with mistakes creates nothing and takes nothing from the bucket.
-        mistaken = await visitor.post(f"/enrol/{slug}", data={**FORM, "adults": "many"})
-        assert mistaken.status_code == 422
-        assert (await visitor.post(f"/enrol/{slug}", data=FORM)).status_code == 201
-        refused = await visitor.post(f"/enrol/{slug}", data=FORM)
-        assert refused.status_code == 429
-        assert refused.headers["content-type"].startswith("text/html")
-        assert refused.headers["retry-after"] == "60"
-        assert refused.headers["cache-control"] == "no-store"
-        page = refused.text
-        assert '<html lang="de">' in page
-        assert "Zu viele Anmeldungen von diesem Anschluss" in page
-        assert "Bitte korrigieren" not in page  # nothing to correct: only to wait
-        assert 'value="wellness" checked' in page and 'value="2"' in page  # entries kept
-        assert await visitors_of(db, dest_id) == 3
-        assert (await neighbour.post(f"/enrol/{slug}", data=FORM)).status_code == 201
+    visitor, neighbour = limited.visitor, limited.neighbour
+    for _ in range(2):
+        assert (await visitor.post("/api/v1/enrol", json=api_body(slug))).status_code == 201
+    # A form with mistakes creates nothing and takes nothing from the bucket.
+    mistaken = await visitor.post(f"/enrol/{slug}", data={**FORM, "adults": "many"})
+    assert mistaken.status_code == 422
+    assert (await visitor.post(f"/enrol/{slug}", data=FORM)).status_code == 201
+    refused = await visitor.post(f"/enrol/{slug}", data=FORM)
+    assert refused.status_code == 429
+    assert refused.headers["content-type"].startswith("text/html")
+    assert refused.headers["retry-after"] == "60"
+    assert refused.headers["cache-control"] == "no-store"
+    page = refused.text
+    assert '<html lang="de">' in page
+    assert "Zu viele Anmeldungen von diesem Anschluss" in page
+    assert "Bitte korrigieren" not in page  # nothing to correct: only to wait
+    assert 'value="wellness" checked' in page and 'value="2"' in page  # entries kept
+    assert await visitors_of(db, dest_id) == 3
+    assert (await neighbour.post(f"/enrol/{slug}", data=FORM)).status_code == 201
     assert await visitors_of(db, dest_id) == 4
 
 
