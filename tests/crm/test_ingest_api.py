@@ -39,6 +39,11 @@ async def scalar(db: Database, sql: str, **params: object) -> object:
         return (await session.execute(text(sql), params)).scalar()
 
 
+async def events_of(db: Database, visitor: uuid.UUID) -> object:
+    """How many proximity events are stored for ``visitor``."""
+    return await scalar(db, "SELECT count(*) FROM proximity_event WHERE visitor_id = :v", v=visitor)
+
+
 async def test_valid_batch_is_stored_with_visit(
     client: httpx2.AsyncClient, db: Database, tenant: Tenant
 ) -> None:
@@ -52,9 +57,7 @@ async def test_valid_batch_is_stored_with_visit(
     assert response.status_code == 200, response.text
     assert response.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
     lea = tenant.visitors["lea"]
-    assert (
-        await scalar(db, "SELECT count(*) FROM proximity_event WHERE visitor_id = :v", v=lea) == 2
-    )
+    assert await events_of(db, lea) == 2
     row = await scalar(
         db,
         "SELECT row(gateway_id, site_id, seq, rssi, zone)::text FROM proximity_event "
@@ -78,9 +81,7 @@ async def test_valid_batch_is_stored_with_visit(
     # a retry of the same batch is recognised, never counted twice
     again = await send(client, tenant, gw, events)
     assert again.json() == {"accepted": 0, "duplicates": 2, "rejected": []}
-    assert (
-        await scalar(db, "SELECT count(*) FROM proximity_event WHERE visitor_id = :v", v=lea) == 2
-    )
+    assert await events_of(db, lea) == 2
 
 
 async def test_duplicate_ids_inside_one_batch_count_once(
@@ -330,9 +331,7 @@ async def test_withdrawal_stops_storage_on_next_batch(
     after = uid_event(tenant.passes["lea"], utcnow())
     response = await send(client, tenant, gw, [backlog, after])
     assert response.json()["accepted"] == 2
-    assert (
-        await scalar(db, "SELECT count(*) FROM proximity_event WHERE visitor_id = :v", v=lea) == 1
-    )
+    assert await events_of(db, lea) == 1
 
 
 async def test_consent_given_after_the_event_does_not_cover_it(
@@ -344,9 +343,7 @@ async def test_consent_given_after_the_event_does_not_cover_it(
     new = uid_event(tenant.passes["ana"], utcnow() - timedelta(days=1))
     response = await send(client, tenant, gw, [old, new])
     assert response.json()["accepted"] == 2
-    assert (
-        await scalar(db, "SELECT count(*) FROM proximity_event WHERE visitor_id = :v", v=ana) == 1
-    )
+    assert await events_of(db, ana) == 1
     assert await scalar(
         db, "SELECT id FROM proximity_event WHERE visitor_id = :v", v=ana
     ) == uuid.UUID(new["id"])
