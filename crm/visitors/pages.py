@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -69,12 +69,18 @@ def _ui(language: str) -> dict[str, str]:
     return {key: texts[language] for key, texts in UI.items()}
 
 
-async def _destination(db: DbDep, slug: str) -> Destination:
+async def _destination(db: DbDep, destination: Slug) -> Destination:
+    """The destination of the page's address (404 when there is none)."""
     async with db.session(system=True) as session:
-        found = await destinations_service.destination_by_slug(session, slug)
+        found = await destinations_service.destination_by_slug(session, destination)
     if found is None:
-        raise Problem(404, "Not Found", f"no destination {slug!r}")
+        raise Problem(404, "Not Found", f"no destination {destination!r}")
     return found
+
+
+DestinationDep = Annotated[Destination, Depends(_destination)]
+# ?lang= picks the page's language (else the destination's)
+Lang = Annotated[str | None, Query(max_length=8)]
 
 
 def _render(
@@ -123,14 +129,9 @@ def _page(
 
 @router.get("/enrol/{destination}", response_class=HTMLResponse)
 async def enrol_page(
-    request: Request,
-    db: DbDep,
-    settings: SettingsDep,
-    destination: Slug,
-    lang: Annotated[str | None, Query(max_length=8)] = None,
+    request: Request, settings: SettingsDep, found: DestinationDep, lang: Lang = None
 ) -> HTMLResponse:
     """The self-enrolment form."""
-    found = await _destination(db, destination)
     return _render(request, settings, found, _language(lang, found))
 
 
@@ -183,14 +184,9 @@ def _parse(form: FormData, language: str, today: date) -> tuple[dict[str, Any], 
 
 @router.post("/enrol/{destination}", response_class=HTMLResponse)
 async def enrol_submit(
-    request: Request,
-    db: DbDep,
-    settings: SettingsDep,
-    destination: Slug,
-    lang: Annotated[str | None, Query(max_length=8)] = None,
+    request: Request, db: DbDep, settings: SettingsDep, found: DestinationDep, lang: Lang = None
 ) -> HTMLResponse:
     """Enrol from the form: the roadbook link once, or the form again with messages (422)."""
-    found = await _destination(db, destination)
     form = await request.form(max_files=0, max_fields=64, max_part_size=4096)
     raw_language = form.get("language")
     language = _language(raw_language if isinstance(raw_language, str) else lang, found)
