@@ -10,9 +10,12 @@ committed on its own. A row another run deleted first is not RETURNed, so nothin
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 import structlog
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.core.db import Database
 from crm.core.hooks import JobSpec
@@ -61,21 +64,22 @@ _STATEMENTS = (
 )
 
 
+async def _batch(statement: TextClause, params: dict[str, Any], session: AsyncSession) -> int:
+    """One batch of ``statement``: how many rows it rolled up and deleted."""
+    return int((await session.execute(statement, params)).scalar_one())
+
+
 async def roll_up_exposures(
     db: Database, settings: Settings, *, now: datetime | None = None, batch_size: int = BATCH
 ) -> int:
     """Job: roll up and delete exposures and clicks past retention; how many rows went."""
-    cutoff = (now or utcnow()) - timedelta(days=settings.retention_days_after_stay)
+    params = {
+        "cutoff": (now or utcnow()) - timedelta(days=settings.retention_days_after_stay),
+        "batch": batch_size,
+    }
     total = 0
     for statement in _STATEMENTS:
-        while True:
-            async with db.session(system=True) as session:
-                params = {"cutoff": cutoff, "batch": batch_size}
-                deleted = int((await session.execute(statement, params)).scalar_one())
-                await session.commit()
-            total += deleted
-            if deleted < batch_size:
-                break
+        total += await db.in_batches(batch_size, partial(_batch, statement, params))
     if total:
         log.info("retention_exposures_rolled_up", rows=total)
     return total
