@@ -198,6 +198,22 @@ def is_open(schedule: Schedule, at: datetime, zone: tzinfo) -> Answer:
     return Answer(None)
 
 
+def on_day(schedule: Schedule, day: date, zone: tzinfo) -> Answer:
+    """Whether the place is open at some time of the local ``day`` (a slot of the day before
+    running past midnight included), and ``until`` when it last closes; ``open`` is ``None``
+    when no rule is valid that day, as in :func:`is_open`."""
+    if not any(rule.valid_on(day) for rule in schedule.rules):
+        return Answer(None)
+    midnight = day.toordinal() * _DAY_MINUTES
+    ends = [
+        end
+        for on in (day - timedelta(days=1), day)
+        for _, end, _ in _day_slots(schedule.rules, on)
+        if end > midnight
+    ]
+    return Answer(True, _aware(max(ends), zone)) if ends else Answer(False)
+
+
 def _dates(first: date, last: date) -> Iterator[date]:
     day = first
     while day <= last:

@@ -25,10 +25,12 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.core.tenancy import Destination
 from crm.destinations import service as destinations
 from partners.offers.models import Offer
 from roadbook.content.catalogue import effective, stream_items
@@ -205,11 +207,14 @@ def _catalogue(items: Iterable[ContentItem], sites: Mapping[str, SiteInfo]) -> C
 
 async def shelf(session: AsyncSession, destination_id: uuid.UUID, now: datetime) -> Shelf:
     """Load and index the destination's catalogue and the offers live at ``now``."""
+    destination = await session.get(Destination, destination_id)
+    assert destination is not None
     catalogue = await load(session, destination_id)
     offers = await partner_offers.live(session, destination_id, now, catalogue.sites)
     candidates = (*catalogue.candidates, *offers.candidates)
+    zone = ZoneInfo(destination.timezone)
     return Shelf(
-        index=await asyncio.to_thread(Index, candidates, now),
+        index=await asyncio.to_thread(Index, candidates, now, zone),
         details={**catalogue.details, **offers.details},
         sites=catalogue.sites,
         partners=offers.partners,

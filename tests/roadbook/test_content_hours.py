@@ -18,6 +18,7 @@ from roadbook.content.hours import (
     first_occurrence,
     is_open,
     occurrences,
+    on_day,
     span,
 )
 
@@ -372,3 +373,25 @@ def test_the_first_occurrence_starts_after_one_that_ends_at_the_window_start() -
     found = first_occurrence([market], at_close - timedelta(seconds=1), at_close, PARIS)
     assert found is not None and found.start == paris(2026, 3, 3, 8)
     assert first_occurrence([market], at_close, paris(2026, 3, 4, 8), PARIS) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(schedule=st.lists(rules(), min_size=1, max_size=4), day=days_in_range,
+       minute=st.integers(0, 24 * 60 - 1))  # fmt: skip
+def test_a_day_read_whole_agrees_with_every_minute_of_it(
+    schedule: list[Rule], day: date, minute: int
+) -> None:
+    """on_day (retrieval's "closed for the rest of today") never contradicts is_open: closed
+    that day means no minute of it is open; open until U means no minute from U is."""
+    hours = Schedule(rules=tuple(schedule))
+    whole = on_day(hours, day, PARIS)
+    at = (datetime.combine(day, datetime.min.time(), PARIS) + timedelta(minutes=minute)).astimezone(
+        UTC
+    )
+    if at.astimezone(PARIS).date() != day:
+        return  # the spring-forward gap
+    answer = is_open(hours, at, PARIS)
+    if whole.open is False:
+        assert answer.open is not True
+    if whole.open is True and answer.open is True:
+        assert whole.until is not None and at < whole.until
