@@ -20,6 +20,16 @@ from crm.visitors import service as visitors
 NAMESPACE = "a1b2c3d4e5f60718293a"
 
 
+class FakeClock:
+    """The seconds a rate limit's bucket reads (crm.core.ratelimit), moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @dataclass
 class Tenant:
     """One destination with sites, gateways (name → token) and visitors (name → ids)."""

@@ -17,19 +17,11 @@ from crm.main import create_app
 from crm.visitors import notice
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import app_settings
+from ingest_support import FakeClock, app_settings
 from visitors_support import new_destination, visitors_of
 
 VISITOR = ("203.0.113.20", 5000)
 NEIGHBOUR = ("198.51.100.30", 5000)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

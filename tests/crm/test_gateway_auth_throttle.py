@@ -11,7 +11,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
-from ingest_support import GZIP_JSON, Tenant, app_settings, auth, batch, seed_tenant, uid_event
+from ingest_support import (
+    GZIP_JSON,
+    FakeClock,
+    Tenant,
+    app_settings,
+    auth,
+    batch,
+    seed_tenant,
+    uid_event,
+)
 from sqlalchemy import text
 
 from crm.core.db import Database
@@ -21,14 +30,6 @@ from crm.main import create_app
 URL = "/api/v1/gateway/events"
 ATTACKER = ("203.0.113.50", 6000)
 ELSEWHERE = ("198.51.100.60", 6000)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Body:

@@ -7,20 +7,13 @@ from typing import Any
 
 import httpx2
 import pytest
+from ingest_support import FakeClock
 from prometheus_client import REGISTRY
 
 from crm.core.db import Database
 from crm.core.ratelimit import FailureThrottle, TokenBucket, client_address, client_network
 from crm.core.settings import Settings
 from crm.main import create_app
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_bucket_allows_a_burst_then_refills_at_the_rate() -> None:

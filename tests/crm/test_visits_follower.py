@@ -13,10 +13,9 @@ from ingest_support import (
     NAMESPACE,
     Tenant,
     app_settings,
-    auth,
-    batch,
     make_client,
     seed_tenant,
+    send,
     uid_event,
 )
 from sqlalchemy import text
@@ -28,7 +27,6 @@ from crm.visitors import service as visitors
 from crm.visitors.models import Visitor
 from crm.visits import follower
 
-URL = "/api/v1/gateway/events"
 NAMES = ("lea", "tom", "ana")
 
 
@@ -43,9 +41,8 @@ async def tenant(committed_db: Database) -> Tenant:
 
 
 async def post(db: Database, tenant: Tenant, gateway: str, events: list[dict[str, Any]]) -> int:
-    body, headers = batch(gateway, events), auth(tenant, gateway)
     async with make_client(db) as client:
-        response = await client.post(URL, json=body, headers=headers)
+        response = await send(client, tenant, gateway, events)
     assert response.status_code == 200, response.text
     return int(response.json()["accepted"])
 
