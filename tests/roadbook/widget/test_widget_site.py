@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import httpx2
@@ -21,7 +20,6 @@ from crm.destinations import service as destinations
 from crm.destinations.models import Site
 from crm.main import create_app
 from roadbook.feeds import service
-from roadbook.feeds.candidates import Opener
 from roadbook.feeds.view import RoadbookView
 from tests.roadbook.widget.widget_support import XSS, seed_zootown
 
@@ -38,15 +36,10 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> Asked:
     real = service.site_view
 
     async def site_view(
-        session: AsyncSession,
-        destination: Destination,
-        site: Site,
-        language: str,
-        now: datetime | None = None,
-        refresh: Opener | None = None,
+        session: AsyncSession, destination: Destination, site: Site, language: str, **rest: Any
     ) -> RoadbookView:
         calls.append((destination.slug, site.slug, language))
-        return await real(session, destination, site, language, now, refresh)
+        return await real(session, destination, site, language, **rest)
 
     monkeypatch.setattr(service, "site_view", site_view)
     return Asked(calls)
