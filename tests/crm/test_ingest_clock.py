@@ -181,11 +181,14 @@ def clock_pairs(draw: st.DrawFn) -> tuple[datetime, datetime]:
     return sent_at, observed_at
 
 
-@settings(
-    max_examples=300,
+# Examples that run against the test database: slow, and sharing the test's fixtures.
+AGAINST_THE_DATABASE = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@settings(AGAINST_THE_DATABASE, max_examples=300)
 @given(pair=clock_pairs())
 async def test_any_clock_pair_is_decided_by_the_rule(
     db: Database, tenant: Tenant, pair: tuple[datetime, datetime]
@@ -211,11 +214,7 @@ async def test_any_clock_pair_is_decided_by_the_rule(
         }
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(AGAINST_THE_DATABASE, max_examples=60)
 @given(pair=clock_pairs())
 async def test_no_clock_pair_is_a_server_error(
     client: httpx2.AsyncClient, tenant: Tenant, pair: tuple[datetime, datetime]

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -121,14 +122,21 @@ def _fail_with_big_locals() -> None:
     raise RuntimeError(f"failed with {len(rows)} rows, {authorization}, path /r/{SECRET}")
 
 
-def test_exception_is_a_plain_traceback_without_locals() -> None:
+def _failure_logged(log: Callable[[], None]) -> tuple[dict[str, Any], str]:
+    """The JSON record ``log`` writes while handling _fail_with_big_locals, and all it wrote."""
     stream = io.StringIO()
     core_logging.configure(json_lines=True, stream=stream)
     try:
         _fail_with_big_locals()
     except RuntimeError:
-        structlog.get_logger("test").exception("unhandled_error", path="/x")
-    record = json.loads(stream.getvalue())
+        log()
+    return json.loads(stream.getvalue()), stream.getvalue()
+
+
+def test_exception_is_a_plain_traceback_without_locals() -> None:
+    record, written = _failure_logged(
+        lambda: structlog.get_logger("test").exception("unhandled_error", path="/x")
+    )
     assert record["event"] == "unhandled_error"
     assert record["level"] == "error"
     exception = record["exception"]
@@ -137,22 +145,18 @@ def test_exception_is_a_plain_traceback_without_locals() -> None:
     assert "_fail_with_big_locals" in exception
     assert "RuntimeError: failed with 10000 rows, Bearer ***, path /r/***" in exception
     assert "LOCAL-VALUE" not in exception  # no local variables
-    assert SECRET not in stream.getvalue()
+    assert SECRET not in written
 
 
 def test_stdlib_exceptions_are_plain_and_scrubbed() -> None:
     """uvicorn's "Exception in ASGI application" comes through the stdlib logger."""
-    stream = io.StringIO()
-    core_logging.configure(json_lines=True, stream=stream)
-    try:
-        _fail_with_big_locals()
-    except RuntimeError:
-        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
-    record = json.loads(stream.getvalue())
+    record, written = _failure_logged(
+        lambda: logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    )
     assert record["event"] == "Exception in ASGI application"
     assert record["exception"].startswith("Traceback (most recent call last):")
     assert "LOCAL-VALUE" not in record["exception"]
-    assert SECRET not in stream.getvalue()
+    assert SECRET not in written
 
 
 class _Terminal(io.StringIO):
