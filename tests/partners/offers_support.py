@@ -3,7 +3,7 @@ service."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from office_support import Office
@@ -26,6 +26,16 @@ def fields(office: Office, **changes: Any) -> OfferFields:
         **changes,
     }
     return OfferFields(**values)
+
+
+def december_friday_evenings() -> dict[str, Any]:
+    """An offer's dates and hours: December 2026, Fridays 19:00-22:00 in the destination's zone
+    (Paris); ``make_offer(db, office, **december_friday_evenings())``."""
+    return {
+        "valid_from": datetime(2026, 12, 1, tzinfo=UTC),
+        "valid_until": datetime(2026, 12, 31, tzinfo=UTC),
+        "schedule": {"rules": [{"days": ["fri"], "opens": "19:00", "closes": "22:00"}]},
+    }
 
 
 async def make_offer(

@@ -23,7 +23,7 @@ from partners.offers.models import Offer
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 sys.path.insert(0, str(Path(__file__).parent))
-from offers_support import fields, make_offer
+from offers_support import december_friday_evenings, fields, make_offer
 from office_support import Office
 
 
@@ -230,17 +230,11 @@ async def test_quota_remaining_never_goes_below_zero(db: Database, office: Offic
 async def test_runs_at_reads_validity_and_weekly_hours_in_the_destination_zone(
     db: Database, office: Office
 ) -> None:
-    from datetime import UTC, datetime
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     paris = ZoneInfo("Europe/Paris")
-    offer = await make_offer(
-        db,
-        office,
-        valid_from=datetime(2026, 12, 1, tzinfo=UTC),
-        valid_until=datetime(2026, 12, 31, tzinfo=UTC),
-        schedule={"rules": [{"days": ["fri"], "opens": "19:00", "closes": "22:00"}]},
-    )
+    offer = await make_offer(db, office, **december_friday_evenings())
     friday_evening = datetime(2026, 12, 4, 19, 30, tzinfo=paris)
     assert service.runs_at(offer, friday_evening, paris)
     assert not service.runs_at(offer, friday_evening - timedelta(hours=1), paris)

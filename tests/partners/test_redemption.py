@@ -24,7 +24,7 @@ from partners.offers.redemption import RedemptionRefused
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 sys.path.insert(0, str(Path(__file__).parent))
-from offers_support import make_offer
+from offers_support import december_friday_evenings, make_offer
 from office_support import Office, seed_office
 
 CODE = re.compile(r"^[2-9A-HJKMNP-Z]{8}$")
@@ -137,14 +137,7 @@ async def test_an_offer_that_is_not_running_refuses_its_codes(db: Database, offi
 async def test_an_offer_outside_its_dates_or_hours_refuses_its_codes(
     db: Database, office: Office
 ) -> None:
-    december = await make_offer(
-        db,
-        office,
-        valid_from=datetime(2026, 12, 1, tzinfo=UTC),
-        valid_until=datetime(2026, 12, 31, tzinfo=UTC),
-        # Fridays 19:00-22:00, Paris time (the destination's zone)
-        schedule={"rules": [{"days": ["fri"], "opens": "19:00", "closes": "22:00"}]},
-    )
+    december = await make_offer(db, office, **december_friday_evenings())
     friday = datetime(2026, 12, 4, 18, 30, tzinfo=UTC)  # 19:30 in Paris
     assert await _refusal(db, office, december, friday - timedelta(hours=1)) == "not_valid_now"
     assert await _refusal(db, office, december, datetime(2027, 1, 1, tzinfo=UTC)) == (
