@@ -32,17 +32,11 @@ class NoticeText:
 
 
 @dataclass(frozen=True, slots=True)
-class Notice:
-    """The notice as shown to a visitor: version, language and the filled-in texts."""
+class Notice(NoticeText):
+    """The notice as shown to a visitor: the texts filled in, with their version and language."""
 
     version: str
     language: str
-    title: str
-    summary: str
-    scopes: dict[str, str]
-    uid_warning: str
-    rights: str
-    retention: str
 
     @property
     def text(self) -> str:
