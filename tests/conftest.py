@@ -195,20 +195,23 @@ class LiveServer:
             self._thread.join(timeout=20)
             self._server = None
 
+    def __enter__(self) -> LiveServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
 
 @pytest.fixture
 def live_server(committed_db_url: str) -> Iterator[LiveServer]:
     """The CRM on a real uvicorn, on a database of the test's own (no scheduler jobs)."""
-    server = LiveServer(committed_db_url)
-    server.start()
-    yield server
-    server.stop()
+    with LiveServer(committed_db_url) as server:
+        yield server
 
 
 @pytest.fixture
 def live_crm(committed_db_url: str) -> Iterator[LiveServer]:
     """The CRM as deployed: a real uvicorn with its scheduler (visits follower and all jobs)."""
-    server = LiveServer(committed_db_url, scheduler=True)
-    server.start()
-    yield server
-    server.stop()
+    with LiveServer(committed_db_url, scheduler=True) as server:
+        yield server
