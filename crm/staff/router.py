@@ -125,14 +125,8 @@ async def list_staff(session: StaffSessionDep) -> list[StaffOut]:
 @router.post("/api/v1/office/staff", status_code=201, dependencies=ADMIN, responses=STAFF_PROBLEMS)
 async def create_staff(body: StaffCreate, staff: StaffDep, session: StaffSessionDep) -> StaffOut:
     """Create a staff account in the admin's destination."""
-    user = await service.add_staff(
-        session,
-        staff.destination_id,
-        email=body.email,
-        name=body.name,
-        role=body.role,
-        password=body.password,
-    )
+    # The body's fields are add_staff's keywords (email, name, role, password).
+    user = await service.add_staff(session, staff.destination_id, **body.model_dump())
     await session.commit()
     return StaffOut.model_validate(user)
 
@@ -146,13 +140,7 @@ async def update_staff(
     A role change, a new password or disabling ends the account's sessions; the destination
     always keeps at least one enabled admin.
     """
-    user = await service.update_staff(
-        session,
-        staff_id,
-        name=body.name,
-        role=body.role,
-        disabled=body.disabled,
-        password=body.password,
-    )
+    # Absent fields are None, which update_staff leaves alone.
+    user = await service.update_staff(session, staff_id, **body.model_dump())
     await session.commit()
     return StaffOut.model_validate(user)
