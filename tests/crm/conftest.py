@@ -13,7 +13,7 @@ from crm.core.db import Database
 
 # --import-mode=importlib puts no test folder on sys.path: make the shared helpers importable.
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest_support import Tenant, make_client, seed_tenant
+from ingest_support import SPA_AND_ZOO, Tenant, make_client, seed_tenant
 from office_support import office, other  # noqa: F401 (fixtures, shared with tests/partners)
 
 
@@ -23,7 +23,7 @@ async def tenant(db: Database) -> Tenant:
     return await seed_tenant(
         db,
         "amneville",
-        sites={"spa": ["spa-gw1", "spa-gw2"], "zoo": ["zoo-gw1"]},
+        sites=SPA_AND_ZOO,
         visitors_={"lea": ["proximity"], "tom": ["personalisation"], "ana": ["proximity"]},
         fresh=True,
     )

@@ -18,6 +18,8 @@ from crm.ingest.schemas import rfc3339
 from crm.visitors import service as visitors
 
 NAMESPACE = "a1b2c3d4e5f60718293a"
+# The usual test destination's sites and their gateways: the spa has two, the zoo one.
+SPA_AND_ZOO = {"spa": ["spa-gw1", "spa-gw2"], "zoo": ["zoo-gw1"]}
 
 
 class FakeClock:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from ingest_support import (
     NAMESPACE,
+    SPA_AND_ZOO,
     Tenant,
     app_settings,
     make_client,
@@ -35,7 +36,7 @@ async def tenant(committed_db: Database) -> Tenant:
     return await seed_tenant(
         committed_db,
         "follower",
-        sites={"spa": ["spa-gw1", "spa-gw2"], "zoo": ["zoo-gw1"]},
+        sites=SPA_AND_ZOO,
         visitors_={name: ["proximity"] for name in NAMES},
     )
 
