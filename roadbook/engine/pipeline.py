@@ -100,29 +100,49 @@ class _Best:
         return len(self.heap) >= self.size and (self.size == 0 or self.heap[0] > bound)
 
 
-def _reachable(context: VisitorContext, policy: DestinationPolicy) -> frozenset[SectionKey]:
-    """The sections a planned time can reach: none today before the stay, no later day at its
-    end (the widget's site mode plans today only)."""
-    start, end = window(context, policy)
-    now = context.now.astimezone(policy.zone)
-    midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=policy.zone)
-    reachable: set[SectionKey] = {"events"}
-    if start < midnight:
-        reachable |= {"now_nearby", "today"} if start <= context.now else {"today"}
-    if end > midnight:
-        reachable.add("stay")
-    return frozenset(reachable)
+class _Sections:
+    """The sections a candidate may land in, whatever its planned time (sections.section_of),
+    read before planning it. A place planned from today lands today (or now nearby) when its
+    hours let it open today after the window starts, else during the stay: one day's reading
+    of its hours (kept by the planner) says which, instead of the whole planning."""
+
+    def __init__(
+        self, context: VisitorContext, policy: DestinationPolicy, planner: Planner
+    ) -> None:
+        self.policy, self.planner = policy, planner
+        self.start, end = window(context, policy)
+        zone = policy.zone
+        now = context.now.astimezone(zone)
+        midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=zone)
+        reachable: set[SectionKey] = {"events"}
+        if self.start < midnight:
+            reachable |= {"now_nearby", "today"} if self.start <= context.now else {"today"}
+        if end > midnight:
+            reachable.add("stay")
+        self.reachable = frozenset(reachable)
+        # The local day the window starts on, when it is today (else nothing is today).
+        self.today = now.date() if self.start < midnight else None
+
+    def of(self, partial: Partial) -> frozenset[SectionKey]:
+        candidate, reachable = partial.candidate, self.reachable
+        if candidate.kind == "event":
+            return _EVENTS
+        near = partial.distance is not None and partial.distance <= self.policy.nearby_radius_m
+        possible = reachable - (_EVENTS if near else _EVENTS_OR_NEAR)
+        hours = candidate.hours
+        if self.today is None or hours is None or not hours.rules or candidate.offer is not None:
+            return possible
+        day = self.planner.on_day(hours, self.today, self.policy.zone)
+        # Closed all day, or closed from the window's start on: a later day, if any.
+        if day.open is False or (day.until is not None and day.until <= self.start):
+            return possible & _STAY
+        # Open at some time from the start on, or hours silent today: planned today.
+        return possible - _STAY
 
 
-def _possible_sections(
-    partial: Partial, reachable: frozenset[SectionKey], policy: DestinationPolicy
-) -> frozenset[SectionKey]:
-    """The sections a candidate may land in, whatever its planned time (sections.section_of)."""
-    if partial.candidate.kind == "event":
-        return frozenset({"events"})
-    if partial.distance is not None and partial.distance <= policy.nearby_radius_m:
-        return reachable - {"events"}
-    return reachable - {"events", "now_nearby"}
+_EVENTS: frozenset[SectionKey] = frozenset({"events"})
+_EVENTS_OR_NEAR: frozenset[SectionKey] = frozenset({"events", "now_nearby"})
+_STAY: frozenset[SectionKey] = frozenset({"stay"})
 
 
 def build_roadbook(
@@ -159,7 +179,8 @@ def build_roadbook(
         else:
             dropped.append(Filtered(candidate.id, reason))
     partials.sort(key=lambda p: (-p.bound, p.candidate.id))
-    reachable = _reachable(context, policy)
+    sections_of = _Sections(context, policy, planner)
+    span = window(context, policy)
     left_today = offers_left_today(profile.exposures, context.now, policy)
     best = {key: _Best(pool_size(policy.items_per_section)) for key in SECTIONS}
     # The room for offers is at most what is left today: their MMR pool is at most this big.
@@ -172,11 +193,11 @@ def build_roadbook(
             if candidate.commercial:
                 hopeless = best_offers.above(partial.bound)
             else:
-                possible = _possible_sections(partial, reachable, policy)
+                possible = sections_of.of(partial)
                 hopeless = all(best[key].above(partial.bound) for key in possible)
             if hopeless:
                 continue
-        slot = planner.plan(candidate, context, policy)
+        slot = planner.plan(candidate, context, policy, span)
         if not isinstance(slot, Slot):
             dropped.append(Filtered(candidate.id, slot))
             continue

@@ -23,12 +23,14 @@ from typing import Literal, TypeVar
 
 from roadbook.content.hours import (
     Answer,
+    Occurrence,
     Period,
     Schedule,
     first_slot,
     is_open,
     minutes,
     occurrence,
+    on_day,
     wall,
 )
 from roadbook.engine.inputs import Candidate, DestinationPolicy, VisitorContext
@@ -87,7 +89,13 @@ class Planner:
         return value
 
     def is_open(self, schedule: Schedule, at: datetime, zone: tzinfo) -> Answer:
-        return self._kept(schedule, (zone, wall(at, zone)), lambda: is_open(schedule, at, zone))
+        return self._kept(
+            schedule, ("at", zone, wall(at, zone)), lambda: is_open(schedule, at, zone)
+        )
+
+    def on_day(self, schedule: Schedule, day: date, zone: tzinfo) -> Answer:
+        """Whether the schedule opens at all on the local ``day``, and until when (hours.on_day)."""
+        return self._kept(schedule, ("day", zone, day), lambda: on_day(schedule, day, zone))
 
     def openings(self, schedule: Schedule, day: date, zone: tzinfo) -> list[datetime]:
         """Every moment a slot of the schedule starts on the local ``day``, in order."""
@@ -100,7 +108,7 @@ class Planner:
             }
             return sorted(found)
 
-        return self._kept(schedule, (zone, day), read)
+        return self._kept(schedule, ("openings", zone, day), read)
 
     def _moments(
         self, schedule: Schedule, start: datetime, end: datetime, zone: tzinfo
@@ -129,16 +137,28 @@ class Planner:
                 return Slot(at)
         return None
 
-    def _first_slot(
+    def _first(
         self, periods: tuple[Period, ...], after: int, zone: tzinfo
-    ) -> tuple[int, int, bool] | None:
-        return self._kept(periods, (zone, after), lambda: first_slot(periods, after))
+    ) -> tuple[int, Occurrence] | None:
+        """The periods' first slot ending after the wall minute ``after``: its wall-clock
+        start, and the occurrence."""
+
+        def read() -> tuple[int, Occurrence] | None:
+            slot = first_slot(periods, after)
+            return None if slot is None else (slot[0], occurrence(slot, zone))
+
+        return self._kept(periods, ("first", zone, after), read)
 
     def plan(
-        self, candidate: Candidate, context: VisitorContext, policy: DestinationPolicy
+        self,
+        candidate: Candidate,
+        context: VisitorContext,
+        policy: DestinationPolicy,
+        span: tuple[datetime, datetime] | None = None,
     ) -> Slot | Unplanned:
-        """The candidate's planned time, or why it has none."""
-        start, end = window(context, policy)
+        """The candidate's planned time, or why it has none (``span``: the context's
+        :func:`window`, when the caller has it already)."""
+        start, end = span or window(context, policy)
         if end <= start:
             return "outside_stay"
         zone = policy.zone
@@ -159,10 +179,10 @@ class Planner:
                         until = min(until, answer.until)
             return Slot(now, until, open_known=True, hours_known=True)
         if candidate.kind == "event":
-            slot = self._first_slot(candidate.periods, wall(start, zone), zone)
-            if slot is None or slot[0] >= wall(end, zone):
+            found = self._first(candidate.periods, wall(start, zone), zone)
+            if found is None or found[0] >= wall(end, zone):
                 return "not_happening"
-            first = occurrence(slot, zone)
+            first = found[1]
             return Slot(
                 max(first.start, start),
                 first.end,
@@ -170,8 +190,8 @@ class Planner:
                 hours_known=not first.all_day,
                 starts=first.start,
             )
-        found = self.first_open(candidate.hours, start, end, zone)
-        return "closed" if found is None else found
+        slot = self.first_open(candidate.hours, start, end, zone)
+        return "closed" if slot is None else slot
 
 
 def first_open(

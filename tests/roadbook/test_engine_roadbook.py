@@ -459,3 +459,25 @@ def test_an_eligible_offer_left_out_by_the_share_is_named_so() -> None:
         items, visitor(), DestinationPolicy(commercial_share=Fraction(1, 2)), diagnostics=True
     )
     assert [(f.id, f.reason) for f in roadbook.filtered] == [("b", "commercial_share")]
+
+
+def test_skipping_hopeless_candidates_never_changes_a_large_roadbook() -> None:
+    """Hundreds of candidates fill the sections' pools, so most are skipped unplanned
+    (docs/roadbook-engine.md § Speed), among them places read as closed for the rest of today:
+    the roadbook is still the one planning everything gives."""
+    far = Position(49.35, 6.30)
+    # 300 places open today outrank by far ten that open only tomorrow (Wednesday).
+    today = [place(f"place:{n:03d}", position=far, opening=hours("09:00", "18:00"), boost=1.0)
+             for n in range(300)]  # fmt: skip
+    tomorrow = [place(f"place:wed-{n}", position=far, opening=hours("09:00", "18:00", "wed"),
+                      boost=0.9) for n in range(10)]  # fmt: skip
+    items = [*today, *tomorrow]
+    for hour in (0, 9, 17, 23):
+        now = NOW.replace(hour=hour, minute=17)
+        for stay_end in (now.replace(hour=23, minute=59), now + timedelta(days=3)):
+            context = visitor(now=now, stay_start=now - timedelta(days=1), stay_end=stay_end)
+            fast = build_roadbook(items, context)
+            assert fast.sections == build_roadbook(items, context, diagnostics=True).sections
+            if stay_end > now + timedelta(days=1) and hour < 17:
+                stay = next(s for s in fast.sections if s.key == "stay")
+                assert {i.id for i in stay.items} & {p.id for p in tomorrow}
