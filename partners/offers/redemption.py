@@ -154,6 +154,26 @@ async def code_for(session: AsyncSession, offer: Offer, visitor_id: uuid.UUID) -
     raise RuntimeError("could not issue a redemption code")  # pragma: no cover - 8 collisions
 
 
+async def codes_for(
+    session: AsyncSession, offers: Sequence[Offer], visitor_id: uuid.UUID
+) -> dict[uuid.UUID, Redemption]:
+    """:func:`code_for` of each offer, by offer id, reading those already issued in one query
+    (a roadbook shows a few offers on every request; their codes are issued once)."""
+    if not offers:
+        return {}
+    held = await session.scalars(
+        select(Redemption).where(
+            col(Redemption.visitor_id) == visitor_id,
+            col(Redemption.offer_id).in_([offer.id for offer in offers]),
+        )
+    )
+    found = {redemption.offer_id: redemption for redemption in held}
+    for offer in offers:
+        if offer.id not in found:
+            found[offer.id] = await code_for(session, offer, visitor_id)
+    return found
+
+
 async def redeem(
     session: AsyncSession,
     destination_id: uuid.UUID,

@@ -2,7 +2,7 @@
 (docs/roadbook-engine.md § Service; the offers themselves: docs/offers.md).
 
 ``partners`` owns offers and redemptions; the roadbook reads them through
-``partners.offers.service.live_offers`` and ``partners.offers.redemption.code_for`` only.
+``partners.offers.service.live_offers`` and ``partners.offers.redemption.codes_for`` only.
 """
 
 from __future__ import annotations
@@ -115,15 +115,22 @@ async def with_redemptions(
 ) -> tuple[Section, ...]:
     """The sections with each shown offer's single-use code for this visitor (issued once);
     ``offers`` are the shelf's rows of the live offers, by item id."""
+    shown = [
+        offers[entry.id]
+        for section in sections
+        for entry in section.entries
+        if entry.kind == "offer" and entry.id in offers
+    ]
+    if not shown:
+        return tuple(sections)
+    codes = await redemption.codes_for(session, shown, visitor_id)
     completed = []
     for section in sections:
         entries = []
         for entry in section.entries:
-            if entry.kind == "offer":
-                offer = offers.get(entry.id)
-                if offer is not None:
-                    issued = await redemption.code_for(session, offer, visitor_id)
-                    entry = replace(entry, redemption=_redemption(offer, issued.code))
+            offer = offers.get(entry.id) if entry.kind == "offer" else None
+            if offer is not None:
+                entry = replace(entry, redemption=_redemption(offer, codes[offer.id].code))
             entries.append(entry)
         completed.append(replace(section, entries=tuple(entries)))
     return tuple(completed)

@@ -56,6 +56,24 @@ async def test_a_visitor_gets_one_code_per_offer(db: Database, office: Office) -
     assert count == 3
 
 
+async def test_codes_for_several_offers_issue_the_missing_and_keep_the_held(
+    db: Database, office: Office
+) -> None:
+    first = await make_offer(db, office)
+    second = await make_offer(db, office, title={"fr": "Autre"})
+    visitor = office.visitor_ids["a"]
+    async with db.session(office.destination_id) as session:
+        held = await redemption.code_for(session, first, visitor)
+        codes = await redemption.codes_for(session, [first, second], visitor)
+        again = await redemption.codes_for(session, [second, first], visitor)
+        count = await session.scalar(select(func.count()).select_from(Redemption))
+        assert await redemption.codes_for(session, [], visitor) == {}
+    assert set(codes) == {first.id, second.id}
+    assert codes[first.id].code == held.code and codes[second.id].code != held.code
+    assert {k: v.code for k, v in again.items()} == {k: v.code for k, v in codes.items()}
+    assert count == 2
+
+
 async def test_two_requests_at_once_get_the_same_code(committed_db: Database) -> None:
     office = await seed_office(committed_db)
     offer = await make_offer(committed_db, office)
