@@ -18,15 +18,16 @@ catalogue as columns (numpy), so a request scores every item's promise at once, 
   than ``commercial_per_day`` offers a day are shown;
 - the :data:`EVENTS` events of the planned window with the best promise (an event's "soon"
   counted at its most for the day it starts), and every event tied with the last;
-- the :data:`PER_LIST` places and tours with the best promise among those of each of the
-  visitor's wishes, of each pair of them, and among all by the promise without wishes;
-- when the stay goes on after today, the :data:`PER_LIST` best among those closed for the rest
-  of today: they can only land in the "during your stay" section, where they compete with each
-  other, not with today's best;
-- every item within the destination's nearby radius, and the items at the anchor's site and at
-  the :data:`COVISITED_SITES` sites most co-visited with it.
+- every place and tour within the destination's nearby radius of the anchor; beyond it, the
+  :data:`PER_LIST` with the best promise among those of each of the visitor's wishes, of each
+  pair of them, and among all by the promise without wishes;
+- when the stay goes on after today, the :data:`PER_LIST` best among those (beyond the radius)
+  closed for the rest of today: they can only land in the "during your stay" section, where
+  they compete with each other, not with today's best;
+- the items at the anchor's site and at the :data:`COVISITED_SITES` sites most co-visited with
+  it.
 
-What is left out would need its planned time or co-visitation to overtake a hundred better
+What is left out would need its planned time or co-visitation to overtake sixty better
 promises: a bet, not a proof. ``tests/roadbook/test_engine_retrieval.py`` checks that the
 shortlisted roadbook equals the full one for the visitors of seeded synthetic destinations,
 and ``bench/README.md`` reports both the speed and that agreement.
@@ -58,9 +59,9 @@ from roadbook.engine.planning import window
 from roadbook.engine.profile import Anchor, Profile, profile_of
 from roadbook.engine.scoring import WEIGHTS
 
-PER_LIST = 100
+PER_LIST = 60
 OFFERS = 60
-EVENTS = 200
+EVENTS = 150
 COVISITED_SITES = 10
 
 Floats = npt.NDArray[np.float64]
@@ -229,36 +230,38 @@ class Index:
         take(self._events(context, policy, profile, anchor))
         places = self.places
         distance = _distances(places, anchor)
+        # Everything within the nearby radius is taken whole; the lists rank the rest.
+        near = distance <= radius if distance is not None else np.zeros(len(places), bool)
+        take(places.take(np.flatnonzero(near)))
+        beyond = ~near
         unwished = places.promise(profile, distance, now)
         promise = unwished + places.wished(profile)
         # Per wish and per pair of wishes: an item matching one of the visitor's wishes is
         # found in that wish's list; one matching two or more, in a pair's list.
         wishes = sorted(profile.wishes)
         for wish in wishes:
-            matching = (places.wishes & _BIT[wish]) != 0
+            matching = beyond & ((places.wishes & _BIT[wish]) != 0)
             take(places.take(places.best(promise, matching, PER_LIST)))
         for pair in combinations(wishes, 2):
             both = _bits(pair)
-            matching = (places.wishes & both) == both
+            matching = beyond & ((places.wishes & both) == both)
             take(places.take(places.best(promise, matching, PER_LIST)))
         # Among all, by the promise without wishes: the wish lists above found the others.
-        take(places.take(places.best(unwished, None, PER_LIST)))
+        take(places.take(places.best(unwished, beyond, PER_LIST)))
         # Those closed for the rest of today can only be planned on a later day, where they
         # compete with each other, not with today's best.
         start, end = window(context, policy)
         local = start.astimezone(policy.zone)
         midnight = datetime.combine(local.date() + timedelta(days=1), time(), policy.zone)
         if end > midnight:
-            resting = self._closes(policy.zone, local.date()) <= start.timestamp()
+            resting = beyond & (self._closes(policy.zone, local.date()) <= start.timestamp())
             take(places.take(places.best(promise, resting, PER_LIST)))
-        if anchor is not None and distance is not None:
-            take(places.take(np.flatnonzero(distance <= radius)))
-            if anchor.site_id is not None:
-                take(self.at_site.get(anchor.site_id, ()))
-                pairs = (covisitation or {}).get(anchor.site_id, {})
-                top = sorted(pairs.items(), key=lambda p: (-p[1], p[0]))[:COVISITED_SITES]
-                for site, _ in top:
-                    take(self.at_site.get(site, ()))
+        if anchor is not None and anchor.site_id is not None:
+            take(self.at_site.get(anchor.site_id, ()))
+            pairs = (covisitation or {}).get(anchor.site_id, {})
+            top = sorted(pairs.items(), key=lambda p: (-p[1], p[0]))[:COVISITED_SITES]
+            for site, _ in top:
+                take(self.at_site.get(site, ()))
         return list(chosen.values())
 
     def _offers(
