@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roadbook.content.hours import (
-    DAYS,
     Answer,
     Period,
     Rule,
@@ -21,6 +20,7 @@ from roadbook.content.hours import (
     on_day,
     span,
 )
+from tests.roadbook import hours_support
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -232,24 +232,14 @@ def test_empty_or_reversed_window_has_nothing() -> None:
 
 # --- properties -----------------------------------------------------------------------------
 
-clocks = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.sampled_from([0, 30]))
-day_sets = st.lists(st.sampled_from(DAYS), unique=True, max_size=7).map(tuple)
 moments = st.datetimes(
     min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
 )
 days_in_range = st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31))
 
 
-@st.composite
-def rules(draw: st.DrawFn) -> Rule:
-    start = draw(days_in_range)
-    return Rule(
-        valid_from=start,
-        valid_through=start + timedelta(days=draw(st.integers(0, 200))),
-        days=draw(day_sets),
-        opens=draw(st.none() | clocks),
-        closes=draw(st.none() | clocks),
-    )
+def rules() -> st.SearchStrategy[Rule]:
+    return hours_support.rules(days_in_range, 200)
 
 
 @settings(max_examples=300, deadline=None)
@@ -288,23 +278,7 @@ def test_an_exception_over_every_day_closes_whatever_the_rules(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    periods=st.lists(
-        st.builds(
-            lambda start, length, opens, closes, days: Period(
-                start=start,
-                end=start + timedelta(days=length),
-                start_time=opens,
-                end_time=closes,
-                days=days,
-            ),
-            days_in_range,
-            st.integers(0, 60),
-            st.none() | clocks,
-            st.none() | clocks,
-            day_sets,
-        ),
-        max_size=3,
-    ),
+    periods=hours_support.periods(days_in_range, 60),
     start=moments,
     hours=st.integers(1, 24 * 20),
     cut=st.floats(0.01, 0.99),
@@ -325,23 +299,7 @@ def test_splitting_the_window_finds_the_same_occurrences(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    periods=st.lists(
-        st.builds(
-            lambda start, length, opens, closes, days: Period(
-                start=start,
-                end=start + timedelta(days=length),
-                start_time=opens,
-                end_time=closes,
-                days=days,
-            ),
-            days_in_range,
-            st.integers(0, 400),
-            st.none() | clocks,
-            st.none() | clocks,
-            day_sets,
-        ),
-        max_size=4,
-    ),
+    periods=hours_support.periods(days_in_range, 400, max_size=4),
     start=st.builds(
         lambda day, hour, minute, second: (
             datetime.combine(day, datetime.min.time(), UTC)

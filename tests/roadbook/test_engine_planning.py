@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.core.vocabulary import DAYS
-from roadbook.content.hours import Period, Rule, Schedule, is_open, minutes, occurrences
+from roadbook.content.hours import Rule, Schedule, is_open, minutes, occurrences
 from roadbook.engine.inputs import Candidate, DestinationPolicy, VisitorContext
 from roadbook.engine.pipeline import DEFAULT_POLICY
 from roadbook.engine.planning import Planner, Slot, Unplanned, window
 from roadbook.engine.synthetic import event, place, visitor
+from tests.roadbook.hours_support import periods, rules
 
 
 def oracle(item: Candidate, context: VisitorContext, policy: DestinationPolicy) -> Slot | Unplanned:
@@ -56,22 +56,8 @@ def oracle(item: Candidate, context: VisitorContext, policy: DestinationPolicy) 
     return "closed"
 
 
-clocks = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.sampled_from([0, 30]))
-day_sets = st.lists(st.sampled_from(DAYS), unique=True, max_size=7).map(tuple)
 # Around the autumn DST change of 2026 (25 October), so that some windows cross it.
 days = st.dates(min_value=date(2026, 10, 1), max_value=date(2026, 11, 5))
-
-
-@st.composite
-def rules(draw: st.DrawFn) -> Rule:
-    start = draw(days)
-    return Rule(
-        valid_from=start,
-        valid_through=start + timedelta(days=draw(st.integers(0, 60))),
-        days=draw(day_sets),
-        opens=draw(st.none() | clocks),
-        closes=draw(st.none() | clocks),
-    )
 
 
 @st.composite
@@ -80,29 +66,9 @@ def candidates(draw: st.DrawFn) -> Candidate:
     if draw(st.integers(0, 2)):
         exceptions = draw(st.lists(days, max_size=2))
         closed = tuple(Rule(valid_from=d, valid_through=d, closed=True) for d in exceptions)
-        schedule = Schedule(rules=(*draw(st.lists(rules(), max_size=3)), *closed))
+        schedule = Schedule(rules=(*draw(st.lists(rules(days, 60), max_size=3)), *closed))
         return place(f"place:{n}", opening=schedule if draw(st.integers(0, 5)) else None)
-    periods = draw(
-        st.lists(
-            st.builds(
-                lambda start, length, opens, closes, on: Period(
-                    start=start,
-                    end=start + timedelta(days=length),
-                    start_time=opens,
-                    end_time=closes,
-                    days=on,
-                ),
-                days,
-                st.integers(0, 40),
-                st.none() | clocks,
-                st.none() | clocks,
-                day_sets,
-            ),
-            min_size=1,
-            max_size=3,
-        )
-    )
-    return event(f"event:{n}", periods)
+    return event(f"event:{n}", draw(periods(days, 40, min_size=1)))
 
 
 # Instants near each other (minutes apart, often on the hour or half hour, where slots open
