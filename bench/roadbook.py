@@ -57,7 +57,6 @@ import random
 import signal
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -71,6 +70,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bench import create_database, drop_database, dsn
+from bench import start_server as serve
 from bench.report import report
 
 VISITORS = int(os.environ.get("BENCH_ROADBOOK_VISITORS", "100000"))
@@ -831,35 +831,14 @@ async def _tokens(url: str, destination_id: uuid.UUID, visitors: list[uuid.UUID]
 
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
+    """One uvicorn worker as deployed (uvloop, httptools), the scheduler and the roadbook's rate
+    limit off: nothing but the measured requests runs in it."""
+    settings = {
         "BALISE_SCHEDULER_ENABLED": "false",
-        "BALISE_LOG_JSON": "false",
         "BALISE_RATELIMIT_ROADBOOK_PER_S": "0",
         "BALISE_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "uvicorn", "crm.main:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-            "--log-level", "warning", "--no-access-log", "--loop", "uvloop", "--http", "httptools",
-        ],
-        env=env,
-        cwd=ROOT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("uvicorn did not start")
+    return serve(url, port, settings, fast=True)
 
 
 def _cpu_s(pid: int) -> float:

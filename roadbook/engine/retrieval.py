@@ -35,6 +35,7 @@ and ``bench/README.md`` reports both the speed and that agreement.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -76,9 +77,7 @@ def _bits(wishes: Iterable[str]) -> int:
 class _Table:
     """Candidates as columns, to score all of them at once (numpy) for one visitor."""
 
-    def __init__(
-        self, items: Iterable[Candidate], rank: dict[str, int], sites: dict[str, int]
-    ) -> None:
+    def __init__(self, items: Iterable[Candidate], sites: dict[str, int]) -> None:
         """``sites``: a number for each site id, shared by the index's tables (grows)."""
         self.items = tuple(items)
         items = self.items
@@ -99,8 +98,10 @@ class _Table:
         self.lat = np.radians(lat)
         self.cos_lat = np.cos(self.lat)
         self.placed = ~np.isnan(lat)
-        # Ties between equal promises go to the smaller id, as in the engine.
-        self.rank = np.array([rank[c.id] for c in items], dtype=np.int64)
+        # Each item's place in id order: ties between equal promises go to the smaller id, as
+        # in the engine (only items of one table are ever compared).
+        self.rank = np.empty(len(items), dtype=np.int64)
+        self.rank[sorted(range(len(items)), key=lambda row: items[row].id)] = np.arange(len(items))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -162,23 +163,15 @@ class Index:
     ) -> None:
         """``reference``: the time the index is made; with the destination's ``zone``, what
         each request would otherwise read once for the day (a tenth of a second for 20,000
-        items) is read here, off the requests' path."""
+        items) is read here, off the requests' path (:meth:`prepare`)."""
         self.candidates: tuple[Candidate, ...] = tuple(candidates)
         self.reference = reference
-        # Each id's place in id order: ties between equal promises go to the smaller id.
-        rank = {c.id: n for n, c in enumerate(sorted(self.candidates, key=lambda c: c.id))}
-        offers = [c for c in self.candidates if c.commercial]
         events = [c for c in self.candidates if c.kind == "event"]
         places = [c for c in self.candidates if not c.commercial and c.kind != "event"]
-        sites: dict[str, int] = {}
-        self.anywhere = _Table((o for o in offers if _trigger(o) == "anywhere"), rank, sites)
-        self.located = _Table((o for o in offers if _trigger(o) != "anywhere"), rank, sites)
-        self.offers_at: dict[str, list[Candidate]] = defaultdict(list)
-        for offer in self.located.items:
-            if offer.site_id is not None:
-                self.offers_at[offer.site_id].append(offer)
+        self._sites: dict[str, int] = {}
+        self._offer_tables(c for c in self.candidates if c.commercial)
         dated = [(event, span(event.periods)) for event in events]
-        self.events = _Table((event for event, b in dated if b is not None), rank, sites)
+        self.events = _Table((event for event, b in dated if b is not None), self._sites)
         bounds = [b for _, b in dated if b is not None]
         # Each event's dates widened by a day each way (as instants, whatever the time zone).
         self._first = np.array([_day(first, 0) for first, _ in bounds], dtype=np.float64)
@@ -190,16 +183,44 @@ class Index:
         ]
         self._begins: dict[tzinfo, Floats] = {}
         self._closing: dict[tuple[tzinfo, date], Floats] = {}
-        self.places = _Table(places, rank, sites)
+        self.places = _Table(places, self._sites)
         self.at_site: dict[str, list[Candidate]] = defaultdict(list)
         for place in places:
             if place.site_id is not None:
                 self.at_site[place.site_id].append(place)
         if zone is not None:
-            self._begins_at(zone)
-            today = reference.astimezone(zone).date()
-            for day in (today, today + timedelta(days=1)):
-                self._closes(zone, day)
+            self.prepare(zone, reference)
+
+    def _offer_tables(self, offers: Iterable[Candidate]) -> None:
+        offers = list(offers)
+        self.anywhere = _Table((o for o in offers if _trigger(o) == "anywhere"), self._sites)
+        self.located = _Table((o for o in offers if _trigger(o) != "anywhere"), self._sites)
+        self.offers_at: dict[str, list[Candidate]] = defaultdict(list)
+        for offer in self.located.items:
+            if offer.site_id is not None:
+                self.offers_at[offer.site_id].append(offer)
+
+    def with_offers(
+        self, offers: Iterable[Candidate], reference: datetime, zone: tzinfo | None = None
+    ) -> Index:
+        """This catalogue with other offers (the live ones at ``reference``): the catalogue's
+        columns are shared, only the offers' are made."""
+        fresh = copy.copy(self)
+        offers = tuple(offers)
+        fresh.candidates = (*(c for c in self.candidates if not c.commercial), *offers)
+        fresh.reference = reference
+        fresh._offer_tables(offers)
+        if zone is not None:
+            fresh.prepare(zone, reference)
+        return fresh
+
+    def prepare(self, zone: tzinfo, at: datetime) -> None:
+        """Read now what requests in ``zone`` would read on the local day of ``at`` and the
+        next: when each event begins, when each place last closes."""
+        self._begins_at(zone)
+        today = at.astimezone(zone).date()
+        for day in (today, today + timedelta(days=1)):
+            self._closes(zone, day)
 
     def __len__(self) -> int:
         return len(self.candidates)

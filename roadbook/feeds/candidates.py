@@ -10,6 +10,12 @@ within the TTL. The publishing window is applied per request (:meth:`Shelf.short
 offers' validity, schedule, caps and quota by the engine, so those hold whatever the shelf's age;
 an offer approved or a quota used up elsewhere shows within the TTL.
 
+Every TTL the live offers are read again, but the catalogue (the costly part) only when it
+changed: its :func:`version` (how many items, the latest ``updated_at``, which every write of
+the office's pages and of the import sets) or its sites differ, or it is older than
+:data:`CATALOGUE_MAX_AGE`, in case a change escaped the version. Keeping the catalogue keeps its
+candidates, its index columns and the hours its planner has read.
+
 Next to each candidate, :class:`~roadbook.feeds.details.Details` keeps what the outputs show and
 the engine does not read (summary, image, link, a tour's route, the site's slug).
 """
@@ -22,13 +28,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from crm.core.tenancy import Destination
 from crm.destinations import service as destinations
@@ -52,6 +60,7 @@ from roadbook.feeds.details import Details, SiteInfo, first_image, position
 log = logging.getLogger(__name__)
 
 TTL_S = 60.0
+CATALOGUE_MAX_AGE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,9 @@ class Catalogue:
     candidates: tuple[Candidate, ...]
     details: Mapping[str, Details]
     sites: Mapping[str, SiteInfo]
+    # What :func:`version` said when it was read, and when.
+    version: tuple[int, datetime | None] = (0, None)
+    read_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +87,9 @@ class Shelf:
     by_id: Mapping[str, Candidate]
     # The live offers' rows, by item id (their redemption codes).
     offers: Mapping[str, Offer]
-    # The opening hours read so far, for every roadbook of this shelf's life.
+    # The catalogue the shelf was made of (kept by the next shelf while it has not changed).
+    catalogue: Catalogue
+    # The opening hours read so far, for every roadbook of the catalogue's life.
     planner: Planner = field(default_factory=Planner)
 
     def shortlist(
@@ -182,16 +196,34 @@ async def load_sites(session: AsyncSession, destination_id: uuid.UUID) -> dict[s
     }
 
 
-async def load(session: AsyncSession, destination_id: uuid.UUID) -> Catalogue:
-    """Read the destination's published catalogue and sites; the rows become candidates in a
-    worker thread, off the event loop.
+async def version(session: AsyncSession, destination_id: uuid.UUID) -> tuple[int, datetime | None]:
+    """How many catalogue items the destination has, and when the latest was written."""
+    row = (
+        await session.execute(
+            select(func.count(), func.max(col(ContentItem.updated_at))).where(
+                col(ContentItem.destination_id) == destination_id
+            )
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
+async def load(
+    session: AsyncSession,
+    destination_id: uuid.UUID,
+    sites: Mapping[str, SiteInfo],
+    read: tuple[int, datetime | None],
+    now: datetime,
+) -> Catalogue:
+    """Read the destination's published catalogue (at :func:`version` ``read``); the rows
+    become candidates in a worker thread, off the event loop.
 
     ``catalogue.stream_items`` reads the rows in chunks from a server-side cursor (``raw``
     left in the database): the worker's other requests run between two chunks (read at once,
     20,000 rows held the event loop about a second, their JSONB decoded in one go)."""
-    sites = await load_sites(session, destination_id)
     items = [item async for item in stream_items(session, destination_id) if item.published]
-    return await asyncio.to_thread(_catalogue, items, sites)
+    catalogue = await asyncio.to_thread(_catalogue, items, sites)
+    return replace(catalogue, version=read, read_at=now)
 
 
 def _catalogue(items: Iterable[ContentItem], sites: Mapping[str, SiteInfo]) -> Catalogue:
@@ -205,21 +237,41 @@ def _catalogue(items: Iterable[ContentItem], sites: Mapping[str, SiteInfo]) -> C
     return Catalogue(tuple(candidates), details, sites)
 
 
-async def shelf(session: AsyncSession, destination_id: uuid.UUID, now: datetime) -> Shelf:
-    """Load and index the destination's catalogue and the offers live at ``now``."""
+async def shelf(
+    session: AsyncSession, destination_id: uuid.UUID, now: datetime, previous: Shelf | None = None
+) -> Shelf:
+    """Load and index the destination's catalogue and the offers live at ``now``; the
+    ``previous`` shelf's catalogue when it has not changed since (see the module's text)."""
     destination = await session.get(Destination, destination_id)
     assert destination is not None
-    catalogue = await load(session, destination_id)
-    offers = await partner_offers.live(session, destination_id, now, catalogue.sites)
-    candidates = (*catalogue.candidates, *offers.candidates)
     zone = ZoneInfo(destination.timezone)
+    sites = await load_sites(session, destination_id)
+    read = await version(session, destination_id)
+    kept = previous.catalogue if previous is not None else None
+    if (
+        kept is None
+        or kept.version != read
+        or kept.sites != sites
+        or kept.read_at is None
+        or now - kept.read_at >= CATALOGUE_MAX_AGE
+    ):
+        kept, previous = await load(session, destination_id, sites, read, now), None
+    catalogue = kept
+    offers = await partner_offers.live(session, destination_id, now, catalogue.sites)
+    if previous is not None:
+        index = await asyncio.to_thread(previous.index.with_offers, offers.candidates, now, zone)
+    else:
+        candidates = (*catalogue.candidates, *offers.candidates)
+        index = await asyncio.to_thread(Index, candidates, now, zone)
     return Shelf(
-        index=await asyncio.to_thread(Index, candidates, now, zone),
+        index=index,
         details={**catalogue.details, **offers.details},
         sites=catalogue.sites,
         partners=offers.partners,
-        by_id={candidate.id: candidate for candidate in candidates},
+        by_id={candidate.id: candidate for candidate in index.candidates},
         offers=offers.rows,
+        catalogue=catalogue,
+        planner=previous.planner if previous is not None else Planner(),
     )
 
 
@@ -270,7 +322,7 @@ class ShelfCache:
             kept = self._kept.get(destination_id)
             if kept is not None and kept is not stale and self.clock() - kept[0] < self.ttl_s:
                 return kept[1]  # loaded by the request we waited for
-            loaded = await shelf(session, destination_id, now)
+            loaded = await shelf(session, destination_id, now, stale[1] if stale else None)
             self._kept[destination_id] = (self.clock(), loaded)
             return loaded
 
@@ -281,8 +333,11 @@ class ShelfCache:
 
         async def reload() -> None:
             try:
+                previous = self._kept.get(destination_id)
                 async with refresh() as session:
-                    loaded = await shelf(session, destination_id, now)
+                    loaded = await shelf(
+                        session, destination_id, now, previous[1] if previous else None
+                    )
                 self._kept[destination_id] = (self.clock(), loaded)
             except Exception as error:  # the old shelf is served until the next try
                 log.warning("roadbook shelf of %s not refreshed: %r", destination_id, error)
