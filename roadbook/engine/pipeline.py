@@ -102,47 +102,31 @@ class _Best:
 
 class _Sections:
     """The sections a candidate may land in, whatever its planned time (sections.section_of),
-    read before planning it. A place planned from today lands today (or now nearby) when its
-    hours let it open today after the window starts, else during the stay: one day's reading
-    of its hours (kept by the planner) says which, instead of the whole planning."""
+    read before planning it: none today before the stay, no later day at its end (the widget's
+    site mode plans today only)."""
 
-    def __init__(
-        self, context: VisitorContext, policy: DestinationPolicy, planner: Planner
-    ) -> None:
-        self.policy, self.planner = policy, planner
-        self.start, end = window(context, policy)
+    def __init__(self, context: VisitorContext, policy: DestinationPolicy) -> None:
+        self.policy = policy
+        start, end = window(context, policy)
         zone = policy.zone
         now = context.now.astimezone(zone)
         midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=zone)
         reachable: set[SectionKey] = {"events"}
-        if self.start < midnight:
-            reachable |= {"now_nearby", "today"} if self.start <= context.now else {"today"}
+        if start < midnight:
+            reachable |= {"now_nearby", "today"} if start <= context.now else {"today"}
         if end > midnight:
             reachable.add("stay")
         self.reachable = frozenset(reachable)
-        # The local day the window starts on, when it is today (else nothing is today).
-        self.today = now.date() if self.start < midnight else None
 
     def of(self, partial: Partial) -> frozenset[SectionKey]:
-        candidate, reachable = partial.candidate, self.reachable
-        if candidate.kind == "event":
+        if partial.candidate.kind == "event":
             return _EVENTS
         near = partial.distance is not None and partial.distance <= self.policy.nearby_radius_m
-        possible = reachable - (_EVENTS if near else _EVENTS_OR_NEAR)
-        hours = candidate.hours
-        if self.today is None or hours is None or not hours.rules or candidate.offer is not None:
-            return possible
-        day = self.planner.on_day(hours, self.today, self.policy.zone)
-        # Closed all day, or closed from the window's start on: a later day, if any.
-        if day.open is False or (day.until is not None and day.until <= self.start):
-            return possible & _STAY
-        # Open at some time from the start on, or hours silent today: planned today.
-        return possible - _STAY
+        return self.reachable - (_EVENTS if near else _EVENTS_OR_NEAR)
 
 
 _EVENTS: frozenset[SectionKey] = frozenset({"events"})
 _EVENTS_OR_NEAR: frozenset[SectionKey] = frozenset({"events", "now_nearby"})
-_STAY: frozenset[SectionKey] = frozenset({"stay"})
 
 
 def build_roadbook(
@@ -179,7 +163,7 @@ def build_roadbook(
         else:
             dropped.append(Filtered(candidate.id, reason))
     partials.sort(key=lambda p: (-p.bound, p.candidate.id))
-    sections_of = _Sections(context, policy, planner)
+    sections_of = _Sections(context, policy)
     span = window(context, policy)
     left_today = offers_left_today(profile.exposures, context.now, policy)
     best = {key: _Best(pool_size(policy.items_per_section)) for key in SECTIONS}

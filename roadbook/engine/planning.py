@@ -30,7 +30,6 @@ from roadbook.content.hours import (
     is_open,
     minutes,
     occurrence,
-    on_day,
     wall,
 )
 from roadbook.engine.inputs import Candidate, DestinationPolicy, VisitorContext
@@ -39,6 +38,7 @@ from roadbook.engine.inputs import Candidate, DestinationPolicy, VisitorContext
 KEPT_ANSWERS = 200_000
 
 T = TypeVar("T")
+_UNREAD = object()
 
 Unplanned = Literal["closed", "not_happening", "outside_stay", "offer_not_valid"]
 
@@ -76,10 +76,9 @@ class Planner:
 
     def _kept(self, owner: object, key: Hashable, read: Callable[[], T]) -> T:
         full = (id(owner), key)
-        try:
-            return self._answers[full]  # type: ignore[return-value]
-        except KeyError:
-            pass
+        found = self._answers.get(full, _UNREAD)
+        if found is not _UNREAD:
+            return found  # type: ignore[return-value]
         if len(self._answers) >= self.kept:
             self._answers.clear()
             self._held.clear()
@@ -92,10 +91,6 @@ class Planner:
         return self._kept(
             schedule, ("at", zone, wall(at, zone)), lambda: is_open(schedule, at, zone)
         )
-
-    def on_day(self, schedule: Schedule, day: date, zone: tzinfo) -> Answer:
-        """Whether the schedule opens at all on the local ``day``, and until when (hours.on_day)."""
-        return self._kept(schedule, ("day", zone, day), lambda: on_day(schedule, day, zone))
 
     def openings(self, schedule: Schedule, day: date, zone: tzinfo) -> list[datetime]:
         """Every moment a slot of the schedule starts on the local ``day``, in order."""
