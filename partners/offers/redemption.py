@@ -157,21 +157,46 @@ async def code_for(session: AsyncSession, offer: Offer, visitor_id: uuid.UUID) -
 async def codes_for(
     session: AsyncSession, offers: Sequence[Offer], visitor_id: uuid.UUID
 ) -> dict[uuid.UUID, Redemption]:
-    """:func:`code_for` of each offer, by offer id, reading those already issued in one query
-    (a roadbook shows a few offers on every request; their codes are issued once)."""
+    """:func:`code_for` of each offer, by offer id, in three statements at most (a roadbook
+    shows a few offers on every request): those already issued are read at once, the missing
+    ones issued at once and read again; :func:`code_for` takes what is still missing (a code
+    that collided, a visitor of another destination)."""
     if not offers:
         return {}
+    found = await _held_many(session, offers, visitor_id)
+    missing = [offer for offer in offers if offer.id not in found]
+    if missing:
+        at = utcnow()
+        await session.execute(
+            _ISSUE,
+            [
+                {
+                    "offer": offer.id,
+                    "visitor": visitor_id,
+                    "destination": offer.destination_id,
+                    "code": new_code(),
+                    "at": at,
+                }
+                for offer in missing
+            ],
+        )
+        found |= await _held_many(session, missing, visitor_id)
+        for offer in missing:
+            if offer.id not in found:
+                found[offer.id] = await code_for(session, offer, visitor_id)
+    return found
+
+
+async def _held_many(
+    session: AsyncSession, offers: Sequence[Offer], visitor_id: uuid.UUID
+) -> dict[uuid.UUID, Redemption]:
     held = await session.scalars(
         select(Redemption).where(
             col(Redemption.visitor_id) == visitor_id,
             col(Redemption.offer_id).in_([offer.id for offer in offers]),
         )
     )
-    found = {redemption.offer_id: redemption for redemption in held}
-    for offer in offers:
-        if offer.id not in found:
-            found[offer.id] = await code_for(session, offer, visitor_id)
-    return found
+    return {redemption.offer_id: redemption for redemption in held}
 
 
 async def redeem(

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,6 +69,8 @@ async def test_codes_for_several_offers_issue_the_missing_and_keep_the_held(
         again = await redemption.codes_for(session, [second, first], visitor)
         count = await session.scalar(select(func.count()).select_from(Redemption))
         assert await redemption.codes_for(session, [], visitor) == {}
+        with pytest.raises(ValueError, match="no visitor"):
+            await redemption.codes_for(session, [first], uuid.uuid4())
     assert set(codes) == {first.id, second.id}
     assert codes[first.id].code == held.code and codes[second.id].code != held.code
     assert {k: v.code for k, v in again.items()} == {k: v.code for k, v in codes.items()}
