@@ -125,6 +125,16 @@ async def run_job(
     metrics.record_job(name, True, time.monotonic() - started)
 
 
+async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a background loop's ``task`` (none: nothing to do) and wait until it has ended,
+    as the stop of a long-lived service does (the scheduler's leader loop, ``roadbook``'s live
+    listener)."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def lock_conninfo(url: str) -> str:
     """A libpq URI for the lock connection, from the app's SQLAlchemy URL."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -206,11 +216,8 @@ class SchedulerLeader:
 
     async def stop(self) -> None:
         """Stop the scheduler, release the lock (a follower takes over on its next try)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         self._demote("shutdown")
         await self._jobs_ended()
         await self._close()

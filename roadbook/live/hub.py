@@ -47,7 +47,12 @@ import psycopg
 import structlog
 
 from crm.core.db import Database
-from crm.core.scheduling import CLIENT_KEEPALIVES, SERVER_KEEPALIVES, lock_conninfo
+from crm.core.scheduling import (
+    CLIENT_KEEPALIVES,
+    SERVER_KEEPALIVES,
+    cancel_and_wait,
+    lock_conninfo,
+)
 from crm.core.settings import Settings
 from crm.visits.service import VISIT_CHANNEL
 
@@ -176,11 +181,8 @@ class Listener:
             self._task = asyncio.create_task(self._run(), name="roadbook-live listener")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self._close()
 
     async def _run(self) -> None:
