@@ -9,9 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crm.core import hooks
-from crm.office import nav
-from crm.office.assets import add_static_directory
-from crm.office.render import add_template_directory
+from crm.office.plugins import add_office_pages
 from partners.offers import demo, models, redemption
 from partners.office.texts import WORDS
 
@@ -24,14 +22,6 @@ def install() -> None:
     hooks.register(hooks.VISITOR_EXPORT, redemption.export)
     hooks.register(hooks.VISITOR_ERASE, redemption.erase)
     hooks.register(hooks.DEMO_SEED, demo.seed_offers)
-    nav.register(
-        nav.NavEntry(
-            key="offers",
-            path="/office/offers",
-            labels=WORDS["offers"],
-            order=30,
-            roles=frozenset({"marketing"}),
-        )
+    add_office_pages(
+        "partners", OFFICE, key="offers", path="/office/offers", labels=WORDS["offers"], order=30
     )
-    add_template_directory(OFFICE / "templates")
-    add_static_directory("partners", OFFICE / "static")

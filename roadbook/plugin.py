@@ -8,9 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crm.core import hooks
-from crm.office import nav
-from crm.office.assets import add_static_directory
-from crm.office.render import add_template_directory
+from crm.office.plugins import add_office_pages
 from roadbook.content import demo, models
 from roadbook.covisitation import job as covisitation_job
 from roadbook.covisitation import models as covisitation_models
@@ -38,14 +36,11 @@ def install() -> None:
     # the worker's LISTEN connection that feeds /r/{token}/events (roadbook/live)
     hooks.register_service(live.SERVICE, live.listening)
     register_module(LIVE_SCRIPT)  # the page's welcome card
-    nav.register(
-        nav.NavEntry(
-            key="catalogue",
-            path="/office/catalogue",
-            labels=WORDS["catalogue"],
-            order=20,
-            roles=frozenset({"marketing"}),
-        )
+    add_office_pages(
+        "roadbook",
+        OFFICE,
+        key="catalogue",
+        path="/office/catalogue",
+        labels=WORDS["catalogue"],
+        order=20,
     )
-    add_template_directory(OFFICE / "templates")
-    add_static_directory("roadbook", OFFICE / "static")
