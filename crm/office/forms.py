@@ -5,7 +5,9 @@
 - :func:`render_form_page` renders a form page with the package's words (``w``, ``word``) and a
   message next to each bad field (``errors``, ``first_error``: the field that gets the focus);
 - :func:`list_context` gives a list page its filters and the links to the previous and next page;
-- :func:`not_found_page` is the 404 page of an edit form whose record does not exist.
+- :func:`not_found_page` is the 404 page of an edit form whose record does not exist;
+- :class:`RecordPages` binds both to one package's pages (its words, its list, its form's size)
+  and runs a POST on one record: the form checked, the record read, or the 403 or 404 page.
 
 A template reads the field macros of ``office/macros.html`` (``{% import "office/macros.html"
 as m with context %}``), which use ``errors`` and ``first_error`` (and a list's ``filters``).
@@ -14,15 +16,19 @@ as m with context %}``), which use ``errors`` and ``first_error`` (and a list's 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Protocol
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Depends
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from crm.core.db import Database
 from crm.core.settings import Settings
 from crm.core.vocabulary import LANGUAGE_NAMES, WISHES
 from crm.office import language as office_language
@@ -36,6 +42,8 @@ from crm.visitors.pages import WISH_LABELS
 EditorDep = Annotated[OfficeSession, Depends(require_office_role("marketing"))]
 PAGE_SIZE = 20  # a list's rows a page
 PostedForm = dict[str, list[str]]
+_Record = TypeVar("_Record")
+_Result = TypeVar("_Result")
 
 
 class Problem(Protocol):
@@ -149,3 +157,46 @@ def not_found_page(
         title=texts.word("not_found", language),
         status_code=404,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPages:
+    """One package's list and edit pages (the catalogue's items, the offers): its ``texts``, the
+    path of its list (``list_path``, the 404 page's way back) and how many fields its forms may
+    post."""
+
+    texts: PageTexts
+    list_path: str
+    max_fields: int
+
+    async def posted_form(
+        self, request: Request, office: OfficeSession, settings: Settings
+    ) -> PostedForm | Response:
+        """The POSTed form, or the 403 page (:func:`posted_form`)."""
+        return await posted_form(request, office, settings, max_fields=self.max_fields)
+
+    def not_found(self, request: Request, office: OfficeSession) -> HTMLResponse:
+        """The 404 page of a record that does not exist (:func:`not_found_page`)."""
+        return not_found_page(request, office, self.texts, self.list_path)
+
+    async def change(
+        self,
+        request: Request,
+        office: OfficeSession,
+        db: Database,
+        settings: Settings,
+        model: type[_Record],
+        record_id: uuid.UUID,
+        change: Callable[[AsyncSession, _Record, PostedForm], Awaitable[_Result]],
+    ) -> _Result | Response:
+        """A POST on one record: what ``change`` gives for the checked form and the ``model``
+        row ``record_id`` (in a session of the office's destination, open while it runs); the
+        403 page for a bad form (nothing read), the 404 page for no such record."""
+        form = await self.posted_form(request, office, settings)
+        if isinstance(form, Response):
+            return form
+        async with db.session(office.staff.destination_id) as session:
+            record = await session.get(model, record_id)
+            if record is None:
+                return self.not_found(request, office)
+            return await change(session, record, form)

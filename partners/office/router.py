@@ -51,10 +51,7 @@ LIST = "/office/offers"
 PartnerQuery = Annotated[str, Query(max_length=36)]
 
 
-async def _posted_form(
-    request: Request, office: OfficeSession, settings: Settings
-) -> PostedForm | Response:
-    return await forms.posted_form(request, office, settings, max_fields=400)
+PAGES = forms.RecordPages(TEXTS, LIST, max_fields=400)
 
 
 async def _partners(session: AsyncSession) -> list[dict[str, Any]]:
@@ -203,10 +200,6 @@ def _render_form(
     )
 
 
-def _not_found(request: Request, office: OfficeSession) -> HTMLResponse:
-    return forms.not_found_page(request, office, TEXTS, LIST)
-
-
 @router.get("/office/offers/new", response_class=HTMLResponse)
 async def new_offer(
     request: Request,
@@ -226,7 +219,7 @@ async def create_offer(
     request: Request, office: EditorDep, db: DbDep, settings: SettingsDep
 ) -> Response:
     """Create a draft offer from the form (shown again with messages when a field is bad)."""
-    form = await _posted_form(request, office, settings)
+    form = await PAGES.posted_form(request, office, settings)
     if isinstance(form, Response):
         return form
     destination_id = office.staff.destination_id
@@ -260,7 +253,7 @@ async def edit_offer(
     async with db.session(office.staff.destination_id) as session:
         offer = await session.get(Offer, offer_id)
         if offer is None:
-            return _not_found(request, office)
+            return PAGES.not_found(request, office)
         partners = await _partners(session)
     notice = None
     actions = {action for targets in states.TRANSITIONS.values() for action in targets.values()}
@@ -302,14 +295,7 @@ async def _change_offer(
     """A POST on one offer: ``change`` applies the checked form to the offer, audits and commits,
     and gives the query of the notice to show; the 403 page for a bad form, the 404 page for no
     such offer, or the response ``change`` gives instead (the form again, "unchanged")."""
-    form = await _posted_form(request, office, settings)
-    if isinstance(form, Response):
-        return form
-    async with db.session(office.staff.destination_id) as session:
-        offer = await session.get(Offer, offer_id)
-        if offer is None:
-            return _not_found(request, office)
-        done = await change(session, offer, form)
+    done = await PAGES.change(request, office, db, settings, Offer, offer_id, change)
     if isinstance(done, Response):
         return done
     await hooks.run(hooks.CATALOGUE_CHANGED, office.staff.destination_id)

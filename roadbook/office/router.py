@@ -53,10 +53,7 @@ BLANK_RULES = 2  # empty hours rows under the others: rules are added without a 
 LIST = "/office/catalogue"
 
 
-async def _posted_form(
-    request: Request, office: OfficeSession, settings: Settings
-) -> PostedForm | Response:
-    return await forms.posted_form(request, office, settings, max_fields=600)
+PAGES = forms.RecordPages(TEXTS, LIST, max_fields=600)
 
 
 # --- the list ---------------------------------------------------------------------------
@@ -261,10 +258,6 @@ def _render_form(
     )
 
 
-def _not_found(request: Request, office: OfficeSession) -> HTMLResponse:
-    return forms.not_found_page(request, office, TEXTS, LIST)
-
-
 @router.get("/office/catalogue/new", response_class=HTMLResponse)
 async def new_item(
     request: Request,
@@ -282,7 +275,7 @@ async def create_item(
     request: Request, office: EditorDep, db: DbDep, settings: SettingsDep
 ) -> Response:
     """Create an office item from the form (shown again with messages when a field is bad)."""
-    form = await _posted_form(request, office, settings)
+    form = await PAGES.posted_form(request, office, settings)
     if isinstance(form, Response):
         return form
     zone = ZoneInfo(office.timezone)
@@ -321,7 +314,7 @@ async def edit_item(
     async with db.session(office.staff.destination_id) as session:
         item = await session.get(ContentItem, item_id)
     if item is None:
-        return _not_found(request, office)
+        return PAGES.not_found(request, office)
     notice = None
     if done in _NOTICES:
         notice = word(done, language)
@@ -371,17 +364,14 @@ async def _change_item(
     """A POST on one item: ``change`` applies the checked form to the item, then the change is
     recorded (``_recorded``); the 403 page for a bad form, the 404 page for no such item, or the
     response ``change`` gives instead of a change (the form again, with its messages)."""
-    form = await _posted_form(request, office, settings)
-    if isinstance(form, Response):
-        return form
-    async with db.session(office.staff.destination_id) as session:
-        item = await session.get(ContentItem, item_id)
-        if item is None:
-            return _not_found(request, office)
+
+    async def recorded(session: AsyncSession, item: ContentItem, form: PostedForm) -> Response:
         result = change(item, form)
         if isinstance(result, Response):
             return result
         return await _recorded(session, office, item, *result)
+
+    return await PAGES.change(request, office, db, settings, ContentItem, item_id, recorded)
 
 
 @router.post("/office/catalogue/{item_id}", response_class=HTMLResponse)
