@@ -3,6 +3,7 @@ one in the tree keeps the rule, ships in the wheel, and a broken one is refused 
 
 from __future__ import annotations
 
+import glob
 import tomllib
 from pathlib import Path
 
@@ -56,16 +57,56 @@ def test_labels_name_every_word_of_the_vocabulary() -> None:
     assert tuple(section(catalogue("roadbook.engine.reasons"), "wish_words")) == WISHES
 
 
-def test_every_catalogue_ships_in_the_wheel() -> None:
-    """``[tool.setuptools.package-data]`` names each catalogue (globbed as setuptools does)."""
+def _shipped() -> set[Path]:
+    """The files ``[tool.setuptools.package-data]`` puts in the wheel, globbed as setuptools
+    globs them (``glob.glob`` from the package's folder, ``**`` recursive, files only)."""
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    shipped = {
-        path
+    return {
+        ROOT / package / name
         for package, patterns in setuptools["package-data"].items()
         for pattern in patterns
-        for path in (ROOT / package).glob(pattern)
+        for name in glob.glob(pattern, root_dir=ROOT / package, recursive=True)
+        if (ROOT / package / name).is_file()
     }
-    assert set(CATALOGUES) <= shipped
+
+
+def _data_files() -> list[Path]:
+    """Every file of the packages that is not Python: templates, static files, catalogues, and
+    the odd file a module reads beside it (``roadbook/live/live.js``)."""
+    return sorted(
+        path
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*")
+        if path.is_file() and path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts
+    )
+
+
+def test_every_catalogue_ships_in_the_wheel() -> None:
+    """``[tool.setuptools.package-data]`` names each catalogue."""
+    assert set(CATALOGUES) - _shipped() == set()
+
+
+def test_every_template_and_static_file_ships_in_the_wheel() -> None:
+    """Every file in a ``templates/`` or ``static/`` folder of crm, roadbook and partners, and any
+    other file that is not Python, is package data: a page whose templates or styles stay out of
+    the wheel works from the source tree and fails installed (partners/office's did)."""
+    folders = {
+        path
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*")
+        if path.is_dir() and path.name in {"templates", "static"}
+    }
+    assert {str(folder.relative_to(ROOT)) for folder in folders} >= {
+        "crm/office/templates",
+        "crm/visitors/static",
+        "partners/office/templates",
+        "partners/office/static",
+        "roadbook/pwa/static",
+    }
+    files = _data_files()
+    shipped = _shipped()
+    missing = [str(path.relative_to(ROOT)) for path in files if path not in shipped]
+    assert missing == []
 
 
 def test_a_catalogue_is_loaded_once() -> None:
