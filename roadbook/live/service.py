@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.core.i18n import translate
+from crm.core.i18n import catalogue, translate
 from crm.core.models import utcnow
 from crm.visitors.models import Visitor
 
@@ -39,16 +39,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CURSOR = re.compile(r"(\d{1,19})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 _NIL = uuid.UUID(int=0)
 
-MESSAGES: dict[str, dict[str, str]] = {
-    # Site names carry no grammatical gender or article ("Zoo d'Amnéville", "La Table des
-    # Thermes"): the French and German sentences name the site without one.
-    "welcome": {
-        "fr": "Bienvenue\u00a0! {site} vous accueille.",
-        "en": "Welcome to {site}!",
-        "de": "Willkommen bei {site}!",
-        "nl": "Welkom bij {site}!",
-    },
-}
+# The stream's words (the welcome): service.toml, next to this file.
+MESSAGES = catalogue(__name__)
 
 
 @dataclass(frozen=True, order=True, slots=True)
