@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from crm.core.i18n import translate
+from crm.core.i18n import catalogue, translate
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
 from crm.ingest.schemas import rfc3339
@@ -42,43 +42,8 @@ _ISSUE = text("""
     WHERE v.id = :visitor AND v.destination_id = :destination
     ON CONFLICT DO NOTHING""")
 
-# reason: (fr, en, de, nl)
-_MESSAGES: dict[str, tuple[str, str, str, str]] = {
-    "unknown": (
-        "Ce code n'existe pas.",
-        "There is no such code.",
-        "Diesen Code gibt es nicht.",
-        "Deze code bestaat niet.",
-    ),
-    "already_redeemed": (
-        "Ce code a déjà été utilisé le {at}.",
-        "This code was already used on {at}.",
-        "Dieser Code wurde bereits am {at} eingelöst.",
-        "Deze code is al gebruikt op {at}.",
-    ),
-    "not_approved": (
-        "Cette offre n'est pas en cours (pas approuvée, en pause ou terminée).",
-        "This offer is not running (not approved, paused or ended).",
-        "Dieses Angebot läuft nicht (nicht freigegeben, pausiert oder beendet).",
-        "Dit aanbod loopt niet (niet goedgekeurd, gepauzeerd of beëindigd).",
-    ),
-    "not_valid_now": (
-        "Cette offre n'est pas valable en ce moment (dates ou horaires).",
-        "This offer is not valid at this time (dates or hours).",
-        "Dieses Angebot gilt zu dieser Zeit nicht (Daten oder Uhrzeiten).",
-        "Dit aanbod geldt nu niet (data of tijden).",
-    ),
-    "quota_exhausted": (
-        "Cette offre a atteint son nombre maximal d'utilisations.",
-        "This offer has reached its number of redemptions.",
-        "Dieses Angebot hat seine Höchstzahl an Einlösungen erreicht.",
-        "Dit aanbod heeft zijn maximale aantal inwisselingen bereikt.",
-    ),
-}
-MESSAGES: dict[str, dict[str, str]] = {
-    reason: dict(zip(("fr", "en", "de", "nl"), texts, strict=True))
-    for reason, texts in _MESSAGES.items()
-}
+# Why a code is refused, by reason: redemption.toml, next to this file.
+MESSAGES = catalogue(__name__)
 REASONS: tuple[str, ...] = tuple(MESSAGES)
 
 

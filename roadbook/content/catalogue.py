@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sqlmodel import col
 
+from crm.core.i18n import catalogue, translate
 from roadbook.content.datatourisme import canonical_uri
 from roadbook.content.hours import Answer, Occurrence, Period, Schedule, is_open, occurrences
 from roadbook.content.models import ContentItem
@@ -50,12 +51,8 @@ EDITABLE = (
     "site_id",
 )
 LICENCE = "Licence Ouverte 2.0 (Etalab)"
-_ATTRIBUTION = {
-    "fr": "Source : DATAtourisme{producer}, mis à jour le {day}",
-    "en": "Source: DATAtourisme{producer}, updated on {day}",
-    "de": "Quelle: DATAtourisme{producer}, aktualisiert am {day}",
-    "nl": "Bron: DATAtourisme{producer}, bijgewerkt op {day}",
-}
+# The licence's credit line in each language: catalogue.toml, next to this file.
+_TEXTS = catalogue(__name__)
 
 
 def effective(item: ContentItem) -> dict[str, Any]:
@@ -97,8 +94,7 @@ def attribution(item: ContentItem, language: str) -> str | None:
         return None
     producer = f", {item.producer}" if item.producer else ""
     day = item.source_updated_on.isoformat() if item.source_updated_on else "?"
-    template = _ATTRIBUTION.get(language, _ATTRIBUTION["fr"])
-    return template.format(producer=producer, day=day)
+    return translate(_TEXTS, "attribution", language, producer=producer, day=day)
 
 
 def _dates(periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
