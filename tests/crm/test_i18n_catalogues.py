@@ -30,6 +30,10 @@ def test_the_tree_has_its_catalogues() -> None:
         "roadbook/pwa/texts.toml",
         "crm/visitors/pages.toml",
         "roadbook/engine/reasons.toml",
+        "roadbook/i18n.toml",
+        "roadbook/live/service.toml",
+        "roadbook/content/catalogue.toml",
+        "partners/offers/redemption.toml",
     } <= names
 
 
