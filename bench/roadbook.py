@@ -841,6 +841,19 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     return serve(url, port, settings, fast=True)
 
 
+def _spread(groups: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """p50, p99 (milliseconds) and count of each non-empty group of timings (seconds)."""
+    return {
+        name: {
+            "p50": round(statistics.median(t) * 1000, 1),
+            "p99": round(percentile(t, 99) * 1000, 1),
+            "n": len(t),
+        }
+        for name, t in groups.items()
+        if t
+    }
+
+
 def _cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -1015,24 +1028,8 @@ def main() -> None:
         "server_cpu_ms": {e: round(result["cpu"][e] * 1000 / REQUESTS, 2) for e in ENDPOINTS},
         "postgres_cpu_ms_per_request": round(result["postgres_cpu_s"] * 1000 / (REQUESTS * 3), 2),
         "body_bytes_median": {e: int(statistics.median(result["sizes"][e])) for e in ENDPOINTS},
-        "feed_by_kind_ms": {
-            kind: {
-                "p50": round(statistics.median(t) * 1000, 1),
-                "p99": round(percentile(t, 99) * 1000, 1),
-                "n": len(t),
-            }
-            for kind, t in result["by_kind"].items()
-            if t
-        },
-        "roadbook_by_visit_ms": {
-            which: {
-                "p50": round(statistics.median(t) * 1000, 1),
-                "p99": round(percentile(t, 99) * 1000, 1),
-                "n": len(t),
-            }
-            for which, t in result["first_or_later"].items()
-            if t
-        },
+        "feed_by_kind_ms": _spread(result["by_kind"]),
+        "roadbook_by_visit_ms": _spread(result["first_or_later"]),
         "over_100_ms": {e: sum(t > 100 for t in ms[e]) for e in ENDPOINTS},
         "load_average_1min": [round(result["load"][0][0], 2), round(result["load"][1][0], 2)],
         "cpu_count": os.cpu_count(),

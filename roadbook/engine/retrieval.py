@@ -97,7 +97,6 @@ class _Table:
         self.lon = np.array([c.position.lon if c.position else math.nan for c in items])
         self.lat = np.radians(lat)
         self.cos_lat = np.cos(self.lat)
-        self.placed = ~np.isnan(lat)
         # Each item's place in id order: ties between equal promises go to the smaller id, as
         # in the engine (only items of one table are ever compared).
         self.rank = np.empty(len(items), dtype=np.int64)
@@ -165,7 +164,6 @@ class Index:
         each request would otherwise read once for the day (a tenth of a second for 20,000
         items) is read here, off the requests' path (:meth:`prepare`)."""
         self.candidates: tuple[Candidate, ...] = tuple(candidates)
-        self.reference = reference
         events = [c for c in self.candidates if c.kind == "event"]
         places = [c for c in self.candidates if not c.commercial and c.kind != "event"]
         self._sites: dict[str, int] = {}
@@ -208,7 +206,6 @@ class Index:
         fresh = copy.copy(self)
         offers = tuple(offers)
         fresh.candidates = (*(c for c in self.candidates if not c.commercial), *offers)
-        fresh.reference = reference
         fresh._offer_tables(offers)
         if zone is not None:
             fresh.prepare(zone, reference)
@@ -297,8 +294,7 @@ class Index:
         offers = self.anywhere
         if not len(offers):
             return []
-        values = offers.promise(profile, _distances(offers, anchor), context.now)
-        values = values + offers.wished(profile)
+        values = _promise(offers, profile, anchor, context.now)
         found = []
         for row in offers.best(values, None, len(offers)):
             offer = offers.items[row]
@@ -324,8 +320,7 @@ class Index:
         during = (self._last > start.timestamp()) & (self._first < end.timestamp())
         if not during.any():
             return []
-        values = events.promise(profile, _distances(events, anchor), context.now)
-        values = values + events.wished(profile)
+        values = _promise(events, profile, anchor, context.now)
         hours = np.maximum(0.0, (self._begins_at(policy.zone) - start.timestamp()) / 3600)
         values = values + WEIGHTS.soon * np.exp(-hours / WEIGHTS.soon_scale_h)
         rows = np.flatnonzero(during)
@@ -367,6 +362,11 @@ class Index:
 
 def _distances(table: _Table, anchor: Anchor | None) -> Floats | None:
     return table.distances(anchor.position, anchor.site_id) if anchor is not None else None
+
+
+def _promise(table: _Table, profile: Profile, anchor: Anchor | None, now: datetime) -> Floats:
+    """Each item's whole promise for the visitor, its wish term included."""
+    return table.promise(profile, _distances(table, anchor), now) + table.wished(profile)
 
 
 def _first_minute(event: Candidate, first: date) -> int:

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -71,8 +71,19 @@ class Catalogue:
     details: Mapping[str, Details]
     sites: Mapping[str, SiteInfo]
     # What :func:`version` said when it was read, and when.
-    version: tuple[int, datetime | None] = (0, None)
-    read_at: datetime | None = None
+    version: tuple[int, datetime | None]
+    read_at: datetime
+
+    def holds(
+        self, version: tuple[int, datetime | None], sites: Mapping[str, SiteInfo], now: datetime
+    ) -> bool:
+        """Whether this catalogue is still the destination's: same version and sites, and
+        read less than :data:`CATALOGUE_MAX_AGE` ago."""
+        return (
+            self.version == version
+            and self.sites == sites
+            and now - self.read_at < CATALOGUE_MAX_AGE
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +93,6 @@ class Shelf:
 
     index: Index
     details: Mapping[str, Details]
-    sites: Mapping[str, SiteInfo]
     partners: Mapping[str, str]
     by_id: Mapping[str, Candidate]
     # The live offers' rows, by item id (their redemption codes).
@@ -91,6 +101,10 @@ class Shelf:
     catalogue: Catalogue
     # The opening hours read so far, for every roadbook of the catalogue's life.
     planner: Planner = field(default_factory=Planner)
+
+    @property
+    def sites(self) -> Mapping[str, SiteInfo]:
+        return self.catalogue.sites
 
     def shortlist(
         self, context: VisitorContext, policy: DestinationPolicy, covisitation: CoVisitation
@@ -222,11 +236,15 @@ async def load(
     left in the database): the worker's other requests run between two chunks (read at once,
     20,000 rows held the event loop about a second, their JSONB decoded in one go)."""
     items = [item async for item in stream_items(session, destination_id) if item.published]
-    catalogue = await asyncio.to_thread(_catalogue, items, sites)
-    return replace(catalogue, version=read, read_at=now)
+    return await asyncio.to_thread(_catalogue, items, sites, read, now)
 
 
-def _catalogue(items: Iterable[ContentItem], sites: Mapping[str, SiteInfo]) -> Catalogue:
+def _catalogue(
+    items: Iterable[ContentItem],
+    sites: Mapping[str, SiteInfo],
+    read: tuple[int, datetime | None],
+    now: datetime,
+) -> Catalogue:
     candidates: list[Candidate] = []
     details: dict[str, Details] = {}
     for item in items:
@@ -234,7 +252,7 @@ def _catalogue(items: Iterable[ContentItem], sites: Mapping[str, SiteInfo]) -> C
         if built is not None:
             candidates.append(built[0])
             details[built[0].id] = built[1]
-    return Catalogue(tuple(candidates), details, sites)
+    return Catalogue(tuple(candidates), details, sites, read, now)
 
 
 async def shelf(
@@ -247,16 +265,12 @@ async def shelf(
     zone = ZoneInfo(destination.timezone)
     sites = await load_sites(session, destination_id)
     read = await version(session, destination_id)
-    kept = previous.catalogue if previous is not None else None
-    if (
-        kept is None
-        or kept.version != read
-        or kept.sites != sites
-        or kept.read_at is None
-        or now - kept.read_at >= CATALOGUE_MAX_AGE
-    ):
-        kept, previous = await load(session, destination_id, sites, read, now), None
-    catalogue = kept
+    if previous is not None and not previous.catalogue.holds(read, sites, now):
+        previous = None
+    if previous is not None:
+        catalogue = previous.catalogue
+    else:
+        catalogue = await load(session, destination_id, sites, read, now)
     offers = await partner_offers.live(session, destination_id, now, catalogue.sites)
     if previous is not None:
         index = await asyncio.to_thread(previous.index.with_offers, offers.candidates, now, zone)
@@ -266,7 +280,6 @@ async def shelf(
     return Shelf(
         index=index,
         details={**catalogue.details, **offers.details},
-        sites=catalogue.sites,
         partners=offers.partners,
         by_id={candidate.id: candidate for candidate in index.candidates},
         offers=offers.rows,
