@@ -6,14 +6,16 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, Uuid, bindparam, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core import credentials
 from crm.core.errors import Problem
 from crm.core.models import utcnow
+from crm.core.tenancy import Destination
 from crm.core.vocabulary import (
     ACCESSIBILITY,
     CONSENT_SCOPES,
@@ -251,10 +253,47 @@ async def roadbook_owner(session: AsyncSession, token: str) -> Visitor | None:
 
     Runs before the tenant is known, so ``session`` must be a system session.
     """
-    found = await credentials.look_up(session, token, "roadbook")
+    found = await roadbook_seat(session, token)
+    return found[0] if found is not None else None
+
+
+# The credential's moment is a bound parameter: the statement is built once (every roadbook
+# request starts with it). ``:token_hash`` and ``:now``.
+_NOW: Any = bindparam("now", type_=DateTime(timezone=True))
+_SEAT = (
+    select(Visitor, Destination)
+    .join(Destination, col(Destination.id) == col(Visitor.destination_id))
+    .where(
+        col(Visitor.id)
+        == select(cast(col(credentials.Credential.subject), Uuid))
+        .where(
+            col(credentials.Credential.token_hash) == bindparam("token_hash"),
+            col(credentials.Credential.kind) == "roadbook",
+            credentials.live(_NOW),
+        )
+        .scalar_subquery()
+    )
+)
+
+
+async def roadbook_seat(
+    session: AsyncSession, token: str, now: datetime | None = None
+) -> tuple[Visitor, Destination] | None:
+    """:func:`roadbook_owner` and the visitor's destination, in one statement: the live
+    credential is found by its hash (:func:`crm.core.credentials.granting`), in a subquery
+    naming its subject.
+
+    Runs before the tenant is known, so ``session`` must be a system session.
+    """
+    found = (
+        await session.execute(
+            _SEAT, {"token_hash": credentials.token_hash(token), "now": now or utcnow()}
+        )
+    ).first()
     if found is None:
         return None
-    return await session.get(Visitor, uuid.UUID(found.subject))
+    visitor, destination = found
+    return visitor, destination
 
 
 async def visitor_in(

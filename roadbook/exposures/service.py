@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import bindparam, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -44,20 +44,23 @@ class History:
     for_caps: tuple[Shown, ...]
 
 
+# Built once (this read runs on every roadbook request); bound parameters ``:visitor`` and
+# ``:since``.
+_HISTORY = select(
+    col(Exposure.item_id),
+    col(Exposure.shown_at),
+    col(Exposure.partner_id),
+    col(Exposure.commercial),
+).where(
+    col(Exposure.visitor_id) == bindparam("visitor"),
+    or_(col(Exposure.commercial).is_(True), col(Exposure.shown_at) > bindparam("since")),
+)
+
+
 async def history(session: AsyncSession, visitor_id: uuid.UUID, now: datetime) -> History:
     """One indexed read: the visitor's offer exposures, and every exposure of this showing."""
     since = now - SHOWING
-    rows = await session.execute(
-        select(
-            col(Exposure.item_id),
-            col(Exposure.shown_at),
-            col(Exposure.partner_id),
-            col(Exposure.commercial),
-        ).where(
-            col(Exposure.visitor_id) == visitor_id,
-            or_(col(Exposure.commercial).is_(True), col(Exposure.shown_at) > since),
-        )
-    )
+    rows = await session.execute(_HISTORY, {"visitor": visitor_id, "since": since})
     current: set[str] = set()
     for_caps: list[Shown] = []
     for item_id, shown_at, partner_id, commercial in rows:

@@ -20,8 +20,7 @@ from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import Problem
 from crm.core.models import utcnow
 from crm.core.urls import public_url
-from crm.visitors.deps import Token, VisitorDep
-from crm.visitors.models import Visitor
+from crm.visitors.deps import Seat, SeatDep, Token, VisitorDep
 from roadbook.exposures import service as exposures
 from roadbook.feeds import calendar, jsonfeed, route, service, trip
 from roadbook.feeds.view import ABOUT_PATH, Links, RoadbookView
@@ -51,9 +50,10 @@ def links(settings: Any, token: str) -> Links:
 
 
 async def _view(
-    db: DbDep, settings: SettingsDep, token: str, visitor: Visitor, language: str | None
+    db: DbDep, settings: SettingsDep, token: str, seat: Seat, language: str | None
 ) -> RoadbookView:
     """The visitor's roadbook now; what it shows is recorded (exposures) and committed."""
+    visitor = seat.visitor
     async with db.session(visitor.destination_id) as session:
         view = await service.visitor_view(
             session,
@@ -61,6 +61,7 @@ async def _view(
             links=links(settings, token),
             language=language,
             refresh=lambda: db.session(visitor.destination_id),
+            destination=seat.destination,
         )
         await session.commit()
     return view
@@ -109,11 +110,11 @@ def _document_route(document: Format) -> None:
         db: DbDep,
         settings: SettingsDep,
         token: Token,
-        visitor: VisitorDep,
+        seat: SeatDep,
         cors: VisitorEmbed,
         lang: Language = None,
     ) -> Response:
-        body = document.render(await _view(db, settings, token, visitor, lang))
+        body = document.render(await _view(db, settings, token, seat, lang))
         # Readable by the pages of the destination's embed origins (the widget, docs/widget.md).
         headers = {**NOT_CACHED, **cors}
         if isinstance(body, bytes):
@@ -180,11 +181,11 @@ async def page(
     db: DbDep,
     settings: SettingsDep,
     token: Token,
-    visitor: VisitorDep,
+    seat: SeatDep,
     lang: Language = None,
 ) -> HTMLResponse:
     """The visitor's roadbook as a page (the PWA), in the visitor's language or ``lang``."""
-    return page_response(request, await _view(db, settings, token, visitor, lang))
+    return page_response(request, await _view(db, settings, token, seat, lang))
 
 
 @router.get(ABOUT_PATH, response_class=Response, responses={200: {"content": {MARKDOWN: {}}}})

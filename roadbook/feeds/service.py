@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -23,8 +24,7 @@ from crm.core.tenancy import Destination
 from crm.core.vocabulary import LANGUAGES, PERSONALISATION
 from crm.destinations.models import Site
 from crm.visitors.consent import granted_at
-from crm.visitors.models import Visitor
-from crm.visitors.service import consent_ledger
+from crm.visitors.models import Consent, Visitor
 from crm.visits.models import Visit
 from roadbook.content.text import localize
 from roadbook.covisitation import job as covisitation
@@ -65,31 +65,79 @@ def stay_window(
     return first, last
 
 
-async def _visits(session: AsyncSession, visitor: Visitor) -> list[tuple[Visit, Site]]:
-    rows = await session.execute(
-        select(Visit, Site)
-        .join(Site, col(Site.id) == Visit.site_id)
-        .where(col(Visit.visitor_id) == visitor.id)
-        .order_by(col(Visit.last_seen_at).desc())
-        .limit(MAX_VISITS)
+class _Visit(NamedTuple):
+    """One of the visitor's visits with its site, as the view shows it (read without ORM
+    objects: a roadbook reads up to :data:`MAX_VISITS` of them on every request)."""
+
+    id: uuid.UUID
+    site_id: uuid.UUID
+    first_seen_at: datetime
+    last_seen_at: datetime
+    dwell_s: int
+    closed_at: datetime | None
+    slug: str
+    name: str
+    kind: str
+
+
+# The request's reads, built once (a statement built per call costs more CPU than its round
+# trip): bound parameters are ``:visitor``.
+_VISITS = (
+    select(
+        col(Visit.id),
+        col(Visit.site_id),
+        col(Visit.first_seen_at),
+        col(Visit.last_seen_at),
+        col(Visit.dwell_s),
+        col(Visit.closed_at),
+        col(Site.slug),
+        col(Site.name),
+        col(Site.kind),
     )
-    return [(visit, site) for visit, site in rows]
+    .join(Site, col(Site.id) == Visit.site_id)
+    .where(col(Visit.visitor_id) == bindparam("visitor"))
+    .order_by(col(Visit.last_seen_at).desc())
+    .limit(MAX_VISITS)
+)
+_CONSENTS = (
+    select(col(Consent.scope), col(Consent.granted), col(Consent.at))
+    .where(col(Consent.visitor_id) == bindparam("visitor"), col(Consent.scope) == PERSONALISATION)
+    .order_by(col(Consent.at), col(Consent.granted).desc(), col(Consent.id))
+)
 
 
-def _site_at(visit: Visit, shelf: Shelf) -> SiteAt | None:
+async def _visits(session: AsyncSession, visitor: Visitor) -> list[_Visit]:
+    rows = await session.execute(_VISITS, {"visitor": visitor.id})
+    return [_Visit(*row) for row in rows]
+
+
+class _Consent(NamedTuple):
+    scope: str
+    granted: bool
+    at: datetime
+
+
+async def _personalisation(session: AsyncSession, visitor_id: uuid.UUID) -> bool:
+    """Whether the visitor's consent ledger grants ``personalisation`` now: the consent rule
+    (:func:`crm.visitors.consent.granted_at`) over that scope's entries only."""
+    rows = await session.execute(_CONSENTS, {"visitor": visitor_id})
+    return granted_at([_Consent(*row) for row in rows], PERSONALISATION)
+
+
+def _site_at(visit: _Visit, shelf: Shelf) -> SiteAt | None:
     info = shelf.sites.get(str(visit.site_id))
     if info is None or info.position is None:
         return None
     return SiteAt(str(visit.site_id), info.position, named(info.name), visit.closed_at is None)
 
 
-def _visit_entry(visit: Visit, site: Site, shelf: Shelf) -> VisitEntry:
-    info = shelf.sites.get(str(site.id))
+def _visit_entry(visit: _Visit, shelf: Shelf) -> VisitEntry:
+    info = shelf.sites.get(str(visit.site_id))
     return VisitEntry(
         id=f"visit:{visit.id}",
-        site=site.slug,
-        site_name=site.name,
-        site_kind=site.kind,
+        site=visit.slug,
+        site_name=visit.name,
+        site_kind=visit.kind,
         first_seen_at=visit.first_seen_at,
         last_seen_at=visit.last_seen_at,
         dwell_s=visit.dwell_s,
@@ -146,24 +194,28 @@ async def visitor_view(
     language: str | None = None,
     now: datetime | None = None,
     refresh: Opener | None = None,
+    destination: Destination | None = None,
 ) -> RoadbookView:
     """The visitor's roadbook: personal with ``personalisation`` consent, else editorial (and
     the view says so). Records the exposures of what it shows (the caller commits).
 
     ``refresh`` opens a session of the visitor's destination: with it, a stale shelf is served
-    while a background task reloads it (roadbook.feeds.candidates.ShelfCache)."""
+    while a background task reloads it (roadbook.feeds.candidates.ShelfCache). ``destination``
+    is the visitor's, when the caller has read it already (with the token: one statement
+    less); else it is read here."""
     now = now or utcnow()
-    destination = await session.get(Destination, visitor.destination_id)
+    if destination is None:
+        destination = await session.get(Destination, visitor.destination_id)
     assert destination is not None
+    assert destination.id == visitor.destination_id
     policy = _policy(destination)
     language = supported(language or visitor.language)
     shelf = await CACHE.get(session, destination.id, now, refresh)
-    ledger = await consent_ledger(session, visitor.id)
-    personal = granted_at(ledger, PERSONALISATION)
+    personal = await _personalisation(session, visitor.id)
     visits = await _visits(session, visitor)
     today = now.astimezone(policy.zone).date()
     latest_today = [
-        visit for visit, _ in visits if visit.last_seen_at.astimezone(policy.zone).date() == today
+        visit for visit in visits if visit.last_seen_at.astimezone(policy.zone).date() == today
     ]
     stay_start, stay_end = stay_window(visitor.stay_start, visitor.stay_end, now, policy.zone)
     history = await exposures.history(session, visitor.id, now)
@@ -203,7 +255,7 @@ async def visitor_view(
         generated_at=now,
         sections=sections,
         links=links,
-        visits=tuple(_visit_entry(visit, site, shelf) for visit, site in visits),
+        visits=tuple(_visit_entry(visit, shelf) for visit in visits),
         wishes=tuple(visitor.wishes) if personal else (),
         stay=(visitor.stay_start, visitor.stay_end)
         if visitor.stay_start and visitor.stay_end

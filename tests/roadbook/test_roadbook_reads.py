@@ -1,0 +1,177 @@
+"""What a roadbook request reads, each in as few statements as it can: the token's visitor with
+their destination (one statement), the personalisation consent (the consent rule over that
+scope's entries), the visits with their sites (no ORM rows), and an offer's QR code (drawn once
+per code). Each read must answer exactly what the longer way answered."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import segno
+from sqlalchemy import select
+from sqlmodel import col
+
+from crm.core import credentials
+from crm.core.db import Database
+from crm.core.models import utcnow
+from crm.core.vocabulary import PERSONALISATION
+from crm.destinations import service as destinations
+from crm.destinations.models import Site
+from crm.visitors import service as visitors
+from crm.visitors.consent import granted_at
+from crm.visitors.models import Consent
+from crm.visits.models import Visit
+from partners.offers.models import Offer
+from roadbook.feeds import offers, service
+
+
+async def test_the_seat_is_the_live_tokens_visitor_and_destination(db: Database) -> None:
+    now = utcnow()
+    async with db.session(system=True) as session:
+        dest = await destinations.create_destination(session, f"seat-{uuid.uuid4().hex[:6]}", "S")
+        other = await destinations.create_destination(session, f"o-{uuid.uuid4().hex[:6]}", "O")
+        anna = await visitors.enrol(session, dest.id, language="de")
+        # A gateway's credential: its subject is no visitor id (and no UUID at all).
+        gateway = await credentials.issue(session, "gateway", "gw-lobby", dest.id)
+        expired = await credentials.issue(
+            session, "roadbook", str(anna.visitor.id), dest.id, expires_at=now
+        )
+        # A token naming a visitor that is not there.
+        ghost = await credentials.issue(session, "roadbook", str(uuid.uuid4()), other.id)
+        await session.flush()
+
+        found = await visitors.roadbook_seat(session, anna.roadbook_token)
+        assert found is not None
+        visitor, destination = found
+        assert visitor.id == anna.visitor.id and visitor.language == "de"
+        assert destination.id == dest.id and destination.name == "S"
+        assert destination.timezone == dest.timezone
+        owner = await visitors.roadbook_owner(session, anna.roadbook_token)
+        assert owner is not None and owner.id == anna.visitor.id
+        for token in (gateway, ghost, "x" * 43, anna.roadbook_token + "x"):
+            assert await visitors.roadbook_seat(session, token) is None, token
+        # Live until its expiry, not at it.
+        assert await visitors.roadbook_seat(session, expired, now - timedelta(seconds=1))
+        assert await visitors.roadbook_seat(session, expired, now) is None
+        await credentials.revoke(session, "roadbook", token=anna.roadbook_token, now=now)
+        assert await visitors.roadbook_seat(session, anna.roadbook_token) is None
+
+
+async def test_personalisation_is_the_consent_rule_over_the_ledger(db: Database) -> None:
+    at = utcnow() - timedelta(days=1)
+    async with db.session(system=True) as session:
+        dest = await destinations.create_destination(session, f"c-{uuid.uuid4().hex[:6]}", "C")
+        await session.commit()
+    ledgers: dict[str, list[tuple[str, bool, timedelta]]] = {
+        "never": [],
+        "granted": [(PERSONALISATION, True, timedelta())],
+        "withdrawn": [(PERSONALISATION, True, timedelta()), (PERSONALISATION, False, timedelta(1))],
+        "granted again": [
+            (PERSONALISATION, False, timedelta()),
+            (PERSONALISATION, True, timedelta(hours=1)),
+        ],
+        # The same instant: the withdrawal wins (crm.visitors.consent.ledger_order).
+        "tie": [(PERSONALISATION, True, timedelta()), (PERSONALISATION, False, timedelta())],
+        "another scope": [("proximity", True, timedelta())],
+        "another withdrawn": [
+            (PERSONALISATION, True, timedelta()),
+            ("proximity", False, timedelta(hours=2)),
+        ],
+    }
+    expected = {
+        "never": False,
+        "granted": True,
+        "withdrawn": False,
+        "granted again": True,
+        "tie": False,
+        "another scope": False,
+        "another withdrawn": True,
+    }
+    async with db.session(dest.id) as session:
+        for name, entries in ledgers.items():
+            enrolled = await visitors.enrol(session, dest.id)
+            for scope, granted, after in entries:
+                session.add(
+                    Consent(
+                        destination_id=dest.id,
+                        visitor_id=enrolled.visitor.id,
+                        scope=scope,
+                        granted=granted,
+                        notice_version="t",
+                        at=at + after,
+                    )
+                )
+            await session.flush()
+            ledger = await visitors.consent_ledger(session, enrolled.visitor.id)
+            personal = await service._personalisation(session, enrolled.visitor.id)
+            assert personal is granted_at(ledger, PERSONALISATION) is expected[name], name
+
+
+async def test_visits_are_read_newest_first_with_their_sites(db: Database) -> None:
+    now = utcnow()
+    async with db.session(system=True) as session:
+        dest = await destinations.create_destination(session, f"v-{uuid.uuid4().hex[:6]}", "V")
+        spa = await destinations.add_site(session, dest.id, "spa", "Les Thermes", kind="spa")
+        zoo = await destinations.add_site(session, dest.id, "zoo", "Zoo", kind="zoo")
+        await session.commit()
+    async with db.session(dest.id) as session:
+        anna = (await visitors.enrol(session, dest.id)).visitor
+        sites = (spa.id, zoo.id)
+        for n in range(service.MAX_VISITS + 3):
+            session.add(
+                Visit(
+                    destination_id=dest.id,
+                    visitor_id=anna.id,
+                    site_id=sites[n % 2],
+                    first_seen_at=now - timedelta(hours=n, minutes=30),
+                    last_seen_at=now - timedelta(hours=n),
+                    dwell_s=n * 60,
+                    closed_at=None if n == 0 else now - timedelta(hours=n),
+                )
+            )
+        await session.flush()
+        read = await service._visits(session, anna)
+        orm = (
+            await session.execute(
+                select(Visit, Site)
+                .join(Site, col(Site.id) == Visit.site_id)
+                .where(col(Visit.visitor_id) == anna.id)
+                .order_by(col(Visit.last_seen_at).desc())
+                .limit(service.MAX_VISITS)
+            )
+        ).all()
+    assert len(read) == service.MAX_VISITS
+    assert [tuple(v) for v in read] == [
+        (v.id, v.site_id, v.first_seen_at, v.last_seen_at, v.dwell_s, v.closed_at, *site)
+        for v, s in orm
+        for site in [(s.slug, s.name, s.kind)]
+    ]
+    assert read[0].closed_at is None and read[0].slug == "spa" and read[1].name == "Zoo"
+    assert read[0].last_seen_at.utcoffset() == timedelta(0)
+
+
+def _offer(kind: str) -> Offer:
+    now = utcnow()
+    return Offer.model_construct(redemption_kind=kind, valid_from=now, valid_until=now)
+
+
+def test_a_qr_code_is_drawn_once_per_code_and_is_segnos_drawing() -> None:
+    offers.qr_svg.cache_clear()
+    qr = _offer("qr")
+    shown = offers._redemption(qr, "ABCDEFGH")
+    assert shown.code == "ABCD-EFGH" and shown.kind == "qr"
+    assert shown.qr_svg == segno.make("ABCD-EFGH", error="m").svg_inline(
+        omitsize=True, title="ABCD-EFGH"
+    )
+    again = offers._redemption(qr, "ABCDEFGH")
+    assert again == shown
+    info = offers.qr_svg.cache_info()
+    assert (info.hits, info.misses, info.maxsize) == (1, 1, offers.QR_KEPT)
+    other = offers._redemption(qr, "ABCDEFGJ")
+    assert other.qr_svg != shown.qr_svg and other.code == "ABCD-EFGJ"
+    # The "code" and "screen" kinds show no QR code and draw none.
+    for kind in ("code", "screen"):
+        plain = offers._redemption(_offer(kind), "ABCDEFGH")
+        assert plain.qr_svg is None and plain.kind == kind
+    assert offers.qr_svg.cache_info().misses == 2
