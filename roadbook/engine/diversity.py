@@ -15,10 +15,12 @@ between partners, without ever preferring a clearly less relevant offer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from roadbook.engine.inputs import Candidate
 from roadbook.engine.scoring import Scored
+from roadbook.engine.table import wish_bits
 
 POOL_FACTOR = 5
 THEME_SHARE = 0.5
@@ -31,9 +33,14 @@ def pool_size(k: int) -> int:
 
 def similarity(a: Candidate, b: Candidate) -> float:
     """In [0, 1]: half the Jaccard index of their wishes, half "the same partner"."""
-    union = len(a.wishes | b.wishes)
-    theme = len(a.wishes & b.wishes) / union if union else 0.0
-    partner = 1.0 if a.partner_id is not None and a.partner_id == b.partner_id else 0.0
+    return _similar(wish_bits(a.wishes), a.partner_id, wish_bits(b.wishes), b.partner_id)
+
+
+def _similar(a_wishes: int, a_partner: str | None, b_wishes: int, b_partner: str | None) -> float:
+    """:func:`similarity` of two candidates' wishes (table.wish_bits) and partners."""
+    union = (a_wishes | b_wishes).bit_count()
+    theme = (a_wishes & b_wishes).bit_count() / union if union else 0.0
+    partner = 1.0 if a_partner is not None and a_partner == b_partner else 0.0
     return THEME_SHARE * theme + (1 - THEME_SHARE) * partner
 
 
@@ -55,24 +62,33 @@ def mmr(
     best = pool[0].score
     relevance = [s.score / best if best > 0 else 0.0 for s in pool]
     closest = [0.0] * len(pool)
+    wishes = [wish_bits(s.eligible.candidate.wishes) for s in pool]
+    partners = [s.eligible.candidate.partner_id for s in pool]
     shown = dict(exposure or {})
     picked: list[int] = []
     free = list(range(len(pool)))
 
     def key(i: int) -> tuple[float, int, int]:
         value = lam * relevance[i] - (1 - lam) * closest[i]
-        if exposure is None:
-            return (-value, 0, i)
-        partner = pool[i].eligible.candidate.partner_id
-        return (-round(value, 2), shown.get(partner or "", 0), i)
+        return (-round(value, 2), shown.get(partners[i] or "", 0), i)
 
     while free and len(picked) < k:
-        choice = min(free, key=key)
+        if exposure is None:
+            # The best value, ties to the better score (free is in score order).
+            choice, top = free[0], -math.inf
+            for i in free:
+                value = lam * relevance[i] - (1 - lam) * closest[i]
+                if value > top:
+                    choice, top = i, value
+        else:
+            choice = min(free, key=key)
         free.remove(choice)
         picked.append(choice)
-        chosen = pool[choice].eligible.candidate
-        if chosen.partner_id is not None:
-            shown[chosen.partner_id] = shown.get(chosen.partner_id, 0) + 1
+        partner = partners[choice]
+        if partner is not None:
+            shown[partner] = shown.get(partner, 0) + 1
         for i in free:
-            closest[i] = max(closest[i], similarity(chosen, pool[i].eligible.candidate))
+            similar = _similar(wishes[choice], partner, wishes[i], partners[i])
+            if similar > closest[i]:
+                closest[i] = similar
     return [pool[i] for i in picked]

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
+
 from crm.core.vocabulary import LANGUAGES
 from roadbook.content.text import FALLBACK
 from roadbook.engine.geo import distance_m
 from roadbook.engine.inputs import Candidate, DestinationPolicy, Exposure, VisitorContext
 from roadbook.engine.planning import Slot, Unplanned, plan
 from roadbook.engine.profile import Profile
+from roadbook.engine.table import Picks, Rows
 
 Reason = (
     Unplanned
@@ -182,6 +185,33 @@ def rule_out(
     if reason is None and candidate.offer is not None:
         reason = _offer_rule(candidate, context, profile, policy, seen)
     return reason
+
+
+def rule_out_rows(
+    part: Rows,
+    context: VisitorContext,
+    profile: Profile,
+    policy: DestinationPolicy,
+    seen: dict[str, Seen],
+) -> tuple[Picks, list[Filtered]]:
+    """:func:`rule_out` for some rows of a table: the rows it keeps, and why it drops the
+    others. A catalogue item with a title and not visited today passes every rule, so only the
+    others (offers among them) are read one by one."""
+    table, rows = part.table, part.rows
+    suspect = ~table.readable[rows] | table.commercial[rows]
+    visited = profile.visited_today
+    if visited:
+        suspect |= table.at_sites(visited)[rows]
+        suspect |= np.array([table.items[row].id in visited for row in rows], dtype=np.bool_)
+    keep = np.ones(len(rows), dtype=np.bool_)
+    dropped: list[Filtered] = []
+    for at in np.flatnonzero(suspect).tolist():
+        candidate = table.items[rows[at]]
+        reason = rule_out(candidate, context, profile, policy, seen)
+        if reason is not None:
+            keep[at] = False
+            dropped.append(Filtered(candidate.id, reason))
+    return rows[keep], dropped
 
 
 def hard_filter(

@@ -9,6 +9,7 @@ whatever the order of the candidates.
 from __future__ import annotations
 
 import heapq
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -17,7 +18,7 @@ from datetime import datetime, time, timedelta
 from roadbook.content.text import localize
 from roadbook.engine.commercial import offers_left_today, room_for_offers
 from roadbook.engine.diversity import mmr, pool_size
-from roadbook.engine.filters import Eligible, Filtered, Reason, rule_out, seen_counts
+from roadbook.engine.filters import Eligible, Filtered, Reason, rule_out_rows, seen_counts
 from roadbook.engine.inputs import (
     Candidate,
     CoVisitation,
@@ -29,8 +30,9 @@ from roadbook.engine.output import Item, Roadbook, Section
 from roadbook.engine.planning import Planner, Slot, window
 from roadbook.engine.profile import Profile, profile_of
 from roadbook.engine.reasons import label, notice, reason, section_title
-from roadbook.engine.scoring import Partial, Scored, Scorer
+from roadbook.engine.scoring import Scored, Scorer
 from roadbook.engine.sections import SECTIONS, SectionKey, section_of
+from roadbook.engine.table import Rows, Shortlist
 
 DEFAULT_POLICY = DestinationPolicy()
 
@@ -83,50 +85,89 @@ def _place_offers(editorial: list[Scored], offers: Sequence[Scored]) -> list[Sco
     return merged
 
 
-class _Best:
-    """The best ``size`` scores seen so far (a min-heap)."""
+class _Pools:
+    """The best scores seen so far in each pool (a section's, or the offers'), as many as the
+    pool holds (min-heaps), and for a set of pools the score a candidate must beat to enter
+    one of them (its *floor*)."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.heap: list[float] = []
+    def __init__(self, sizes: Mapping[str, int]) -> None:
+        self.sizes = sizes
+        self.heaps: dict[str, list[float]] = {key: [] for key in sizes}
+        self.floors: dict[frozenset[str], float] = {}
 
-    def add(self, score: float) -> None:
-        heapq.heappush(self.heap, score)
-        if len(self.heap) > self.size:
-            heapq.heappop(self.heap)
+    def add(self, key: str, score: float) -> None:
+        heap, size = self.heaps[key], self.sizes[key]
+        if len(heap) < size:
+            heapq.heappush(heap, score)
+            if len(heap) == size:
+                self.floors.clear()
+        elif size and heapq.heappushpop(heap, score) != score:
+            self.floors.clear()  # the pool's lowest score went up
 
-    def above(self, bound: float) -> bool:
-        """Whether a score of at most ``bound`` can no longer be among the best."""
-        return len(self.heap) >= self.size and (self.size == 0 or self.heap[0] > bound)
+    def hopeless(self, keys: frozenset[str], bound: float) -> bool:
+        """Whether a score of at most ``bound`` can enter none of the pools ``keys``: each
+        holds as many scores as it may, all above ``bound``."""
+        floor = self.floors.get(keys)
+        if floor is None:
+            floor = self.floors[keys] = min(self._floor(key) for key in keys)
+        return floor > bound
+
+    def _floor(self, key: str) -> float:
+        heap, size = self.heaps[key], self.sizes[key]
+        if size == 0:
+            return math.inf
+        return heap[0] if len(heap) >= size else -math.inf
 
 
 class _Sections:
     """The sections a candidate may land in, whatever its planned time (sections.section_of),
     read before planning it: none today before the stay, no later day at its end (the widget's
-    site mode plans today only)."""
+    site mode plans today only). For a place that may land either today or during the stay,
+    one day of its hours (kept by the planner) says which: today when it is open at some time
+    of today from the window's start on, or its hours are silent today; else a later day."""
 
-    def __init__(self, context: VisitorContext, policy: DestinationPolicy) -> None:
-        self.policy = policy
-        start, end = window(context, policy)
+    def __init__(
+        self, context: VisitorContext, policy: DestinationPolicy, planner: Planner
+    ) -> None:
+        self.policy, self.planner = policy, planner
+        self.start, end = window(context, policy)
         zone = policy.zone
         now = context.now.astimezone(zone)
         midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=zone)
         reachable: set[SectionKey] = {"events"}
-        if start < midnight:
-            reachable |= {"now_nearby", "today"} if start <= context.now else {"today"}
+        if self.start < midnight:
+            reachable |= {"now_nearby", "today"} if self.start <= context.now else {"today"}
         if end > midnight:
             reachable.add("stay")
         self.reachable = frozenset(reachable)
+        self.today = now.date()
 
-    def of(self, partial: Partial) -> frozenset[SectionKey]:
-        if partial.candidate.kind == "event":
+    def of(self, candidate: Candidate, distance: float | None) -> frozenset[SectionKey]:
+        """Where ``candidate``, at ``distance`` from the anchor, may land, by kind and distance."""
+        if candidate.kind == "event":
             return _EVENTS
-        near = partial.distance is not None and partial.distance <= self.policy.nearby_radius_m
+        near = distance is not None and distance <= self.policy.nearby_radius_m
         return self.reachable - (_EVENTS if near else _EVENTS_OR_NEAR)
+
+    def narrowed(
+        self, candidate: Candidate, possible: frozenset[SectionKey]
+    ) -> frozenset[SectionKey]:
+        """``possible`` (:meth:`of`) narrowed by the place's hours today."""
+        hours = candidate.hours
+        if not (possible & _STAY and possible - _STAY) or hours is None or not hours.rules:
+            return possible
+        day = self.planner.on_day(hours, self.today, self.policy.zone)
+        if day.open is False or (day.until is not None and day.until <= self.start):
+            return possible & _STAY
+        return possible - _STAY
 
 
 _EVENTS: frozenset[SectionKey] = frozenset({"events"})
 _EVENTS_OR_NEAR: frozenset[SectionKey] = frozenset({"events", "now_nearby"})
+_STAY: frozenset[SectionKey] = frozenset({"stay"})
+# The offers' pool, beside the sections'.
+_OFFERS = "offers"
+_OFFER_POOL = frozenset({_OFFERS})
 
 
 def build_roadbook(
@@ -154,45 +195,59 @@ def build_roadbook(
     profile = profile_of(context)
     seen = seen_counts(profile.exposures, context.now, policy)
     scorer = Scorer(profile, covisitation or {}, context.now)
+    if not isinstance(candidates, Shortlist):
+        candidates = Shortlist.of(_unique(candidates))
     dropped: list[Filtered] = []
-    partials: list[Partial] = []
-    for candidate in _unique(candidates):
-        reason = rule_out(candidate, context, profile, policy, seen)
-        if reason is None:
-            partials.append(scorer.partial(candidate))
-        else:
-            dropped.append(Filtered(candidate.id, reason))
-    partials.sort(key=lambda p: (-p.bound, p.candidate.id))
-    sections_of = _Sections(context, policy)
+    ranked: list[Candidate] = []
+    values: list[list[float]] = []
+    distances: list[float] = []
+    bounds: list[float] = []
+    for part in candidates.parts:
+        rows, ruled_out = rule_out_rows(part, context, profile, policy, seen)
+        dropped += ruled_out
+        terms = scorer.terms(part.table, rows)
+        ranked += Rows(part.table, rows).candidates()
+        values += terms.values.T.tolist()
+        distances += terms.distance.tolist()
+        bounds += terms.bound.tolist()
+    sections_of = _Sections(context, policy, planner)
     span = window(context, policy)
     left_today = offers_left_today(profile.exposures, context.now, policy)
-    best = {key: _Best(pool_size(policy.items_per_section)) for key in SECTIONS}
     # The room for offers is at most what is left today: their MMR pool is at most this big.
-    best_offers = _Best(pool_size(left_today))
+    pools = _Pools(
+        {
+            **dict.fromkeys(SECTIONS, pool_size(policy.items_per_section)),
+            _OFFERS: pool_size(left_today),
+        }
+    )
     by_section: dict[SectionKey, list[Scored]] = defaultdict(list)
     offers: list[Scored] = []
-    for partial in partials:
-        candidate = partial.candidate
+    # Best bound first (the roadbook does not depend on this order, only the work saved).
+    for at in sorted(range(len(ranked)), key=bounds.__getitem__, reverse=True):
+        candidate, bound = ranked[at], bounds[at]
+        distance = None if math.isnan(distances[at]) else distances[at]
         if not diagnostics:
             if candidate.commercial:
-                hopeless = best_offers.above(partial.bound)
+                hopeless = pools.hopeless(_OFFER_POOL, bound)
             else:
-                possible = sections_of.of(partial)
-                hopeless = all(best[key].above(partial.bound) for key in possible)
+                possible = sections_of.of(candidate, distance)
+                hopeless = pools.hopeless(possible, bound) or pools.hopeless(
+                    sections_of.narrowed(candidate, possible), bound
+                )
             if hopeless:
                 continue
         slot = planner.plan(candidate, context, policy, span)
         if not isinstance(slot, Slot):
             dropped.append(Filtered(candidate.id, slot))
             continue
-        scored = scorer.complete(partial, Eligible(candidate, slot))
+        scored = scorer.complete(candidate, values[at], distance, Eligible(candidate, slot))
         if candidate.commercial:
             offers.append(scored)
-            best_offers.add(scored.score)
+            pools.add(_OFFERS, scored.score)
             continue
         key = section_of(scored, context.now, policy)
         by_section[key].append(scored)
-        best[key].add(scored.score)
+        pools.add(key, scored.score)
     chosen: dict[SectionKey, list[Scored]] = {
         key: mmr(by_section[key], policy.items_per_section, policy.mmr_lambda) for key in SECTIONS
     }

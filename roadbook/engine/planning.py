@@ -16,6 +16,7 @@ has read, and the roadbook service keeps one per catalogue (docs/roadbook-engine
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -30,6 +31,7 @@ from roadbook.content.hours import (
     is_open,
     minutes,
     occurrence,
+    on_day,
     wall,
 )
 from roadbook.engine.inputs import Candidate, DestinationPolicy, VisitorContext
@@ -63,6 +65,37 @@ def _local(day: date, clock_minutes: int, zone: tzinfo) -> datetime:
     return wall.astimezone(UTC).astimezone(zone)
 
 
+def _slot(at: datetime, answer: Answer) -> Slot | None:
+    """The slot at ``at`` unless the hours say closed then."""
+    if answer.open is True:
+        return Slot(at, answer.until, open_known=True, hours_known=answer.hours_known)
+    return Slot(at) if answer.open is None else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """A planning window, read once: its ends as hours.wall minutes, and the key of
+    first_open's answers over it (the start's whole UTC minute, the end rounded up to one)."""
+
+    start: datetime
+    end: datetime
+    zone: tzinfo
+    first: int
+    last: int
+    key: tuple[str, tzinfo, int, int]
+
+    @classmethod
+    def of(cls, span: tuple[datetime, datetime], zone: tzinfo) -> _Window:
+        start, end = span
+        minute = math.floor(start.timestamp() / 60)
+        until = math.ceil(end.timestamp() / 60)
+        key = ("first_open", zone, minute, until)
+        return cls(start, end, zone, wall(start, zone), wall(end, zone), key)
+
+
+_NO_SPAN = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 2, tzinfo=UTC))
+
+
 class Planner:
     """Plans candidates (:meth:`plan`), keeping what it reads of their hours: whether a
     schedule is open at a wall-clock minute, when its slots start on a day, an event's first
@@ -73,6 +106,7 @@ class Planner:
         self._answers: dict[Hashable, object] = {}
         # The objects whose id() is in a key: alive while their answers are, so no id is reused.
         self._held: dict[int, object] = {}
+        self._last: tuple[object, object, _Window] = (None, None, _Window.of(_NO_SPAN, UTC))
 
     def _kept(self, owner: object, key: Hashable, read: Callable[[], T]) -> T:
         full = (id(owner), key)
@@ -87,10 +121,24 @@ class Planner:
         self._held[id(owner)] = owner
         return value
 
-    def is_open(self, schedule: Schedule, at: datetime, zone: tzinfo) -> Answer:
-        return self._kept(
-            schedule, ("at", zone, wall(at, zone)), lambda: is_open(schedule, at, zone)
-        )
+    def _window(self, span: tuple[datetime, datetime], zone: tzinfo) -> _Window:
+        """``span`` read once (kept for the last span: a roadbook plans all its candidates
+        over one)."""
+        if self._last[0] is not span or self._last[1] is not zone:
+            self._last = (span, zone, _Window.of(span, zone))
+        return self._last[2]
+
+    def is_open(
+        self, schedule: Schedule, at: datetime, zone: tzinfo, minute: int | None = None
+    ) -> Answer:
+        """hours.is_open (``minute``: ``at``'s hours.wall, when the caller has it)."""
+        if minute is None:
+            minute = wall(at, zone)
+        return self._kept(schedule, ("at", zone, minute), lambda: is_open(schedule, at, zone))
+
+    def on_day(self, schedule: Schedule, day: date, zone: tzinfo) -> Answer:
+        """Whether the schedule opens at all on the local ``day``, and until when (hours.on_day)."""
+        return self._kept(schedule, ("day", zone, day), lambda: on_day(schedule, day, zone))
 
     def openings(self, schedule: Schedule, day: date, zone: tzinfo) -> list[datetime]:
         """Every moment a slot of the schedule starts on the local ``day``, in order."""
@@ -105,12 +153,10 @@ class Planner:
 
         return self._kept(schedule, ("openings", zone, day), read)
 
-    def _moments(
+    def _later(
         self, schedule: Schedule, start: datetime, end: datetime, zone: tzinfo
     ) -> Iterator[datetime]:
-        """``start``, then every slot start in (start, end), day by day (lazily: most stop
-        early)."""
-        yield start
+        """Every slot start in (start, end), day by day (lazily: most stop early)."""
         day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
         while day <= last:
             for at in self.openings(schedule, day, zone):
@@ -122,15 +168,28 @@ class Planner:
         self, schedule: Schedule | None, start: datetime, end: datetime, zone: tzinfo
     ) -> Slot | None:
         """The first moment in [start, end) the schedule does not say closed, or ``None``."""
+        return self._open_in(schedule, self._window((start, end), zone))
+
+    def _open_in(self, schedule: Schedule | None, window: _Window) -> Slot | None:
+        """:meth:`first_open` over ``window``, its answer kept for every start in the same
+        minute (slots start on whole minutes) with an end before the same next minute."""
+        start = window.start
         if schedule is None or not schedule.rules:
             return Slot(start)
-        for at in self._moments(schedule, start, end, zone):
-            answer = self.is_open(schedule, at, zone)
-            if answer.open is True:
-                return Slot(at, answer.until, open_known=True, hours_known=answer.hours_known)
-            if answer.open is None:
-                return Slot(at)
-        return None
+
+        def read() -> Answer | Slot | None:
+            """The answer at the start (not closed), or the first slot after it."""
+            at_start = self.is_open(schedule, start, window.zone, window.first)
+            if at_start.open is not False:
+                return at_start
+            for at in self._later(schedule, start, window.end, window.zone):
+                found = _slot(at, self.is_open(schedule, at, window.zone))
+                if found is not None:
+                    return found
+            return None
+
+        found = self._kept(schedule, window.key, read)
+        return _slot(start, found) if isinstance(found, Answer) else found
 
     def _first(
         self, periods: tuple[Period, ...], after: int, zone: tzinfo
@@ -153,7 +212,8 @@ class Planner:
     ) -> Slot | Unplanned:
         """The candidate's planned time, or why it has none (``span``: the context's
         :func:`window`, when the caller has it already)."""
-        start, end = span or window(context, policy)
+        span = span or window(context, policy)
+        start, end = span
         if end <= start:
             return "outside_stay"
         zone = policy.zone
@@ -174,8 +234,9 @@ class Planner:
                         until = min(until, answer.until)
             return Slot(now, until, open_known=True, hours_known=True)
         if candidate.kind == "event":
-            found = self._first(candidate.periods, wall(start, zone), zone)
-            if found is None or found[0] >= wall(end, zone):
+            times = self._window(span, zone)
+            found = self._first(candidate.periods, times.first, zone)
+            if found is None or found[0] >= times.last:
                 return "not_happening"
             first = found[1]
             return Slot(
@@ -185,7 +246,7 @@ class Planner:
                 hours_known=not first.all_day,
                 starts=first.start,
             )
-        slot = self.first_open(candidate.hours, start, end, zone)
+        slot = self._open_in(candidate.hours, self._window(span, zone))
         return "closed" if slot is None else slot
 
 

@@ -43,115 +43,19 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import combinations
 
 import numpy as np
-import numpy.typing as npt
 
-from crm.core.vocabulary import WISHES
 from roadbook.content.hours import minutes, on_day, span
 from roadbook.engine.filters import may_target
-from roadbook.engine.geo import EARTH_RADIUS_M
-from roadbook.engine.inputs import (
-    Candidate,
-    CoVisitation,
-    DestinationPolicy,
-    Position,
-    VisitorContext,
-)
+from roadbook.engine.inputs import Candidate, CoVisitation, DestinationPolicy, VisitorContext
 from roadbook.engine.planning import window
-from roadbook.engine.profile import Anchor, Profile, profile_of
-from roadbook.engine.scoring import WEIGHTS
+from roadbook.engine.profile import Profile, profile_of
+from roadbook.engine.scoring import WEIGHTS, WISH, Scorer
+from roadbook.engine.table import Floats, Picks, Rows, Shortlist, Table, wish_bits
 
 PER_LIST = 60
 OFFERS = 60
 EVENTS = 150
 COVISITED_SITES = 10
-
-Floats = npt.NDArray[np.float64]
-Picks = npt.NDArray[np.intp]
-_BIT = {wish: 1 << n for n, wish in enumerate(WISHES)}
-
-
-def _bits(wishes: Iterable[str]) -> int:
-    return sum(_BIT[wish] for wish in set(wishes))
-
-
-class _Table:
-    """Candidates as columns, to score all of them at once (numpy) for one visitor."""
-
-    def __init__(self, items: Iterable[Candidate], sites: dict[str, int]) -> None:
-        """``sites``: a number for each site id, shared by the index's tables (grows)."""
-        self.items = tuple(items)
-        items = self.items
-        self.sites = sites
-        self.site = np.array(
-            [sites.setdefault(c.site_id, len(sites)) if c.site_id else -1 for c in items],
-            dtype=np.int64,
-        )
-        self.boost = np.array([c.boost for c in items], dtype=np.float64)
-        self.wishes = np.array([_bits(c.wishes) for c in items], dtype=np.int64)
-        self.family = (self.wishes & _BIT["family"]) != 0
-        self.updated = np.array(
-            [c.updated_at.timestamp() if c.updated_at else math.nan for c in items],
-            dtype=np.float64,
-        )
-        lat = np.array([c.position.lat if c.position else math.nan for c in items])
-        self.lon = np.array([c.position.lon if c.position else math.nan for c in items])
-        self.lat = np.radians(lat)
-        self.cos_lat = np.cos(self.lat)
-        # Each item's place in id order: ties between equal promises go to the smaller id, as
-        # in the engine (only items of one table are ever compared).
-        self.rank = np.empty(len(items), dtype=np.int64)
-        self.rank[sorted(range(len(items)), key=lambda row: items[row].id)] = np.arange(len(items))
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def distances(self, anchor: Position, site_id: str | None = None) -> Floats:
-        """Each item's distance from ``anchor`` in metres, as the engine's score reads it: 0 at
-        the anchor's site ``site_id``, else haversine (roadbook.engine.geo); NaN: unknown."""
-        lat1 = math.radians(anchor.lat)
-        h = (
-            np.sin((self.lat - lat1) / 2) ** 2
-            + math.cos(lat1) * self.cos_lat * np.sin(np.radians(self.lon - anchor.lon) / 2) ** 2
-        )
-        found: Floats = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
-        if site_id is not None and site_id in self.sites:
-            found[self.site == self.sites[site_id]] = 0.0
-        return found
-
-    def promise(self, profile: Profile, distance: Floats | None, now: datetime) -> Floats:
-        """Each item's promise for the visitor, without the wish term (see :meth:`wished`)."""
-        value = WEIGHTS.boost * self.boost
-        if profile.with_children:
-            value = value + WEIGHTS.children * self.family
-        age = np.maximum(0.0, now.timestamp() - self.updated)
-        fresh = WEIGHTS.freshness * np.exp(-age / (WEIGHTS.freshness_scale_days * 86400))
-        value = value + np.nan_to_num(fresh, nan=0.0)
-        if distance is not None:
-            near = WEIGHTS.distance * np.exp(-distance / WEIGHTS.distance_scale_m)
-            value = value + np.nan_to_num(near, nan=0.0)
-        return value
-
-    def wished(self, profile: Profile) -> Floats:
-        """Each item's wish term: the visitor's share of each wish it matches."""
-        if not profile.wishes:
-            return np.zeros(len(self.items))
-        share = WEIGHTS.wish / len(profile.wishes)
-        matches = np.bitwise_count(self.wishes & _bits(profile.wishes))
-        return np.asarray(share * matches, dtype=np.float64)
-
-    def best(self, values: Floats, among: npt.NDArray[np.bool_] | None, count: int) -> Picks:
-        """The rows of the ``count`` best ``values`` (``among`` those rows only), best first,
-        ties to the smaller id."""
-        rows = np.arange(len(values)) if among is None else np.flatnonzero(among)
-        if len(rows) > count:
-            cut = np.partition(values[rows], len(rows) - count)[len(rows) - count]
-            rows = rows[values[rows] >= cut]
-        order = np.lexsort((self.rank[rows], -values[rows]))
-        return rows[order[:count]]
-
-    def take(self, rows: Iterable[int]) -> list[Candidate]:
-        items = self.items
-        return [items[row] for row in rows]
 
 
 class Index:
@@ -169,7 +73,7 @@ class Index:
         self._sites: dict[str, int] = {}
         self._offer_tables(c for c in self.candidates if c.commercial)
         dated = [(event, span(event.periods)) for event in events]
-        self.events = _Table((event for event, b in dated if b is not None), self._sites)
+        self.events = Table((event for event, b in dated if b is not None), self._sites)
         bounds = [b for _, b in dated if b is not None]
         # Each event's dates widened by a day each way (as instants, whatever the time zone).
         self._first = np.array([_day(first, 0) for first, _ in bounds], dtype=np.float64)
@@ -181,22 +85,16 @@ class Index:
         ]
         self._begins: dict[tzinfo, Floats] = {}
         self._closing: dict[tuple[tzinfo, date], Floats] = {}
-        self.places = _Table(places, self._sites)
-        self.at_site: dict[str, list[Candidate]] = defaultdict(list)
-        for place in places:
-            if place.site_id is not None:
-                self.at_site[place.site_id].append(place)
+        self.places = Table(places, self._sites)
+        self.at_site = _by_site(self.places)
         if zone is not None:
             self.prepare(zone, reference)
 
     def _offer_tables(self, offers: Iterable[Candidate]) -> None:
         offers = list(offers)
-        self.anywhere = _Table((o for o in offers if _trigger(o) == "anywhere"), self._sites)
-        self.located = _Table((o for o in offers if _trigger(o) != "anywhere"), self._sites)
-        self.offers_at: dict[str, list[Candidate]] = defaultdict(list)
-        for offer in self.located.items:
-            if offer.site_id is not None:
-                self.offers_at[offer.site_id].append(offer)
+        self.anywhere = Table((o for o in offers if _trigger(o) == "anywhere"), self._sites)
+        self.located = Table((o for o in offers if _trigger(o) != "anywhere"), self._sites)
+        self.offers_at = _by_site(self.located)
 
     def with_offers(
         self, offers: Iterable[Candidate], reference: datetime, zone: tzinfo | None = None
@@ -227,45 +125,35 @@ class Index:
         context: VisitorContext,
         policy: DestinationPolicy,
         covisitation: CoVisitation | None = None,
-    ) -> list[Candidate]:
-        """The candidates worth ranking for ``context`` (each once, in a stable order)."""
+    ) -> Shortlist:
+        """The candidates worth ranking for ``context`` (each once), as rows of the index's
+        tables."""
         profile = profile_of(context)
-        chosen: dict[str, Candidate] = {}
-
-        def take(found: Iterable[Candidate]) -> None:
-            for candidate in found:
-                chosen.setdefault(candidate.id, candidate)
-
+        scorer = Scorer(profile, {}, context.now)  # the promise: no co-visitation term
         radius = policy.nearby_radius_m
+        located: list[Picks] = []
         here = profile.present_site
         if here is not None:
-            take(self.offers_at.get(here.site_id, ()))
-            near = self.located.distances(here.position) <= radius
-            take(self.located.take(np.flatnonzero(near)))
-        anchor = profile.anchor
-        now = context.now
-        take(self._offers(context, policy, profile, anchor))
-        take(self._events(context, policy, profile, anchor))
+            located.append(self.offers_at.get(here.site_id, _NONE))
+            located.append(np.flatnonzero(self.located.distances(here.position) <= radius))
         places = self.places
-        distance = _distances(places, anchor)
-        # Everything within the nearby radius is taken whole; the lists rank the rest.
-        near = distance <= radius if distance is not None else np.zeros(len(places), bool)
-        take(places.take(np.flatnonzero(near)))
+        terms = scorer.terms(places)
+        # Everything within the nearby radius is taken whole (an unknown distance is NaN, never
+        # near); the lists rank the rest.
+        near = terms.distance <= radius
+        chosen: list[Picks] = [np.flatnonzero(near)]
         beyond = ~near
-        unwished = places.promise(profile, distance, now)
-        promise = unwished + places.wished(profile)
+        promise = terms.promise
+        unwished = promise - terms.values[WISH]
         # Per wish and per pair of wishes: an item matching one of the visitor's wishes is
         # found in that wish's list; one matching two or more, in a pair's list.
         wishes = sorted(profile.wishes)
-        for wish in wishes:
-            matching = beyond & ((places.wishes & _BIT[wish]) != 0)
-            take(places.take(places.best(promise, matching, PER_LIST)))
-        for pair in combinations(wishes, 2):
-            both = _bits(pair)
+        for group in [*([wish] for wish in wishes), *combinations(wishes, 2)]:
+            both = wish_bits(group)
             matching = beyond & ((places.wishes & both) == both)
-            take(places.take(places.best(promise, matching, PER_LIST)))
+            chosen.append(places.best(promise, matching, PER_LIST))
         # Among all, by the promise without wishes: the wish lists above found the others.
-        take(places.take(places.best(unwished, beyond, PER_LIST)))
+        chosen.append(places.best(unwished, beyond, PER_LIST))
         # Those closed for the rest of today can only be planned on a later day, where they
         # compete with each other, not with today's best.
         start, end = window(context, policy)
@@ -273,61 +161,54 @@ class Index:
         midnight = datetime.combine(local.date() + timedelta(days=1), time(), policy.zone)
         if end > midnight:
             resting = beyond & (self._closes(policy.zone, local.date()) <= start.timestamp())
-            take(places.take(places.best(promise, resting, PER_LIST)))
+            chosen.append(places.best(promise, resting, PER_LIST))
+        anchor = profile.anchor
         if anchor is not None and anchor.site_id is not None:
-            take(self.at_site.get(anchor.site_id, ()))
+            chosen.append(self.at_site.get(anchor.site_id, _NONE))
             pairs = (covisitation or {}).get(anchor.site_id, {})
             top = sorted(pairs.items(), key=lambda p: (-p[1], p[0]))[:COVISITED_SITES]
-            for site, _ in top:
-                take(self.at_site.get(site, ()))
-        return list(chosen.values())
+            chosen += [self.at_site.get(site, _NONE) for site, _ in top]
+        return Shortlist(
+            (
+                Rows(self.located, _union(located)),
+                Rows(self.anywhere, self._offers(context, policy, profile, scorer)),
+                Rows(self.events, self._events(context, policy, scorer)),
+                Rows(places, _union(chosen)),
+            )
+        )
 
     def _offers(
-        self,
-        context: VisitorContext,
-        policy: DestinationPolicy,
-        profile: Profile,
-        anchor: Anchor | None,
-    ) -> list[Candidate]:
+        self, context: VisitorContext, policy: DestinationPolicy, profile: Profile, scorer: Scorer
+    ) -> Picks:
         """The :data:`OFFERS` "anywhere" offers with the best promise that may target the
         visitor."""
         offers = self.anywhere
+        found: list[int] = []
         if not len(offers):
-            return []
-        values = _promise(offers, profile, anchor, context.now)
-        found = []
-        for row in offers.best(values, None, len(offers)):
-            offer = offers.items[row]
-            if may_target(offer, context, profile, policy):
-                found.append(offer)
+            return np.array(found, dtype=np.intp)
+        promise = scorer.terms(offers).promise
+        for row in offers.best(promise, None, len(offers)).tolist():
+            if may_target(offers.items[row], context, profile, policy):
+                found.append(row)
                 if len(found) == OFFERS:
                     break
-        return found
+        return np.array(found, dtype=np.intp)
 
-    def _events(
-        self,
-        context: VisitorContext,
-        policy: DestinationPolicy,
-        profile: Profile,
-        anchor: Anchor | None,
-    ) -> list[Candidate]:
+    def _events(self, context: VisitorContext, policy: DestinationPolicy, scorer: Scorer) -> Picks:
         """The best :data:`EVENTS` of the window by promise plus "soon" at its most, with
         every event tied with the last one (equal scores are decided by diversity, later)."""
         events = self.events
-        if not len(events):
-            return []
         start, end = window(context, policy)
         during = (self._last > start.timestamp()) & (self._first < end.timestamp())
-        if not during.any():
-            return []
-        values = _promise(events, profile, anchor, context.now)
-        hours = np.maximum(0.0, (self._begins_at(policy.zone) - start.timestamp()) / 3600)
-        values = values + WEIGHTS.soon * np.exp(-hours / WEIGHTS.soon_scale_h)
         rows = np.flatnonzero(during)
-        if len(rows) > EVENTS:
-            cut = np.partition(values[rows], len(rows) - EVENTS)[len(rows) - EVENTS] - 1e-9
-            rows = rows[values[rows] >= cut]
-        return events.take(rows)
+        if len(rows) <= EVENTS:
+            return rows
+        values = scorer.terms(events, rows).promise
+        hours = np.maximum(0.0, (self._begins_at(policy.zone)[rows] - start.timestamp()) / 3600)
+        values = values + WEIGHTS.soon * np.exp(-hours / WEIGHTS.soon_scale_h)
+        cut = np.partition(values, len(rows) - EVENTS)[len(rows) - EVENTS] - 1e-9
+        picked: Picks = rows[values >= cut]
+        return picked
 
     def _closes(self, zone: tzinfo, day: date) -> Floats:
         """When each place last closes on the local ``day`` (-inf: it does not open that day;
@@ -360,13 +241,22 @@ class Index:
         return found
 
 
-def _distances(table: _Table, anchor: Anchor | None) -> Floats | None:
-    return table.distances(anchor.position, anchor.site_id) if anchor is not None else None
+_NONE: Picks = np.array([], dtype=np.intp)
 
 
-def _promise(table: _Table, profile: Profile, anchor: Anchor | None, now: datetime) -> Floats:
-    """Each item's whole promise for the visitor, its wish term included."""
-    return table.promise(profile, _distances(table, anchor), now) + table.wished(profile)
+def _by_site(table: Table) -> dict[str, Picks]:
+    """The rows of ``table`` at each site."""
+    found: dict[str, list[int]] = defaultdict(list)
+    for row, candidate in enumerate(table.items):
+        if candidate.site_id is not None:
+            found[candidate.site_id].append(row)
+    return {site: np.array(rows, dtype=np.intp) for site, rows in found.items()}
+
+
+def _union(found: Iterable[Picks]) -> Picks:
+    """The rows in any of ``found``, each once, in order."""
+    rows = list(found)
+    return np.unique(np.concatenate(rows)) if rows else _NONE
 
 
 def _first_minute(event: Candidate, first: date) -> int:

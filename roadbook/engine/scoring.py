@@ -17,14 +17,16 @@ The weights live in :data:`WEIGHTS` and nowhere else. Every term is kept in
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
 from roadbook.engine.filters import Eligible
-from roadbook.engine.geo import distance_from
 from roadbook.engine.inputs import Candidate, CoVisitation
 from roadbook.engine.profile import Profile
+from roadbook.engine.table import Floats, Picks, Table, wish_bits
 
 TERMS: tuple[str, ...] = (
     "wish",
@@ -58,27 +60,36 @@ WEIGHTS = Weights()
 class Scored:
     eligible: Eligible
     score: float
-    # Each term's weighted contribution, by name (TERMS).
-    terms: Mapping[str, float]
+    # Each term's weighted contribution, in TERMS order.
+    values: Sequence[float]
     # The anchor distance in metres, when both positions are known.
     distance: float | None
     matched_wishes: frozenset[str]
 
+    @property
+    def terms(self) -> dict[str, float]:
+        """Each term's weighted contribution, by name."""
+        return dict(zip(TERMS, self.values, strict=True))
+
 
 @dataclass(frozen=True, slots=True)
-class Partial:
-    """The terms that do not depend on the planned time (all but ``soon``)."""
+class Terms:
+    """The terms that do not depend on the planned time (all but ``soon``), for some rows of a
+    table, as arrays."""
 
-    candidate: Candidate
-    # The terms' values in TERMS order, ``soon`` at 0.
-    values: tuple[float, ...]
-    distance: float | None
-    matched_wishes: frozenset[str]
-    # No planned time can make the score higher than this (``soon`` at its most for events).
-    bound: float
+    # (TERMS, rows): each term's weighted values (a row per term, TERMS order), ``soon`` at 0.
+    values: Floats
+    # The anchor distance in metres; NaN when either position is unknown.
+    distance: Floats
+    # The sum of the terms.
+    promise: Floats
+    # No planned time can make a row's score higher than this (``soon`` at its most for
+    # events; a hair above the sum, so that float rounding never puts a score above it).
+    bound: Floats
 
 
-_SOON = TERMS.index("soon")
+# Each term's column in Terms.values.
+WISH, _CHILDREN, _DISTANCE, _COVISITATION, _SOON, _BOOST, _FRESHNESS = range(len(TERMS))
 
 
 class Scorer:
@@ -96,45 +107,55 @@ class Scorer:
         self.anchor = profile.anchor
         site = self.anchor.site_id if self.anchor is not None else None
         self.pairs: Mapping[str, float] = covisitation.get(site, {}) if site else {}
-        self.distance = distance_from(self.anchor.position) if self.anchor is not None else None
         self.now = now
         self.weights = weights
 
-    def partial(self, item: Candidate) -> Partial:
-        weights, anchor = self.weights, self.anchor
-        matched = item.wishes & self.wishes if self.wishes else frozenset()
-        wish = weights.wish * len(matched) / len(self.wishes) if self.wishes else 0.0
-        children = weights.children if self.children and "family" in item.wishes else 0.0
-        distance: float | None = None
-        if anchor is not None and anchor.site_id is not None and anchor.site_id == item.site_id:
-            distance = 0.0
-        elif self.distance is not None and item.position is not None:
-            distance = self.distance(item.position)
-        near = 0.0
-        if distance is not None:
-            near = weights.distance * math.exp(-distance / weights.distance_scale_m)
-        covisited = 0.0
-        if item.site_id is not None and self.pairs:
-            pair = self.pairs.get(item.site_id, 0.0)
-            covisited = weights.covisitation * min(1.0, max(0.0, pair))
-        fresh = 0.0
-        if item.updated_at is not None:
-            days = max(0.0, (self.now - item.updated_at).total_seconds() / 86400)
-            fresh = weights.freshness * math.exp(-days / weights.freshness_scale_days)
-        values = (wish, children, near, covisited, 0.0, weights.boost * item.boost, fresh)
-        # A hair above the sum, so that float rounding never puts a score above its bound.
-        bound = sum(values) + (weights.soon if item.kind == "event" else 0.0) + 1e-9
-        return Partial(item, values, distance, matched, bound)
+    def terms(self, table: Table, rows: Picks | None = None) -> Terms:
+        """The time-free terms of ``rows`` of ``table`` (all rows without ``rows``)."""
+        weights = self.weights
+        pick: Picks | slice = slice(None) if rows is None else rows
+        site = table.site[pick]
+        values = np.zeros((len(TERMS), len(site)), dtype=np.float64)
+        if self.wishes:
+            matches = np.bitwise_count(table.wishes[pick] & wish_bits(self.wishes))
+            values[WISH] = weights.wish * matches / len(self.wishes)
+        if self.children:
+            values[_CHILDREN] = np.where(table.family[pick], weights.children, 0.0)
+        distance = np.full(len(site), math.nan)
+        if self.anchor is not None:
+            distance = table.distances(self.anchor.position, self.anchor.site_id, rows)
+            near = weights.distance * np.exp(-distance / weights.distance_scale_m)
+            values[_DISTANCE] = np.nan_to_num(near, nan=0.0)
+        if self.pairs:
+            by_site = np.zeros(len(table.sites) + 1, dtype=np.float64)  # the last: no site
+            for site_id, pair in self.pairs.items():
+                number = table.sites.get(site_id)
+                if number is not None:
+                    by_site[number] = weights.covisitation * min(1.0, max(0.0, pair))
+            values[_COVISITATION] = by_site[site]
+        values[_BOOST] = weights.boost * table.boost[pick]
+        days = np.maximum(0.0, (self.now.timestamp() - table.updated[pick]) / 86400)
+        fresh = weights.freshness * np.exp(-days / weights.freshness_scale_days)
+        values[_FRESHNESS] = np.nan_to_num(fresh, nan=0.0)
+        # "soon" at its most: at the earliest instant an event's occurrence may start.
+        hours = np.maximum(0.0, (table.begins[pick] - self.now.timestamp()) / 3600)
+        soon = np.where(
+            table.event[pick], weights.soon * np.exp(-hours / weights.soon_scale_h), 0.0
+        )
+        promise = values.sum(axis=0)
+        return Terms(values, distance, promise, promise + soon + 1e-9)
 
-    def complete(self, partial: Partial, eligible: Eligible) -> Scored:
-        """The score once the planned time is known."""
-        values = list(partial.values)
+    def complete(
+        self, candidate: Candidate, values: list[float], distance: float | None, eligible: Eligible
+    ) -> Scored:
+        """The score once the planned time is known (``values``: a row of :meth:`terms`)."""
         starts = eligible.slot.starts
         if starts is not None:
             hours = max(0.0, (starts - self.now).total_seconds() / 3600)
+            values = list(values)
             values[_SOON] = self.weights.soon * math.exp(-hours / self.weights.soon_scale_h)
-        terms = dict(zip(TERMS, values, strict=True))
-        return Scored(eligible, sum(values), terms, partial.distance, partial.matched_wishes)
+        matched = candidate.wishes & self.wishes if self.wishes else frozenset()
+        return Scored(eligible, sum(values), values, distance, matched)
 
 
 def score(
@@ -146,4 +167,7 @@ def score(
 ) -> Scored:
     """The item's score for this profile at ``now``."""
     scorer = Scorer(profile, covisitation, now, weights)
-    return scorer.complete(scorer.partial(eligible.candidate), eligible)
+    terms = scorer.terms(Table([eligible.candidate]))
+    distance = float(terms.distance[0])
+    known = None if math.isnan(distance) else distance
+    return scorer.complete(eligible.candidate, terms.values[:, 0].tolist(), known, eligible)

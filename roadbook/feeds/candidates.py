@@ -54,6 +54,7 @@ from roadbook.engine.inputs import (
 )
 from roadbook.engine.planning import Planner
 from roadbook.engine.retrieval import Index
+from roadbook.engine.table import Shortlist
 from roadbook.feeds import offers as partner_offers
 from roadbook.feeds.details import Details, SiteInfo, first_image, position
 
@@ -108,14 +109,11 @@ class Shelf:
 
     def shortlist(
         self, context: VisitorContext, policy: DestinationPolicy, covisitation: CoVisitation
-    ) -> list[Candidate]:
+    ) -> Shortlist:
         """What is worth ranking for ``context``, inside its publishing window now."""
         details, now = self.details, context.now
-        return [
-            candidate
-            for candidate in self.index.shortlist(context, policy, covisitation)
-            if _inside(details[candidate.id], now)
-        ]
+        shortlist = self.index.shortlist(context, policy, covisitation)
+        return shortlist.keep(lambda candidate: _inside(details[candidate.id], now))
 
 
 def _inside(details: Details, at: datetime) -> bool:

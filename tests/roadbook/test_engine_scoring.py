@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -14,11 +15,12 @@ from roadbook.content.hours import Period
 from roadbook.engine.covisitation import covisitation
 from roadbook.engine.filters import Eligible
 from roadbook.engine.geo import distance_from, distance_m
-from roadbook.engine.inputs import Candidate, Position, VisitorContext
+from roadbook.engine.inputs import Candidate, Position, SiteAt, VisitorContext
 from roadbook.engine.planning import Slot
 from roadbook.engine.profile import profile_of
-from roadbook.engine.scoring import TERMS, WEIGHTS, Scored, score
-from roadbook.engine.synthetic import BATHS, NOW, ZOO, event, place, visitor
+from roadbook.engine.scoring import TERMS, WEIGHTS, Scored, Scorer, score
+from roadbook.engine.synthetic import BATHS, NOW, ZOO, destination, event, place, visitor
+from roadbook.engine.table import Table
 
 COVISITATION = {"site-zoo": {"site-baths": 0.6}}
 
@@ -152,3 +154,74 @@ positions = st.builds(
 def test_the_ranking_distance_is_the_haversine_distance(a: Position, b: Position) -> None:
     assert distance_from(a)(b) == pytest.approx(distance_m(a, b), rel=1e-9, abs=1e-6)
     assert distance_m(a, b) == pytest.approx(distance_m(b, a), rel=1e-9, abs=1e-6)
+
+
+# --- the columns (roadbook.engine.table) against the terms' definitions ----------------------
+
+SAMPLE = destination(240, seed=11, partners=8)
+SITES = sorted({c.site_id for c in SAMPLE if c.site_id})
+NEAR_SITES = {SITES[0]: {site: 0.2 + 0.1 * (n % 8) for n, site in enumerate(SITES[1:30])}}
+
+
+def defined(item: Candidate, context: VisitorContext, now: datetime) -> list[float]:
+    """Each time-free term of ``item`` from the definitions in scoring.py, one at a time."""
+    profile = profile_of(context)
+    wishes, anchor = profile.wishes, profile.anchor
+    wish = WEIGHTS.wish * len(item.wishes & wishes) / len(wishes) if wishes else 0.0
+    children = WEIGHTS.children if profile.with_children and "family" in item.wishes else 0.0
+    near = 0.0
+    if anchor is not None and anchor.site_id is not None and anchor.site_id == item.site_id:
+        near = WEIGHTS.distance
+    elif anchor is not None and item.position is not None:
+        metres = distance_m(anchor.position, item.position)
+        near = WEIGHTS.distance * math.exp(-metres / WEIGHTS.distance_scale_m)
+    pairs = NEAR_SITES.get(anchor.site_id or "", {}) if anchor is not None else {}
+    covisited = WEIGHTS.covisitation * pairs.get(item.site_id or "", 0.0)
+    fresh = 0.0
+    if item.updated_at is not None:
+        # Elapsed time, whatever the time zones (a DST change is not a day older).
+        days = max(0.0, (now.timestamp() - item.updated_at.timestamp()) / 86400)
+        fresh = WEIGHTS.freshness * math.exp(-days / WEIGHTS.freshness_scale_days)
+    return [wish, children, near, covisited, 0.0, WEIGHTS.boost * item.boost, fresh]
+
+
+@given(
+    items=st.lists(st.sampled_from(SAMPLE), min_size=1, max_size=60, unique_by=lambda c: c.id),
+    wishes=st.frozensets(st.sampled_from(WISHES)),
+    children=st.booleans(),
+    anchor=st.sampled_from(["site", "other site", "lodging", "none"]),
+    minutes=st.integers(-30 * 24 * 60, 30 * 24 * 60),
+)
+def test_the_columns_score_every_term_as_defined_and_bound_every_event(
+    items: list[Candidate],
+    wishes: frozenset[str],
+    children: bool,
+    anchor: str,
+    minutes: int,
+) -> None:
+    now = NOW + timedelta(minutes=minutes)
+    site = {"site": SITES[0], "other site": SITES[1]}.get(anchor)
+    here = SiteAt(site, BATHS, {"fr": "Ici"}) if site else None
+    context = visitor(
+        now=now,
+        wishes=wishes,
+        with_children=children,
+        site=here,
+        lodging=ZOO if anchor == "lodging" else None,
+    )
+    scorer = Scorer(profile_of(context), NEAR_SITES, now)
+    terms = scorer.terms(Table(items))
+    for n, item in enumerate(items):
+        expected = defined(item, context, now)
+        assert terms.values[:, n].tolist() == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        assert terms.promise[n] == pytest.approx(sum(expected), rel=1e-12, abs=1e-12)
+        if item.kind == "event":
+            # "soon" at its most when the first date begins, in any time zone.
+            for zone in (ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Pacific/Pago_Pago")):
+                first = min(period.start for period in item.periods)
+                starts = datetime.combine(first, time(), zone)
+                slot = Slot(max(starts, now), starts=starts)
+                best = scorer.complete(item, expected, None, Eligible(item, slot))
+                assert best.score <= terms.bound[n]
+        else:
+            assert terms.bound[n] == pytest.approx(sum(expected) + 1e-9, rel=1e-12)

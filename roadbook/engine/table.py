@@ -1,0 +1,169 @@
+"""Candidates as columns: what scoring, the hard filters and retrieval read of each candidate,
+held as numpy arrays so that one request reads all of them at once (docs/roadbook-engine.md
+§ Speed).
+
+A :class:`Table` is made once per catalogue (roadbook.engine.retrieval.Index keeps one per
+kind of candidate) or, for a plain list of candidates, once per roadbook. A request names the
+rows it ranks (:class:`Rows`): the engine scores them with a few array operations instead of
+a few microseconds of Python each.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from crm.core.vocabulary import LANGUAGES, WISHES
+from roadbook.engine.geo import EARTH_RADIUS_M
+from roadbook.engine.inputs import Candidate, Position
+
+Floats = npt.NDArray[np.float64]
+Picks = npt.NDArray[np.intp]
+Mask = npt.NDArray[np.bool_]
+_BIT = {wish: 1 << n for n, wish in enumerate(WISHES)}
+
+
+def wish_bits(wishes: Iterable[str]) -> int:
+    """The wishes as one integer, a bit each (WISHES order)."""
+    return sum(_BIT[wish] for wish in set(wishes))
+
+
+def _readable(candidate: Candidate) -> bool:
+    """Whether the title has a text in one of the languages (text.localize falls back through
+    all four, so one is enough)."""
+    title = candidate.title
+    return any(title.get(language) for language in LANGUAGES)
+
+
+def _begins(candidate: Candidate) -> float:
+    if candidate.kind != "event" or not candidate.periods:
+        return math.nan
+    first = min(period.start for period in candidate.periods) - timedelta(days=1)
+    return datetime.combine(first, time(), UTC).timestamp()
+
+
+class Table:
+    """Candidates as columns, to score and filter all of them at once for one visitor."""
+
+    def __init__(self, items: Iterable[Candidate], sites: dict[str, int] | None = None) -> None:
+        """``sites``: a number for each site id, shared by the tables of one index (grows)."""
+        self.items = tuple(items)
+        items = self.items
+        self.sites = {} if sites is None else sites
+        sites = self.sites
+        self.site = np.array(
+            [sites.setdefault(c.site_id, len(sites)) if c.site_id else -1 for c in items],
+            dtype=np.int64,
+        )
+        self.boost = np.array([c.boost for c in items], dtype=np.float64)
+        self.wishes = np.array([wish_bits(c.wishes) for c in items], dtype=np.int64)
+        self.family = (self.wishes & _BIT["family"]) != 0
+        self.updated = np.array(
+            [c.updated_at.timestamp() if c.updated_at else math.nan for c in items],
+            dtype=np.float64,
+        )
+        lat = np.array([c.position.lat if c.position else math.nan for c in items])
+        self.lon = np.array([c.position.lon if c.position else math.nan for c in items])
+        self.lat = np.radians(lat)
+        self.cos_lat = np.cos(self.lat)
+        self.event = np.array([c.kind == "event" for c in items], dtype=np.bool_)
+        # No occurrence of an event starts before this instant: the day before its first
+        # date, at midnight UTC (earlier than that date's midnight in any time zone); NaN for
+        # the others.
+        self.begins = np.array([_begins(c) for c in items], dtype=np.float64)
+        self.commercial = np.array([c.commercial for c in items], dtype=np.bool_)
+        self.readable = np.array([_readable(c) for c in items], dtype=np.bool_)
+        # Each item's place in id order: ties between equal promises go to the smaller id, as
+        # in the engine (only items of one table are ever compared).
+        self.rank = np.empty(len(items), dtype=np.int64)
+        self.rank[sorted(range(len(items)), key=lambda row: items[row].id)] = np.arange(len(items))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def distances(
+        self, anchor: Position, site_id: str | None = None, rows: Picks | None = None
+    ) -> Floats:
+        """The distance of each item (of ``rows``) from ``anchor`` in metres: 0 at the anchor's
+        site ``site_id``, else haversine, the same arithmetic as roadbook.engine.geo; NaN:
+        unknown."""
+        pick: Picks | slice = slice(None) if rows is None else rows
+        lat1 = math.radians(anchor.lat)
+        lat, lon = self.lat[pick], self.lon[pick]
+        h = (
+            np.sin((lat - lat1) / 2) ** 2
+            + math.cos(lat1) * self.cos_lat[pick] * np.sin(np.radians(lon - anchor.lon) / 2) ** 2
+        )
+        found: Floats = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+        if site_id is not None and site_id in self.sites:
+            found[self.site[pick] == self.sites[site_id]] = 0.0
+        return found
+
+    def at_sites(self, site_ids: Iterable[str]) -> Mask:
+        """Which items are at one of ``site_ids``."""
+        numbers = [self.sites[site] for site in site_ids if site in self.sites]
+        return np.isin(self.site, numbers)
+
+    def best(self, values: Floats, among: Mask | None, count: int) -> Picks:
+        """The rows of the ``count`` best ``values`` (``among`` those rows only), best first,
+        ties to the smaller id."""
+        rows = np.arange(len(values)) if among is None else np.flatnonzero(among)
+        if len(rows) > count:
+            cut = np.partition(values[rows], len(rows) - count)[len(rows) - count]
+            rows = rows[values[rows] >= cut]
+        order = np.lexsort((self.rank[rows], -values[rows]))
+        return rows[order[:count]]
+
+    def take(self, rows: Iterable[int]) -> list[Candidate]:
+        items = self.items
+        return [items[row] for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Some rows of a table."""
+
+    table: Table
+    rows: Picks
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def candidates(self) -> Iterator[Candidate]:
+        items = self.table.items
+        return (items[row] for row in self.rows.tolist())
+
+
+@dataclass(frozen=True, slots=True)
+class Shortlist:
+    """What one roadbook ranks: rows of some tables, each candidate once (retrieval's answer;
+    iterating it gives the candidates)."""
+
+    parts: tuple[Rows, ...]
+
+    @classmethod
+    def of(cls, candidates: Iterable[Candidate]) -> Shortlist:
+        """Every one of ``candidates``, as the rows of a table made of them."""
+        table = Table(candidates)
+        return cls((Rows(table, np.arange(len(table))),))
+
+    def __iter__(self) -> Iterator[Candidate]:
+        for part in self.parts:
+            yield from part.candidates()
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self.parts)
+
+    def keep(self, predicate: Callable[[Candidate], bool]) -> Shortlist:
+        """The candidates for which ``predicate`` holds."""
+        return Shortlist(
+            tuple(
+                Rows(part.table, part.rows[[predicate(c) for c in part.candidates()]])
+                for part in self.parts
+            )
+        )
