@@ -27,7 +27,7 @@ from roadbook.engine.inputs import (
     VisitorContext,
 )
 from roadbook.engine.output import Item, Roadbook, Section
-from roadbook.engine.planning import Planner, Slot, window
+from roadbook.engine.planning import Planner, Slot, closes_key, closing, window
 from roadbook.engine.profile import Profile, profile_of
 from roadbook.engine.reasons import label, notice, reason, section_title
 from roadbook.engine.scoring import Scored, Scorer
@@ -150,16 +150,18 @@ class _Sections:
         return self.reachable - (_EVENTS if near else _EVENTS_OR_NEAR)
 
     def narrowed(
-        self, candidate: Candidate, possible: frozenset[SectionKey]
+        self, candidate: Candidate, possible: frozenset[SectionKey], closes: float | None
     ) -> frozenset[SectionKey]:
-        """``possible`` (:meth:`of`) narrowed by the place's hours today."""
-        hours = candidate.hours
-        if not (possible & _STAY and possible - _STAY) or hours is None or not hours.rules:
+        """``possible`` (:meth:`of`) narrowed by when the place last closes today
+        (planning.closing; ``None``: not read yet)."""
+        if not (possible & _STAY and possible - _STAY):
             return possible
-        day = self.planner.on_day(hours, self.today, self.policy.zone)
-        if day.open is False or (day.until is not None and day.until <= self.start):
-            return possible & _STAY
-        return possible - _STAY
+        if closes is None:
+            hours = candidate.hours
+            closes = math.inf
+            if hours is not None and hours.rules:
+                closes = closing(self.planner.on_day(hours, self.today, self.policy.zone))
+        return possible & _STAY if closes <= self.start.timestamp() else possible - _STAY
 
 
 _EVENTS: frozenset[SectionKey] = frozenset({"events"})
@@ -202,6 +204,10 @@ def build_roadbook(
     values: list[list[float]] = []
     distances: list[float] = []
     bounds: list[float] = []
+    sections_of = _Sections(context, policy, planner)
+    # When each place last closes today, where its table has read it (retrieval.Index).
+    closes_today = closes_key(policy.zone, sections_of.today)
+    closes: list[float | None] = []
     for part in candidates.parts:
         rows, ruled_out = rule_out_rows(part, context, profile, policy, seen)
         dropped += ruled_out
@@ -210,7 +216,8 @@ def build_roadbook(
         values += terms.values.T.tolist()
         distances += terms.distance.tolist()
         bounds += terms.bound.tolist()
-    sections_of = _Sections(context, policy, planner)
+        read = part.table.peek(closes_today)
+        closes += [None] * len(rows) if read is None else read[rows].tolist()
     span = window(context, policy)
     left_today = offers_left_today(profile.exposures, context.now, policy)
     # The room for offers is at most what is left today: their MMR pool is at most this big.
@@ -232,7 +239,7 @@ def build_roadbook(
             else:
                 possible = sections_of.of(candidate, distance)
                 hopeless = pools.hopeless(possible, bound) or pools.hopeless(
-                    sections_of.narrowed(candidate, possible), bound
+                    sections_of.narrowed(candidate, possible, closes[at]), bound
                 )
             if hopeless:
                 continue

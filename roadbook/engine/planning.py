@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal, TypeVar
 
+import numpy as np
+
 from roadbook.content.hours import (
     Answer,
     Occurrence,
@@ -35,6 +37,7 @@ from roadbook.content.hours import (
     wall,
 )
 from roadbook.engine.inputs import Candidate, DestinationPolicy, VisitorContext
+from roadbook.engine.table import Floats, Table
 
 # How many answers a Planner keeps before it starts afresh (a few MB).
 KEPT_ANSWERS = 200_000
@@ -255,6 +258,28 @@ def first_open(
 ) -> Slot | None:
     """The first moment in [start, end) the schedule does not say closed, or ``None``."""
     return Planner().first_open(schedule, start, end, zone)
+
+
+def closing(answer: Answer) -> float:
+    """hours.on_day's answer as one number: when the place last closes that day (a
+    timestamp), -inf when it does not open, inf when its hours say nothing of the day."""
+    if answer.open is False:
+        return -math.inf
+    return answer.until.timestamp() if answer.until is not None else math.inf
+
+
+def closings(table: Table, zone: tzinfo, day: date) -> Floats:
+    """:func:`closing` of every candidate of ``table`` on the local ``day`` (inf without hours)."""
+    found = np.full(len(table), math.inf)
+    for row, candidate in enumerate(table.items):
+        if candidate.hours is not None and candidate.hours.rules:
+            found[row] = closing(on_day(candidate.hours, day, zone))
+    return found
+
+
+def closes_key(zone: tzinfo, day: date) -> tuple[str, tzinfo, date]:
+    """The key of :func:`closings` among a table's kept columns (Table.kept)."""
+    return ("closes", zone, day)
 
 
 def window(context: VisitorContext, policy: DestinationPolicy) -> tuple[datetime, datetime]:

@@ -36,7 +36,6 @@ and ``bench/README.md`` reports both the speed and that agreement.
 from __future__ import annotations
 
 import copy
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -44,10 +43,10 @@ from itertools import combinations
 
 import numpy as np
 
-from roadbook.content.hours import minutes, on_day, span
+from roadbook.content.hours import minutes, span
 from roadbook.engine.filters import may_target
 from roadbook.engine.inputs import Candidate, CoVisitation, DestinationPolicy, VisitorContext
-from roadbook.engine.planning import window
+from roadbook.engine.planning import closes_key, closings, window
 from roadbook.engine.profile import Profile, profile_of
 from roadbook.engine.scoring import WEIGHTS, WISH, Scorer
 from roadbook.engine.table import Floats, Picks, Rows, Shortlist, Table, wish_bits
@@ -84,7 +83,6 @@ class Index:
             for event, (first, _) in zip(self.events.items, bounds, strict=True)
         ]
         self._begins: dict[tzinfo, Floats] = {}
-        self._closing: dict[tuple[tzinfo, date], Floats] = {}
         self.places = Table(places, self._sites)
         self.at_site = _by_site(self.places)
         if zone is not None:
@@ -211,20 +209,9 @@ class Index:
         return picked
 
     def _closes(self, zone: tzinfo, day: date) -> Floats:
-        """When each place last closes on the local ``day`` (-inf: it does not open that day;
-        inf: it may, its hours say nothing of that day or it has none). Read once per day."""
-        found = self._closing.get((zone, day))
-        if found is None:
-            found = np.full(len(self.places), math.inf)
-            for row, place in enumerate(self.places.items):
-                if place.hours is not None and place.hours.rules:
-                    answer = on_day(place.hours, day, zone)
-                    if answer.open is False:
-                        found[row] = -math.inf
-                    elif answer.until is not None:
-                        found[row] = answer.until.timestamp()
-            self._closing[zone, day] = found
-        return found
+        """When each place last closes on the local ``day`` (planning.closing), read once per
+        day; the engine reads it too (planning.closes_key)."""
+        return self.places.kept(closes_key(zone, day), lambda table: closings(table, zone, day))
 
     def _begins_at(self, zone: tzinfo) -> Floats:
         """When each event's earliest period begins, as a timestamp (read once per zone)."""

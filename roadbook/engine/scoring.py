@@ -123,9 +123,10 @@ class Scorer:
             values[_CHILDREN] = np.where(table.family[pick], weights.children, 0.0)
         distance = np.full(len(site), math.nan)
         if self.anchor is not None:
-            distance = table.distances(self.anchor.position, self.anchor.site_id, rows)
-            near = weights.distance * np.exp(-distance / weights.distance_scale_m)
-            values[_DISTANCE] = np.nan_to_num(near, nan=0.0)
+            distances, near = table.kept(
+                ("near", self.anchor.position, self.anchor.site_id, weights), self._near
+            )
+            distance, values[_DISTANCE] = distances[pick], near[pick]
         if self.pairs:
             by_site = np.zeros(len(table.sites) + 1, dtype=np.float64)  # the last: no site
             for site_id, pair in self.pairs.items():
@@ -137,13 +138,23 @@ class Scorer:
         days = np.maximum(0.0, (self.now.timestamp() - table.updated[pick]) / 86400)
         fresh = weights.freshness * np.exp(-days / weights.freshness_scale_days)
         values[_FRESHNESS] = np.nan_to_num(fresh, nan=0.0)
-        # "soon" at its most: at the earliest instant an event's occurrence may start.
-        hours = np.maximum(0.0, (table.begins[pick] - self.now.timestamp()) / 3600)
-        soon = np.where(
-            table.event[pick], weights.soon * np.exp(-hours / weights.soon_scale_h), 0.0
-        )
         promise = values.sum(axis=0)
-        return Terms(values, distance, promise, promise + soon + 1e-9)
+        bound = promise + 1e-9
+        if table.has_events:
+            # "soon" at its most: at the earliest instant an event's occurrence may start.
+            hours = np.maximum(0.0, (table.begins[pick] - self.now.timestamp()) / 3600)
+            soon = weights.soon * np.exp(-hours / weights.soon_scale_h)
+            bound += np.where(table.event[pick], soon, 0.0)
+        return Terms(values, distance, promise, bound)
+
+    def _near(self, table: Table) -> tuple[Floats, Floats]:
+        """Every item's distance from the anchor, and its distance term (0 when unknown)."""
+        assert self.anchor is not None
+        weights = self.weights
+        distance = table.distances(self.anchor.position, self.anchor.site_id)
+        near = np.nan_to_num(weights.distance * np.exp(-distance / weights.distance_scale_m))
+        distance.flags.writeable = near.flags.writeable = False  # shared by requests
+        return distance, near
 
     def complete(
         self, candidate: Candidate, values: list[float], distance: float | None, eligible: Eligible
