@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Uuid, bindparam, cast, select, update
+from sqlalchemy import DateTime, String, Uuid, bindparam, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core import credentials
+from crm.core.db import APP_ROLE
 from crm.core.errors import Problem
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
@@ -293,6 +294,37 @@ async def roadbook_seat(
     if found is None:
         return None
     visitor, destination = found
+    return visitor, destination
+
+
+# :data:`_SEAT` that also makes its transaction the visitor's tenant's: ``set_config`` in the
+# select list runs only for the matching row, and takes effect from the next statement on (as
+# crm.gateways.deps.enter_as_gateway does for a gateway).
+_ENTER = _SEAT.add_columns(
+    func.set_config("role", APP_ROLE, True),
+    func.set_config("app.destination_id", cast(col(Visitor.destination_id), String), True),
+)
+
+
+async def enter_as_visitor(
+    session: AsyncSession, token: str, now: datetime | None = None
+) -> tuple[Visitor, Destination] | None:
+    """:func:`roadbook_seat` in ``session`` (a system one, in a transaction), which then becomes
+    the visitor's tenant session: one round trip instead of a short session of its own
+    (checkout, ping, begin, role, select, end) before the tenant's. On success the rest of the
+    transaction runs as ``balise_app`` under the visitor's destination (RLS on), exactly as a
+    tenant session, and so do the session's later transactions; on None nothing was switched.
+    """
+    found = (
+        await session.execute(
+            _ENTER, {"token_hash": credentials.token_hash(token), "now": now or utcnow()}
+        )
+    ).first()
+    if found is None:
+        return None
+    visitor, destination = found[0], found[1]
+    session.info["system"] = False
+    session.info["destination_id"] = visitor.destination_id
     return visitor, destination
 
 

@@ -20,12 +20,12 @@ from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import Problem
 from crm.core.models import utcnow
 from crm.core.urls import public_url
-from crm.visitors.deps import Seat, SeatDep, Token, VisitorDep
+from crm.visitors.deps import Entered, EnteredDep, Token, VisitorDep
 from roadbook.exposures import service as exposures
 from roadbook.feeds import calendar, jsonfeed, route, service, trip
 from roadbook.feeds.view import ABOUT_PATH, Links, RoadbookView
 from roadbook.pwa.page import page_response
-from roadbook.widget.cors import VisitorEmbed
+from roadbook.widget.cors import embed_headers
 
 router = APIRouter(tags=["roadbook"])
 
@@ -50,20 +50,20 @@ def links(settings: Any, token: str) -> Links:
 
 
 async def _view(
-    db: DbDep, settings: SettingsDep, token: str, seat: Seat, language: str | None
+    db: DbDep, settings: SettingsDep, token: str, entered: Entered, language: str | None
 ) -> RoadbookView:
-    """The visitor's roadbook now; what it shows is recorded (exposures) and committed."""
-    visitor = seat.visitor
-    async with db.session(visitor.destination_id) as session:
-        view = await service.visitor_view(
-            session,
-            visitor,
-            links=links(settings, token),
-            language=language,
-            refresh=lambda: db.session(visitor.destination_id),
-            destination=seat.destination,
-        )
-        await session.commit()
+    """The visitor's roadbook now, in the session that checked the token (the visitor's tenant
+    session); what it shows is recorded (exposures) and committed."""
+    visitor = entered.seat.visitor
+    view = await service.visitor_view(
+        entered.session,
+        visitor,
+        links=links(settings, token),
+        language=language,
+        refresh=lambda: db.session(visitor.destination_id),
+        destination=entered.seat.destination,
+    )
+    await entered.session.commit()
     return view
 
 
@@ -107,15 +107,17 @@ FORMATS = (
 
 def _document_route(document: Format) -> None:
     async def render(
+        request: Request,
         db: DbDep,
         settings: SettingsDep,
         token: Token,
-        seat: SeatDep,
-        cors: VisitorEmbed,
+        entered: EnteredDep,
         lang: Language = None,
     ) -> Response:
-        body = document.render(await _view(db, settings, token, seat, lang))
-        # Readable by the pages of the destination's embed origins (the widget, docs/widget.md).
+        body = document.render(await _view(db, settings, token, entered, lang))
+        # Readable by the pages of the destination's embed origins (the widget, docs/widget.md):
+        # roadbook.widget.cors.visitor_embed's answer, from the destination read with the token.
+        cors = embed_headers(request.headers.get("origin"), entered.seat.destination.embed_origins)
         headers = {**NOT_CACHED, **cors}
         if isinstance(body, bytes):
             return Response(body, media_type=document.media_type, headers=headers)
@@ -181,11 +183,11 @@ async def page(
     db: DbDep,
     settings: SettingsDep,
     token: Token,
-    seat: SeatDep,
+    entered: EnteredDep,
     lang: Language = None,
 ) -> HTMLResponse:
     """The visitor's roadbook as a page (the PWA), in the visitor's language or ``lang``."""
-    return page_response(request, await _view(db, settings, token, seat, lang))
+    return page_response(request, await _view(db, settings, token, entered, lang))
 
 
 @router.get(ABOUT_PATH, response_class=Response, responses={200: {"content": {MARKDOWN: {}}}})

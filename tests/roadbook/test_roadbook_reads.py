@@ -9,18 +9,18 @@ import uuid
 from datetime import timedelta
 
 import segno
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import col
 
 from crm.core import credentials
-from crm.core.db import Database
+from crm.core.db import APP_ROLE, Database
 from crm.core.models import utcnow
 from crm.core.vocabulary import PERSONALISATION
 from crm.destinations import service as destinations
 from crm.destinations.models import Site
 from crm.visitors import service as visitors
 from crm.visitors.consent import granted_at
-from crm.visitors.models import Consent
+from crm.visitors.models import Consent, Visitor
 from crm.visits.models import Visit
 from partners.offers.models import Offer
 from roadbook.feeds import offers, service
@@ -56,6 +56,31 @@ async def test_the_seat_is_the_live_tokens_visitor_and_destination(db: Database)
         assert await visitors.roadbook_seat(session, expired, now) is None
         await credentials.revoke(session, "roadbook", token=anna.roadbook_token, now=now)
         assert await visitors.roadbook_seat(session, anna.roadbook_token) is None
+
+
+async def test_entering_as_the_visitor_switches_the_session_to_their_tenant(db: Database) -> None:
+    """The token's look-up in a system session also makes it the visitor's tenant session
+    (role ``balise_app``, RLS on) — only for a live token."""
+    settings = text("SELECT current_setting('role'), current_setting('app.destination_id', true)")
+    async with db.session(system=True) as session:
+        dest = await destinations.create_destination(session, f"e-{uuid.uuid4().hex[:6]}", "E")
+        other = await destinations.create_destination(session, f"f-{uuid.uuid4().hex[:6]}", "F")
+        anna = await visitors.enrol(session, dest.id)
+        bert = await visitors.enrol(session, other.id)
+        await session.commit()
+    async with db.session(system=True) as session:
+        assert await visitors.enter_as_visitor(session, "x" * 43) is None
+        assert (await session.execute(settings)).one()[0] == "none"
+        assert session.info["system"] is True
+    async with db.session(system=True) as session:
+        found = await visitors.enter_as_visitor(session, anna.roadbook_token)
+        assert found is not None
+        assert (found[0].id, found[1].id) == (anna.visitor.id, dest.id)
+        assert tuple((await session.execute(settings)).one()) == (APP_ROLE, str(dest.id))
+        assert (session.info["system"], session.info["destination_id"]) == (False, dest.id)
+        # RLS now applies: the other destination's visitor is out of sight.
+        assert await session.get(Visitor, bert.visitor.id) is None
+        assert await session.get(Visitor, anna.visitor.id) is not None
 
 
 async def test_personalisation_is_the_consent_rule_over_the_ledger(db: Database) -> None:
