@@ -201,7 +201,7 @@ def rule_out_rows(
     suspect = ~table.readable[rows] | table.commercial[rows]
     visited = profile.visited_today
     if visited:
-        suspect |= table.at_sites(visited)[rows]
+        suspect |= table.at_sites(visited, rows)
         suspect |= np.array([table.items[row].id in visited for row in rows], dtype=np.bool_)
     keep = np.ones(len(rows), dtype=np.bool_)
     dropped: list[Filtered] = []

@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, TypeVarTuple, Unpack
 
 import numpy as np
 
@@ -43,6 +43,7 @@ from roadbook.engine.table import Floats, Table
 KEPT_ANSWERS = 200_000
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 _UNREAD = object()
 
 Unplanned = Literal["closed", "not_happening", "outside_stay", "offer_not_valid"]
@@ -66,6 +67,11 @@ def _local(day: date, clock_minutes: int, zone: tzinfo) -> datetime:
     wall = datetime.combine(day, time(), tzinfo=zone) + timedelta(minutes=clock_minutes)
     # Through UTC: a wall time in the spring-forward gap becomes the real instant.
     return wall.astimezone(UTC).astimezone(zone)
+
+
+def _first(periods: tuple[Period, ...], after: int, zone: tzinfo) -> tuple[int, Occurrence] | None:
+    slot = first_slot(periods, after)
+    return None if slot is None else (slot[0], occurrence(slot, zone))
 
 
 def _slot(at: datetime, answer: Answer) -> Slot | None:
@@ -111,7 +117,8 @@ class Planner:
         self._held: dict[int, object] = {}
         self._last: tuple[object, object, _Window] = (None, None, _Window.of(_NO_SPAN, UTC))
 
-    def _kept(self, owner: object, key: Hashable, read: Callable[[], T]) -> T:
+    def _kept(self, owner: object, key: Hashable, read: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
+        """``read(*args)``, kept under ``owner`` and ``key``."""
         full = (id(owner), key)
         found = self._answers.get(full, _UNREAD)
         if found is not _UNREAD:
@@ -119,7 +126,7 @@ class Planner:
         if len(self._answers) >= self.kept:
             self._answers.clear()
             self._held.clear()
-        value = read()
+        value = read(*args)
         self._answers[full] = value
         self._held[id(owner)] = owner
         return value
@@ -137,11 +144,11 @@ class Planner:
         """hours.is_open (``minute``: ``at``'s hours.wall, when the caller has it)."""
         if minute is None:
             minute = wall(at, zone)
-        return self._kept(schedule, ("at", zone, minute), lambda: is_open(schedule, at, zone))
+        return self._kept(schedule, ("at", zone, minute), is_open, schedule, at, zone)
 
     def on_day(self, schedule: Schedule, day: date, zone: tzinfo) -> Answer:
         """Whether the schedule opens at all on the local ``day``, and until when (hours.on_day)."""
-        return self._kept(schedule, ("day", zone, day), lambda: on_day(schedule, day, zone))
+        return self._kept(schedule, ("day", zone, day), on_day, schedule, day, zone)
 
     def openings(self, schedule: Schedule, day: date, zone: tzinfo) -> list[datetime]:
         """Every moment a slot of the schedule starts on the local ``day``, in order."""
@@ -179,20 +186,20 @@ class Planner:
         start = window.start
         if schedule is None or not schedule.rules:
             return Slot(start)
-
-        def read() -> Answer | Slot | None:
-            """The answer at the start (not closed), or the first slot after it."""
-            at_start = self.is_open(schedule, start, window.zone, window.first)
-            if at_start.open is not False:
-                return at_start
-            for at in self._later(schedule, start, window.end, window.zone):
-                found = _slot(at, self.is_open(schedule, at, window.zone))
-                if found is not None:
-                    return found
-            return None
-
-        found = self._kept(schedule, window.key, read)
+        found = self._kept(schedule, window.key, self._read_open_in, schedule, window)
         return _slot(start, found) if isinstance(found, Answer) else found
+
+    def _read_open_in(self, schedule: Schedule, window: _Window) -> Answer | Slot | None:
+        """The answer at the window's start when not closed, else the first slot after it."""
+        start, zone = window.start, window.zone
+        at_start = self.is_open(schedule, start, zone, window.first)
+        if at_start.open is not False:
+            return at_start
+        for at in self._later(schedule, start, window.end, zone):
+            found = _slot(at, self.is_open(schedule, at, zone))
+            if found is not None:
+                return found
+        return None
 
     def _first(
         self, periods: tuple[Period, ...], after: int, zone: tzinfo
@@ -200,11 +207,7 @@ class Planner:
         """The periods' first slot ending after the wall minute ``after``: its wall-clock
         start, and the occurrence."""
 
-        def read() -> tuple[int, Occurrence] | None:
-            slot = first_slot(periods, after)
-            return None if slot is None else (slot[0], occurrence(slot, zone))
-
-        return self._kept(periods, ("first", zone, after), read)
+        return self._kept(periods, ("first", zone, after), _first, periods, after, zone)
 
     def plan(
         self,

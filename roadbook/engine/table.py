@@ -127,10 +127,10 @@ class Table:
         """What :meth:`kept` keeps under ``key``, or ``None``."""
         return self._kept.get(key)
 
-    def at_sites(self, site_ids: Iterable[str]) -> Mask:
-        """Which items are at one of ``site_ids``."""
+    def at_sites(self, site_ids: Iterable[str], rows: Picks) -> Mask:
+        """Which items of ``rows`` are at one of ``site_ids``."""
         numbers = [self.sites[site] for site in site_ids if site in self.sites]
-        return np.isin(self.site, numbers)
+        return np.isin(self.site[rows], numbers)
 
     def best(self, values: Floats, among: Mask | None, count: int) -> Picks:
         """The rows of the ``count`` best ``values`` (``among`` those rows only), best first,
