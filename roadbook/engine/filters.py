@@ -202,7 +202,7 @@ def rule_out_rows(
     visited = profile.visited_today
     if visited:
         suspect |= table.at_sites(visited, rows)
-        suspect |= np.array([table.items[row].id in visited for row in rows], dtype=np.bool_)
+        suspect |= np.isin(rows, table.rows_of(visited))
     keep = np.ones(len(rows), dtype=np.bool_)
     dropped: list[Filtered] = []
     for at in np.flatnonzero(suspect).tolist():

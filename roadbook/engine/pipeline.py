@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
+import numpy as np
+
 from roadbook.content.text import localize
 from roadbook.engine.commercial import offers_left_today, room_for_offers
 from roadbook.engine.diversity import mmr, pool_size
@@ -32,7 +34,7 @@ from roadbook.engine.profile import Profile, profile_of
 from roadbook.engine.reasons import label, notice, reason, section_title
 from roadbook.engine.scoring import Scored, Scorer
 from roadbook.engine.sections import SECTIONS, SectionKey, section_of
-from roadbook.engine.table import Rows, Shortlist
+from roadbook.engine.table import Floats, Picks, Rows, Shortlist, Table
 
 DEFAULT_POLICY = DestinationPolicy()
 
@@ -141,17 +143,25 @@ class _Sections:
             reachable.add("stay")
         self.reachable = frozenset(reachable)
         self.today = now.date()
+        # By kind: an event, an offer, a place or tour near the anchor, one further.
+        self.pools: tuple[frozenset[str], ...] = (
+            _EVENTS,
+            _OFFER_POOL,
+            self.reachable - _EVENTS,
+            self.reachable - _EVENTS_OR_NEAR,
+        )
 
-    def of(self, candidate: Candidate, distance: float | None) -> frozenset[SectionKey]:
-        """Where ``candidate``, at ``distance`` from the anchor, may land, by kind and distance."""
-        if candidate.kind == "event":
-            return _EVENTS
-        near = distance is not None and distance <= self.policy.nearby_radius_m
-        return self.reachable - (_EVENTS if near else _EVENTS_OR_NEAR)
+    def of(self, table: Table, rows: Picks, distance: Floats) -> list[frozenset[str]]:
+        """The pools each of ``rows`` may enter, by kind and ``distance`` from the anchor (the
+        offers' pool for an offer, else sections)."""
+        near = distance <= self.policy.nearby_radius_m  # NaN: unknown, not near
+        kinds = np.where(table.event[rows], 0, np.where(near, 2, 3))
+        kinds[table.commercial[rows]] = 1
+        return [self.pools[kind] for kind in kinds.tolist()]
 
     def narrowed(
-        self, candidate: Candidate, possible: frozenset[SectionKey], closes: float | None
-    ) -> frozenset[SectionKey]:
+        self, candidate: Candidate, possible: frozenset[str], closes: float | None
+    ) -> frozenset[str]:
         """``possible`` (:meth:`of`) narrowed by when the place last closes today
         (planning.closing; ``None``: not read yet)."""
         if not (possible & _STAY and possible - _STAY):
@@ -164,9 +174,9 @@ class _Sections:
         return possible & _STAY if closes <= self.start.timestamp() else possible - _STAY
 
 
-_EVENTS: frozenset[SectionKey] = frozenset({"events"})
-_EVENTS_OR_NEAR: frozenset[SectionKey] = frozenset({"events", "now_nearby"})
-_STAY: frozenset[SectionKey] = frozenset({"stay"})
+_EVENTS: frozenset[str] = frozenset({"events"})
+_EVENTS_OR_NEAR: frozenset[str] = frozenset({"events", "now_nearby"})
+_STAY: frozenset[str] = frozenset({"stay"})
 # The offers' pool, beside the sections'.
 _OFFERS = "offers"
 _OFFER_POOL = frozenset({_OFFERS})
@@ -208,6 +218,7 @@ def build_roadbook(
     # When each place last closes today, where its table has read it (retrieval.Index).
     closes_today = closes_key(policy.zone, sections_of.today)
     closes: list[float | None] = []
+    possible: list[frozenset[str]] = []
     for part in candidates.parts:
         rows, ruled_out = rule_out_rows(part, context, profile, policy, seen)
         dropped += ruled_out
@@ -216,6 +227,7 @@ def build_roadbook(
         values += terms.values.T.tolist()
         distances += terms.distance.tolist()
         bounds += terms.bound.tolist()
+        possible += sections_of.of(part.table, rows, terms.distance)
         read = part.table.peek(closes_today)
         closes += [None] * len(rows) if read is None else read[rows].tolist()
     span = window(context, policy)
@@ -232,17 +244,12 @@ def build_roadbook(
     # Best bound first (the roadbook does not depend on this order, only the work saved).
     for at in sorted(range(len(ranked)), key=bounds.__getitem__, reverse=True):
         candidate, bound = ranked[at], bounds[at]
+        if not diagnostics and (
+            pools.hopeless(possible[at], bound)
+            or pools.hopeless(sections_of.narrowed(candidate, possible[at], closes[at]), bound)
+        ):
+            continue
         distance = None if math.isnan(distances[at]) else distances[at]
-        if not diagnostics:
-            if candidate.commercial:
-                hopeless = pools.hopeless(_OFFER_POOL, bound)
-            else:
-                possible = sections_of.of(candidate, distance)
-                hopeless = pools.hopeless(possible, bound) or pools.hopeless(
-                    sections_of.narrowed(candidate, possible, closes[at]), bound
-                )
-            if hopeless:
-                continue
         slot = planner.plan(candidate, context, policy, span)
         if not isinstance(slot, Slot):
             dropped.append(Filtered(candidate.id, slot))

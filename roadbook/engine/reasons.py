@@ -57,12 +57,18 @@ def distance_text(metres: float, language: str) -> str:
     return f"{round(metres / 1000)} km"
 
 
+def _clock(at: datetime) -> str:
+    """``at``'s wall-clock time, ``HH:MM``."""
+    return f"{at.hour:02d}:{at.minute:02d}"
+
+
 def _date(day: date, language: str) -> str:
     return _DATE[language].format(d=day.day, m=day.month)
 
 
 def _wishes(wishes: Iterable[str], language: str) -> str:
-    words = [WISH_WORDS[w][language] for w in WISHES if w in set(wishes)]
+    chosen = set(wishes)
+    words = [WISH_WORDS[w][language] for w in WISHES if w in chosen]
     if len(words) == 1:
         return words[0]
     return ", ".join(words[:-1]) + _AND[language] + words[-1]
@@ -75,7 +81,7 @@ def _timing(scored: Scored, now: datetime, zone: tzinfo, language: str) -> str |
     until = slot.until.astimezone(zone) if slot.until is not None else None
     if item.offer is not None:
         if until is not None and until.date() == today:
-            return say("open_until", language, time=f"{until:%H:%M}")
+            return say("open_until", language, time=_clock(until))
         # The last local day it is valid (an end at midnight is the day before's end).
         last = (item.offer.valid_until - timedelta(microseconds=1)).astimezone(zone).date()
         return say("valid_until", language, date=_date(last, language))
@@ -83,25 +89,25 @@ def _timing(scored: Scored, now: datetime, zone: tzinfo, language: str) -> str |
         starts = slot.starts.astimezone(zone)
         if slot.starts <= now:
             if slot.hours_known and until is not None:
-                return say("on_now_until", language, time=f"{until:%H:%M}")
+                return say("on_now_until", language, time=_clock(until))
             return say("today", language)
         if starts.date() == today:
             if slot.hours_known:
-                return say("today_at", language, time=f"{starts:%H:%M}")
+                return say("today_at", language, time=_clock(starts))
             return say("today", language)
         if slot.hours_known:
             return say("on_date_at", language, date=_date(starts.date(), language),
-                       time=f"{starts:%H:%M}")  # fmt: skip
+                       time=_clock(starts))  # fmt: skip
         return say("on_date", language, date=_date(starts.date(), language))
     if not slot.open_known:
         return None
     if slot.at <= now:
         if slot.hours_known and until is not None:
-            return say("open_until", language, time=f"{until:%H:%M}")
+            return say("open_until", language, time=_clock(until))
         return say("open_all_day", language)
     if at.date() == today:
-        return say("opens_at", language, time=f"{at:%H:%M}")
-    return say("open_on", language, date=_date(at.date(), language), time=f"{at:%H:%M}")
+        return say("opens_at", language, time=_clock(at))
+    return say("open_on", language, date=_date(at.date(), language), time=_clock(at))
 
 
 def reason(

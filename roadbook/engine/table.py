@@ -90,6 +90,7 @@ class Table:
         self.rank = np.empty(len(items), dtype=np.int64)
         self.rank[sorted(range(len(items)), key=lambda row: items[row].id)] = np.arange(len(items))
         self._kept: dict[Hashable, Any] = {}
+        self._row_of: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -126,6 +127,13 @@ class Table:
     def peek(self, key: Hashable) -> Any:
         """What :meth:`kept` keeps under ``key``, or ``None``."""
         return self._kept.get(key)
+
+    def rows_of(self, ids: Iterable[str]) -> Picks:
+        """The rows of the items with these ids."""
+        if self._row_of is None:
+            self._row_of = {candidate.id: row for row, candidate in enumerate(self.items)}
+        row_of = self._row_of
+        return np.array([row_of[id_] for id_ in ids if id_ in row_of], dtype=np.intp)
 
     def at_sites(self, site_ids: Iterable[str], rows: Picks) -> Mask:
         """Which items of ``rows`` are at one of ``site_ids``."""
