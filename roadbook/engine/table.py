@@ -190,11 +190,14 @@ class Shortlist:
     def __len__(self) -> int:
         return sum(len(part) for part in self.parts)
 
-    def keep(self, predicate: Callable[[Candidate], bool]) -> Shortlist:
-        """The candidates for which ``predicate`` holds."""
+    def without(self, ids: Iterable[str]) -> Shortlist:
+        """The candidates but those with these ids."""
+        ids = list(ids)
+        if not ids:
+            return self
         return Shortlist(
             tuple(
-                Rows(part.table, part.rows[[predicate(c) for c in part.candidates()]])
+                Rows(part.table, part.rows[~np.isin(part.rows, part.table.rows_of(ids))])
                 for part in self.parts
             )
         )

@@ -74,6 +74,16 @@ class Catalogue:
     # What :func:`version` said when it was read, and when.
     version: tuple[int, datetime | None]
     read_at: datetime
+    # The items with a publishing window (most have none), checked on every request.
+    windowed: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        windowed = tuple(
+            item
+            for item, shown in self.details.items()
+            if shown.shown_from is not None or shown.shown_until is not None
+        )
+        object.__setattr__(self, "windowed", windowed)
 
     def holds(
         self, version: tuple[int, datetime | None], sites: Mapping[str, SiteInfo], now: datetime
@@ -112,8 +122,8 @@ class Shelf:
     ) -> Shortlist:
         """What is worth ranking for ``context``, inside its publishing window now."""
         details, now = self.details, context.now
-        shortlist = self.index.shortlist(context, policy, covisitation)
-        return shortlist.keep(lambda candidate: _inside(details[candidate.id], now))
+        hidden = [item for item in self.catalogue.windowed if not _inside(details[item], now)]
+        return self.index.shortlist(context, policy, covisitation).without(hidden)
 
 
 def _inside(details: Details, at: datetime) -> bool:
