@@ -49,7 +49,15 @@ from roadbook.engine.inputs import Candidate, CoVisitation, DestinationPolicy, V
 from roadbook.engine.planning import closes_key, closings, window
 from roadbook.engine.profile import Profile, profile_of
 from roadbook.engine.scoring import WEIGHTS, WISH, Scorer
-from roadbook.engine.table import Floats, Picks, Rows, Shortlist, Table, wish_bits
+from roadbook.engine.table import (
+    Floats,
+    Picks,
+    Rows,
+    Shortlist,
+    Table,
+    language_bit,
+    wish_bits,
+)
 
 PER_LIST = 60
 OFFERS = 60
@@ -184,8 +192,14 @@ class Index:
         found: list[int] = []
         if not len(offers):
             return np.array(found, dtype=np.intp)
+        # Screened on the targeting columns first: may_target has the last word.
+        reaches = (offers.for_languages == 0) | (
+            offers.for_languages & language_bit(context.language) != 0
+        )
+        reaches &= (offers.for_wishes == 0) | (offers.for_wishes & wish_bits(profile.wishes) != 0)
+        reaches &= (offers.for_children < 0) | (offers.for_children == int(profile.with_children))
         promise = scorer.terms(offers).promise
-        for row in offers.best(promise, None, len(offers)).tolist():
+        for row in offers.best(promise, reaches, len(offers)).tolist():
             if may_target(offers.items[row], context, profile, policy):
                 found.append(row)
                 if len(found) == OFFERS:

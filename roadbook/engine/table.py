@@ -39,6 +39,15 @@ def wish_bits(wishes: Iterable[str]) -> int:
     return sum(_BIT[wish] for wish in set(wishes))
 
 
+def _language_bits(languages: Iterable[str]) -> int:
+    return sum(1 << LANGUAGES.index(language) for language in set(languages))
+
+
+def language_bit(language: str) -> int:
+    """A language as :class:`Table`'s ``for_languages`` holds it."""
+    return 1 << LANGUAGES.index(language)
+
+
 def _readable(candidate: Candidate) -> bool:
     """Whether the title has a text in one of the languages (text.localize falls back through
     all four, so one is enough)."""
@@ -83,6 +92,18 @@ class Table:
         # the others.
         self.begins = np.array([_begins(c) for c in items], dtype=np.float64)
         self.has_events = bool(self.event.any())
+        # An offer's targeting on the profile (filters.may_target reads the same): languages
+        # and wishes as bits (0: everyone), the party (-1: everyone, 0: without, 1: with
+        # children); 0 and -1 for the others.
+        targets = [c.offer.targeting if c.offer is not None else None for c in items]
+        self.for_languages = np.array(
+            [_language_bits(t.languages) if t else 0 for t in targets], dtype=np.int64
+        )
+        self.for_wishes = np.array([wish_bits(t.wishes) if t else 0 for t in targets], np.int64)
+        self.for_children = np.array(
+            [-1 if t is None or t.with_children is None else int(t.with_children) for t in targets],
+            dtype=np.int64,
+        )
         self.commercial = np.array([c.commercial for c in items], dtype=np.bool_)
         self.readable = np.array([_readable(c) for c in items], dtype=np.bool_)
         # Each item's place in id order: ties between equal promises go to the smaller id, as
