@@ -13,13 +13,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from crm.core.db import driver_connection
 from crm.core.kept import Kept
 from crm.ingest.schemas import rfc3339
 from crm.visitors.models import Visitor
@@ -44,23 +45,21 @@ class History:
     for_caps: tuple[Shown, ...]
 
 
-# Built once (this read runs on every roadbook request); bound parameters ``:visitor`` and
-# ``:since``.
-_HISTORY = select(
-    col(Exposure.item_id),
-    col(Exposure.shown_at),
-    col(Exposure.partner_id),
-    col(Exposure.commercial),
-).where(
-    col(Exposure.visitor_id) == bindparam("visitor"),
-    or_(col(Exposure.commercial).is_(True), col(Exposure.shown_at) > bindparam("since")),
-)
+# On every roadbook request: to the driver (crm.core.db.driver_connection), in the session's
+# transaction (its role and tenant), ~0.4 ms less CPU than through SQLAlchemy's machinery.
+_HISTORY = """
+SELECT item_id, shown_at, partner_id, commercial FROM exposure
+WHERE visitor_id = %(visitor)s AND (commercial IS true OR shown_at > %(since)s)
+"""
 
 
 async def history(session: AsyncSession, visitor_id: uuid.UUID, now: datetime) -> History:
     """One indexed read: the visitor's offer exposures, and every exposure of this showing."""
     since = now - SHOWING
-    rows = await session.execute(_HISTORY, {"visitor": visitor_id, "since": since})
+    conn = driver_connection(await session.connection())
+    async with conn.cursor() as cursor:
+        await cursor.execute(_HISTORY, {"visitor": visitor_id, "since": since})
+        rows = await cursor.fetchall()
     current: set[str] = set()
     for_caps: list[Shown] = []
     for item_id, shown_at, partner_id, commercial in rows:
@@ -68,7 +67,7 @@ async def history(session: AsyncSession, visitor_id: uuid.UUID, now: datetime) -
             current.add(item_id)
         elif commercial:
             partner = str(partner_id) if partner_id else None
-            for_caps.append(Shown(item_id, shown_at, partner, True))
+            for_caps.append(Shown(item_id, shown_at.astimezone(UTC), partner, True))
     return History(frozenset(current), tuple(for_caps))
 
 

@@ -10,22 +10,20 @@ show. It records what it showed (``roadbook.exposures``), which the caller commi
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta, tzinfo
-from typing import NamedTuple
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
+from crm.core.db import driver_connection
 from crm.core.i18n import supported
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
 from crm.core.vocabulary import LANGUAGES, PERSONALISATION
 from crm.destinations.models import Site
 from crm.visitors.consent import granted_at
-from crm.visitors.models import Consent, Visitor
-from crm.visits.models import Visit
+from crm.visitors.models import Visitor
 from roadbook.content.text import localize
 from roadbook.covisitation import job as covisitation
 from roadbook.engine import pipeline
@@ -80,35 +78,48 @@ class _Visit(NamedTuple):
     kind: str
 
 
-# The request's reads, built once (a statement built per call costs more CPU than its round
-# trip): bound parameters are ``:visitor``.
-_VISITS = (
-    select(
-        col(Visit.id),
-        col(Visit.site_id),
-        col(Visit.first_seen_at),
-        col(Visit.last_seen_at),
-        col(Visit.dwell_s),
-        col(Visit.closed_at),
-        col(Site.slug),
-        col(Site.name),
-        col(Site.kind),
-    )
-    .join(Site, col(Site.id) == Visit.site_id)
-    .where(col(Visit.visitor_id) == bindparam("visitor"))
-    .order_by(col(Visit.last_seen_at).desc())
-    .limit(MAX_VISITS)
-)
-_CONSENTS = (
-    select(col(Consent.scope), col(Consent.granted), col(Consent.at))
-    .where(col(Consent.visitor_id) == bindparam("visitor"), col(Consent.scope) == PERSONALISATION)
-    .order_by(col(Consent.at), col(Consent.granted).desc(), col(Consent.id))
-)
+# The request's reads go to the driver (crm.core.db.driver_connection), in the session's
+# transaction and so under its role and tenant (RLS) like any statement: ~0.4 ms less CPU each
+# than SQLAlchemy's execution and result machinery, on every roadbook request. Times come back
+# in UTC, as the models' columns give them.
+_VISITS = f"""
+SELECT v.id, v.site_id, v.first_seen_at, v.last_seen_at, v.dwell_s, v.closed_at,
+    s.slug, s.name, s.kind
+FROM visit AS v JOIN site AS s ON s.id = v.site_id
+WHERE v.visitor_id = %(visitor)s
+ORDER BY v.last_seen_at DESC
+LIMIT {MAX_VISITS:d}
+"""  # noqa: S608 (constant text: an int)
+_CONSENTS = """
+SELECT scope, granted, at FROM consent
+WHERE visitor_id = %(visitor)s AND scope = %(scope)s
+ORDER BY at, granted DESC, id
+"""
+
+
+async def _rows(session: AsyncSession, query: str, params: dict[str, Any]) -> list[Any]:
+    conn = driver_connection(await session.connection())
+    async with conn.cursor() as cursor:
+        await cursor.execute(query, params)
+        return await cursor.fetchall()  # type: ignore[no-any-return]
 
 
 async def _visits(session: AsyncSession, visitor: Visitor) -> list[_Visit]:
-    rows = await session.execute(_VISITS, {"visitor": visitor.id})
-    return [_Visit(*row) for row in rows]
+    rows = await _rows(session, _VISITS, {"visitor": visitor.id})
+    return [
+        _Visit(
+            visit_id,
+            site_id,
+            first.astimezone(UTC),
+            last.astimezone(UTC),
+            dwell_s,
+            closed.astimezone(UTC) if closed is not None else None,
+            slug,
+            name,
+            kind,
+        )
+        for visit_id, site_id, first, last, dwell_s, closed, slug, name, kind in rows
+    ]
 
 
 class _Consent(NamedTuple):
@@ -120,8 +131,9 @@ class _Consent(NamedTuple):
 async def _personalisation(session: AsyncSession, visitor_id: uuid.UUID) -> bool:
     """Whether the visitor's consent ledger grants ``personalisation`` now: the consent rule
     (:func:`crm.visitors.consent.granted_at`) over that scope's entries only."""
-    rows = await session.execute(_CONSENTS, {"visitor": visitor_id})
-    return granted_at([_Consent(*row) for row in rows], PERSONALISATION)
+    rows = await _rows(session, _CONSENTS, {"visitor": visitor_id, "scope": PERSONALISATION})
+    ledger = [_Consent(scope, granted, at.astimezone(UTC)) for scope, granted, at in rows]
+    return granted_at(ledger, PERSONALISATION)
 
 
 def _site_at(visit: _Visit, shelf: Shelf) -> SiteAt | None:

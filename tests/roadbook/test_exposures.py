@@ -81,6 +81,8 @@ async def test_a_showing_is_recorded_once_and_offers_count_for_caps_after_it(db:
         assert [(e.item_id, e.at, e.partner_id, e.commercial) for e in after.for_caps] == [
             ("offer:b", NOW, PARTNER, True)
         ]
+        # In UTC, as the ORM's columns give times (whatever the connection's time zone).
+        assert after.for_caps[0].at.tzinfo is UTC
         assert await service.record(session, visitor, shown, after, next_showing) == 2
         await session.commit()
     assert await _count(db, Exposure, visitor) == 4

@@ -6,7 +6,7 @@ per code). Each read must answer exactly what the longer way answered."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import segno
 from sqlalchemy import select, text
@@ -173,7 +173,9 @@ async def test_visits_are_read_newest_first_with_their_sites(db: Database) -> No
         for site in [(s.slug, s.name, s.kind)]
     ]
     assert read[0].closed_at is None and read[0].slug == "spa" and read[1].name == "Zoo"
-    assert read[0].last_seen_at.utcoffset() == timedelta(0)
+    # In UTC, as the ORM's columns give times (whatever the connection's time zone).
+    assert {v.first_seen_at.tzinfo for v in read} | {v.last_seen_at.tzinfo for v in read} == {UTC}
+    assert {v.closed_at.tzinfo for v in read[1:] if v.closed_at} == {UTC}
 
 
 def _offer(kind: str) -> Offer:
