@@ -259,7 +259,7 @@ def build_roadbook(
             offers.append(scored)
             pools.add(_OFFERS, scored.score)
             continue
-        key = section_of(scored, context.now, policy)
+        key = section_of(scored, context.now, policy, sections_of.today)
         by_section[key].append(scored)
         pools.add(key, scored.score)
     chosen: dict[SectionKey, list[Scored]] = {

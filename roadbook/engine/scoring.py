@@ -111,6 +111,7 @@ class Scorer:
         self.pairs: Mapping[str, float] = covisitation.get(site, {}) if site else {}
         self.now = now
         self.weights = weights
+        self._by_site: dict[tuple[int, int], Floats] = {}
 
     def terms(self, table: Table, rows: Picks | None = None) -> Terms:
         """The time-free terms of ``rows`` of ``table`` (all rows without ``rows``)."""
@@ -130,12 +131,7 @@ class Scorer:
             )
             distance, values[_DISTANCE] = distances[pick], near[pick]
         if self.pairs:
-            by_site = np.zeros(len(table.sites) + 1, dtype=np.float64)  # the last: no site
-            for site_id, pair in self.pairs.items():
-                number = table.sites.get(site_id)
-                if number is not None:
-                    by_site[number] = weights.covisitation * min(1.0, max(0.0, pair))
-            values[_COVISITATION] = by_site[site]
+            values[_COVISITATION] = self._covisited(table.sites)[site]
         values[_BOOST] = weights.boost * table.boost[pick]
         days = np.maximum(0.0, (self.now.timestamp() - table.updated[pick]) / 86400)
         fresh = weights.freshness * np.exp(-days / weights.freshness_scale_days)
@@ -148,6 +144,20 @@ class Scorer:
             soon = weights.soon * np.exp(-hours / weights.soon_scale_h)
             bound += np.where(table.event[pick], soon, 0.0)
         return Terms(values, distance, promise, bound)
+
+    def _covisited(self, sites: dict[str, int]) -> Floats:
+        """The co-visitation term by site number (the last: no site), for this scorer's
+        tables (which share their site numbers)."""
+        key = (id(sites), len(sites))
+        found = self._by_site.get(key)
+        if found is None:
+            found = np.zeros(len(sites) + 1, dtype=np.float64)
+            for site_id, pair in self.pairs.items():
+                number = sites.get(site_id)
+                if number is not None:
+                    found[number] = self.weights.covisitation * min(1.0, max(0.0, pair))
+            self._by_site[key] = found
+        return found
 
     def _near(self, table: Table) -> tuple[Floats, Floats]:
         """Every item's distance from the anchor, and its distance term (0 when unknown)."""

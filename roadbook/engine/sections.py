@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from roadbook.engine.inputs import DestinationPolicy
@@ -19,12 +19,15 @@ SectionKey = Literal["now_nearby", "today", "stay", "events"]
 SECTIONS: tuple[SectionKey, ...] = ("now_nearby", "today", "stay", "events")
 
 
-def section_of(scored: Scored, now: datetime, policy: DestinationPolicy) -> SectionKey:
+def section_of(
+    scored: Scored, now: datetime, policy: DestinationPolicy, today: date | None = None
+) -> SectionKey:
+    """``today``: the local date of ``now``, when the caller has it."""
     item, slot = scored.eligible.candidate, scored.eligible.slot
     if item.kind == "event":
         return "events"
     if slot.at <= now and scored.distance is not None and scored.distance <= policy.nearby_radius_m:
         return "now_nearby"
-    if slot.at.astimezone(policy.zone).date() == now.astimezone(policy.zone).date():
-        return "today"
-    return "stay"
+    if today is None:
+        today = now.astimezone(policy.zone).date()
+    return "today" if slot.at.astimezone(policy.zone).date() == today else "stay"
