@@ -94,6 +94,8 @@ class _Window:
     first: int
     last: int
     key: tuple[str, tzinfo, int, int]
+    # Whether the window holds no instant.
+    empty: bool
 
     @classmethod
     def of(cls, span: tuple[datetime, datetime], zone: tzinfo) -> _Window:
@@ -101,7 +103,7 @@ class _Window:
         minute = math.floor(start.timestamp() / 60)
         until = math.ceil(end.timestamp() / 60)
         key = ("first_open", zone, minute, until)
-        return cls(start, end, zone, wall(start, zone), wall(end, zone), key)
+        return cls(start, end, zone, wall(start, zone), wall(end, zone), key, end <= start)
 
 
 _NO_SPAN = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 2, tzinfo=UTC))
@@ -221,10 +223,11 @@ class Planner:
         """The candidate's planned time, or why it has none (``span``: the context's
         :func:`window`, when the caller has it already)."""
         span = span or window(context, policy)
-        start, end = span
-        if end <= start:
-            return "outside_stay"
         zone = policy.zone
+        times = self._window(span, zone)
+        if times.empty:
+            return "outside_stay"
+        start = times.start
         if candidate.offer is not None:
             now = context.now
             terms = candidate.offer
@@ -242,7 +245,6 @@ class Planner:
                         until = min(until, answer.until)
             return Slot(now, until, open_known=True, hours_known=True)
         if candidate.kind == "event":
-            times = self._window(span, zone)
             found = self._first(candidate.periods, times.first, zone)
             if found is None or found[0] >= times.last:
                 return "not_happening"
@@ -254,7 +256,7 @@ class Planner:
                 hours_known=not first.all_day,
                 starts=first.start,
             )
-        slot = self._open_in(candidate.hours, self._window(span, zone))
+        slot = self._open_in(candidate.hours, times)
         return "closed" if slot is None else slot
 
 

@@ -154,7 +154,7 @@ class Index:
         # Per wish and per pair of wishes: an item matching one of the visitor's wishes is
         # found in that wish's list; one matching two or more, in a pair's list.
         wishes = sorted(profile.wishes)
-        for group in [*([wish] for wish in wishes), *combinations(wishes, 2)]:
+        for group in [*((wish,) for wish in wishes), *combinations(wishes, 2)]:
             both = wish_bits(group)
             matching = beyond & ((places.wishes & both) == both)
             chosen.append(places.best(promise, matching, PER_LIST))

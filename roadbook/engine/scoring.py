@@ -66,7 +66,12 @@ class Scored:
     values: Sequence[float]
     # The anchor distance in metres, when both positions are known.
     distance: float | None
-    matched_wishes: frozenset[str]
+    # The visitor's wishes (those the item matches: matched_wishes).
+    wishes: frozenset[str]
+
+    @property
+    def matched_wishes(self) -> frozenset[str]:
+        return self.eligible.candidate.wishes & self.wishes
 
     @property
     def terms(self) -> dict[str, float]:
@@ -177,8 +182,7 @@ class Scorer:
             hours = max(0.0, (starts - self.now).total_seconds() / 3600)
             values = list(values)
             values[_SOON] = self.weights.soon * math.exp(-hours / self.weights.soon_scale_h)
-        matched = candidate.wishes & self.wishes if self.wishes else frozenset()
-        return Scored(eligible, sum(values), values, distance, matched)
+        return Scored(eligible, sum(values), values, distance, self.wishes)
 
 
 def score(

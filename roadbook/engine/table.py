@@ -10,6 +10,7 @@ a few microseconds of Python each.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -34,8 +35,9 @@ T = TypeVar("T")
 _UNREAD = object()
 
 
-def wish_bits(wishes: Iterable[str]) -> int:
-    """The wishes as one integer, a bit each (WISHES order)."""
+@functools.cache
+def wish_bits(wishes: frozenset[str] | tuple[str, ...]) -> int:
+    """The wishes as one integer, a bit each (WISHES order); kept per set (there are few)."""
     return sum(_BIT[wish] for wish in set(wishes))
 
 
