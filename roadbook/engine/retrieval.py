@@ -55,7 +55,6 @@ from roadbook.engine.table import (
     Rows,
     Shortlist,
     Table,
-    language_bit,
     wish_bits,
 )
 
@@ -193,11 +192,7 @@ class Index:
         if not len(offers):
             return np.array(found, dtype=np.intp)
         # Screened on the targeting columns first: may_target has the last word.
-        reaches = (offers.for_languages == 0) | (
-            offers.for_languages & language_bit(context.language) != 0
-        )
-        reaches &= (offers.for_wishes == 0) | (offers.for_wishes & wish_bits(profile.wishes) != 0)
-        reaches &= (offers.for_children < 0) | (offers.for_children == int(profile.with_children))
+        reaches = offers.reaching(context.language, profile.wishes, profile.with_children)
         promise = scorer.terms(offers).promise
         for row in offers.best(promise, reaches, len(offers)).tolist():
             if may_target(offers.items[row], context, profile, policy):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -28,8 +29,8 @@ Floats = npt.NDArray[np.float64]
 Picks = npt.NDArray[np.intp]
 Mask = npt.NDArray[np.bool_]
 _BIT = {wish: 1 << n for n, wish in enumerate(WISHES)}
-# Derived columns a table keeps (Table.kept): a 20,000-item table's distances from 128
-# anchors take ~40 MB.
+# Derived columns a table keeps (Table.kept), the most recently read: a 20,000-item table's
+# distances from 128 anchors take ~40 MB.
 KEPT_COLUMNS = 128
 T = TypeVar("T")
 _UNREAD = object()
@@ -46,7 +47,6 @@ def _language_bits(languages: Iterable[str]) -> int:
 
 
 def language_bit(language: str) -> int:
-    """A language as :class:`Table`'s ``for_languages`` holds it."""
     return 1 << LANGUAGES.index(language)
 
 
@@ -113,6 +113,7 @@ class Table:
         self.rank = np.empty(len(items), dtype=np.int64)
         self.rank[sorted(range(len(items)), key=lambda row: items[row].id)] = np.arange(len(items))
         self._kept: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
         self._row_of: dict[str, int] | None = None
 
     def __len__(self) -> int:
@@ -138,18 +139,37 @@ class Table:
 
     def kept(self, key: Hashable, compute: Callable[[Table], T]) -> T:
         """``compute(self)``, kept under ``key`` for the next requests (columns derived for a
-        request that others read again: a site's distances to every item). Up to
-        :data:`KEPT_COLUMNS` keys, then it starts afresh."""
-        found = self._kept.get(key, _UNREAD)
-        if found is _UNREAD:
-            if len(self._kept) >= KEPT_COLUMNS:
-                self._kept.clear()
-            found = self._kept[key] = compute(self)
-        return found  # type: ignore[no-any-return]
+        request that others read again: a site's distances to every item, when each place
+        last closes today). The :data:`KEPT_COLUMNS` read most recently are kept. Safe from
+        several threads (the shelf prepares a new day's columns in a worker thread): the
+        computing is done outside the lock, at worst twice."""
+        with self._lock:
+            found = self._kept.pop(key, _UNREAD)
+            if found is not _UNREAD:
+                self._kept[key] = found  # the most recently read, last
+                return found  # type: ignore[no-any-return]
+        found = compute(self)
+        with self._lock:
+            while len(self._kept) >= KEPT_COLUMNS:
+                del self._kept[next(iter(self._kept))]  # the least recently read
+            self._kept[key] = found
+        return found
 
     def peek(self, key: Hashable) -> Any:
         """What :meth:`kept` keeps under ``key``, or ``None``."""
-        return self._kept.get(key)
+        with self._lock:
+            return self._kept.get(key)
+
+    def reaching(self, language: str, wishes: frozenset[str], with_children: bool) -> Mask:
+        """Which offers' targeting on the profile lets them reach a visitor reading
+        ``language`` with these ``wishes`` and party (filters.may_target reads the same, and
+        has the last word: it also reads the consent)."""
+        reaches: Mask = (self.for_languages == 0) | (
+            self.for_languages & language_bit(language) != 0
+        )
+        reaches &= (self.for_wishes == 0) | (self.for_wishes & wish_bits(wishes) != 0)
+        reaches &= (self.for_children < 0) | (self.for_children == int(with_children))
+        return reaches
 
     def rows_of(self, ids: Iterable[str]) -> Picks:
         """The rows of the items with these ids."""
