@@ -233,14 +233,12 @@ class Shortlist:
     def __len__(self) -> int:
         return sum(len(part) for part in self.parts)
 
-    def without(self, ids: Iterable[str]) -> Shortlist:
-        """The candidates but those with these ids."""
-        ids = list(ids)
-        if not ids:
-            return self
-        return Shortlist(
-            tuple(
-                Rows(part.table, part.rows[~np.isin(part.rows, part.table.rows_of(ids))])
-                for part in self.parts
+    def without(self, rows_of: Callable[[Table], Picks]) -> Shortlist:
+        """The candidates but the rows ``rows_of(table)`` of each table."""
+        parts = []
+        for part in self.parts:
+            gone = rows_of(part.table)
+            parts.append(
+                Rows(part.table, part.rows[~np.isin(part.rows, gone)]) if len(gone) else part
             )
-        )
+        return Shortlist(tuple(parts))

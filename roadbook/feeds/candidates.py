@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,7 +56,7 @@ from roadbook.engine.inputs import (
 )
 from roadbook.engine.planning import Planner
 from roadbook.engine.retrieval import Index
-from roadbook.engine.table import Shortlist
+from roadbook.engine.table import Picks, Shortlist, Table
 from roadbook.feeds import offers as partner_offers
 from roadbook.feeds.details import Details, SiteInfo, first_image, position
 
@@ -74,16 +76,11 @@ class Catalogue:
     # What :func:`version` said when it was read, and when.
     version: tuple[int, datetime | None]
     read_at: datetime
-    # The items with a publishing window (most have none), checked on every request.
-    windowed: tuple[str, ...] = field(init=False)
+    # The items' publishing windows, read on every request.
+    windows: Windows = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        windowed = tuple(
-            item
-            for item, shown in self.details.items()
-            if shown.shown_from is not None or shown.shown_until is not None
-        )
-        object.__setattr__(self, "windowed", windowed)
+        object.__setattr__(self, "windows", Windows(self.details))
 
     def holds(
         self, version: tuple[int, datetime | None], sites: Mapping[str, SiteInfo], now: datetime
@@ -121,15 +118,50 @@ class Shelf:
         self, context: VisitorContext, policy: DestinationPolicy, covisitation: CoVisitation
     ) -> Shortlist:
         """What is worth ranking for ``context``, inside its publishing window now."""
-        details, now = self.details, context.now
-        hidden = [item for item in self.catalogue.windowed if not _inside(details[item], now)]
+        hidden = self.catalogue.windows.hidden(context.now)
         return self.index.shortlist(context, policy, covisitation).without(hidden)
 
 
-def _inside(details: Details, at: datetime) -> bool:
-    return (details.shown_from is None or details.shown_from <= at) and (
-        details.shown_until is None or at < details.shown_until
-    )
+class Windows:
+    """The catalogue's publishing windows, as arrays: which items are outside theirs at an
+    instant, kept until a window next opens or closes (and, per table, their rows)."""
+
+    def __init__(self, details: Mapping[str, Details]) -> None:
+        windowed = [
+            (item, shown)
+            for item, shown in details.items()
+            if shown.shown_from is not None or shown.shown_until is not None
+        ]
+        self.ids = [item for item, _ in windowed]
+        self.opens = np.array(
+            [s.shown_from.timestamp() if s.shown_from else -math.inf for _, s in windowed]
+        )
+        self.closes = np.array(
+            [s.shown_until.timestamp() if s.shown_until else math.inf for _, s in windowed]
+        )
+        # From, until (timestamps), the hidden ids, and their rows by table.
+        self._kept: tuple[float, float, list[str], dict[Table, Picks]] | None = None
+
+    def hidden(self, at: datetime) -> Callable[[Table], Picks]:
+        """The rows of a table's items outside their window at ``at``."""
+        moment = at.timestamp()
+        kept = self._kept
+        if kept is None or not kept[0] <= moment < kept[1]:
+            outside = (self.opens > moment) | (self.closes <= moment)
+            ids = [self.ids[n] for n in np.flatnonzero(outside).tolist()]
+            edges = np.concatenate((self.opens, self.closes))
+            since = edges[edges <= moment].max(initial=-math.inf)
+            until = edges[edges > moment].min(initial=math.inf)
+            kept = self._kept = (since, until, ids, {})
+        rows = kept[3]
+
+        def of(table: Table) -> Picks:
+            found = rows.get(table)
+            if found is None:
+                found = rows[table] = table.rows_of(kept[2])
+            return found
+
+        return of
 
 
 def _website(contact: Mapping[str, Any]) -> str | None:
