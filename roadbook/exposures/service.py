@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -71,6 +71,19 @@ async def history(session: AsyncSession, visitor_id: uuid.UUID, now: datetime) -
     return History(frozenset(current), tuple(for_caps))
 
 
+# A showing's new exposures in one statement (a visitor's first roadbook request of a showing
+# records some 20): to the driver, in the session's transaction (its role and tenant).
+_RECORD = """
+INSERT INTO exposure
+    (destination_id, visitor_id, item_id, kind, section, partner_id, commercial, shown_at)
+SELECT %(destination)s, %(visitor)s, t.item_id, t.kind, t.section, t.partner_id, t.commercial,
+    %(at)s
+FROM unnest(%(items)s::text[], %(kinds)s::text[], %(sections)s::text[], %(partners)s::uuid[],
+    %(commercial)s::bool[]) WITH ORDINALITY AS t(item_id, kind, section, partner_id, commercial, n)
+ORDER BY t.n
+"""
+
+
 async def record(
     session: AsyncSession,
     visitor: Visitor,
@@ -79,25 +92,27 @@ async def record(
     now: datetime,
 ) -> int:
     """Record the items shown that this showing has not recorded yet; how many."""
-    rows = [
-        {
-            "destination_id": visitor.destination_id,
-            "visitor_id": visitor.id,
-            "item_id": item.id,
-            "kind": item.kind,
-            "section": item.section,
-            "partner_id": uuid.UUID(item.partner_id)
-            if item.commercial and item.partner_id
-            else None,
-            "commercial": item.commercial,
-            "shown_at": now,
-        }
-        for item in items
-        if item.id not in seen.current
-    ]
-    if rows:
-        await session.execute(insert(Exposure), rows)
-    return len(rows)
+    new = [item for item in items if item.id not in seen.current]
+    if new:
+        conn = driver_connection(await session.connection())
+        async with conn.cursor() as cursor:
+            await cursor.execute(
+                _RECORD,
+                {
+                    "destination": visitor.destination_id,
+                    "visitor": visitor.id,
+                    "items": [item.id for item in new],
+                    "kinds": [item.kind for item in new],
+                    "sections": [item.section for item in new],
+                    "partners": [
+                        uuid.UUID(item.partner_id) if item.commercial and item.partner_id else None
+                        for item in new
+                    ],
+                    "commercial": [item.commercial for item in new],
+                    "at": now,
+                },
+            )
+    return len(new)
 
 
 async def record_click(

@@ -23,6 +23,11 @@ from crm.visitors.consent import granted_at
 from crm.visitors.models import Consent, Visitor
 from crm.visits.models import Visit
 from partners.offers.models import Offer
+from roadbook.engine.inputs import Kind
+from roadbook.engine.output import Item
+from roadbook.engine.sections import SectionKey
+from roadbook.exposures import service as exposures
+from roadbook.exposures.models import Exposure
 from roadbook.feeds import offers, service
 
 
@@ -202,3 +207,58 @@ def test_a_qr_code_is_drawn_once_per_code_and_is_segnos_drawing() -> None:
         plain = offers._redemption(_offer(kind), "ABCDEFGH")
         assert plain.qr_svg is None and plain.kind == kind
     assert offers.qr_svg.cache_info().misses == 2
+
+
+async def test_a_showing_is_recorded_in_one_statement_row_for_row(db: Database) -> None:
+    """Every new item of the showing as one exposure row, in the items' order, with its partner
+    only for a partner offer; what the showing already recorded is skipped."""
+    now = utcnow()
+    partner = str(uuid.uuid4())
+    async with db.session(system=True) as session:
+        dest = await destinations.create_destination(session, f"r-{uuid.uuid4().hex[:6]}", "R")
+        await session.commit()
+    shown: list[tuple[str, Kind, SectionKey, bool]] = [
+        ("offer:o", "offer", "now_nearby", True),
+        ("place:p", "place", "today", False),  # a partner's place, not an offer
+        ("event:e", "event", "events", False),
+        ("tour:t", "tour", "stay", False),
+    ]
+    items = [
+        Item(
+            id=item_id,
+            kind=kind,
+            section=section,
+            title=item_id,
+            title_language="en",
+            reason="why",
+            reason_language="en",
+            label=None,
+            commercial=commercial,
+            partner_id=partner if kind == "offer" or item_id == "place:p" else None,
+            score=1.0,
+            terms={},
+            planned_at=now,
+            until=None,
+        )
+        for item_id, kind, section, commercial in shown
+    ]
+    async with db.session(dest.id) as session:
+        anna = (await visitors.enrol(session, dest.id)).visitor
+        seen = exposures.History(frozenset({"tour:t"}), ())
+        assert await exposures.record(session, anna, items, seen, now) == 3
+        assert await exposures.record(session, anna, [], seen, now) == 0
+        rows = (
+            await session.execute(
+                select(Exposure)
+                .where(col(Exposure.visitor_id) == anna.id)
+                .order_by(col(Exposure.id))
+            )
+        ).scalars()
+        assert [
+            (r.destination_id, r.item_id, r.kind, r.section, r.partner_id, r.commercial, r.shown_at)
+            for r in rows
+        ] == [
+            (dest.id, "offer:o", "offer", "now_nearby", uuid.UUID(partner), True, now),
+            (dest.id, "place:p", "place", "today", None, False, now),
+            (dest.id, "event:e", "event", "events", None, False, now),
+        ]
