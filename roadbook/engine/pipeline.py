@@ -125,8 +125,9 @@ class _Sections:
     """The sections a candidate may land in, whatever its planned time (sections.section_of),
     read before planning it: none today before the stay, no later day at its end (the widget's
     site mode plans today only). For a place that may land either today or during the stay,
-    one day of its hours (kept by the planner) says which: today when it is open at some time
-    of today from the window's start on, or its hours are silent today; else a later day."""
+    when it last closes today says which (planning.closing, from its table's kept column or
+    the planner): today when it is open at some time of today from the window's start on, or
+    its hours are silent today; else a later day."""
 
     def __init__(
         self, context: VisitorContext, policy: DestinationPolicy, planner: Planner
