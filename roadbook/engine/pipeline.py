@@ -144,34 +144,49 @@ class _Sections:
             reachable.add("stay")
         self.reachable = frozenset(reachable)
         self.today = now.date()
-        # By kind: an event, an offer, a place or tour near the anchor, one further.
+        near, far = self.reachable - _EVENTS, self.reachable - _EVENTS_OR_NEAR
+        # By kind: an event, an offer, a place or tour near the anchor, one further; then,
+        # read with their closing time today, a place planned on a later day, near or far
+        # ones planned today.
         self.pools: tuple[frozenset[str], ...] = (
             _EVENTS,
             _OFFER_POOL,
-            self.reachable - _EVENTS,
-            self.reachable - _EVENTS_OR_NEAR,
+            near,
+            far,
+            near & _STAY,
+            near - _STAY,
+            far - _STAY,
         )
+        # Whether a place's closing time today can tell "today" from "during the stay".
+        self.splits = bool(near & _STAY and near - _STAY)
 
-    def of(self, table: Table, rows: Picks, distance: Floats) -> list[frozenset[str]]:
-        """The pools each of ``rows`` may enter, by kind and ``distance`` from the anchor (the
-        offers' pool for an offer, else sections)."""
+    def of(
+        self, table: Table, rows: Picks, distance: Floats, closes: Floats | None
+    ) -> tuple[list[frozenset[str]], list[bool]]:
+        """The pools each of ``rows`` may enter, by kind, ``distance`` from the anchor and,
+        for a place, when it last closes today (``closes``: its table's column, if read; the
+        offers' pool for an offer, else sections); and whether :meth:`narrowed` may still
+        narrow a row's pools (its closing time not read yet)."""
         near = distance <= self.policy.nearby_radius_m  # NaN: unknown, not near
         kinds = np.where(table.event[rows], 0, np.where(near, 2, 3))
         kinds[table.commercial[rows]] = 1
-        return [self.pools[kind] for kind in kinds.tolist()]
+        places = kinds >= 2
+        lazy = np.zeros(len(rows), dtype=np.bool_)
+        if self.splits:
+            if closes is None:
+                lazy = places
+            else:
+                later = places & (closes[rows] <= self.start.timestamp())
+                kinds = np.where(later, 4, np.where(places, kinds + 3, kinds))
+        return [self.pools[kind] for kind in kinds.tolist()], lazy.tolist()
 
-    def narrowed(
-        self, candidate: Candidate, possible: frozenset[str], closes: float | None
-    ) -> frozenset[str]:
-        """``possible`` (:meth:`of`) narrowed by when the place last closes today
-        (planning.closing; ``None``: not read yet)."""
-        if not (possible & _STAY and possible - _STAY):
-            return possible
-        if closes is None:
-            hours = candidate.hours
-            closes = math.inf
-            if hours is not None and hours.rules:
-                closes = closing(self.planner.on_day(hours, self.today, self.policy.zone))
+    def narrowed(self, candidate: Candidate, possible: frozenset[str]) -> frozenset[str]:
+        """``possible`` (:meth:`of`, for a place) narrowed by when it last closes today, read
+        by the planner (planning.closing)."""
+        hours = candidate.hours
+        closes = math.inf
+        if hours is not None and hours.rules:
+            closes = closing(self.planner.on_day(hours, self.today, self.policy.zone))
         return possible & _STAY if closes <= self.start.timestamp() else possible - _STAY
 
 
@@ -214,12 +229,12 @@ def build_roadbook(
     ranked: list[Candidate] = []
     values: list[list[float]] = []
     distances: list[float] = []
-    bounds: list[float] = []
+    bounds: list[Floats] = []
     sections_of = _Sections(context, policy, planner)
     # When each place last closes today, where its table has read it (retrieval.Index).
     closes_today = closes_key(policy.zone, sections_of.today)
-    closes: list[float | None] = []
     possible: list[frozenset[str]] = []
+    lazy: list[bool] = []
     for part in candidates.parts:
         rows, ruled_out = rule_out_rows(part, context, profile, policy, seen)
         dropped += ruled_out
@@ -227,10 +242,12 @@ def build_roadbook(
         ranked += Rows(part.table, rows).candidates()
         values += terms.values.T.tolist()
         distances += terms.distance.tolist()
-        bounds += terms.bound.tolist()
-        possible += sections_of.of(part.table, rows, terms.distance)
-        read = part.table.peek(closes_today)
-        closes += [None] * len(rows) if read is None else read[rows].tolist()
+        bounds.append(terms.bound)
+        pools_of, narrowable = sections_of.of(
+            part.table, rows, terms.distance, part.table.peek(closes_today)
+        )
+        possible += pools_of
+        lazy += narrowable
     span = window(context, policy)
     left_today = offers_left_today(profile.exposures, context.now, policy)
     # The room for offers is at most what is left today: their MMR pool is at most this big.
@@ -243,11 +260,13 @@ def build_roadbook(
     by_section: dict[SectionKey, list[Scored]] = defaultdict(list)
     offers: list[Scored] = []
     # Best bound first (the roadbook does not depend on this order, only the work saved).
-    for at in sorted(range(len(ranked)), key=bounds.__getitem__, reverse=True):
-        candidate, bound = ranked[at], bounds[at]
+    bound_of = np.concatenate(bounds) if bounds else np.zeros(0)
+    order = np.argsort(-bound_of, kind="stable")
+    for at, bound in zip(order.tolist(), bound_of[order].tolist(), strict=True):
+        candidate = ranked[at]
         if not diagnostics and (
             pools.hopeless(possible[at], bound)
-            or pools.hopeless(sections_of.narrowed(candidate, possible[at], closes[at]), bound)
+            or (lazy[at] and pools.hopeless(sections_of.narrowed(candidate, possible[at]), bound))
         ):
             continue
         distance = None if math.isnan(distances[at]) else distances[at]
