@@ -28,6 +28,7 @@ from roadbook.engine.inputs import Candidate, Position
 Floats = npt.NDArray[np.float64]
 Picks = npt.NDArray[np.intp]
 Mask = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
 _BIT = {wish: 1 << n for n, wish in enumerate(WISHES)}
 # Derived columns a table keeps (Table.kept), the most recently read: a 20,000-item table's
 # distances from 128 anchors take ~40 MB.
@@ -92,32 +93,45 @@ class Table:
         # No occurrence of an event starts before this instant: the day before its first
         # date, at midnight UTC (earlier than that date's midnight in any time zone); NaN for
         # the others.
-        self.begins = np.array([_begins(c) for c in items], dtype=np.float64)
+        self.begins = np.array(
+            [_begins(c) if c.kind == "event" else math.nan for c in items], dtype=np.float64
+        )
         self.has_events = bool(self.event.any())
-        # An offer's targeting on the profile (filters.may_target reads the same): languages
-        # and wishes as bits (0: everyone), the party (-1: everyone, 0: without, 1: with
-        # children); 0 and -1 for the others.
-        targets = [c.offer.targeting if c.offer is not None else None for c in items]
-        self.for_languages = np.array(
-            [_language_bits(t.languages) if t else 0 for t in targets], dtype=np.int64
-        )
-        self.for_wishes = np.array([wish_bits(t.wishes) if t else 0 for t in targets], np.int64)
-        self.for_children = np.array(
-            [-1 if t is None or t.with_children is None else int(t.with_children) for t in targets],
-            dtype=np.int64,
-        )
         self.commercial = np.array([c.commercial for c in items], dtype=np.bool_)
         self.readable = np.array([_readable(c) for c in items], dtype=np.bool_)
-        # Each item's place in id order: ties between equal promises go to the smaller id, as
-        # in the engine (only items of one table are ever compared).
-        self.rank = np.empty(len(items), dtype=np.int64)
-        self.rank[sorted(range(len(items)), key=lambda row: items[row].id)] = np.arange(len(items))
         self._kept: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
         self._row_of: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self.items)
+
+    @functools.cached_property
+    def rank(self) -> Ints:
+        """Each item's place in id order: ties between equal promises go to the smaller id, as
+        in the engine (only items of one table are ever compared)."""
+        ids = [candidate.id for candidate in self.items]
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+        return rank
+
+    @functools.cached_property
+    def _targeting(self) -> tuple[Ints, Ints, Ints]:
+        """An offer's targeting on the profile (filters.may_target reads the same): languages
+        and wishes as bits (0: everyone), the party (-1: everyone, 0: without, 1: with
+        children); 0, 0 and -1 for the others."""
+        targets = [c.offer.targeting if c.offer is not None else None for c in self.items]
+        return (
+            np.array([_language_bits(t.languages) if t else 0 for t in targets], np.int64),
+            np.array([wish_bits(t.wishes) if t else 0 for t in targets], np.int64),
+            np.array(
+                [
+                    -1 if t is None or t.with_children is None else int(t.with_children)
+                    for t in targets
+                ],
+                np.int64,
+            ),
+        )
 
     def distances(
         self, anchor: Position, site_id: str | None = None, rows: Picks | None = None
@@ -164,11 +178,10 @@ class Table:
         """Which offers' targeting on the profile lets them reach a visitor reading
         ``language`` with these ``wishes`` and party (filters.may_target reads the same, and
         has the last word: it also reads the consent)."""
-        reaches: Mask = (self.for_languages == 0) | (
-            self.for_languages & language_bit(language) != 0
-        )
-        reaches &= (self.for_wishes == 0) | (self.for_wishes & wish_bits(wishes) != 0)
-        reaches &= (self.for_children < 0) | (self.for_children == int(with_children))
+        languages, for_wishes, party = self._targeting
+        reaches: Mask = (languages == 0) | (languages & language_bit(language) != 0)
+        reaches &= (for_wishes == 0) | (for_wishes & wish_bits(wishes) != 0)
+        reaches &= (party < 0) | (party == int(with_children))
         return reaches
 
     def rows_of(self, ids: Iterable[str]) -> Picks:
