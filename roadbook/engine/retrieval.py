@@ -79,7 +79,7 @@ class Index:
         self._sites: dict[str, int] = {}
         self._offer_tables(c for c in self.candidates if c.commercial)
         dated = [(event, span(event.periods)) for event in events]
-        self.events = Table((event for event, b in dated if b is not None), self._sites)
+        self.events = Table((event for event, b in dated if b is not None), self._sites).ready()
         bounds = [b for _, b in dated if b is not None]
         # Each event's dates widened by a day each way (as instants, whatever the time zone).
         self._first = np.array([_day(first, 0) for first, _ in bounds], dtype=np.float64)
@@ -90,15 +90,16 @@ class Index:
             for event, (first, _) in zip(self.events.items, bounds, strict=True)
         ]
         self._begins: dict[tzinfo, Floats] = {}
-        self.places = Table(places, self._sites)
+        self.places = Table(places, self._sites).ready()
         self.at_site = _by_site(self.places)
         if zone is not None:
             self.prepare(zone, reference)
 
     def _offer_tables(self, offers: Iterable[Candidate]) -> None:
         offers = list(offers)
-        self.anywhere = Table((o for o in offers if _trigger(o) == "anywhere"), self._sites)
-        self.located = Table((o for o in offers if _trigger(o) != "anywhere"), self._sites)
+        anywhere = (o for o in offers if _trigger(o) == "anywhere")
+        self.anywhere = Table(anywhere, self._sites).ready()
+        self.located = Table((o for o in offers if _trigger(o) != "anywhere"), self._sites).ready()
         self.offers_at = _by_site(self.located)
 
     def with_offers(

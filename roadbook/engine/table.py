@@ -106,6 +106,12 @@ class Table:
     def __len__(self) -> int:
         return len(self.items)
 
+    def ready(self) -> Table:
+        """This table with the columns made when first read made now (an index's tables are
+        made off the requests' path)."""
+        _ = self.rank, self._targeting
+        return self
+
     @functools.cached_property
     def rank(self) -> Ints:
         """Each item's place in id order: ties between equal promises go to the smaller id, as
