@@ -286,15 +286,19 @@ async def roadbook_seat(
 
     Runs before the tenant is known, so ``session`` must be a system session.
     """
+    return await _seated(session, _SEAT, token, now)
+
+
+async def _seated(
+    session: AsyncSession, statement: Any, token: str, now: datetime | None
+) -> tuple[Visitor, Destination] | None:
+    """The visitor and destination ``statement`` (:data:`_SEAT` or :data:`_ENTER`) finds."""
     found = (
         await session.execute(
-            _SEAT, {"token_hash": credentials.token_hash(token), "now": now or utcnow()}
+            statement, {"token_hash": credentials.token_hash(token), "now": now or utcnow()}
         )
     ).first()
-    if found is None:
-        return None
-    visitor, destination = found
-    return visitor, destination
+    return None if found is None else (found[0], found[1])
 
 
 # :data:`_SEAT` that also makes its transaction the visitor's tenant's: ``set_config`` in the
@@ -315,17 +319,11 @@ async def enter_as_visitor(
     transaction runs as ``balise_app`` under the visitor's destination (RLS on), exactly as a
     tenant session, and so do the session's later transactions; on None nothing was switched.
     """
-    found = (
-        await session.execute(
-            _ENTER, {"token_hash": credentials.token_hash(token), "now": now or utcnow()}
-        )
-    ).first()
-    if found is None:
-        return None
-    visitor, destination = found[0], found[1]
-    session.info["system"] = False
-    session.info["destination_id"] = visitor.destination_id
-    return visitor, destination
+    found = await _seated(session, _ENTER, token, now)
+    if found is not None:
+        session.info["system"] = False
+        session.info["destination_id"] = found[0].destination_id
+    return found
 
 
 async def visitor_in(
