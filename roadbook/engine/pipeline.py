@@ -133,7 +133,9 @@ class _Sections:
         self, context: VisitorContext, policy: DestinationPolicy, planner: Planner
     ) -> None:
         self.policy, self.planner = policy, planner
-        self.start, end = window(context, policy)
+        # The planning window, read once for every candidate (planning.window).
+        self.span = window(context, policy)
+        self.start, end = self.span
         zone = policy.zone
         now = context.now.astimezone(zone)
         midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=zone)
@@ -248,7 +250,7 @@ def build_roadbook(
         )
         possible += pools_of
         lazy += narrowable
-    span = window(context, policy)
+    span = sections_of.span
     left_today = offers_left_today(profile.exposures, context.now, policy)
     # The room for offers is at most what is left today: their MMR pool is at most this big.
     pools = _Pools(
