@@ -7,11 +7,12 @@ are the suggested entries in section order, then the visitor's visits. Every tex
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from crm.ingest.schemas import rfc3339
 from roadbook.engine.inputs import Position
-from roadbook.feeds.view import Entry, RoadbookView, Section, VisitEntry
+from roadbook.feeds.view import Entry, Redemption, RoadbookView, Section, VisitEntry
 from roadbook.i18n import message
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -22,7 +23,7 @@ def json_feed(view: RoadbookView) -> dict[str, Any]:
     """``view`` as a JSON Feed 1.1 document (a dict ready for ``json.dumps``).
 
     In site mode (``view.links`` is ``None``) the feed carries no token address and nothing
-    personal: no ``home_page_url``/``feed_url``, no visits, wishes or stay.
+    personal: no ``home_page_url``/``feed_url``, no visits, wishes, stay or redemption codes.
     """
     personal = view.links is not None
     extension: dict[str, Any] = {
@@ -44,7 +45,11 @@ def json_feed(view: RoadbookView) -> dict[str, Any]:
     if view.site is not None:
         extension["site"] = view.site
     feed["language"] = view.language
-    items = [_entry_item(entry, section) for section in view.sections for entry in section.entries]
+    items = [
+        _entry_item(entry, section, personal)
+        for section in view.sections
+        for entry in section.entries
+    ]
     if personal:
         items += [_visit_item(visit, view.language) for visit in view.visits]
     feed["items"] = items
@@ -52,7 +57,7 @@ def json_feed(view: RoadbookView) -> dict[str, Any]:
     return feed
 
 
-def _entry_item(entry: Entry, section: Section) -> dict[str, Any]:
+def _entry_item(entry: Entry, section: Section, personal: bool) -> dict[str, Any]:
     item: dict[str, Any] = {"id": entry.id}
     if entry.link is not None:
         item["url"] = entry.link
@@ -105,10 +110,29 @@ def _entry_item(entry: Entry, section: Section) -> dict[str, Any]:
         extension["sponsored"] = True
         extension["label"] = entry.label
         extension["partner"] = entry.partner
-    if entry.redemption is not None:
-        extension["redemption"] = {"code": entry.redemption.code, "kind": entry.redemption.kind}
+    # A code is the visitor's own: never in the site mode, even if a view (wrongly) held one.
+    if entry.redemption is not None and personal:
+        extension["redemption"] = _redemption(entry.redemption)
     item["_balise"] = extension
     return item
+
+
+# segno's inline SVG of a QR code (roadbook.feeds.offers.qr_svg): a square viewBox, in modules
+# with the quiet zone, and one path stroking the dark modules row by row.
+_QR_BOX = re.compile(r'<svg [^>]*viewBox="0 0 (\d+) \1"')
+_QR_PATH = re.compile(r'<path [^>]*\bd="([-0-9. hmvMHVz]+)"')
+
+
+def _redemption(redemption: Redemption) -> dict[str, Any]:
+    """The code and its kind, and for the "qr" kind the QR code the roadbook page shows, as
+    data a client draws without parsing markup (the widget: two DOM elements)."""
+    out: dict[str, Any] = {"code": redemption.code, "kind": redemption.kind}
+    svg = redemption.qr_svg
+    if svg is not None and svg.count("<path") == 1:
+        box, path = _QR_BOX.search(svg), _QR_PATH.search(svg)
+        if box is not None and path is not None:
+            out["qr"] = {"size": int(box.group(1)), "path": path.group(1)}
+    return out
 
 
 def _visit_item(visit: VisitEntry, language: str) -> dict[str, Any]:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import segno
 from feeds_support import (
     CONCERT,
     HOSTILE,
@@ -23,6 +25,7 @@ from feeds_support import (
     go,
     load_schema,
     sample_view,
+    sections,
     site_view,
     validated,
 )
@@ -30,6 +33,8 @@ from jsonschema import Draft202012Validator
 
 import roadbook.feeds
 from roadbook.feeds.jsonfeed import json_feed
+from roadbook.feeds.offers import qr_svg
+from roadbook.feeds.view import Redemption
 
 FEED_SCHEMA = load_schema("jsonfeed-1.1.schema.json")
 ABOUT = (Path(roadbook.feeds.__file__).parent / "about.md").read_text(encoding="utf-8")
@@ -159,6 +164,76 @@ def test_an_offer_is_labelled_sponsored_with_its_partner_and_redemption_code() -
     assert all("sponsored" not in item["_balise"] for item in others)
 
 
+def drawn_view(*redemptions: Redemption) -> Any:
+    """The sample roadbook with one offer per redemption, each as the service makes it."""
+    offers = [
+        replace(OFFER, id=f"offer:{n:08d}-4444-4444-8444-444444444444", redemption=redemption)
+        for n, redemption in enumerate(redemptions)
+    ]
+    return sample_view(sections=sections(SPA, *offers, WALK))
+
+
+def _modules(size: int, path: str) -> list[list[bool]]:
+    """The modules ``path`` covers when stroked one unit wide (``M``/``m`` moves, ``h``
+    horizontal lines at half-unit heights, as the feed documents it), read back as a grid."""
+    grid = [[False] * size for _ in range(size)]
+    x = y = 0.0
+    for command, dx, dy in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
+        if command == "M":
+            x, y = float(dx), float(dy)
+        elif command == "m":
+            x, y = x + float(dx), y + float(dy)
+        else:
+            for column in range(int(x), int(x + float(dx))):
+                grid[int(y)][column] = True
+            x += float(dx)
+    return grid
+
+
+def test_a_qr_offer_carries_the_qr_code_the_page_shows_as_data_to_draw() -> None:
+    """The ``qr`` kind's drawing is segno's, the page's: stroked as documented, its path covers
+    exactly the dark modules of the code's symbol (quiet zone included)."""
+    for code in ("ABCD-EFGH", "K7QX-42"):
+        feed = valid(json_feed(drawn_view(Redemption(code, "qr", qr_svg(code)))))
+        redemption = feed["items"][1]["_balise"]["redemption"]
+        assert set(redemption) == {"code", "kind", "qr"}
+        assert (redemption["code"], redemption["kind"]) == (code, "qr")
+        qr = redemption["qr"]
+        symbol = segno.make(code, error="m")
+        assert qr["size"] == symbol.symbol_size()[0] == symbol.symbol_size()[1]
+        assert f'd="{qr["path"]}"' in qr_svg(code)
+        dark = [[bool(module) for module in row] for row in symbol.matrix_iter()]
+        assert _modules(qr["size"], qr["path"]) == dark
+
+
+def test_only_a_drawn_qr_code_goes_out_and_other_kinds_carry_their_code_alone() -> None:
+    feed = valid(
+        json_feed(
+            drawn_view(
+                Redemption("CODE-0001", "code"),
+                Redemption("SCRN-0002", "screen"),
+                # Not segno's drawing: no QR rather than a wrong one.
+                Redemption("QRQR-0003", "qr", "<svg/>"),
+                Redemption("QRQR-0004", "qr", None),
+            )
+        )
+    )
+    assert [item["_balise"].get("redemption") for item in feed["items"][1:5]] == [
+        {"code": "CODE-0001", "kind": "code"},
+        {"code": "SCRN-0002", "kind": "screen"},
+        {"code": "QRQR-0003", "kind": "qr"},
+        {"code": "QRQR-0004", "kind": "qr"},
+    ]
+
+
+def test_a_site_feed_never_carries_a_code_even_if_its_view_held_one() -> None:
+    held = drawn_view(Redemption("ABCD-EFGH", "qr", qr_svg("ABCD-EFGH")))
+    feed = valid(json_feed(replace(held, mode="site", links=None, visits=(), wishes=())))
+    offers = [item for item in feed["items"] if item["_balise"]["kind"] == "offer"]
+    assert offers and all("redemption" not in item["_balise"] for item in offers)
+    assert "ABCD-EFGH" not in json.dumps(feed)
+
+
 def test_partner_text_stays_plain_text_never_html() -> None:
     """An offer's text holding ``<img src=x onerror=alert(1)>`` goes out as it is, in
     ``content_text``: the feed has no ``content_html`` at all, so no reader renders it."""
@@ -226,7 +301,8 @@ def _keys(value: Any) -> set[str]:
 def test_about_md_explains_every_balise_field_the_feed_carries() -> None:
     """The feed's ``_balise.about`` page names every field of the extension, nested ones too
     (the site mode's ``site``, an offer's ``redemption.code``, a tour's ``route``...)."""
-    documents = [json_feed(sample_view()), json_feed(site_view())]
+    drawn = drawn_view(Redemption("ABCD-EFGH", "qr", qr_svg("ABCD-EFGH")))
+    documents = [json_feed(sample_view()), json_feed(site_view()), json_feed(drawn)]
     fields = {
         key
         for feed in documents
@@ -236,6 +312,7 @@ def test_about_md_explains_every_balise_field_the_feed_carries() -> None:
     assert {"why", "section", "section_title", "sponsored", "partner", "redemption", "route"} <= (
         fields
     )
+    assert {"qr", "size", "path"} <= fields
     missing = sorted(field for field in fields if f"`{field}`" not in ABOUT)
     assert missing == []
     # And the JSON Feed fields it uses.
