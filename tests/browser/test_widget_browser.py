@@ -1,11 +1,13 @@
 """The roadbook widget in a real headless Chromium, on a host page of ANOTHER origin under a strict
 Content-Security-Policy (no inline script or style, scripts and requests only to the CRM, styles
-only from the host itself): both modes render, a partner's markup stays text, nothing is
+only from the host itself, no image): both modes render, a partner's markup stays text, the
+visitor's own widget shows an offer's code and QR code and the site mode none, nothing is
 refused, and an origin the destination does not list gets the error state."""
 
 from __future__ import annotations
 
 import html
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -267,9 +269,91 @@ def test_token_mode_shows_the_visitors_roadbook_and_a_link_to_all_of_it(
     link = offer.locator(".name a")
     assert link.text_content() == f"Soirée spa {XSS} (nouvel onglet)"
     assert (link.get_attribute("href") or "").startswith(f"{seeded.crm.url}/r/{token}/go/offer:")
+    # How to redeem it at the counter, as the roadbook page shows it: what to do, the visitor's
+    # code, its QR code drawn from the feed (an inline SVG: no image loaded, no markup parsed).
+    code = _code(page, seeded)
+    redeem = offer.locator(".redeem")
+    assert redeem.locator(".how").inner_text() == "Présentez ce code QR au comptoir du partenaire."
+    assert redeem.locator(".your").inner_text() == "Votre code"
+    assert redeem.locator(".code").inner_text() == code
+    qr = redeem.locator("svg.qr")
+    assert qr.get_attribute("role") == "img"
+    assert qr.get_attribute("aria-label") == f"Code QR du code {code}"
+    assert qr.locator("path").count() == 1
+    # Big enough to scan from a counter, square, within the card, dark on white in any scheme.
+    qr_box, card = qr.bounding_box(), offer.bounding_box()
+    assert qr_box is not None and card is not None
+    assert qr_box["width"] == qr_box["height"] >= 150
+    assert card["x"] <= qr_box["x"] and qr_box["x"] + qr_box["width"] <= card["x"] + card["width"]
     shadow = "document.querySelector('balise-roadbook').shadowRoot"
+    assert page.evaluate(f"getComputedStyle({shadow}.querySelector('svg.qr')).backgroundColor") == (
+        "rgb(255, 255, 255)"
+    )
     assert page.evaluate(f"{shadow}.querySelectorAll('img, script').length") == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(SHOTS / "widget-token-390.png"), full_page=True)
+    offer.screenshot(path=str(SHOTS / "widget-token-offer-390.png"))
+    assert watch.errors == []
+    assert watch.dialogs == []
+    assert [m.text for m in watch.console if m.type in ("error", "warning")] == []
+    page.close()
+
+
+def _code(page: Page, seeded: Seeded) -> str:
+    """The code the visitor holds for zootown's offer, as their feed gives it."""
+    feed = page.request.get(f"{seeded.crm.url}/r/{seeded.token}/feed.json").json()
+    offers = [item for item in feed["items"] if item["_balise"]["kind"] == "offer"]
+    assert len(offers) == 1
+    code: str = offers[0]["_balise"]["redemption"]["code"]
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", code)
+    return code
+
+
+def test_the_visitors_widget_shows_their_code_and_a_site_widget_beside_it_none(
+    browser: Browser, seeded: Seeded, host: HostPages
+) -> None:
+    """Codes are personal: on one page, the token widget shows the visitor's code and the site
+    widget, which shows the same offer, shows no code at all."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    watch = _watched(page)
+    code = _code(page, seeded)
+    page.goto(
+        host.page(
+            f'<balise-roadbook id="mine" token="{seeded.token}" lang="en"></balise-roadbook>',
+            '<balise-roadbook id="near" site="zootown/zoo" lang="en"></balise-roadbook>',
+        )
+    )
+    mine, near = page.locator("#mine"), page.locator("#near")
+    mine.locator("a.more").wait_for()
+    near.locator("li.offer").wait_for()
+    assert mine.locator("li.offer .code").inner_text() == code
+    assert mine.locator("li.offer .how").inner_text() == (
+        "Show this QR code at the partner\u2019s counter."
+    )
+    assert mine.locator("li.offer svg.qr").count() == 1
+    # The same offer near the zoo, without its code, its QR code or a word about redeeming.
+    assert near.locator("li.offer .name").inner_text().startswith("Spa evening")
+    assert near.locator(".redeem, .code, svg").count() == 0
+    near_text = "document.querySelector('#near').shadowRoot.textContent"
+    assert code not in page.evaluate(near_text)
+    page.screenshot(path=str(SHOTS / "widget-token-and-site-390-dark.png"), full_page=True)
+    # Even an answer that (wrongly) held a code is shown without it by a site widget.
+    leaky = page.request.get(f"{seeded.crm.url}/r/{seeded.token}/feed.json?lang=fr").text()
+    assert code in leaky
+    origin = f"http://localhost:{host.port}"
+    page.route(
+        "**/widget/site/**",
+        lambda route: route.fulfill(
+            body=leaky,
+            content_type="application/feed+json",
+            headers={"Access-Control-Allow-Origin": origin},
+        ),
+    )
+    page.evaluate("document.querySelector('#near').setAttribute('lang', 'fr')")
+    near.locator("h3", has_text="Votre carnet de route").wait_for()
+    assert near.locator("li.offer .name").inner_text().startswith("Soirée spa")
+    assert near.locator(".redeem, .code, svg, a.more").count() == 0
+    assert code not in page.evaluate(near_text)
     assert watch.errors == []
     assert watch.dialogs == []
     assert [m.text for m in watch.console if m.type in ("error", "warning")] == []

@@ -25,6 +25,11 @@
       newTab: "(nouvel onglet)",
       more: "Ouvrir le carnet complet",
       retry: "Réessayer",
+      yourCode: "Votre code",
+      code: "Donnez ce code au comptoir du partenaire.",
+      qr: "Présentez ce code QR au comptoir du partenaire.",
+      screen: "Montrez cet écran au comptoir du partenaire.",
+      qrOf: "Code QR du code ",
     },
     en: {
       loading: "Loading the roadbook…",
@@ -34,6 +39,11 @@
       newTab: "(new tab)",
       more: "Open the full roadbook",
       retry: "Try again",
+      yourCode: "Your code",
+      code: "Give this code at the partner’s counter.",
+      qr: "Show this QR code at the partner’s counter.",
+      screen: "Show this screen at the partner’s counter.",
+      qrOf: "QR code of code ",
     },
     de: {
       loading: "Reisebuch wird geladen…",
@@ -43,6 +53,11 @@
       newTab: "(neuer Tab)",
       more: "Ganzes Reisebuch öffnen",
       retry: "Erneut versuchen",
+      yourCode: "Ihr Code",
+      code: "Nennen Sie diesen Code an der Theke des Partners.",
+      qr: "Zeigen Sie diesen QR-Code an der Theke des Partners.",
+      screen: "Zeigen Sie diesen Bildschirm an der Theke des Partners.",
+      qrOf: "QR-Code des Codes ",
     },
     nl: {
       loading: "Reisboek wordt geladen…",
@@ -52,6 +67,11 @@
       newTab: "(nieuw tabblad)",
       more: "Het volledige reisboek openen",
       retry: "Opnieuw proberen",
+      yourCode: "Uw code",
+      code: "Geef deze code aan de balie van de partner.",
+      qr: "Toon deze QR-code aan de balie van de partner.",
+      screen: "Toon dit scherm aan de balie van de partner.",
+      qrOf: "QR-code van code ",
     },
   };
 
@@ -91,6 +111,12 @@ color:var(--offer-fg);font-weight:600;margin-right:.2rem}
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);
 white-space:nowrap}
 .more{display:inline-block;margin-top:1rem}
+.redeem{margin:.6rem 0 .1rem;padding:.6rem;border:1px solid var(--line);border-radius:8px;
+text-align:center}
+.redeem p{margin:0}
+.redeem .your{margin-top:.35rem;font-size:.85em;color:var(--muted)}
+.code{font:700 1.5em/1.2 ui-monospace,Menlo,Consolas,monospace;letter-spacing:.1em}
+.qr{display:block;width:min(11rem,100%);height:auto;margin:.5rem auto 0;background:#fff}
 button{font:inherit;margin-left:.5rem;padding:.2rem .7rem;border-radius:6px;cursor:pointer;
 border:1px solid var(--accent);background:transparent;color:var(--accent)}
 `;
@@ -120,6 +146,13 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
     const node = document.createElement(name);
     for (const key in attrs || {}) node.setAttribute(key, attrs[key]);
     if (text != null) node.textContent = String(text);
+    return node;
+  }
+
+  const SVG = "http://www.w3.org/2000/svg";
+  function svg(name, attrs) {
+    const node = document.createElementNS(SVG, name);
+    for (const key in attrs) node.setAttribute(key, attrs[key]);
     return node;
   }
 
@@ -258,6 +291,8 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
       const box = this.box;
       const level = this.level;
       const ext = (feed && feed._balise) || {};
+      // Codes are the visitor's own: shown only by a token widget, never in the site mode.
+      const personal = !!(this.getAttribute("token") || "").trim();
       box.replaceChildren();
       const titleId = this.id_ + "-t";
       box.setAttribute("aria-labelledby", titleId);
@@ -285,20 +320,20 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
         const part = el("section", { class: "sec", "aria-labelledby": headingId, "data-section": key });
         part.append(el("h" + (level + 1), { id: headingId }, section.title || key));
         const list = el("ul");
-        for (const item of section.items) list.append(this.entry(item, words));
+        for (const item of section.items) list.append(this.entry(item, words, personal));
         part.append(list);
         box.append(part);
       }
 
       const home = webLink(feed && feed.home_page_url);
-      if (home && this.getAttribute("token")) {
+      if (home && personal) {
         const more = el("a", { class: "more", href: home, target: "_blank", rel: "noopener" });
         more.append(words.more + " ", el("span", { class: "vh" }, words.newTab));
         box.append(more);
       }
     }
 
-    entry(item, words) {
+    entry(item, words, personal) {
       const meta = item._balise || {};
       const sponsored = meta.sponsored === true;
       const li = el("li", sponsored ? { class: "offer" } : {});
@@ -319,7 +354,35 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
       }
       li.append(name);
       if (text(meta.why)) li.append(el("p", { class: "why" }, meta.why));
+      const code = meta.redemption;
+      if (personal && code && text(code.code)) li.append(this.redeem(code, words));
       return li;
+    }
+
+    // How to redeem an offer at the counter, as the roadbook page shows it: what to do, the
+    // code, and for the "qr" kind its QR code, drawn from the feed's path (no markup parsed).
+    redeem(redemption, words) {
+      // "code" (read it out), "qr" (have it scanned), "screen" (show the screen).
+      const kind = ["qr", "screen"].includes(redemption.kind) ? redemption.kind : "code";
+      const box = el("div", { class: "redeem", "data-kind": kind });
+      box.append(
+        el("p", { class: "how" }, words[kind]),
+        el("p", { class: "your" }, words.yourCode),
+        el("p", { class: "code" }, redemption.code)
+      );
+      const qr = redemption.qr || {};
+      const size = qr.size;
+      if (kind === "qr" && Number.isInteger(size) && size > 0 && text(qr.path)) {
+        const image = svg("svg", {
+          class: "qr",
+          viewBox: "0 0 " + size + " " + size,
+          role: "img",
+          "aria-label": words.qrOf + redemption.code,
+        });
+        image.append(svg("path", { stroke: "#000", d: qr.path }));
+        box.append(image);
+      }
+      return box;
     }
   }
 

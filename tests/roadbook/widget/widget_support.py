@@ -1,5 +1,5 @@
 """A destination for the widget's tests: three places around its zoo, a partner's offer whose
-texts hold markup, the pages allowed to embed it, and a visitor."""
+texts hold markup (redeemed with a QR code), the pages allowed to embed it, and a visitor."""
 
 from __future__ import annotations
 
@@ -75,6 +75,7 @@ async def seed_zootown(session: AsyncSession) -> Zootown:
                     "valid_until": now + timedelta(days=30),
                     "status": "approved",
                     "approved_at": now,
+                    "redemption_kind": "qr",
                 }
             ),
         ]
