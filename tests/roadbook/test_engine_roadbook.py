@@ -31,7 +31,7 @@ from roadbook.engine.pipeline import build_roadbook, site_roadbook
 from roadbook.engine.planning import Slot
 from roadbook.engine.profile import profile_of
 from roadbook.engine.reasons import MESSAGES, distance_text
-from roadbook.engine.scoring import score
+from roadbook.engine.scoring import Scored, score
 from roadbook.engine.synthetic import (
     BATHS,
     NOW,
@@ -104,6 +104,69 @@ def test_mmr_spreads_themes_and_partners() -> None:
     assert order == ["spa-0", "walk", "spa-1"]
     assert [s.eligible.candidate.id for s in mmr(scored, 3, 1.0)] == ["spa-0", "spa-1", "spa-2"]
     assert similarity(spas[0], spas[1]) == 1.0 and similarity(spas[0], walk) == 0.0
+
+
+def _mmr_item_by_item(
+    items: list[Scored], k: int, lam: float, exposure: dict[str, int] | None
+) -> list[str]:
+    """MMR as its definition reads, one item and one similarity at a time (the reference)."""
+    pool = sorted(items, key=lambda s: (-s.score, s.eligible.candidate.id))[: 5 * k]
+    if not pool or k <= 0:
+        return []
+    best = pool[0].score
+    relevance = [s.score / best if best > 0 else 0.0 for s in pool]
+    closest = [0.0] * len(pool)
+    shown = dict(exposure or {})
+    free, picked = list(range(len(pool))), []
+    while free and len(picked) < k:
+        values = {i: lam * relevance[i] - (1 - lam) * closest[i] for i in free}
+        if exposure is None:
+            choice = max(free, key=lambda i: (values[i], -i))
+        else:
+            partners = [s.eligible.candidate.partner_id or "" for s in pool]
+            choice = min(free, key=lambda i: (-round(values[i], 2), shown.get(partners[i], 0), i))
+        free.remove(choice)
+        picked.append(choice)
+        chosen = pool[choice].eligible.candidate
+        if chosen.partner_id is not None:
+            shown[chosen.partner_id] = shown.get(chosen.partner_id, 0) + 1
+        for i in free:
+            closest[i] = max(closest[i], similarity(chosen, pool[i].eligible.candidate))
+    return [pool[i].eligible.candidate.id for i in picked]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pool=st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 0.5, 1.0, 1.25, 2.0, 3.3, 4.75]),  # ties are common
+            st.frozensets(st.sampled_from(WISHES[:5])),
+            st.sampled_from([None, "a", "b", "c"]),
+        ),
+        max_size=30,
+    ),
+    k=st.integers(0, 9),
+    lam=st.sampled_from([0.0, 0.3, 0.7, 1.0]),
+    exposure=st.none() | st.dictionaries(st.sampled_from(["a", "b", "c"]), st.integers(0, 5)),
+)
+def test_mmr_picks_what_its_item_by_item_definition_picks(
+    pool: list[tuple[float, frozenset[str], str | None]],
+    k: int,
+    lam: float,
+    exposure: dict[str, int] | None,
+) -> None:
+    items = [
+        Scored(
+            Eligible(place(f"i{n:02d}", wishes=wishes, partner_id=partner), Slot(NOW)),
+            value,
+            [value],
+            None,
+            frozenset(),
+        )
+        for n, (value, wishes, partner) in enumerate(pool)
+    ]
+    picked = [s.eligible.candidate.id for s in mmr(items, k, lam, exposure)]
+    assert picked == _mmr_item_by_item(items, k, lam, exposure)
 
 
 def test_offers_carry_the_partner_label_and_stay_under_the_share() -> None:
