@@ -16,7 +16,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -537,8 +537,12 @@ def _periods(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return list(unique.values())[:MAX_PERIODS]
 
 
-def _span(periods: list[dict[str, Any]]) -> tuple[str, str] | None:
-    """:func:`roadbook.content.hours.span` of the periods' JSON (ISO dates sort as text)."""
+def period_span(periods: Iterable[Mapping[str, Any]]) -> tuple[str, str] | None:
+    """:func:`roadbook.content.hours.span` of the periods' JSON (ISO dates sort as text): the
+    first and last local dates they touch, a day added after a period with times (its last
+    slot may run past midnight). The one reckoning of ``content_item.active_*``, for the flux's
+    periods and the office's (``editing.active_range``)."""
+    periods = list(periods)
     if not periods:
         return None
     last = max(
@@ -660,7 +664,7 @@ def _read_object(obj: Any) -> dict[str, Any]:
         description = {**texts(node.get("dc:description")), **description}
     tour = _tour(obj, specific) if kind == "tour" else {}
     periods = _periods(obj) if kind == "event" else []
-    dates = _span(periods)
+    dates = period_span(periods)
     lat, lon = _geo(obj)
     producer = next(iter(_objects(obj.get("hasBeenCreatedBy"))), {})
     labels = [

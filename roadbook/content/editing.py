@@ -3,8 +3,10 @@
 :func:`parse` reads a submitted form into :class:`Edit` (the fields' new values) or, with any
 bad field, into messages keyed by field: nothing is written then. :func:`apply` writes an edit:
 an office item's own columns; an imported (DATAtourisme) item's ``overrides`` only, field by
-field and, for texts, language by language — a value equal to what the flux says is no override
-at all, so the flux's later updates show through. :func:`revert` drops one field's override.
+field and, for texts, language by language — a value equal to what the flux says (opening hours
+and periods compared as what they say; texts in languages the form does not show kept as they
+are) is no override at all, so the flux's later updates show through. :func:`revert` drops one
+field's override. An event's ``active_from``/``active_until`` are :func:`active_range`'s.
 Every write is audited by the caller's route (``crm.core.audit``) with the fields it changed.
 """
 
@@ -20,7 +22,7 @@ from pydantic import ValidationError
 
 from crm.core.vocabulary import DAYS, LANGUAGES, WISHES
 from roadbook.content.catalogue import TEXT_FIELDS, effective
-from roadbook.content.datatourisme import slugify
+from roadbook.content.datatourisme import period_span, slugify
 from roadbook.content.hours import Period, Rule, Schedule
 from roadbook.content.models import KINDS, ContentItem
 
@@ -342,14 +344,30 @@ def _periods(reader: _Reader) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     return periods, rows
 
 
-def active_range(periods: Sequence[Mapping[str, Any]]) -> tuple[date | None, date | None]:
-    """The first and last dates an event's periods touch (``content_item.active_*``)."""
-    if not periods:
+def _unshown(texts: Mapping[str, str]) -> dict[str, str]:
+    """The texts in languages the form does not show: a save keeps them as they are."""
+    return {lang: text for lang, text in texts.items() if lang not in LANGUAGES}
+
+
+def active_range(
+    periods: Sequence[Mapping[str, Any]], overrides: Mapping[str, Any] | None = None
+) -> tuple[date | None, date | None]:
+    """``content_item.active_*``: the first and last local dates an event's ``periods`` touch
+    (``datatourisme.period_span``); with an imported item's ``overrides``, those of the office's
+    periods too, so that SQL narrowing (``catalogue.stream_items``) keeps every date the item
+    may show: the flux's (shown again when the office reverts) and the office's. The office's
+    save and revert (:func:`covering`) and the import's update (``importer``) all use this."""
+    edited = (overrides or {}).get("periods")
+    found = period_span([*periods, *(edited if isinstance(edited, list) else ())])
+    if found is None:
         return None, None
-    return (
-        date.fromisoformat(min(str(p["start"]) for p in periods)),
-        date.fromisoformat(max(str(p["end"]) for p in periods)),
-    )
+    return date.fromisoformat(found[0]), date.fromisoformat(found[1])
+
+
+def covering(item: ContentItem) -> tuple[date | None, date | None]:
+    """``item``'s ``active_from``/``active_until`` (:func:`active_range`): an office item's
+    periods', an imported item's flux's and office's."""
+    return active_range(item.periods, item.overrides if item.source != "office" else None)
 
 
 def _same_rule(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
@@ -372,11 +390,17 @@ def parse(
     reader: _Reader = FormReader(form, Problem)
     values: dict[str, Any] = {}
     shown: dict[str, Any] = {}
+    old = effective(item) if item is not None else None
     for name in TEXT_FIELDS:
         texts = {lang: reader.text(f"{name}-{lang}", TEXT_LIMITS[name]) for lang in LANGUAGES}
         shown[name] = texts
-        values[name] = {lang: text for lang, text in texts.items() if text}
-    if not values["title"] and not any(f"title-{lang}" in reader.problems for lang in LANGUAGES):
+        values[name] = {
+            **_unshown(old[name] if old else {}),
+            **{lang: text for lang, text in texts.items() if text},
+        }
+    if not any(shown["title"].values()) and not any(
+        f"title-{lang}" in reader.problems for lang in LANGUAGES
+    ):
         reader.problems["title"] = Problem("e_required_title")
 
     kind = item.kind if item is not None else reader.text("kind", 8)
@@ -401,7 +425,7 @@ def parse(
         reader.problems.setdefault("image_url", Problem("e_url"))
     if credit and not image_url:
         reader.problems.setdefault("image_credit", Problem("e_credit"))
-    old_images = effective(item)["images"] if item is not None else []
+    old_images = old["images"] if old else []
     if image_url:
         first = {**(old_images[0] if old_images else {}), "url": image_url, "credit": credit}
         values["images"] = [{k: v for k, v in first.items() if v}, *old_images[1:]]
@@ -413,12 +437,16 @@ def parse(
         reader.problems["wishes"] = Problem("e_choice")
     values["wishes"] = [wish for wish in WISHES if wish in wishes]
 
-    old_hours = effective(item)["opening_hours"] if item is not None else {}
+    old_hours = old["opening_hours"] if old else {}
     rules, rows = _rules(reader, list(old_hours.get("rules", [])))
     remark = {lang: reader.text(f"hours_remark-{lang}", REMARK_MAX) for lang in LANGUAGES}
     hours: dict[str, Any] = {"rules": rules} if rules else {}
-    if any(remark.values()):
-        hours["remark"] = {lang: text for lang, text in remark.items() if text}
+    remarks = {
+        **_unshown(old_hours.get("remark") or {}),
+        **{lang: text for lang, text in remark.items() if text},
+    }
+    if remarks:
+        hours["remark"] = remarks
     try:
         Schedule.model_validate(hours)
     except ValidationError:
@@ -492,10 +520,7 @@ def apply(item: ContentItem, edit: Edit) -> list[str]:
     changed: list[str] = []
     overrides = dict(item.overrides)
     for name, value in edit.values.items():
-        if name in TEXT_FIELDS:
-            if shown[name] == value:
-                continue
-        elif shown[name] == value:
+        if _same(name, shown[name], value):
             continue
         form_name = _form_field(name)
         if form_name not in changed:
@@ -515,14 +540,14 @@ def apply(item: ContentItem, edit: Edit) -> list[str]:
                 overrides[name] = edited
             else:
                 overrides.pop(name, None)
-        elif value == flux:
+        elif _same(name, value, flux):
             overrides.pop(name, None)
         else:
             overrides[name] = value
     if item.source != "office":
         item.overrides = overrides
     if "periods" in changed:
-        _widen_active_range(item, edit.values["periods"])
+        item.active_from, item.active_until = covering(item)
     for name in ("published_from", "published_until"):
         if getattr(item, name) != getattr(edit, name):
             setattr(item, name, getattr(edit, name))
@@ -530,19 +555,22 @@ def apply(item: ContentItem, edit: Edit) -> list[str]:
     return changed
 
 
-def _widen_active_range(item: ContentItem, periods: Sequence[Mapping[str, Any]]) -> None:
-    """Keep ``active_from``/``active_until`` covering the dates shown: an office item's are its
-    periods'; an imported item's cover both the flux's and the office's (SQL narrows with them,
-    ``hours.occurrences`` decides)."""
-    start, end = active_range(periods)
-    if item.source == "office":
-        item.active_from, item.active_until = start, end
-        return
-    flux_start, flux_end = active_range(item.periods)
-    starts = [day for day in (start, flux_start) if day is not None]
-    ends = [day for day in (end, flux_end) if day is not None]
-    item.active_from = min(starts) if starts else None
-    item.active_until = max(ends) if ends else None
+def _same(name: str, old: Any, new: Any) -> bool:
+    """Whether a field's two values say the same: opening hours and periods as what they
+    mean (the flux writes ``"remark": {}`` where the form leaves it out), not as JSON. A save
+    that changes nothing must write no override, or the flux's later updates would not show."""
+    if old == new:
+        return True
+    try:
+        if name == "opening_hours":
+            return bool(Schedule.model_validate(old) == Schedule.model_validate(new))
+        if name == "periods":
+            return [Period.model_validate(p) for p in old] == [
+                Period.model_validate(p) for p in new
+            ]
+    except (ValidationError, TypeError):
+        return False
+    return False
 
 
 def overridden(item: ContentItem) -> dict[str, Any]:
@@ -566,7 +594,7 @@ def revert(item: ContentItem, form_field: str) -> bool:
         return False
     item.overrides = {k: v for k, v in item.overrides.items() if k not in members}
     if form_field == "periods":
-        item.active_from, item.active_until = active_range(item.periods)
+        item.active_from, item.active_until = covering(item)
     return True
 
 

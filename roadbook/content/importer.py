@@ -1,11 +1,15 @@
 """The DATAtourisme import: objects streamed in, upserted by URI in batches (docs/content.md).
 
-Each batch is one statement and one commit: the rows travel as one JSON array
+Each batch is one statement (two when it updates events whose dates the office has edited) and
+one commit: the rows travel as one JSON array
 (``jsonb_to_recordset``), are inserted, or update the item of the same URI in place when its
-``lastUpdateDatatourisme`` differs (the office's ``overrides``, the slug and ``published`` are
-never touched), and are left alone when it is the same (``unchanged``: not rewritten). Memory
-holds one batch. A record that cannot be an item is skipped with its file (or URI) and reason;
-a batch the database refuses is retried row by row so that only the refused rows are skipped.
+``lastUpdateDatatourisme`` differs (the office's ``overrides``, the slug, ``published`` and the
+publishing window are never touched), and are left alone when it is the same (``unchanged``:
+not rewritten). An updated event whose dates the office has edited keeps an active range that
+covers the office's dates as well as the flux's new ones (``editing.active_range``), in the
+same transaction. Memory holds one batch. A record that cannot be an item is skipped with its
+file (or URI) and reason; a batch the database refuses is retried row by row so that only the
+refused rows are skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from crm.core.db import Database
 from roadbook.content.datatourisme import Skip, clean, read_object, version_key
+from roadbook.content.editing import active_range
 from roadbook.content.flux import Found
 
 BATCH = 250
@@ -75,8 +80,20 @@ UPSERT = text(
     ON CONFLICT (destination_id, uri) DO UPDATE SET
         {", ".join(f"{c} = EXCLUDED.{c}" for c in _REWRITTEN)}, updated_at = clock_timestamp()
     WHERE c.source_version IS DISTINCT FROM EXCLUDED.source_version
-    RETURNING (xmax = 0) AS created
+    RETURNING (xmax = 0) AS created,
+        CASE WHEN c.overrides -> 'periods' IS NOT NULL THEN c.id END AS edited_id,
+        CASE WHEN c.overrides -> 'periods' IS NOT NULL THEN c.periods END AS periods,
+        CASE WHEN c.overrides -> 'periods' IS NOT NULL THEN c.overrides END AS overrides
     """  # noqa: S608 - column names are the constants above
+)
+# The upsert wrote an event's active range from the flux alone: where the office has edited
+# its dates, the range covering both (editing.active_range), before the batch commits.
+WIDEN = text(
+    """
+    UPDATE content_item AS c SET active_from = r.active_from, active_until = r.active_until
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id uuid, active_from date, active_until date)
+    WHERE c.id = r.id AND c.destination_id = CAST(:destination AS uuid)
+    """
 )
 
 
@@ -222,13 +239,20 @@ class Importer:
         self.summary.unchanged += len(rows) - len(created) - refused
 
     async def _write(self, payload: str) -> list[bool]:
+        destination = str(self.destination_id)
         async with self.db.session(self.destination_id) as session:
-            result = await session.execute(
-                UPSERT, {"destination": str(self.destination_id), "rows": payload}
-            )
-            created = [bool(value) for value in result.scalars()]
+            result = await session.execute(UPSERT, {"destination": destination, "rows": payload})
+            written = result.all()
+            edited = [
+                {"id": str(row.edited_id), "active_from": start, "active_until": end}
+                for row in written
+                if row.edited_id is not None
+                for start, end in [active_range(row.periods, row.overrides)]
+            ]
+            if edited:
+                await session.execute(WIDEN, {"destination": destination, "rows": _json(edited)})
             await session.commit()
-            return created
+            return [bool(row.created) for row in written]
 
 
 async def import_objects(

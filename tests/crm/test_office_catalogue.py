@@ -4,6 +4,7 @@ publish and unpublish, who may, CSRF, and the audit log."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import uuid
@@ -21,7 +22,10 @@ from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.vocabulary import DAYS
 from roadbook.content.catalogue import effective, stream_items
+from roadbook.content.flux import Found
+from roadbook.content.importer import import_objects
 from roadbook.content.models import ContentItem
+from roadbook.feeds.candidates import item_candidate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from office_support import Office, audits, csrf_of, form_fields, signed_in
@@ -126,7 +130,8 @@ async def test_create_an_office_item(
     assert created.headers["location"] == f"/office/catalogue/{item.id}?done=created"
     assert item.kind == "event" and item.source == "office"
     assert item.periods == [{"start": "2030-07-14", "end": "2030-07-14", "start_time": "21:00"}]
-    assert item.active_from == item.active_until == date(2030, 7, 14)
+    # A period with times may run past midnight: its range takes the next day, as an import's.
+    assert (item.active_from, item.active_until) == (date(2030, 7, 14), date(2030, 7, 15))
     assert item.title == {"fr": "Fête du lac", "en": "Lake festival"}
     assert (item.latitude, item.longitude) == (49.2575, 6.13)
     assert item.wishes == ["family", "gastronomy"]
@@ -414,7 +419,8 @@ async def test_an_events_dates_are_edited_and_bound_its_active_range(
             "days": ["fri", "sat"],
         },
     ]
-    assert (after.active_from, after.active_until) == (date(2027, 3, 1), date(2027, 4, 10))
+    # The last evening may run past midnight: the range ends the next day (as an import's).
+    assert (after.active_from, after.active_until) == (date(2027, 3, 1), date(2027, 4, 11))
     (entry,) = await audits(db, office, "content.")
     assert entry.detail["fields"] == ["periods"]
 
@@ -443,3 +449,173 @@ async def test_rules_naming_no_day_survive_a_save_unchanged(
     assert after.opening_hours == hours
     assert after.overrides == {}
     assert await audits(db, office, "content.") == []
+
+
+FIXTURES = Path(__file__).parents[1] / "roadbook" / "fixtures" / "datatourisme"
+FIXTURE_NAMES = ["pompidou", "old-flux-restaurant", "festival", "cycling-tour"]
+FESTIVAL = FIXTURES / "festival.json"
+
+
+async def import_festival(db: Database, office: Office, **changes: Any) -> dict[str, int]:
+    """Import the festival fixture (with ``changes``) into ``office``'s destination."""
+    record = {**json.loads(FESTIVAL.read_text()), **changes}
+    summary = await import_objects(db, office.destination_id, [Found("festival", record)])
+    assert summary.skipped == []
+    return {"created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged}
+
+
+async def planned(db: Database, office: Office, day: date) -> dict[str, Any]:
+    """What the roadbook and SQL readers make of the destination's events touching ``day``:
+    the slugs ``stream_items(between=...)`` keeps, and each event's candidate periods."""
+    async with db.session(office.destination_id) as session:
+        between = [
+            i.slug async for i in stream_items(session, office.destination_id, "event", (day, day))
+        ]
+        events = [i async for i in stream_items(session, office.destination_id, "event")]
+    periods: dict[str, Any] = {}
+    for item in events:
+        built = item_candidate(item, {})
+        assert built is not None
+        periods[item.slug] = [
+            p.model_dump(mode="json", exclude_defaults=True) for p in built[0].periods
+        ]
+    return {"between": between, "periods": periods}
+
+
+async def test_an_imported_events_office_dates_survive_a_reimport(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    """The office moves an imported festival to October; a re-import (a new version of the
+    record, then the same one) keeps the office's dates in the form, in the roadbook's
+    candidates and in the active range SQL narrows events with."""
+    assert await import_festival(db, office) == {"created": 1, "updated": 0, "unchanged": 0}
+    async with db.session(office.destination_id) as session:
+        (item,) = [i async for i in stream_items(session, office.destination_id, "event")]
+    # The flux: 1-31 August (Saturday mornings) and 21-23 August 21:00-01:00.
+    assert (item.active_from, item.active_until) == (date(2026, 8, 1), date(2026, 9, 1))
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    moved: dict[str, str | list[str]] = {
+        "period-0-start": "2026-10-02",
+        "period-0-end": "2026-10-04",
+        "period-0-start_time": "22:00",
+        "period-0-end_time": "02:00",
+        "period-1-start": "",
+        "period-1-end": "",
+        "period-1-start_time": "",
+        "period-1-end_time": "",
+        "period-1-days": [],
+    }
+    saved = await editor.post(f"/office/catalogue/{item.id}", data=form_of(page, **moved))
+    assert saved.status_code == 303, saved.text[:2000]
+    office_dates = [
+        {"start": "2026-10-02", "end": "2026-10-04", "start_time": "22:00", "end_time": "02:00"}
+    ]
+    edited = await reload(db, item.id)
+    assert edited.overrides == {"periods": office_dates}
+    # Both the flux's dates and the office's (whose last night ends on the 5th).
+    expected_range = (date(2026, 8, 1), date(2026, 10, 5))
+    assert (edited.active_from, edited.active_until) == expected_range
+
+    for version, counts in (
+        ("2026-11-20T04:00:00.000Z", {"created": 0, "updated": 1, "unchanged": 0}),
+        ("2026-11-20T04:00:00.000Z", {"created": 0, "updated": 0, "unchanged": 1}),
+    ):
+        assert await import_festival(db, office, lastUpdateDatatourisme=version) == counts
+        after = await reload(db, item.id)
+        assert after.source_version == version
+        assert after.overrides == {"periods": office_dates}
+        assert effective(after)["periods"] == office_dates
+        shown = await editor.get(f"/office/catalogue/{item.id}")
+        assert 'name="period-0-start" type="date" value="2026-10-02"' in shown.text
+        assert 'name="period-1-start" type="date" value=""' in shown.text
+        assert (after.active_from, after.active_until) == expected_range
+        for day in (date(2026, 10, 3), date(2026, 10, 5)):
+            assert await planned(db, office, day) == {
+                "between": [item.slug],
+                "periods": {item.slug: office_dates},
+            }
+
+    # The flux moves its own dates to July: the range covers them and still the office's.
+    july = {"@type": ["Period"], "startDate": "2026-07-10", "endDate": "2026-07-12"}
+    assert await import_festival(
+        db,
+        office,
+        lastUpdateDatatourisme="2026-11-21T04:00:00.000Z",
+        takesPlaceAt=[july],
+    ) == {"created": 0, "updated": 1, "unchanged": 0}
+    after = await reload(db, item.id)
+    assert after.periods == [{"start": "2026-07-10", "end": "2026-07-12"}]
+    assert (after.active_from, after.active_until) == (date(2026, 7, 10), date(2026, 10, 5))
+    assert (await planned(db, office, date(2026, 10, 4)))["between"] == [item.slug]
+    # Reverted to the flux, the range is the flux's alone.
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    reverted = await editor.post(
+        f"/office/catalogue/{item.id}/revert", data={"csrf": csrf_of(page), "field": "periods"}
+    )
+    assert reverted.status_code == 303
+    after = await reload(db, item.id)
+    assert after.overrides == {}
+    assert (after.active_from, after.active_until) == (date(2026, 7, 10), date(2026, 7, 12))
+    assert await planned(db, office, date(2026, 10, 4)) == {
+        "between": [],
+        "periods": {item.slug: [{"start": "2026-07-10", "end": "2026-07-12"}]},
+    }
+
+
+async def test_an_imported_places_edits_survive_a_reimport_and_the_flux_shows_through(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    """Saving an imported item writes only what the office changed: not the flux's hours (the
+    flux writes an empty remark the form leaves out), not empty texts in languages the form
+    does not show. So a re-import's new hours and texts show, under the office's title and
+    publishing window, which the re-import keeps."""
+    records = [json.loads((FIXTURES / f"{name}.json").read_text()) for name in FIXTURE_NAMES]
+    summary = await import_objects(db, office.destination_id, [Found(r["@id"], r) for r in records])
+    assert (summary.created, summary.skipped) == (4, [])
+    async with db.session(office.destination_id) as session:
+        imported = [i async for i in stream_items(session, office.destination_id)]
+    for item in imported:
+        page = await editor.get(f"/office/catalogue/{item.id}")
+        saved = await editor.post(f"/office/catalogue/{item.id}", data=form_of(page))
+        assert saved.status_code == 303, saved.text[:2000]
+        assert (await reload(db, item.id)).overrides == {}, item.slug
+    assert await audits(db, office, "content.") == []
+
+    (pompidou,) = [i for i in imported if i.slug.startswith("centre-pompidou")]
+    page = await editor.get(f"/office/catalogue/{pompidou.id}")
+    edit = form_of(page, **{"title-de": "Pompidou-Zentrum"}, published_until="2030-01-01T00:00")
+    assert (await editor.post(f"/office/catalogue/{pompidou.id}", data=edit)).status_code == 303
+    edited = await reload(db, pompidou.id)
+    assert edited.overrides == {"title": {"de": "Pompidou-Zentrum"}}
+    assert edited.published_until is not None
+
+    changed = json.loads((FIXTURES / "pompidou.json").read_text())
+    changed["lastUpdateDatatourisme"] = "2026-11-20T04:00:00.000Z"
+    changed["rdfs:label"] = {"fr": ["Centre Georges Pompidou"]}
+    changed["hasDescription"][0]["shortDescription"]["it"] = ["Museo d'arte moderna."]
+    changed["isLocatedAt"][0]["schema:openingHoursSpecification"][0]["schema:closes"] = "20:00:00"
+    for counts in ((0, 1, 0), (0, 0, 1)):  # a new version of the record, then the same one
+        summary = await import_objects(
+            db, office.destination_id, [Found("pompidou", json.loads(json.dumps(changed)))]
+        )
+        assert (summary.created, summary.updated, summary.unchanged) == counts
+        after = await reload(db, pompidou.id)
+        assert after.overrides == {"title": {"de": "Pompidou-Zentrum"}}
+        assert after.published and after.published_until == edited.published_until
+        shown = effective(after)
+        assert shown["title"] == {"fr": "Centre Georges Pompidou", "de": "Pompidou-Zentrum"}
+        assert shown["summary"]["it"] == "Museo d'arte moderna."
+        assert [rule.get("closes") for rule in shown["opening_hours"]["rules"]] == ["20:00", None]
+        form = form_of(await editor.get(f"/office/catalogue/{pompidou.id}"))
+        assert (form["title-fr"], form["title-de"]) == (
+            "Centre Georges Pompidou",
+            "Pompidou-Zentrum",
+        )
+        assert (form["rule-0-opens"], form["rule-0-closes"]) == ("11:00", "20:00")
+        assert form["published_until"] == "2030-01-01T00:00"
+        built = item_candidate(after, {})
+        assert built is not None
+        candidate, details = built
+        assert candidate.title == shown["title"]
+        assert candidate.hours is not None and candidate.hours.rules[0].closes == "20:00"
+        assert details.shown_until == edited.published_until

@@ -418,3 +418,44 @@ async def test_items_between_dates_keep_undated_items_and_events_in_range(
         "la-table-du-lac",
         "boucle-des-etangs",
     ]
+
+
+async def test_an_update_keeps_the_active_range_over_the_offices_dates(
+    db: Database, tmp_path: Path
+) -> None:
+    """An event whose dates the office edited is updated by a new version of its record: its
+    active range covers the flux's new dates and the office's; the batch's other items get the
+    flux's range alone."""
+    from datetime import date
+
+    from roadbook.content.editing import covering
+
+    destination_id = await new_destination(db)
+    await run_import(db, destination_id, write_flux(tmp_path / "v1", [fixture(n) for n in NAMES]))
+    festival = (await items(db, destination_id))["festival-des-mirabelles"]
+    festival.overrides = {"periods": [{"start": "2026-12-01", "end": "2026-12-03"}]}
+    assert covering(festival) == (date(2026, 8, 1), date(2026, 12, 3))
+    async with db.session(destination_id) as session:
+        await session.execute(
+            update(ContentItem)
+            .where(col(ContentItem.id) == festival.id)
+            .values(overrides=festival.overrides, active_until=date(2026, 12, 3))
+        )
+        await session.commit()
+    changed = [fixture(n) for n in NAMES]
+    for obj in changed:
+        obj["lastUpdateDatatourisme"] = "2026-11-20T04:00:00.000Z"
+    changed[2]["takesPlaceAt"] = [
+        {"@type": ["Period"], "startDate": "2026-09-05", "endDate": "2026-09-06"}
+    ]
+    summary = await run_import(db, destination_id, write_flux(tmp_path / "v2", changed), batch=3)
+    assert summary.as_json() == {"created": 0, "updated": 4, "unchanged": 0, "skipped": []}
+    after = await items(db, destination_id)
+    event = after["festival-des-mirabelles"]
+    assert event.periods == [{"start": "2026-09-05", "end": "2026-09-06"}]
+    assert effective(event)["periods"] == [{"start": "2026-12-01", "end": "2026-12-03"}]
+    assert (event.active_from, event.active_until) == (date(2026, 9, 5), date(2026, 12, 3))
+    others = {
+        (i.active_from, i.active_until) for k, i in after.items() if k != "festival-des-mirabelles"
+    }
+    assert others == {(None, None)}
