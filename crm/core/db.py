@@ -14,8 +14,8 @@ migrating role, and owners bypass RLS unless it is forced.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from pydantic_core import to_json
@@ -60,10 +60,35 @@ class TenantSession(Session):
     """The sync session under every ``AsyncSession``; applies role and tenant on begin."""
 
 
+# A system session's info flag: its first statement sets role and tenant itself (the roadbook
+# token's and a gateway's "enter" statements: crm.visitors.service, crm.gateways.deps), so its
+# first transaction skips the begin's statement. A system transaction's role is the login role
+# anyway: every role and tenant setting is transaction-local.
+SETS_ITS_OWN_ROLE = "sets_its_own_role"
+# The info flag of sessions inside an outer transaction (Database.bound_to): there a previous
+# session's settings last until the outer transaction ends, so every begin sets them.
+IN_OUTER_TRANSACTION = "in_outer_transaction"
+
+
+@contextmanager
+def sets_its_own_role(session: AsyncSession) -> Iterator[None]:
+    """Within the block, ``session``'s begin leaves role and tenant to the statement run first
+    (``session`` must be a system one; a begin that happened before is not undone, and the
+    flag never outlives the block)."""
+    assert session.info.get("system")
+    session.info[SETS_ITS_OWN_ROLE] = True
+    try:
+        yield
+    finally:
+        session.info.pop(SETS_ITS_OWN_ROLE, None)
+
+
 @event.listens_for(TenantSession, "after_begin")
 def _apply_role_and_tenant(
     session: Session, transaction: SessionTransaction, connection: Connection
 ) -> None:
+    if session.info.pop(SETS_ITS_OWN_ROLE, False) and not session.info.get(IN_OUTER_TRANSACTION):
+        return
     # One round trip: role and tenant are both transaction-local settings (``SET LOCAL ROLE``
     # is ``set_config('role', ..., true)``).
     system = bool(session.info.get("system"))
@@ -130,6 +155,7 @@ class Database:
             expire_on_commit=False,
             sync_session_class=TenantSession,
             join_transaction_mode="create_savepoint",
+            info={IN_OUTER_TRANSACTION: True},
         )
         return db
 

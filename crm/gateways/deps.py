@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core.credentials import Credential, granting, live_sql, token_hash
-from crm.core.db import APP_ROLE, driver_connection
+from crm.core.db import APP_ROLE, driver_connection, sets_its_own_role
 from crm.core.deps import get_db
 from crm.core.errors import Problem, problems
 from crm.core.models import utcnow
@@ -117,12 +117,13 @@ async def enter_as_gateway(
     destination (RLS on), exactly as a tenant session; on 401 nothing was switched.
     """
     token = require_bearer(credentials)
-    conn = driver_connection(await session.connection())
-    async with conn.cursor() as cur:
-        await cur.execute(
-            _ENTER, {"hash": token_hash(token), "now": utcnow(), "role": APP_ROLE}, binary=True
-        )
-        row = await cur.fetchone()
+    with sets_its_own_role(session):  # the statement enters the tenant
+        conn = driver_connection(await session.connection())
+        async with conn.cursor() as cur:
+            await cur.execute(
+                _ENTER, {"hash": token_hash(token), "now": utcnow(), "role": APP_ROLE}, binary=True
+            )
+            row = await cur.fetchone()
     if row is None:
         raise _unauthorized()
     session.info["system"] = False

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core import credentials
-from crm.core.db import APP_ROLE
+from crm.core.db import APP_ROLE, sets_its_own_role
 from crm.core.errors import Problem
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
@@ -319,7 +319,8 @@ async def enter_as_visitor(
     transaction runs as ``balise_app`` under the visitor's destination (RLS on), exactly as a
     tenant session, and so do the session's later transactions; on None nothing was switched.
     """
-    found = await _seated(session, _ENTER, token, now)
+    with sets_its_own_role(session):  # the statement enters the tenant
+        found = await _seated(session, _ENTER, token, now)
     if found is not None:
         session.info["system"] = False
         session.info["destination_id"] = found[0].destination_id

@@ -9,11 +9,11 @@ import uuid
 from datetime import UTC, timedelta
 
 import segno
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlmodel import col
 
 from crm.core import credentials
-from crm.core.db import APP_ROLE, Database
+from crm.core.db import APP_ROLE, SETS_ITS_OWN_ROLE, Database
 from crm.core.models import utcnow
 from crm.core.vocabulary import PERSONALISATION
 from crm.destinations import service as destinations
@@ -86,6 +86,55 @@ async def test_entering_as_the_visitor_switches_the_session_to_their_tenant(db: 
         # RLS now applies: the other destination's visitor is out of sight.
         assert await session.get(Visitor, bert.visitor.id) is None
         assert await session.get(Visitor, anna.visitor.id) is not None
+
+
+async def test_entering_leaves_role_and_tenant_to_its_statement_once(
+    committed_db: Database,
+) -> None:
+    """Outside a test's outer transaction, the entering session's begin sends no role
+    statement (the token's statement sets role and tenant): one round trip less on every
+    roadbook request. Its later transactions set them on begin again, and a token that enters
+    nothing leaves the session a plain system one."""
+    db = committed_db
+    settings = text("SELECT current_setting('role'), current_setting('app.destination_id', true)")
+    begun: list[str] = []
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().startswith("SELECT set_config('role'"):
+            begun.append(statement)
+
+    async with db.session(system=True) as session:
+        dest = await destinations.create_destination(session, f"r-{uuid.uuid4().hex[:6]}", "R")
+        other = await destinations.create_destination(session, f"s-{uuid.uuid4().hex[:6]}", "S")
+        anna = await visitors.enrol(session, dest.id)
+        bert = await visitors.enrol(session, other.id)
+        await session.commit()
+    begun.clear()
+    async with db.session(system=True) as session:
+        assert await visitors.enter_as_visitor(session, anna.roadbook_token) is not None
+        assert begun == []
+        assert tuple((await session.execute(settings)).one()) == (APP_ROLE, str(dest.id))
+        assert await session.get(Visitor, bert.visitor.id) is None
+        await session.commit()
+        # The next transaction's begin sets the tenant's role and destination itself.
+        assert tuple((await session.execute(settings)).one()) == (APP_ROLE, str(dest.id))
+        assert len(begun) == 1
+        assert await session.get(Visitor, bert.visitor.id) is None
+    async with db.session(system=True) as session:
+        assert await visitors.enter_as_visitor(session, "x" * 43) is None
+        assert SETS_ITS_OWN_ROLE not in session.info
+        assert (await session.execute(settings)).one()[0] == "none"
+        await session.commit()
+        assert (await session.execute(settings)).one()[0] == "none"
+        assert len(begun) == 2
+    async with db.session(system=True) as session:
+        await session.execute(text("SELECT 1"))  # begun before entering: nothing is left
+        assert await visitors.enter_as_visitor(session, anna.roadbook_token) is not None
+        assert SETS_ITS_OWN_ROLE not in session.info
+        await session.commit()
+        assert tuple((await session.execute(settings)).one()) == (APP_ROLE, str(dest.id))
+        assert len(begun) == 4
 
 
 async def test_personalisation_is_the_consent_rule_over_the_ledger(db: Database) -> None:
