@@ -14,7 +14,7 @@ migrating role, and owners bypass RLS unless it is forced.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -202,3 +202,23 @@ def array_literal(values: Sequence[object]) -> str:
 def driver_connection(connection: Any) -> Any:
     """The psycopg connection under a SQLAlchemy async connection (for COPY and arrays)."""
     return connection.sync_connection.connection.driver_connection
+
+
+# A statement for the driver (psycopg's ``%(name)s`` placeholders) and its parameters.
+Read = tuple[str, Mapping[str, Any]]
+
+
+async def read_together(session: AsyncSession, reads: Sequence[Read]) -> list[list[Any]]:
+    """The rows of each of ``reads``, run in ``session``'s transaction (its role and tenant) in
+    one round trip: psycopg's pipeline mode sends them all, then waits once (a roadbook request
+    reads its visitor's consent, visits, exposures and codes so, not one after another)."""
+    conn = driver_connection(await session.connection())
+    cursors = [conn.cursor() for _ in reads]
+    try:
+        async with conn.pipeline():
+            for cursor, (query, params) in zip(cursors, reads, strict=True):
+                await cursor.execute(query, params)
+        return [await cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            await cursor.close()

@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from crm.core.db import driver_connection
+from crm.core.db import Read, driver_connection
 from crm.core.i18n import catalogue, translate
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
@@ -121,16 +121,24 @@ async def code_for(session: AsyncSession, offer: Offer, visitor_id: uuid.UUID) -
 
 
 async def codes_for(
-    session: AsyncSession, offers: Sequence[Offer], visitor_id: uuid.UUID
+    session: AsyncSession,
+    offers: Sequence[Offer],
+    visitor_id: uuid.UUID,
+    held: Mapping[uuid.UUID, str] | None = None,
 ) -> dict[uuid.UUID, str]:
     """The code of :func:`code_for` of each offer, by offer id, in three statements at most (a
     roadbook shows a few offers on every request): those already issued are read at once, the
     missing ones issued at once and read again; :func:`code_for` takes what is still missing (a
     code that collided, a visitor of another destination). Only the codes are read (no ORM
-    rows: this runs on every roadbook request that shows an offer)."""
+    rows: this runs on every roadbook request that shows an offer). ``held``: every code the
+    visitor holds, by offer, when the caller has read them in this transaction
+    (:func:`held_read`): then no statement runs unless a code is missing."""
     if not offers:
         return {}
-    found = await _held_codes(session, offers, visitor_id)
+    if held is None:
+        found = await _held_codes(session, offers, visitor_id)
+    else:
+        found = {offer.id: held[offer.id] for offer in offers if offer.id in held}
     missing = [offer for offer in offers if offer.id not in found]
     if missing:
         at = utcnow()
@@ -161,6 +169,18 @@ _HELD_CODES = """
 SELECT offer_id, code FROM redemption
 WHERE visitor_id = %(visitor)s AND offer_id = ANY(%(offers)s)
 """
+
+
+# Every code a visitor holds (a handful: one per offer shown to them), by its index.
+_HELD_BY = """
+SELECT offer_id, code FROM redemption WHERE visitor_id = %(visitor)s
+"""
+
+
+def held_read(visitor_id: uuid.UUID) -> Read:
+    """The statement reading every code the visitor holds (for crm.core.db.read_together): its
+    rows, as a dict, are :func:`codes_for`'s ``held``."""
+    return _HELD_BY, {"visitor": visitor_id}
 
 
 async def _held_codes(

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from crm.core.db import driver_connection
+from crm.core.db import Read, driver_connection, read_together
 from crm.core.kept import Kept
 from crm.ingest.schemas import rfc3339
 from crm.visitors.models import Visitor
@@ -53,13 +53,15 @@ WHERE visitor_id = %(visitor)s AND (commercial IS true OR shown_at > %(since)s)
 """
 
 
-async def history(session: AsyncSession, visitor_id: uuid.UUID, now: datetime) -> History:
-    """One indexed read: the visitor's offer exposures, and every exposure of this showing."""
+def history_read(visitor_id: uuid.UUID, now: datetime) -> Read:
+    """The statement of :func:`history` (for crm.core.db.read_together); :func:`history_of`
+    reads its rows."""
+    return _HISTORY, {"visitor": visitor_id, "since": now - SHOWING}
+
+
+def history_of(rows: Iterable[tuple[Any, ...]], now: datetime) -> History:
+    """:func:`history` from the rows of :func:`history_read`."""
     since = now - SHOWING
-    conn = driver_connection(await session.connection())
-    async with conn.cursor() as cursor:
-        await cursor.execute(_HISTORY, {"visitor": visitor_id, "since": since})
-        rows = await cursor.fetchall()
     current: set[str] = set()
     for_caps: list[Shown] = []
     for item_id, shown_at, partner_id, commercial in rows:
@@ -69,6 +71,12 @@ async def history(session: AsyncSession, visitor_id: uuid.UUID, now: datetime) -
             partner = str(partner_id) if partner_id else None
             for_caps.append(Shown(item_id, shown_at.astimezone(UTC), partner, True))
     return History(frozenset(current), tuple(for_caps))
+
+
+async def history(session: AsyncSession, visitor_id: uuid.UUID, now: datetime) -> History:
+    """One indexed read: the visitor's offer exposures, and every exposure of this showing."""
+    (rows,) = await read_together(session, [history_read(visitor_id, now)])
+    return history_of(rows, now)
 
 
 # A showing's new exposures in one statement (a visitor's first roadbook request of a showing

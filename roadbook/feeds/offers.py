@@ -2,7 +2,8 @@
 (docs/roadbook-engine.md § Service; the offers themselves: docs/offers.md).
 
 ``partners`` owns offers and redemptions; the roadbook reads them through
-``partners.offers.service.live_offers`` and ``partners.offers.redemption.codes_for`` only.
+``partners.offers.service.live_offers`` and ``partners.offers.redemption``'s ``held_read`` and
+``codes_for`` only.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functools import lru_cache
 import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.core.db import Read
 from partners.offers import redemption
 from partners.offers.models import Offer
 from partners.offers.service import LiveOffer, live_offers
@@ -118,14 +120,22 @@ def _redemption(offer: Offer, code: str) -> Redemption:
     return Redemption(code=shown, kind=offer.redemption_kind, qr_svg=qr)
 
 
+def held_read(visitor_id: uuid.UUID) -> Read:
+    """The statement reading the codes the visitor holds (partners.offers.redemption.held_read),
+    for :func:`with_redemptions`'s ``held``."""
+    return redemption.held_read(visitor_id)
+
+
 async def with_redemptions(
     session: AsyncSession,
     sections: Sequence[Section],
     visitor_id: uuid.UUID,
     offers: Mapping[str, Offer],
+    held: Mapping[uuid.UUID, str] | None = None,
 ) -> tuple[Section, ...]:
     """The sections with each shown offer's single-use code for this visitor (issued once);
-    ``offers`` are the shelf's rows of the live offers, by item id."""
+    ``offers`` are the shelf's rows of the live offers, by item id; ``held``: the codes the
+    visitor holds, when read already (partners.offers.redemption.held_read)."""
     shown = [
         offers[entry.id]
         for section in sections
@@ -134,7 +144,7 @@ async def with_redemptions(
     ]
     if not shown:
         return tuple(sections)
-    codes = await redemption.codes_for(session, shown, visitor_id)
+    codes = await redemption.codes_for(session, shown, visitor_id, held)
     completed = []
     for section in sections:
         entries = []

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crm.core.db import Database
+from crm.core.db import Database, read_together
 from crm.core.models import utcnow
 from partners.offers import redemption, service
 from partners.offers.models import Offer, Redemption
@@ -62,6 +62,7 @@ async def test_codes_for_several_offers_issue_the_missing_and_keep_the_held(
 ) -> None:
     first = await make_offer(db, office)
     second = await make_offer(db, office, title={"fr": "Autre"})
+    third = await make_offer(db, office, title={"fr": "Encore"})
     visitor = office.visitor_ids["a"]
     async with db.session(office.destination_id) as session:
         held = await redemption.code_for(session, first, visitor)
@@ -71,11 +72,18 @@ async def test_codes_for_several_offers_issue_the_missing_and_keep_the_held(
         assert await redemption.codes_for(session, [], visitor) == {}
         with pytest.raises(ValueError, match="no visitor"):
             await redemption.codes_for(session, [first], uuid.uuid4())
+        # With the codes the visitor holds read beforehand (held_read): the same codes, and a
+        # missing one issued.
+        (rows,) = await read_together(session, [redemption.held_read(visitor)])
+        assert dict(rows) == codes
+        assert await redemption.codes_for(session, [second, first], visitor, dict(rows)) == codes
+        with_third = await redemption.codes_for(session, [first, third], visitor, dict(rows))
     assert set(codes) == {first.id, second.id}
     assert codes[first.id] == held.code and codes[second.id] != held.code
     assert CODE.match(codes[second.id])
     assert again == codes
     assert count == 2
+    assert with_third[first.id] == held.code and CODE.match(with_third[third.id])
 
 
 async def test_two_requests_at_once_get_the_same_code(committed_db: Database) -> None:

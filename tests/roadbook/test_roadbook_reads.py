@@ -183,7 +183,7 @@ async def test_personalisation_is_the_consent_rule_over_the_ledger(db: Database)
                 )
             await session.flush()
             ledger = await visitors.consent_ledger(session, enrolled.visitor.id)
-            personal = await service._personalisation(session, enrolled.visitor.id)
+            personal = (await service._read(session, enrolled.visitor.id, utcnow())).personal
             assert personal is granted_at(ledger, PERSONALISATION) is expected[name], name
 
 
@@ -210,7 +210,7 @@ async def test_visits_are_read_newest_first_with_their_sites(db: Database) -> No
                 )
             )
         await session.flush()
-        read = await service._visits(session, anna)
+        read = (await service._read(session, anna.id, now)).visits
         orm = (
             await session.execute(
                 select(Visit, Site)
@@ -311,3 +311,9 @@ async def test_a_showing_is_recorded_in_one_statement_row_for_row(db: Database) 
             (dest.id, "place:p", "place", "today", None, False, now),
             (dest.id, "event:e", "event", "events", None, False, now),
         ]
+        # The request's reads, sent together, read the same history as on its own.
+        later = now + exposures.SHOWING + timedelta(seconds=1)
+        for at in (now, later):
+            together = (await service._read(session, anna.id, at)).history
+            assert together == await exposures.history(session, anna.id, at)
+        assert together.for_caps[0].item_id == "offer:o"
