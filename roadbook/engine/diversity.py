@@ -18,11 +18,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-
 from roadbook.engine.inputs import Candidate
 from roadbook.engine.scoring import Scored
-from roadbook.engine.table import Floats, Ints, wish_bits
+from roadbook.engine.table import wish_bits
 
 POOL_FACTOR = 5
 THEME_SHARE = 0.5
@@ -35,23 +33,15 @@ def pool_size(k: int) -> int:
 
 def similarity(a: Candidate, b: Candidate) -> float:
     """In [0, 1]: half the Jaccard index of their wishes, half "the same partner"."""
-    wishes = np.array([wish_bits(a.wishes), wish_bits(b.wishes)], dtype=np.int64)
-    return float(_similarities(wishes, [a.partner_id, b.partner_id])[0, 1])
+    return _similar(wish_bits(a.wishes), a.partner_id, wish_bits(b.wishes), b.partner_id)
 
 
-def _similarities(wishes: Ints, partners: Sequence[str | None]) -> Floats:
-    """:func:`similarity` of every two of some candidates, from their wishes (table.wish_bits)
-    and partners: a square matrix."""
-    union = np.bitwise_count(wishes[:, None] | wishes[None, :])
-    shared = np.bitwise_count(wishes[:, None] & wishes[None, :])
-    theme = np.divide(shared, union, out=np.zeros(union.shape), where=union > 0)
-    numbers: dict[str | None, int] = {}
-    partner = np.array(
-        [numbers.setdefault(p, len(numbers)) if p is not None else -1 for p in partners]
-    )
-    same = (partner[:, None] == partner[None, :]) & (partner[:, None] >= 0)
-    found: Floats = THEME_SHARE * theme + (1 - THEME_SHARE) * same
-    return found
+def _similar(a_wishes: int, a_partner: str | None, b_wishes: int, b_partner: str | None) -> float:
+    """:func:`similarity` of two candidates' wishes (table.wish_bits) and partners."""
+    union = (a_wishes | b_wishes).bit_count()
+    theme = (a_wishes & b_wishes).bit_count() / union if union else 0.0
+    partner = 1.0 if a_partner is not None and a_partner == b_partner else 0.0
+    return THEME_SHARE * theme + (1 - THEME_SHARE) * partner
 
 
 def by_score(items: Sequence[Scored]) -> list[Scored]:
@@ -65,40 +55,40 @@ def mmr(
     lam: float,
     exposure: Mapping[str, int] | None = None,
 ) -> list[Scored]:
-    """Up to ``k`` items in MMR order (with ``exposure``: ties to the least-shown partner).
-
-    The pool's values are arrays (a roadbook runs five of these over up to 40 items each): the
-    same arithmetic as item by item, so the same picks."""
+    """Up to ``k`` items in MMR order (with ``exposure``: ties to the least-shown partner)."""
     pool = by_score(items)[: pool_size(k)]
     if not pool or k <= 0:
         return []
-    scores = np.array([s.score for s in pool], dtype=np.float64)
     best = pool[0].score
-    relevance = scores / best if best > 0 else np.zeros(len(pool))
+    relevance = [s.score / best if best > 0 else 0.0 for s in pool]
+    closest = [0.0] * len(pool)
+    wishes = [wish_bits(s.eligible.candidate.wishes) for s in pool]
     partners = [s.eligible.candidate.partner_id for s in pool]
-    wishes = np.array([wish_bits(s.eligible.candidate.wishes) for s in pool], dtype=np.int64)
-    similar = _similarities(wishes, partners)
-    closest = np.zeros(len(pool))
-    taken = np.zeros(len(pool), dtype=np.bool_)
     shown = dict(exposure or {})
     picked: list[int] = []
-    while len(picked) < min(k, len(pool)):
-        value = lam * relevance - (1 - lam) * closest
+    free = list(range(len(pool)))
+
+    def key(i: int) -> tuple[float, int, int]:
+        value = lam * relevance[i] - (1 - lam) * closest[i]
+        return (-round(value, 2), shown.get(partners[i] or "", 0), i)
+
+    while free and len(picked) < k:
         if exposure is None:
-            # The best value, ties to the better score (the pool is in score order).
-            value[taken] = -math.inf
-            choice = int(np.argmax(value))
+            # The best value, ties to the better score (free is in score order).
+            choice, top = free[0], -math.inf
+            for i in free:
+                value = lam * relevance[i] - (1 - lam) * closest[i]
+                if value > top:
+                    choice, top = i, value
         else:
-            # Values to the hundredth, ties to the partner shown least so far, then the score.
-            values = value.tolist()
-            choice = min(
-                (i for i in range(len(pool)) if not taken[i]),
-                key=lambda i: (-round(values[i], 2), shown.get(partners[i] or "", 0), i),
-            )
-        taken[choice] = True
+            choice = min(free, key=key)
+        free.remove(choice)
         picked.append(choice)
         partner = partners[choice]
         if partner is not None:
             shown[partner] = shown.get(partner, 0) + 1
-        np.maximum(closest, similar[choice], out=closest)
+        for i in free:
+            similar = _similar(wishes[choice], partner, wishes[i], partners[i])
+            if similar > closest[i]:
+                closest[i] = similar
     return [pool[i] for i in picked]
