@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import combinations
 
@@ -90,6 +90,9 @@ class Index:
             for event, (first, _) in zip(self.events.items, bounds, strict=True)
         ]
         self._begins: dict[tzinfo, Floats] = {}
+        # The most co-visited sites from each site, for the last co-visitation table read (the
+        # job's table is re-read now and then: a new one starts afresh).
+        self._covisited: tuple[CoVisitation | None, dict[str, list[str]]] = (None, {})
         self.places = Table(places, self._sites).ready()
         self.at_site = _by_site(self.places)
         if zone is not None:
@@ -171,9 +174,8 @@ class Index:
         anchor = profile.anchor
         if anchor is not None and anchor.site_id is not None:
             chosen.append(self.at_site.get(anchor.site_id, _NONE))
-            pairs = (covisitation or {}).get(anchor.site_id, {})
-            top = sorted(pairs.items(), key=lambda p: (-p[1], p[0]))[:COVISITED_SITES]
-            chosen += [self.at_site.get(site, _NONE) for site, _ in top]
+            top = self._most_covisited(covisitation or {}, anchor.site_id)
+            chosen += [self.at_site.get(site, _NONE) for site in top]
         return Shortlist(
             (
                 Rows(self.located, _union(located)),
@@ -182,6 +184,19 @@ class Index:
                 Rows(places, _union(chosen)),
             )
         )
+
+    def _most_covisited(self, covisitation: CoVisitation, site_id: str) -> list[str]:
+        """The :data:`COVISITED_SITES` sites most co-visited with ``site_id`` (ties to the
+        smaller id), sorted once per site and table."""
+        table, kept = self._covisited
+        if table is not covisitation:
+            table, kept = self._covisited = (covisitation, {})
+        found = kept.get(site_id)
+        if found is None:
+            pairs = covisitation.get(site_id, {})
+            top = sorted(pairs.items(), key=lambda p: (-p[1], p[0]))[:COVISITED_SITES]
+            found = kept[site_id] = [site for site, _ in top]
+        return found
 
     def _offers(
         self, context: VisitorContext, policy: DestinationPolicy, profile: Profile, scorer: Scorer
@@ -195,7 +210,15 @@ class Index:
         # Screened on the targeting columns first: may_target has the last word.
         reaches = offers.reaching(context.language, profile.wishes, profile.with_children)
         promise = scorer.terms(offers).promise
-        for row in offers.best(promise, reaches, len(offers)).tolist():
+
+        def best_first() -> Iterator[int]:
+            # Most are taken among the first few: the rest is sorted only when they are not.
+            first = offers.best(promise, reaches, 2 * OFFERS)
+            yield from first.tolist()
+            if len(first) == 2 * OFFERS:
+                yield from offers.best(promise, reaches, len(offers))[len(first) :].tolist()
+
+        for row in best_first():
             if may_target(offers.items[row], context, profile, policy):
                 found.append(row)
                 if len(found) == OFFERS:
