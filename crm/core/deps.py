@@ -22,5 +22,17 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-DbDep = Annotated[Database, Depends(get_db)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+# The dependencies are coroutines on purpose: FastAPI runs a plain function dependency in its
+# thread pool, a thread hop (and a wake-up of the event loop) on every request that names one.
+
+
+async def _db(request: Request) -> Database:
+    return get_db(request)
+
+
+async def _settings(request: Request) -> Settings:
+    return get_settings(request)
+
+
+DbDep = Annotated[Database, Depends(_db)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
