@@ -258,7 +258,7 @@ def first_occurrence(
 ) -> Occurrence | None:
     """The first of :func:`occurrences` (``None`` when there is none), without listing them."""
     window_start, window_end = wall(start, zone), wall(end, zone)
-    slot = first_slot(periods, window_start) if window_end > window_start else None
+    slot = first_slot(periods, window_start) if end > start else None
     return occurrence(slot, zone) if slot is not None and slot[0] < window_end else None
 
 
@@ -270,10 +270,15 @@ def occurrence(slot: tuple[int, int, bool], zone: tzinfo) -> Occurrence:
 def occurrences(
     periods: Iterable[Period], start: datetime, end: datetime, zone: tzinfo
 ) -> list[Occurrence]:
-    """Every occurrence of the periods that overlaps [start, end), in order of start."""
-    window_start, window_end = wall(start, zone), wall(end, zone)
-    if window_end <= window_start:
+    """Every occurrence of the periods that overlaps [start, end), in order of start: those
+    that start before ``end``'s wall-clock minute and end after ``start``'s.
+
+    An empty window is one of no instant. A window within one minute, or within the hour the
+    clocks go back (02:00 summer time to 02:00 winter time: no wall-clock minute between its
+    ends), holds what is under way then (as roadbook.engine.planning plans it)."""
+    if end <= start:
         return []
+    window_start, window_end = wall(start, zone), wall(end, zone)
     # A slot lasts at most two days: it starts at most a day before the window opens.
     first = date.fromordinal(window_start // _DAY_MINUTES - 1)
     last = date.fromordinal(window_end // _DAY_MINUTES)

@@ -19,6 +19,7 @@ from roadbook.content.hours import (
     occurrences,
     on_day,
     span,
+    wall,
 )
 from tests.roadbook import hours_support
 
@@ -353,3 +354,20 @@ def test_a_day_read_whole_agrees_with_every_minute_of_it(
         assert answer.open is not True
     if whole.open is True and answer.open is True:
         assert whole.until is not None and at < whole.until
+
+
+def test_an_event_is_under_way_in_the_hour_the_clocks_go_back() -> None:
+    """From 02:00 summer time to 02:00 winter time is an hour with no wall-clock minute between
+    its ends: an event of that day is under way in it (hypothesis found the planner and the
+    listing disagreeing there)."""
+    fair = Period(start=date(2026, 10, 1), end=date(2026, 10, 25))
+    start = datetime(2026, 10, 25, 0, 0, tzinfo=UTC)
+    end = start + timedelta(hours=1)
+    assert wall(start, PARIS) == wall(end, PARIS)
+    listed = occurrences([fair], start, end, PARIS)
+    assert [(o.start, o.end, o.all_day) for o in listed] == [
+        (paris(2026, 10, 1), paris(2026, 10, 26), True)
+    ]
+    assert first_occurrence([fair], start, end, PARIS) == listed[0]
+    assert occurrences([fair], start, start, PARIS) == []
+    assert first_occurrence([fair], end, start, PARIS) is None
