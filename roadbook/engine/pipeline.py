@@ -32,9 +32,9 @@ from roadbook.engine.output import Item, Roadbook, Section
 from roadbook.engine.planning import Planner, Slot, closes_key, closing, window
 from roadbook.engine.profile import Profile, profile_of
 from roadbook.engine.reasons import label, notice, reason, section_title
-from roadbook.engine.scoring import Scored, Scorer
+from roadbook.engine.scoring import TERMS, Scored, Scorer
 from roadbook.engine.sections import SECTIONS, SectionKey, section_of
-from roadbook.engine.table import Floats, Picks, Rows, Shortlist, Table
+from roadbook.engine.table import Floats, Picks, Shortlist, Table
 
 DEFAULT_POLICY = DestinationPolicy()
 
@@ -228,9 +228,13 @@ def build_roadbook(
     if not isinstance(candidates, Shortlist):
         candidates = Shortlist.of(_unique(candidates))
     dropped: list[Filtered] = []
-    ranked: list[Candidate] = []
-    values: list[list[float]] = []
-    distances: list[float] = []
+    # The rows that pass the filters, part by part: their tables' items, their row numbers,
+    # their terms (a row per candidate), distances and bounds. A candidate and its terms are
+    # read out of them only when it is planned (a few hundred of them).
+    parts: list[tuple[Candidate, ...]] = []
+    numbers: list[Picks] = []
+    values: list[Floats] = []
+    distances: list[Floats] = []
     bounds: list[Floats] = []
     sections_of = _Sections(context, policy, planner)
     # When each place last closes today, where its table has read it (retrieval.Index).
@@ -241,15 +245,20 @@ def build_roadbook(
         rows, ruled_out = rule_out_rows(part, context, profile, policy, seen)
         dropped += ruled_out
         terms = scorer.terms(part.table, rows)
-        ranked += Rows(part.table, rows).candidates()
-        values += terms.values.T.tolist()
-        distances += terms.distance.tolist()
+        parts.append(part.table.items)
+        numbers.append(rows)
+        values.append(terms.values.T)
+        distances.append(terms.distance)
         bounds.append(terms.bound)
         pools_of, narrowable = sections_of.of(
             part.table, rows, terms.distance, part.table.peek(closes_today)
         )
         possible += pools_of
         lazy += narrowable
+    part_of = np.repeat(np.arange(len(parts)), [len(rows) for rows in numbers]).tolist()
+    row_of = np.concatenate(numbers).tolist() if numbers else []
+    value_of = np.concatenate(values) if values else np.zeros((0, len(TERMS)))
+    distance_of = np.concatenate(distances).tolist() if distances else []
     span = sections_of.span
     left_today = offers_left_today(profile.exposures, context.now, policy)
     # The room for offers is at most what is left today: their MMR pool is at most this big.
@@ -265,18 +274,19 @@ def build_roadbook(
     bound_of = np.concatenate(bounds) if bounds else np.zeros(0)
     order = np.argsort(-bound_of, kind="stable")
     for at, bound in zip(order.tolist(), bound_of[order].tolist(), strict=True):
-        candidate = ranked[at]
+        candidate = parts[part_of[at]][row_of[at]]
         if not diagnostics and (
             pools.hopeless(possible[at], bound)
             or (lazy[at] and pools.hopeless(sections_of.narrowed(candidate, possible[at]), bound))
         ):
             continue
-        distance = None if math.isnan(distances[at]) else distances[at]
+        distance = None if math.isnan(distance_of[at]) else distance_of[at]
         slot = planner.plan(candidate, context, policy, span)
         if not isinstance(slot, Slot):
             dropped.append(Filtered(candidate.id, slot))
             continue
-        scored = scorer.complete(candidate, values[at], distance, Eligible(candidate, slot))
+        row_values = value_of[at].tolist()
+        scored = scorer.complete(candidate, row_values, distance, Eligible(candidate, slot))
         if candidate.commercial:
             offers.append(scored)
             pools.add(_OFFERS, scored.score)
