@@ -14,11 +14,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.errors import Problem
 from crm.core.models import utcnow
+from crm.core.responses import FastJSONResponse
 from crm.core.urls import public_url
 from crm.visitors.deps import Entered, EnteredDep, Token, VisitorDep
 from roadbook.exposures import service as exposures
@@ -121,7 +122,7 @@ def _document_route(document: Format) -> None:
         headers = {**NOT_CACHED, **cors}
         if isinstance(body, bytes):
             return Response(body, media_type=document.media_type, headers=headers)
-        return JSONResponse(body, media_type=document.media_type, headers=headers)
+        return FastJSONResponse(body, media_type=document.media_type, headers=headers)
 
     router.add_api_route(
         f"/r/{{token}}/{document.name}",

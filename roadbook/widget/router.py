@@ -20,6 +20,7 @@ from sqlmodel import col
 from crm.core.deps import DbDep
 from crm.core.errors import Problem
 from crm.core.i18n import supported
+from crm.core.responses import FastJSONResponse
 from crm.destinations import service as destinations
 from crm.destinations.models import Site
 from roadbook.feeds import jsonfeed, service
@@ -118,7 +119,7 @@ async def site_roadbook(
         view = await service.site_view(
             session, found, place, language, refresh=lambda: db.session(found.id)
         )
-    return JSONResponse(
+    return FastJSONResponse(
         jsonfeed.json_feed(view),
         media_type=jsonfeed.MEDIA_TYPE,
         headers={**cors, "Cache-Control": SITE_CACHE},
