@@ -109,8 +109,10 @@ QR_KEPT = 4096
 
 @lru_cache(maxsize=QR_KEPT)
 def qr_svg(shown: str) -> str:
-    """The QR code of ``shown`` as an inline SVG document (error correction "M")."""
-    return segno.make(shown, error="m").svg_inline(omitsize=True, title=shown)
+    """The QR code of ``shown`` as an inline SVG document (error correction "M"): a full QR
+    code, never a Micro QR (which segno would choose for a code this short, and which many
+    phones' camera apps cannot read at the counter)."""
+    return segno.make(shown, error="m", micro=False).svg_inline(omitsize=True, title=shown)
 
 
 def _redemption(offer: Offer, code: str) -> Redemption:

@@ -242,9 +242,10 @@ def test_a_qr_code_is_drawn_once_per_code_and_is_segnos_drawing() -> None:
     qr = _offer("qr")
     shown = offers._redemption(qr, "ABCDEFGH")
     assert shown.code == "ABCD-EFGH" and shown.kind == "qr"
-    assert shown.qr_svg == segno.make("ABCD-EFGH", error="m").svg_inline(
-        omitsize=True, title="ABCD-EFGH"
-    )
+    symbol = segno.make("ABCD-EFGH", error="m", micro=False)
+    assert shown.qr_svg == symbol.svg_inline(omitsize=True, title="ABCD-EFGH")
+    # A full QR code (21 modules a side at least, and its quiet zone of 4), not a Micro QR.
+    assert not symbol.is_micro and 'viewBox="0 0 29 29"' in shown.qr_svg
     again = offers._redemption(qr, "ABCDEFGH")
     assert again == shown
     info = offers.qr_svg.cache_info()
