@@ -102,7 +102,7 @@ async def live(
 
 
 # QR codes drawn lately, by shown code: a visitor's code never changes, and drawing one takes
-# ~0.6 ms (segno) on every roadbook that shows a "qr" offer. ~0.5 KB each. The key is the code
+# ~0.6 ms (segno) on every roadbook that shows a "qr" offer. ~0.9 KB each. The key is the code
 # alone (random, tied to no one here); an erased visitor's code ages out of it.
 QR_KEPT = 4096
 
