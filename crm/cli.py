@@ -393,6 +393,52 @@ def destination_add(
     )
 
 
+@destination_app.command("origins")
+def destination_origins(
+    slug: Annotated[str, typer.Argument(metavar="SLUG", help="The destination, e.g. thionville.")],
+    add: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--add",
+            metavar="ORIGIN",
+            help="Allow this web origin to embed the roadbook widget, e.g. "
+            "https://www.example.org or http://localhost:* (any port); repeatable.",
+        ),
+    ] = None,
+    remove: Annotated[
+        list[str] | None,
+        typer.Option("--remove", metavar="ORIGIN", help="Allow it no more; repeatable."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the destination as a JSON object.")
+    ] = False,
+) -> None:
+    """Show, allow or stop allowing the web origins that may embed a destination's widget.
+
+    Without --add or --remove, lists them. A change applies to the next widget request.
+    """
+    from crm.destinations import service
+    from crm.destinations.schemas import EmbedOriginsChange
+
+    values = {"add": add or [], "remove": remove or []}
+    change = _validated(EmbedOriginsChange, values, {"add": "--add", "remove": "--remove"})
+
+    async def work(session: AsyncSession) -> Destination:
+        destination = await _destination(session, slug)
+        service.change_embed_origins(destination, change.add, change.remove)
+        return destination
+
+    row = _destination_row(_in_session(work))
+    origins = row["embed_origins"]
+    _report(
+        row,
+        as_json,
+        f"{row['slug']} allows {len(origins)} origin(s) to embed its widget"
+        + (":" if origins else "."),
+        *(f"  {origin}" for origin in origins),
+    )
+
+
 @destination_app.command("list")
 def destination_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,

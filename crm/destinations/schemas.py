@@ -103,6 +103,15 @@ class DestinationCreate(BaseModel):
     embed_origins: list[Annotated[str, AfterValidator(check_embed_origin)]] = []
 
 
+class EmbedOriginsChange(BaseModel):
+    """Origins to allow to embed the destination's widget, and origins to allow no more."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    add: list[Annotated[str, AfterValidator(check_embed_origin)]] = []
+    remove: list[str] = []
+
+
 class _SiteFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -32,6 +32,26 @@ async def destination_by_slug(session: AsyncSession, slug: str) -> Destination |
     return result.scalar_one_or_none()
 
 
+def change_embed_origins(
+    destination: Destination, add: Sequence[str], remove: Sequence[str]
+) -> list[str]:
+    """Allow the origins ``add`` (checked: schemas.check_embed_origin) to embed the
+    destination's widget, and ``remove`` no more; its origins after, in the order they were
+    allowed. Removing an origin it does not allow is a 404 and changes nothing."""
+    current = list(destination.embed_origins)
+    unknown = [origin for origin in remove if origin not in current]
+    if unknown:
+        allowed = ", ".join(current) or "none"
+        raise Problem(
+            404,
+            "Not Found",
+            f"{destination.slug} does not allow {unknown[0]!r} (it allows: {allowed})",
+        )
+    kept = [origin for origin in current if origin not in remove]
+    destination.embed_origins = kept + [o for o in dict.fromkeys(add) if o not in kept]
+    return destination.embed_origins
+
+
 async def list_destinations(session: AsyncSession) -> Sequence[Destination]:
     """Destinations visible to the session, by slug."""
     query = select(Destination).order_by(col(Destination.slug))

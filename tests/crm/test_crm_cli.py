@@ -212,6 +212,52 @@ def test_destination_add_refuses_bad_input(
     assert query(committed_db_url, "SELECT slug FROM destination") == [("amneville",)]
 
 
+def test_destination_origins_lists_allows_and_stops_allowing(committed_db_url: str) -> None:
+    url = committed_db_url
+    origin, local = "https://www.thionville.example", "http://localhost:*"
+    ok(run_crm(url, "destination", "add", "thionville", "--name", "T", "--embed-origin", origin))
+    assert ok(run_crm(url, "destination", "origins", "thionville")) == (
+        f"thionville allows 1 origin(s) to embed its widget:\n  {origin}\n"
+    )
+    row = crm_json(url, "destination", "origins", "thionville", "--add", local, "--json")
+    assert row["embed_origins"] == [origin, local]
+    again = ["destination", "origins", "thionville", "--add", origin, "--remove", local, "--json"]
+    assert crm_json(url, *again)["embed_origins"] == [origin]
+    assert query(url, "SELECT embed_origins FROM destination") == [([origin],)]
+    text = ok(run_crm(url, "destination", "origins", "thionville", "--remove", origin))
+    assert text == "thionville allows 0 origin(s) to embed its widget.\n"
+    assert query(url, "SELECT embed_origins FROM destination") == [([],)]
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["metz"], 1, "no destination 'metz' (there are: thionville)"),
+        (
+            ["thionville", "--add", "https://ok.example", "--add", "https://www.x.example/path"],
+            2,
+            "--add: 'https://www.x.example/path' is not a web origin",
+        ),
+        (
+            ["thionville", "--add", "https://ok.example", "--remove", "https://other.example"],
+            1,
+            "thionville does not allow 'https://other.example' (it allows: "
+            "https://www.thionville.example)",
+        ),
+    ],
+)
+def test_destination_origins_refuses_bad_input(
+    committed_db_url: str, args: list[str], status: int, message: str
+) -> None:
+    url = committed_db_url
+    ok(run_crm(url, "destination", "add", "thionville", "--name", "T", "--embed-origin",
+               "https://www.thionville.example"))  # fmt: skip
+    refused(url, ["destination", "origins", "--json", *args], status, message)
+    assert query(url, "SELECT embed_origins FROM destination") == [
+        (["https://www.thionville.example"],)
+    ]
+
+
 SITE = ["--name", "Somewhere", "--lat", "49.35", "--lon", "6.16"]
 
 
@@ -363,6 +409,7 @@ def test_second_destination_end_to_end(live_server: LiveServer) -> None:
     ("command", "words"),
     [
         (["destination", "add"], ["SLUG", "--name", "--timezone", "Europe/Paris", "--json"]),
+        (["destination", "origins"], ["SLUG", "--add", "--remove", "--json"]),
         (["site", "add"], ["SLUG", "--lat", "--lon", "--kind", "--destination", "--json"]),
         (["gateway", "add"], ["--site", "--destination", "--claim"]),
     ],
