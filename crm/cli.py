@@ -336,6 +336,10 @@ def _site_row(site: Site, destination_slug: str) -> dict[str, Any]:
     }
 
 
+# How an embed origin is written, in the help of every option that takes one.
+_ORIGINS = "e.g. https://www.example.org or http://localhost:* (any port); repeatable."
+
+
 @destination_app.command("add")
 def destination_add(
     slug: Annotated[
@@ -358,8 +362,7 @@ def destination_add(
         typer.Option(
             "--embed-origin",
             metavar="ORIGIN",
-            help="A web origin allowed to embed the roadbook widget, e.g. "
-            "https://www.example.org or http://localhost:* (any port); repeatable.",
+            help=f"A web origin allowed to embed the roadbook widget, {_ORIGINS}",
         ),
     ] = None,
     as_json: Annotated[
@@ -401,8 +404,7 @@ def destination_origins(
         typer.Option(
             "--add",
             metavar="ORIGIN",
-            help="Allow this web origin to embed the roadbook widget, e.g. "
-            "https://www.example.org or http://localhost:* (any port); repeatable.",
+            help=f"Allow this web origin to embed the roadbook widget, {_ORIGINS}",
         ),
     ] = None,
     remove: Annotated[

@@ -15,12 +15,14 @@ from sqlmodel import col
 from crm.core import credentials
 from crm.core.db import APP_ROLE, SETS_ITS_OWN_ROLE, Database
 from crm.core.models import utcnow
+from crm.core.tenancy import Destination
 from crm.core.vocabulary import PERSONALISATION
 from crm.destinations import service as destinations
 from crm.destinations.models import Site
 from crm.visitors import service as visitors
 from crm.visitors.consent import granted_at
 from crm.visitors.models import Consent, Visitor
+from crm.visitors.service import Enrolment
 from crm.visits.models import Visit
 from partners.offers.models import Offer
 from roadbook.engine.inputs import Kind
@@ -63,25 +65,34 @@ async def test_the_seat_is_the_live_tokens_visitor_and_destination(db: Database)
         assert await visitors.roadbook_seat(session, anna.roadbook_token) is None
 
 
-async def test_entering_as_the_visitor_switches_the_session_to_their_tenant(db: Database) -> None:
-    """The token's look-up in a system session also makes it the visitor's tenant session
-    (role ``balise_app``, RLS on) — only for a live token."""
-    settings = text("SELECT current_setting('role'), current_setting('app.destination_id', true)")
+# The transaction's role and tenant.
+SETTINGS = text("SELECT current_setting('role'), current_setting('app.destination_id', true)")
+
+
+async def _two_tenants(db: Database) -> tuple[Destination, Enrolment, Enrolment]:
+    """A destination with its visitor Anna, and Bert in another destination (committed)."""
     async with db.session(system=True) as session:
         dest = await destinations.create_destination(session, f"e-{uuid.uuid4().hex[:6]}", "E")
         other = await destinations.create_destination(session, f"f-{uuid.uuid4().hex[:6]}", "F")
         anna = await visitors.enrol(session, dest.id)
         bert = await visitors.enrol(session, other.id)
         await session.commit()
+    return dest, anna, bert
+
+
+async def test_entering_as_the_visitor_switches_the_session_to_their_tenant(db: Database) -> None:
+    """The token's look-up in a system session also makes it the visitor's tenant session
+    (role ``balise_app``, RLS on) — only for a live token."""
+    dest, anna, bert = await _two_tenants(db)
     async with db.session(system=True) as session:
         assert await visitors.enter_as_visitor(session, "x" * 43) is None
-        assert (await session.execute(settings)).one()[0] == "none"
+        assert (await session.execute(SETTINGS)).one()[0] == "none"
         assert session.info["system"] is True
     async with db.session(system=True) as session:
         found = await visitors.enter_as_visitor(session, anna.roadbook_token)
         assert found is not None
         assert (found[0].id, found[1].id) == (anna.visitor.id, dest.id)
-        assert tuple((await session.execute(settings)).one()) == (APP_ROLE, str(dest.id))
+        assert tuple((await session.execute(SETTINGS)).one()) == (APP_ROLE, str(dest.id))
         assert (session.info["system"], session.info["destination_id"]) == (False, dest.id)
         # RLS now applies: the other destination's visitor is out of sight.
         assert await session.get(Visitor, bert.visitor.id) is None
@@ -96,7 +107,7 @@ async def test_entering_leaves_role_and_tenant_to_its_statement_once(
     roadbook request. Its later transactions set them on begin again, and a token that enters
     nothing leaves the session a plain system one."""
     db = committed_db
-    settings = text("SELECT current_setting('role'), current_setting('app.destination_id', true)")
+    dest, anna, bert = await _two_tenants(db)
     begun: list[str] = []
 
     @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
@@ -105,35 +116,28 @@ async def test_entering_leaves_role_and_tenant_to_its_statement_once(
             begun.append(statement)
 
     async with db.session(system=True) as session:
-        dest = await destinations.create_destination(session, f"r-{uuid.uuid4().hex[:6]}", "R")
-        other = await destinations.create_destination(session, f"s-{uuid.uuid4().hex[:6]}", "S")
-        anna = await visitors.enrol(session, dest.id)
-        bert = await visitors.enrol(session, other.id)
-        await session.commit()
-    begun.clear()
-    async with db.session(system=True) as session:
         assert await visitors.enter_as_visitor(session, anna.roadbook_token) is not None
         assert begun == []
-        assert tuple((await session.execute(settings)).one()) == (APP_ROLE, str(dest.id))
+        assert tuple((await session.execute(SETTINGS)).one()) == (APP_ROLE, str(dest.id))
         assert await session.get(Visitor, bert.visitor.id) is None
         await session.commit()
         # The next transaction's begin sets the tenant's role and destination itself.
-        assert tuple((await session.execute(settings)).one()) == (APP_ROLE, str(dest.id))
+        assert tuple((await session.execute(SETTINGS)).one()) == (APP_ROLE, str(dest.id))
         assert len(begun) == 1
         assert await session.get(Visitor, bert.visitor.id) is None
     async with db.session(system=True) as session:
         assert await visitors.enter_as_visitor(session, "x" * 43) is None
         assert SETS_ITS_OWN_ROLE not in session.info
-        assert (await session.execute(settings)).one()[0] == "none"
+        assert (await session.execute(SETTINGS)).one()[0] == "none"
         await session.commit()
-        assert (await session.execute(settings)).one()[0] == "none"
+        assert (await session.execute(SETTINGS)).one()[0] == "none"
         assert len(begun) == 2
     async with db.session(system=True) as session:
         await session.execute(text("SELECT 1"))  # begun before entering: nothing is left
         assert await visitors.enter_as_visitor(session, anna.roadbook_token) is not None
         assert SETS_ITS_OWN_ROLE not in session.info
         await session.commit()
-        assert tuple((await session.execute(settings)).one()) == (APP_ROLE, str(dest.id))
+        assert tuple((await session.execute(SETTINGS)).one()) == (APP_ROLE, str(dest.id))
         assert len(begun) == 4
 
 
