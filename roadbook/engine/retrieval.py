@@ -174,7 +174,7 @@ class Index:
         anchor = profile.anchor
         if anchor is not None and anchor.site_id is not None:
             chosen.append(self.at_site.get(anchor.site_id, _NONE))
-            top = self._most_covisited(covisitation or {}, anchor.site_id)
+            top = self._most_covisited(covisitation, anchor.site_id) if covisitation else []
             chosen += [self.at_site.get(site, _NONE) for site in top]
         return Shortlist(
             (
