@@ -1,7 +1,7 @@
 """What the migrations share about tenant tables: the app role, the destination key, the policy.
 
 Every tenant table (one with ``destination_id``) references its destination (its rows go with
-it), is granted to the app role and is under row-level security with the same
+it; a ``crm.core.models.TenantLeafRow`` table, through its parent row), is granted to the app role and is under row-level security with the same
 ``tenant_isolation`` policy (docs/architecture.md § Privacy). These helpers write that DDL once.
 
 They are part of the migrations' history: change one only in a way that keeps the SQL it emits

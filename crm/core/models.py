@@ -24,3 +24,18 @@ class TenantRow(SQLModel):
     """A row owned by one destination; row-level security filters on ``destination_id``."""
 
     destination_id: uuid.UUID = Field(foreign_key="destination.id", index=True, ondelete="CASCADE")
+
+
+class TenantLeafRow(SQLModel):
+    """A row owned by one destination, under row-level security like a :class:`TenantRow`, that
+    goes with a parent row of the same destination (an exposure with its visitor, a redemption
+    code with its offer) rather than with the destination itself: its ``destination_id`` is no
+    foreign key, and is not indexed alone.
+
+    Such rows are written on every roadbook request that shows something new, and a foreign key
+    check locks the row it references (``FOR KEY SHARE``): the destination's one row, for every
+    such request of the destination, the most expensive part of writing them (bench/README.md
+    § roadbook). Their parent's foreign key (``ON DELETE CASCADE``) still takes them away with
+    the destination; every read narrows by visitor, offer or code."""
+
+    destination_id: uuid.UUID

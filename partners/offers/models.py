@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, Identity, Index, Uni
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
-from crm.core.models import TenantRow, sql_list, utcnow
+from crm.core.models import TenantLeafRow, TenantRow, sql_list, utcnow
 
 # Where the visitor must be for the offer to show: at one of its sites, at a site near one of
 # them, or anywhere in the destination (roadbook/engine/inputs.py names the same three).
@@ -102,7 +102,7 @@ class Offer(TenantRow, table=True):
         return f"offer:{self.id}"
 
 
-class Redemption(TenantRow, table=True):
+class Redemption(TenantLeafRow, table=True):
     """The single-use code of one visitor for one offer (docs/offers.md § Redemption).
 
     ``visitor_id`` is cleared (the row kept, anonymous) when a visitor who already redeemed is

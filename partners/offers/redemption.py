@@ -126,10 +126,10 @@ async def codes_for(
     visitor_id: uuid.UUID,
     held: Mapping[uuid.UUID, str] | None = None,
 ) -> dict[uuid.UUID, str]:
-    """The code of :func:`code_for` of each offer, by offer id, in three statements at most (a
+    """The code of :func:`code_for` of each offer, by offer id, in two statements at most (a
     roadbook shows a few offers on every request): those already issued are read at once, the
-    missing ones issued at once and read again; :func:`code_for` takes what is still missing (a
-    code that collided, a visitor of another destination). Only the codes are read (no ORM
+    missing ones issued at once (:func:`_issue`); :func:`code_for` takes what is still missing
+    (a code that collided, a visitor of another destination). Only the codes are read (no ORM
     rows: this runs on every roadbook request that shows an offer). ``held``: every code the
     visitor holds, by offer, when the caller has read them in this transaction
     (:func:`held_read`): then no statement runs unless a code is missing."""
@@ -141,25 +141,46 @@ async def codes_for(
         found = {offer.id: held[offer.id] for offer in offers if offer.id in held}
     missing = [offer for offer in offers if offer.id not in found]
     if missing:
-        at = utcnow()
-        await session.execute(
-            _ISSUE,
-            [
-                {
-                    "offer": offer.id,
-                    "visitor": visitor_id,
-                    "destination": offer.destination_id,
-                    "code": new_code(),
-                    "at": at,
-                }
-                for offer in missing
-            ],
-        )
-        found |= await _held_codes(session, missing, visitor_id)
+        found |= await _issue(session, missing, visitor_id)
         for offer in missing:
             if offer.id not in found:
                 found[offer.id] = (await code_for(session, offer, visitor_id)).code
     return found
+
+
+# The missing codes of a roadbook request (a visitor's first showing of an offer) in one
+# statement, to the driver, in the session's transaction: it returns the codes it issued. One
+# that conflicts (a code taken, or the same offer issued by a request at the same moment) or
+# whose visitor is not of the offer's destination is not returned; :func:`code_for` sees to it.
+_ISSUE_MANY = """
+INSERT INTO redemption (destination_id, offer_id, visitor_id, code, issued_at)
+SELECT v.destination_id, t.offer_id, v.id, t.code, %(at)s
+FROM visitor AS v,
+    unnest(%(offers)s::uuid[], %(destinations)s::uuid[], %(codes)s::text[])
+        AS t(offer_id, destination_id, code)
+WHERE v.id = %(visitor)s AND v.destination_id = t.destination_id
+ON CONFLICT DO NOTHING
+RETURNING offer_id, code
+"""
+
+
+async def _issue(
+    session: AsyncSession, offers: Sequence[Offer], visitor_id: uuid.UUID
+) -> dict[uuid.UUID, str]:
+    """Issue a new code for each of ``offers``; the codes issued, by offer id."""
+    conn = driver_connection(await session.connection())
+    async with conn.cursor() as cursor:
+        await cursor.execute(
+            _ISSUE_MANY,
+            {
+                "visitor": visitor_id,
+                "offers": [offer.id for offer in offers],
+                "destinations": [offer.destination_id for offer in offers],
+                "codes": [new_code() for _ in offers],
+                "at": utcnow(),
+            },
+        )
+        return dict(await cursor.fetchall())
 
 
 # Read on every roadbook request that shows an offer: to the driver (crm.core.db

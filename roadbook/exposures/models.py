@@ -15,10 +15,10 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Column, Identity, Index, UniqueConstraint
 from sqlmodel import Field
 
-from crm.core.models import TenantRow, utcnow
+from crm.core.models import TenantLeafRow, TenantRow, utcnow
 
 
-class Exposure(TenantRow, table=True):
+class Exposure(TenantLeafRow, table=True):
     """One showing of an item to a visitor (recorded at most once per item per showing window).
 
     ``item_id`` is the roadbook's item id (``"offer:<uuid>"``, ``"place:<uuid>"``...), so an

@@ -7,17 +7,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlmodel import col
 
 from crm.core.db import Database
 from crm.core.models import utcnow
 from crm.core.settings import Settings
+from crm.core.tenancy import Destination
 from crm.main import install
 from crm.rights import service as rights
 from crm.visitors.models import Visitor
 from partners.offers import redemption, service
 from partners.offers.models import Redemption
+from roadbook.exposures.models import Exposure
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "crm"))
 sys.path.insert(0, str(Path(__file__).parent))
@@ -100,3 +102,42 @@ async def test_the_visitor_s_own_export_carries_their_codes(db: Database, office
     assert exported["code"] == redemption.display(issued.code)
     assert exported["offer"] == f"offer:{offer.id}"
     assert other.json()["redemptions"] == []
+
+
+async def test_a_destination_takes_its_codes_and_exposures_along(
+    db: Database, office: Office
+) -> None:
+    """Codes and exposures hold no foreign key to their destination (crm.core.models
+    .TenantLeafRow): deleting the destination still deletes them, through their offer and
+    visitor, the anonymous used code (no visitor) included."""
+    offer = await make_offer(db, office)
+    a, b = office.visitor_ids["a"], office.visitor_ids["b"]
+    async with db.session(office.destination_id) as session:
+        used = await redemption.code_for(session, offer, a)
+        await redemption.redeem(session, office.destination_id, used.code, "till", utcnow())
+        await redemption.code_for(session, offer, b)
+        session.add(
+            Exposure(
+                destination_id=office.destination_id, visitor_id=b, item_id=offer.item_id,
+                kind="offer", section="now", partner_id=offer.partner_id, commercial=True,
+            )
+        )  # fmt: skip
+        await session.commit()
+        visitor = await session.get(Visitor, a)
+        assert visitor is not None
+        await rights.erase_visitor(session, visitor, by="visitor")
+        await session.commit()
+    assert await _codes(db, office) == [(None, True), (str(b), False)]
+    async with db.session(system=True) as session:
+        await session.execute(
+            delete(Destination).where(col(Destination.id) == office.destination_id)
+        )
+        left = [
+            await session.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(col(table.destination_id) == office.destination_id)
+            )
+            for table in (Redemption, Exposure)
+        ]
+    assert left == [0, 0]

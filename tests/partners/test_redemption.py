@@ -86,6 +86,27 @@ async def test_codes_for_several_offers_issue_the_missing_and_keep_the_held(
     assert with_third[first.id] == held.code and CODE.match(with_third[third.id])
 
 
+async def test_codes_issued_together_that_collide_are_issued_again_apart(
+    db: Database, office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch issue returns only the codes it wrote: a new code equal to one already taken
+    in the destination is not returned, and that offer gets a fresh code on its own."""
+    first = await make_offer(db, office)
+    second = await make_offer(db, office, title={"fr": "Autre"})
+    taken = await make_offer(db, office, title={"fr": "Prise"})
+    visitor = office.visitor_ids["a"]
+    async with db.session(office.destination_id) as session:
+        existing = (await redemption.code_for(session, taken, office.visitor_ids["b"])).code
+        # together: first's code collides; apart: first's collides with second's, then not
+        draws = iter([existing, "23456789", "23456789", "3456789A"])
+        monkeypatch.setattr(redemption, "new_code", lambda: next(draws))
+        codes = await redemption.codes_for(session, [first, second], visitor)
+        count = await session.scalar(select(func.count()).select_from(Redemption))
+    assert codes[second.id] == "23456789"
+    assert codes[first.id] == "3456789A"
+    assert count == 3
+
+
 async def test_two_requests_at_once_get_the_same_code(committed_db: Database) -> None:
     office = await seed_office(committed_db)
     offer = await make_offer(committed_db, office)
