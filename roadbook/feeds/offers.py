@@ -12,9 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-import segno
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.core.db import Read
@@ -24,6 +22,7 @@ from partners.offers.service import LiveOffer, live_offers
 from roadbook.content.hours import Schedule
 from roadbook.engine.inputs import Candidate, Caps, OfferTerms, Targeting
 from roadbook.feeds.details import Details, SiteInfo, first_image
+from roadbook.feeds.qr import qr_svg
 from roadbook.feeds.view import Redemption, Section
 
 
@@ -99,20 +98,6 @@ async def live(
         partners[str(offer.offer.partner_id)] = offer.partner_name
         rows[candidate.id] = offer.offer
     return LiveCandidates(candidates, details, partners, rows)
-
-
-# QR codes drawn lately, by shown code: a visitor's code never changes, and drawing one takes
-# ~0.6 ms (segno) on every roadbook that shows a "qr" offer. ~0.9 KB each. The key is the code
-# alone (random, tied to no one here); an erased visitor's code ages out of it.
-QR_KEPT = 4096
-
-
-@lru_cache(maxsize=QR_KEPT)
-def qr_svg(shown: str) -> str:
-    """The QR code of ``shown`` as an inline SVG document (error correction "M"): a full QR
-    code, never a Micro QR (which segno would choose for a code this short, and which many
-    phones' camera apps cannot read at the counter)."""
-    return segno.make(shown, error="m", micro=False).svg_inline(omitsize=True, title=shown)
 
 
 def _redemption(offer: Offer, code: str) -> Redemption:

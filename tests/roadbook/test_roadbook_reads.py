@@ -10,6 +10,7 @@ from datetime import UTC, timedelta
 
 import segno
 from sqlalchemy import event, select, text
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import col
 
 from crm.core import credentials
@@ -31,6 +32,7 @@ from roadbook.engine.sections import SectionKey
 from roadbook.exposures import service as exposures
 from roadbook.exposures.models import Exposure
 from roadbook.feeds import offers, service
+from roadbook.feeds.qr import QR_KEPT, qr_svg
 
 
 async def test_the_seat_is_the_live_tokens_visitor_and_destination(db: Database) -> None:
@@ -237,12 +239,13 @@ async def test_visits_are_read_newest_first_with_their_sites(db: Database) -> No
 
 
 def _offer(kind: str) -> Offer:
+    configure_mappers()  # an Offer built alone (this test run on its own): the models' mappers
     now = utcnow()
     return Offer.model_construct(redemption_kind=kind, valid_from=now, valid_until=now)
 
 
 def test_a_qr_code_is_drawn_once_per_code_and_is_segnos_drawing() -> None:
-    offers.qr_svg.cache_clear()
+    qr_svg.cache_clear()
     qr = _offer("qr")
     shown = offers._redemption(qr, "ABCDEFGH")
     assert shown.code == "ABCD-EFGH" and shown.kind == "qr"
@@ -252,15 +255,15 @@ def test_a_qr_code_is_drawn_once_per_code_and_is_segnos_drawing() -> None:
     assert not symbol.is_micro and 'viewBox="0 0 29 29"' in shown.qr_svg
     again = offers._redemption(qr, "ABCDEFGH")
     assert again == shown
-    info = offers.qr_svg.cache_info()
-    assert (info.hits, info.misses, info.maxsize) == (1, 1, offers.QR_KEPT)
+    info = qr_svg.cache_info()
+    assert (info.hits, info.misses, info.maxsize) == (1, 1, QR_KEPT)
     other = offers._redemption(qr, "ABCDEFGJ")
     assert other.qr_svg != shown.qr_svg and other.code == "ABCD-EFGJ"
     # The "code" and "screen" kinds show no QR code and draw none.
     for kind in ("code", "screen"):
         plain = offers._redemption(_offer(kind), "ABCDEFGH")
         assert plain.qr_svg is None and plain.kind == kind
-    assert offers.qr_svg.cache_info().misses == 2
+    assert qr_svg.cache_info().misses == 2
 
 
 async def test_a_showing_is_recorded_in_one_statement_row_for_row(db: Database) -> None:
