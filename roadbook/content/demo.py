@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.core.tenancy import Destination
 from crm.destinations.models import Site
+from roadbook.content.editing import active_range
 from roadbook.content.models import ContentItem
 
 CHRISTMAS = {"annual": True, "valid_from": "2000-12-25", "valid_through": "2000-12-25"}
@@ -474,7 +475,7 @@ def catalogue_rows(today: date, sites: Mapping[str, Site]) -> list[dict[str, Any
     rows.append(dict(TOUR))
     for event in events(today):
         site = sites.get(event["site"])
-        periods = event["periods"]
+        active_from, active_until = active_range(event["periods"])
         rows.append(
             {
                 **{key: value for key, value in event.items() if key != "site"},
@@ -482,8 +483,8 @@ def catalogue_rows(today: date, sites: Mapping[str, Site]) -> list[dict[str, Any
                 "site_id": site.id if site else None,
                 "latitude": site.latitude if site else None,
                 "longitude": site.longitude if site else None,
-                "active_from": date.fromisoformat(min(p["start"] for p in periods)),
-                "active_until": date.fromisoformat(max(p["end"] for p in periods)),
+                "active_from": active_from,
+                "active_until": active_until,
             }
         )
     return rows
