@@ -6,14 +6,14 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import DateTime, String, Uuid, bindparam, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from crm.core import credentials
-from crm.core.db import APP_ROLE, sets_its_own_role
+from crm.core.db import APP_ROLE, Read, sets_its_own_role
 from crm.core.errors import Problem
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
@@ -27,6 +27,7 @@ from crm.core.vocabulary import (
 )
 from crm.passes.models import Device
 from crm.visitors import notice
+from crm.visitors.consent import granted_at
 from crm.visitors.models import Consent, Visitor
 
 NOTICE_VERSION = notice.CURRENT_VERSION
@@ -231,6 +232,30 @@ async def consent_ledger(session: AsyncSession, visitor_id: uuid.UUID) -> Sequen
         .order_by(col(Consent.at), col(Consent.granted).desc(), col(Consent.id))
     )
     return result.scalars().all()
+
+
+# One scope's ledger for crm.core.db.read_together (a roadbook request reads the personalisation
+# consent so, with its other reads, in one round trip); :func:`scope_granted` judges its rows.
+_SCOPE_LEDGER = """
+SELECT scope, granted, at FROM consent WHERE visitor_id = %(visitor)s AND scope = %(scope)s
+"""
+
+
+def scope_ledger_read(visitor_id: uuid.UUID, scope: str) -> Read:
+    """The statement reading the visitor's ledger entries of ``scope`` (all of them)."""
+    return _SCOPE_LEDGER, {"visitor": visitor_id, "scope": scope}
+
+
+class _Entry(NamedTuple):
+    scope: str
+    granted: bool
+    at: datetime
+
+
+def scope_granted(rows: Iterable[tuple[str, bool, datetime]], scope: str) -> bool:
+    """Whether the rows of :func:`scope_ledger_read` grant ``scope`` now: the consent rule
+    (crm.visitors.consent.granted_at) over them."""
+    return granted_at([_Entry(*row) for row in rows], scope)
 
 
 async def reissue_roadbook_token(

@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from crm.core.db import array_literal
+from crm.core.db import Read, array_literal
 
 VISIT_CHANNEL = "balise_visit"
 
@@ -244,3 +245,53 @@ async def record_sightings(
             },
         )
     return notices
+
+
+class LatestVisit(NamedTuple):
+    """One of a visitor's latest visits with its site, as :func:`latest_read` reads it (no ORM
+    objects: a roadbook reads up to 50 of them on every request). Times in UTC."""
+
+    id: uuid.UUID
+    site_id: uuid.UUID
+    first_seen_at: datetime
+    last_seen_at: datetime
+    dwell_s: int
+    closed_at: datetime | None
+    slug: str
+    name: str
+    kind: str
+
+
+_LATEST = """
+SELECT v.id, v.site_id, v.first_seen_at, v.last_seen_at, v.dwell_s, v.closed_at,
+    s.slug, s.name, s.kind
+FROM visit AS v JOIN site AS s ON s.id = v.site_id
+WHERE v.visitor_id = %(visitor)s
+ORDER BY v.last_seen_at DESC
+LIMIT %(limit)s
+"""
+
+
+def latest_read(visitor_id: uuid.UUID, limit: int) -> Read:
+    """The statement reading the visitor's ``limit`` latest visits, newest first, for
+    crm.core.db.read_together; :func:`latest_of` reads its rows."""
+    return _LATEST, {"visitor": visitor_id, "limit": limit}
+
+
+def latest_of(rows: Iterable[tuple[Any, ...]]) -> list[LatestVisit]:
+    """The rows of :func:`latest_read` as visits, their times in UTC (as the models' columns
+    give them, whatever the connection's time zone)."""
+    return [
+        LatestVisit(
+            visit_id,
+            site_id,
+            first.astimezone(UTC),
+            last.astimezone(UTC),
+            dwell_s,
+            closed.astimezone(UTC) if closed is not None else None,
+            slug,
+            name,
+            kind,
+        )
+        for visit_id, site_id, first, last, dwell_s, closed, slug, name, kind in rows
+    ]

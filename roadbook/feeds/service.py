@@ -10,8 +10,8 @@ show. It records what it showed (``roadbook.exposures``), which the caller commi
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any, NamedTuple
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,8 +22,9 @@ from crm.core.models import utcnow
 from crm.core.tenancy import Destination
 from crm.core.vocabulary import LANGUAGES, PERSONALISATION
 from crm.destinations.models import Site
-from crm.visitors.consent import granted_at
+from crm.visitors import service as visitors
 from crm.visitors.models import Visitor
+from crm.visits.service import LatestVisit, latest_of, latest_read
 from roadbook.content.text import localize
 from roadbook.covisitation import job as covisitation
 from roadbook.engine import pipeline
@@ -63,109 +64,45 @@ def stay_window(
     return first, last
 
 
-class _Visit(NamedTuple):
-    """One of the visitor's visits with its site, as the view shows it (read without ORM
-    objects: a roadbook reads up to :data:`MAX_VISITS` of them on every request)."""
-
-    id: uuid.UUID
-    site_id: uuid.UUID
-    first_seen_at: datetime
-    last_seen_at: datetime
-    dwell_s: int
-    closed_at: datetime | None
-    slug: str
-    name: str
-    kind: str
-
-
-# The request's reads go to the driver, all four in one round trip (crm.core.db.read_together),
-# in the session's transaction and so under its role and tenant (RLS) like any statement: less
-# CPU than SQLAlchemy's execution and result machinery, on every roadbook request. Times come
-# back in UTC, as the models' columns give them.
-_VISITS = f"""
-SELECT v.id, v.site_id, v.first_seen_at, v.last_seen_at, v.dwell_s, v.closed_at,
-    s.slug, s.name, s.kind
-FROM visit AS v JOIN site AS s ON s.id = v.site_id
-WHERE v.visitor_id = %(visitor)s
-ORDER BY v.last_seen_at DESC
-LIMIT {MAX_VISITS:d}
-"""  # noqa: S608 (constant text: an int)
-_CONSENTS = """
-SELECT scope, granted, at FROM consent
-WHERE visitor_id = %(visitor)s AND scope = %(scope)s
-ORDER BY at, granted DESC, id
-"""
-
-
-def _visits_of(rows: list[Any]) -> list[_Visit]:
-    """The rows of :data:`_VISITS` as visits (times in UTC)."""
-    return [
-        _Visit(
-            visit_id,
-            site_id,
-            first.astimezone(UTC),
-            last.astimezone(UTC),
-            dwell_s,
-            closed.astimezone(UTC) if closed is not None else None,
-            slug,
-            name,
-            kind,
-        )
-        for visit_id, site_id, first, last, dwell_s, closed, slug, name, kind in rows
-    ]
-
-
-class _Consent(NamedTuple):
-    scope: str
-    granted: bool
-    at: datetime
-
-
-def _personalisation(rows: list[Any]) -> bool:
-    """Whether the ledger's entries of :data:`_CONSENTS` grant ``personalisation`` now: the
-    consent rule (:func:`crm.visitors.consent.granted_at`) over that scope's entries only."""
-    ledger = [_Consent(scope, granted, at.astimezone(UTC)) for scope, granted, at in rows]
-    return granted_at(ledger, PERSONALISATION)
-
-
 class _Reads(NamedTuple):
     """What a roadbook request reads of its visitor, in one round trip (:func:`_read`)."""
 
     personal: bool
-    visits: list[_Visit]
+    visits: list[LatestVisit]
     history: exposures.History
     codes: dict[uuid.UUID, str]
 
 
 async def _read(session: AsyncSession, visitor_id: uuid.UUID, now: datetime) -> _Reads:
     """The visitor's personalisation consent, latest visits, exposures and held codes, sent
-    together (crm.core.db.read_together)."""
-    visitor = {"visitor": visitor_id}
+    together (crm.core.db.read_together): each domain's statement for the driver, in the
+    session's transaction and so under its role and tenant (RLS) like any statement, with less
+    CPU than SQLAlchemy's execution and result machinery, on every roadbook request."""
     consents, visits, shown, codes = await read_together(
         session,
         [
-            (_CONSENTS, {**visitor, "scope": PERSONALISATION}),
-            (_VISITS, visitor),
+            visitors.scope_ledger_read(visitor_id, PERSONALISATION),
+            latest_read(visitor_id, MAX_VISITS),
             exposures.history_read(visitor_id, now),
             partner_offers.held_read(visitor_id),
         ],
     )
     return _Reads(
-        _personalisation(consents),
-        _visits_of(visits),
+        visitors.scope_granted(consents, PERSONALISATION),
+        latest_of(visits),
         exposures.history_of(shown, now),
         dict(codes),
     )
 
 
-def _site_at(visit: _Visit, shelf: Shelf) -> SiteAt | None:
+def _site_at(visit: LatestVisit, shelf: Shelf) -> SiteAt | None:
     info = shelf.sites.get(str(visit.site_id))
     if info is None or info.position is None:
         return None
     return SiteAt(str(visit.site_id), info.position, named(info.name), visit.closed_at is None)
 
 
-def _visit_entry(visit: _Visit, shelf: Shelf) -> VisitEntry:
+def _visit_entry(visit: LatestVisit, shelf: Shelf) -> VisitEntry:
     info = shelf.sites.get(str(visit.site_id))
     return VisitEntry(
         id=f"visit:{visit.id}",
