@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from crm.core.db import Read, driver_connection
+from crm.core.db import Read, on_driver
 from crm.core.i18n import catalogue, translate
 from crm.core.models import utcnow
 from crm.core.tenancy import Destination
@@ -168,24 +168,18 @@ async def _issue(
     session: AsyncSession, offers: Sequence[Offer], visitor_id: uuid.UUID
 ) -> dict[uuid.UUID, str]:
     """Issue a new code for each of ``offers``; the codes issued, by offer id."""
-    conn = driver_connection(await session.connection())
-    async with conn.cursor() as cursor:
-        await cursor.execute(
-            _ISSUE_MANY,
-            {
-                "visitor": visitor_id,
-                "offers": [offer.id for offer in offers],
-                "destinations": [offer.destination_id for offer in offers],
-                "codes": [new_code() for _ in offers],
-                "at": utcnow(),
-            },
-        )
-        return dict(await cursor.fetchall())
+    issue = {
+        "visitor": visitor_id,
+        "offers": [offer.id for offer in offers],
+        "destinations": [offer.destination_id for offer in offers],
+        "codes": [new_code() for _ in offers],
+        "at": utcnow(),
+    }
+    return dict(await on_driver(session, (_ISSUE_MANY, issue)))
 
 
-# Read on every roadbook request that shows an offer: to the driver (crm.core.db
-# .driver_connection), in the session's transaction (its role and tenant), ~0.4 ms less CPU
-# than through SQLAlchemy's machinery.
+# Read when a caller has not read the codes the visitor holds (:func:`held_read`): to the
+# driver (crm.core.db.on_driver).
 _HELD_CODES = """
 SELECT offer_id, code FROM redemption
 WHERE visitor_id = %(visitor)s AND offer_id = ANY(%(offers)s)
@@ -207,12 +201,8 @@ def held_read(visitor_id: uuid.UUID) -> Read:
 async def _held_codes(
     session: AsyncSession, offers: Sequence[Offer], visitor_id: uuid.UUID
 ) -> dict[uuid.UUID, str]:
-    conn = driver_connection(await session.connection())
-    async with conn.cursor() as cursor:
-        await cursor.execute(
-            _HELD_CODES, {"visitor": visitor_id, "offers": [offer.id for offer in offers]}
-        )
-        return dict(await cursor.fetchall())
+    held = {"visitor": visitor_id, "offers": [offer.id for offer in offers]}
+    return dict(await on_driver(session, (_HELD_CODES, held)))
 
 
 async def redeem(
