@@ -18,6 +18,7 @@ from office_support import run_sync
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Route, expect
 
 from crm.core.db import Database
+from roadbook.pwa.texts import text as page_text
 from tests.browser.chromium import SHOTS
 from tests.conftest import LiveServer, free_port
 from tests.roadbook.widget.widget_support import XSS, seed_zootown
@@ -327,9 +328,8 @@ def test_the_visitors_widget_shows_their_code_and_a_site_widget_beside_it_none(
     mine.locator("a.more").wait_for()
     near.locator("li.offer").wait_for()
     assert mine.locator("li.offer .code").inner_text() == code
-    assert mine.locator("li.offer .how").inner_text() == (
-        "Show this QR code at the partner\u2019s counter."
-    )
+    # The roadbook page's own words (roadbook/pwa/texts.toml), not a copy of them.
+    assert mine.locator("li.offer .how").inner_text() == page_text("redeem_qr", "en")
     assert mine.locator("li.offer svg.qr").count() == 1
     # The same offer near the zoo, without its code, its QR code or a word about redeeming.
     assert near.locator("li.offer .name").inner_text().startswith("Spa evening")

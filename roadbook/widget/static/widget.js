@@ -16,64 +16,9 @@
   const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
   const BASE = new URL(".", script && script.src ? script.src : location.href);
 
-  const TEXT = {
-    fr: {
-      loading: "Chargement du carnet de route…",
-      error: "Le carnet de route n’a pas pu être chargé.",
-      empty: "Rien à proposer pour le moment.",
-      offer: "Offre partenaire",
-      newTab: "(nouvel onglet)",
-      more: "Ouvrir le carnet complet",
-      retry: "Réessayer",
-      yourCode: "Votre code",
-      code: "Donnez ce code au comptoir du partenaire.",
-      qr: "Présentez ce code QR au comptoir du partenaire.",
-      screen: "Montrez cet écran au comptoir du partenaire.",
-      qrOf: "Code QR du code ",
-    },
-    en: {
-      loading: "Loading the roadbook…",
-      error: "The roadbook could not be loaded.",
-      empty: "Nothing to suggest right now.",
-      offer: "Partner offer",
-      newTab: "(new tab)",
-      more: "Open the full roadbook",
-      retry: "Try again",
-      yourCode: "Your code",
-      code: "Give this code at the partner’s counter.",
-      qr: "Show this QR code at the partner’s counter.",
-      screen: "Show this screen at the partner’s counter.",
-      qrOf: "QR code of code ",
-    },
-    de: {
-      loading: "Reisebuch wird geladen…",
-      error: "Das Reisebuch konnte nicht geladen werden.",
-      empty: "Im Moment gibt es keine Vorschläge.",
-      offer: "Partnerangebot",
-      newTab: "(neuer Tab)",
-      more: "Ganzes Reisebuch öffnen",
-      retry: "Erneut versuchen",
-      yourCode: "Ihr Code",
-      code: "Nennen Sie diesen Code an der Theke des Partners.",
-      qr: "Zeigen Sie diesen QR-Code an der Theke des Partners.",
-      screen: "Zeigen Sie diesen Bildschirm an der Theke des Partners.",
-      qrOf: "QR-Code des Codes ",
-    },
-    nl: {
-      loading: "Reisboek wordt geladen…",
-      error: "Het reisboek kon niet worden geladen.",
-      empty: "Op dit moment niets voor te stellen.",
-      offer: "Partneraanbod",
-      newTab: "(nieuw tabblad)",
-      more: "Het volledige reisboek openen",
-      retry: "Opnieuw proberen",
-      yourCode: "Uw code",
-      code: "Geef deze code aan de balie van de partner.",
-      qr: "Toon deze QR-code aan de balie van de partner.",
-      screen: "Toon dit scherm aan de balie van de partner.",
-      qrOf: "QR-code van code ",
-    },
-  };
+  // Its words by language then key (fr, en, de, nl): the server puts them in from its TOML
+  // catalogues (roadbook/widget/texts.py), shared with the roadbook page where it says the same.
+  const TEXT = /* texts: roadbook/widget/asset.py */ {};
 
   const CSS = `
 :host{display:block;container-type:inline-size;color-scheme:light dark;
@@ -328,7 +273,7 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
       const home = webLink(feed && feed.home_page_url);
       if (home && personal) {
         const more = el("a", { class: "more", href: home, target: "_blank", rel: "noopener" });
-        more.append(words.more + " ", el("span", { class: "vh" }, words.newTab));
+        more.append(words.more + " ", el("span", { class: "vh" }, words.new_tab));
         box.append(more);
       }
     }
@@ -339,7 +284,7 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
       const li = el("li", sponsored ? { class: "offer" } : {});
       if (sponsored) {
         const label = el("p", { class: "label" });
-        label.append(el("span", { class: "tag" }, text(meta.label) || words.offer));
+        label.append(el("span", { class: "tag" }, text(meta.label) || words.partner_offer));
         if (text(meta.partner)) label.append(" ", el("span", { class: "partner" }, meta.partner));
         li.append(label);
       }
@@ -347,7 +292,7 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
       const name = el("div", { class: "name" });
       if (href) {
         const link = el("a", { href, target: "_blank", rel: "noopener" }, item.title);
-        link.append(" ", el("span", { class: "vh" }, words.newTab));
+        link.append(" ", el("span", { class: "vh" }, words.new_tab));
         name.append(link);
       } else {
         name.textContent = item.title;
@@ -366,8 +311,8 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
       const kind = ["qr", "screen"].includes(redemption.kind) ? redemption.kind : "code";
       const box = el("div", { class: "redeem", "data-kind": kind });
       box.append(
-        el("p", { class: "how" }, words[kind]),
-        el("p", { class: "your" }, words.yourCode),
+        el("p", { class: "how" }, words["redeem_" + kind]),
+        el("p", { class: "your" }, words.your_code),
         el("p", { class: "code" }, redemption.code)
       );
       const qr = redemption.qr || {};
@@ -377,7 +322,7 @@ border:1px solid var(--accent);background:transparent;color:var(--accent)}
           class: "qr",
           viewBox: "0 0 " + size + " " + size,
           role: "img",
-          "aria-label": words.qrOf + redemption.code,
+          "aria-label": words.qr_of.replace("{code}", () => redemption.code),
         });
         image.append(svg("path", { stroke: "#000", d: qr.path }));
         box.append(image);

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 
 from crm.core.db import Database
-from roadbook.widget.asset import BUDGET_GZ_BYTES, SCRIPT, gzipped_size
+from roadbook.widget.asset import BUDGET_GZ_BYTES, TEXTS_MARKER, asset, gzipped_size
 from tests.roadbook.app_support import app_client
 
 
@@ -24,7 +24,8 @@ async def test_the_script_is_javascript_cached_an_hour_and_revalidated(db: Datab
     assert plain.headers["access-control-allow-origin"] == "*"
     assert plain.headers["cross-origin-resource-policy"] == "cross-origin"
     assert "content-encoding" not in plain.headers
-    assert plain.content == SCRIPT.read_bytes()
+    assert plain.content == asset().raw
+    assert TEXTS_MARKER not in plain.content  # its words are in (test_widget_texts.py)
     assert "customElements.define(TAG, BaliseRoadbook)" in plain.text
     assert again.status_code == 304
     assert again.content == b""
@@ -49,5 +50,5 @@ async def test_the_script_is_sent_gzipped_with_its_own_etag(db: Database) -> Non
 
 def test_the_gzipped_size_is_measured_and_within_budget() -> None:
     size = gzipped_size()
-    assert size == len(gzip.compress(SCRIPT.read_bytes(), compresslevel=9, mtime=0))
+    assert size == len(gzip.compress(asset().raw, compresslevel=9, mtime=0))
     assert 1000 < size <= BUDGET_GZ_BYTES
