@@ -6,8 +6,11 @@ an office item's own columns; an imported (DATAtourisme) item's ``overrides`` on
 field and, for texts, language by language — a value equal to what the flux says (opening hours
 and periods compared as what they say; texts in languages the form does not show kept as they
 are) is no override at all, so the flux's later updates show through. :func:`revert` drops one
-field's override. An event's ``active_from``/``active_until`` are :func:`active_range`'s.
-Every write is audited by the caller's route (``crm.core.audit``) with the fields it changed.
+field's override. Contact entries, prices and a currency the item already has are kept as they
+are even where a new value would not pass the form's checks (the flux's own), so that saving
+an imported item unchanged never fails nor writes. An event's ``active_from``/``active_until``
+are :func:`active_range`'s. Every write is audited by the caller's route (``crm.core.audit``)
+with the fields it changed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from crm.core.vocabulary import DAYS, LANGUAGES, WISHES
+from crm.core.vocabulary import ACCESSIBILITY, DAYS, LANGUAGES, WISHES
 from roadbook.content.catalogue import TEXT_FIELDS, effective
 from roadbook.content.datatourisme import period_span, slugify
 from roadbook.content.hours import Period, Rule, Schedule
@@ -44,6 +47,13 @@ URL_MAX = 500
 CREDIT_MAX = 200
 REMARK_MAX = 500
 SLUG_MAX = 96
+EMAIL_MAX = 254
+PHONE_MAX = 40
+MAX_CONTACTS = 20  # entries of each kind (emails, phones, websites)
+CONTACT_KINDS = ("emails", "phones", "websites")
+PRICE_MAX = 1_000_000
+PRICE_KEYS = ("min", "max", "currency", "free", "remark")
+DEFAULT_CURRENCY = "EUR"
 MAX_RULES = 50
 MAX_PERIODS = 200
 # What the form edits; "coordinates" stands for latitude and longitude together.
@@ -53,6 +63,9 @@ FORM_FIELDS = (
     "coordinates",
     "images",
     "wishes",
+    "contact",
+    "price",
+    "accessibility",
     "opening_hours",
     "periods",
 )
@@ -60,6 +73,11 @@ GROUPS: dict[str, tuple[str, ...]] = {"coordinates": ("latitude", "longitude")}
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CLOCK = re.compile(r"^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$")
 _BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# name@domain.tld: no space, one @, a dotted domain of letters, digits and hyphens.
+_EMAIL = re.compile(r"^[^@\s<>\"(),;:]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
+# An absolute http(s) URL: a dotted host, then any path, query or fragment without spaces.
+_WEBSITE = re.compile(r"^https?://[^\s/?#@]+\.[^\s/?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # a datetime-local field's value
 
 
@@ -92,6 +110,37 @@ def local_minute(moment: datetime | None, zone: tzinfo) -> str:
 
 def _number(value: float | None) -> str:
     return "" if value is None else repr(value)
+
+
+def _amount(value: Any) -> str:
+    """A price as its field shows it: ``12.5``, ``11`` (not ``11.0``); "" for none."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return ""
+    text = repr(float(value))
+    return text.removesuffix(".0")
+
+
+def _lines(values: Any) -> str:
+    """A list of contact entries as a textarea shows them: one a line."""
+    return "\n".join(str(value) for value in values) if isinstance(values, list) else ""
+
+
+def contact_form(contact: Mapping[str, Any]) -> dict[str, str]:
+    """The contact fields' values: each kind's entries, one a line."""
+    return {f"contact_{kind}": _lines(contact.get(kind)) for kind in CONTACT_KINDS}
+
+
+def price_form(price: Mapping[str, Any]) -> dict[str, Any]:
+    """The price fields' values."""
+    remark = price.get("remark")
+    remarks = remark if isinstance(remark, Mapping) else {}
+    return {
+        "price_min": _amount(price.get("min")),
+        "price_max": _amount(price.get("max")),
+        "price_currency": str(price.get("currency") or DEFAULT_CURRENCY),
+        "price_free": bool(price.get("free")),
+        "price_remark": {lang: str(remarks.get(lang) or "") for lang in LANGUAGES},
+    }
 
 
 def rule_row(rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,6 +189,9 @@ def form_of(item: ContentItem, zone: tzinfo) -> dict[str, Any]:
         "image_url": image.get("url") or "",
         "image_credit": image.get("credit") or "",
         "wishes": list(shown["wishes"]),
+        **contact_form(shown["contact"]),
+        **price_form(shown["price"]),
+        "accessibility": list(shown["accessibility"]),
         "rules": [rule_row(rule) for rule in hours.get("rules", [])],
         "periods": [period_row(period) for period in shown["periods"]],
         "hours_remark": {lang: hours.get("remark", {}).get(lang, "") for lang in LANGUAGES},
@@ -161,6 +213,9 @@ def empty_form(kind: str = "place") -> dict[str, Any]:
         "image_url": "",
         "image_credit": "",
         "wishes": [],
+        **contact_form({}),
+        **price_form({}),
+        "accessibility": [],
         "rules": [],
         "periods": [],
         "hours_remark": dict.fromkeys(LANGUAGES, ""),
@@ -212,14 +267,16 @@ class FormReader(Generic[P]):
         )
         return [f"{kind}-{index}-" for index in range(min(count, limit))]
 
-    def number(self, name: str, low: float, high: float, message: str) -> float | None:
+    def number(
+        self, name: str, low: float, high: float, message: str, example: str = "49.2567"
+    ) -> float | None:
         raw = self.text(name, 32).replace(",", ".")
         if not raw or name in self.problems:
             return None
         try:
             value = float(raw)
         except ValueError:
-            self.problems[name] = self.problem("e_number", {"example": "49.2567"})
+            self.problems[name] = self.problem("e_number", {"example": example})
             return None
         if not low <= value <= high:  # NaN fails too
             self.problems[name] = self.problem(message, {})
@@ -349,6 +406,107 @@ def _unshown(texts: Mapping[str, str]) -> dict[str, str]:
     return {lang: text for lang, text in texts.items() if lang not in LANGUAGES}
 
 
+def _remark(reader: _Reader, name: str, old: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """A remark in the form's languages (fields ``name-LANG``): what was typed, and the remark
+    to keep (those typed, over ``old``'s in languages the form does not show)."""
+    typed = {lang: reader.text(f"{name}-{lang}", REMARK_MAX) for lang in LANGUAGES}
+    kept = _unshown(old) if isinstance(old, Mapping) else {}
+    return typed, {**kept, **{lang: text for lang, text in typed.items() if text}}
+
+
+def _contact_entry(kind: str, entry: str) -> Problem | None:
+    """The message for one bad contact entry of ``kind``; None for a good one."""
+    limit = {"emails": EMAIL_MAX, "phones": PHONE_MAX, "websites": URL_MAX}[kind]
+    if len(entry) > limit:
+        return Problem("e_entry_too_long", {"value": entry[:40] + "…", "max": limit})
+    if kind == "emails" and not _EMAIL.match(entry):
+        return Problem("e_email", {"value": entry})
+    if kind == "websites" and not _WEBSITE.match(entry):
+        return Problem("e_website", {"value": entry})
+    return None
+
+
+def _contact(
+    reader: _Reader, old: Mapping[str, Any], flux: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The contact fields (``contact_emails``, ``contact_phones``, ``contact_websites``: one
+    entry a line, blank lines dropped, repeats once): ``{kind: [entries]}`` for the kinds given,
+    over ``old``'s other keys, and the fields as typed. An entry ``old`` (as shown) or the
+    ``flux`` has is kept unchecked."""
+    contact = {key: value for key, value in old.items() if key not in CONTACT_KINDS}
+    typed: dict[str, str] = {}
+    for kind in CONTACT_KINDS:
+        name = f"contact_{kind}"
+        text = typed[name] = reader.text(name, MAX_CONTACTS * (URL_MAX + 1))
+        entries = list(dict.fromkeys(line.strip() for line in text.split("\n") if line.strip()))
+        known = [
+            entry
+            for given in (old.get(kind), flux.get(kind))
+            if isinstance(given, list)
+            for entry in given
+        ]
+        if name in reader.problems:
+            continue
+        if len(entries) > MAX_CONTACTS:
+            reader.problems[name] = Problem("e_too_many", {"max": MAX_CONTACTS})
+            continue
+        for entry in entries:
+            problem = None if entry in known else _contact_entry(kind, entry)
+            if problem is not None:
+                reader.problems[name] = problem
+                break
+        if entries:
+            contact[kind] = entries
+    return contact, typed
+
+
+def _price(reader: _Reader, old: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The price fields: ``{"min", "max", "currency", "free", "remark"}`` (min and max each as
+    given; currency and free with a price or free) over ``old``'s other keys, and the remark as
+    typed. A number or a currency left as ``old`` has it is kept unchecked."""
+    was = price_form(old)
+    typed = {name: reader.text(name, 32) for name in ("price_min", "price_max")}
+    kept = all(typed[name] == was[name] for name in typed)
+    amounts: dict[str, float | None] = {}
+    for key in ("min", "max"):
+        name = f"price_{key}"
+        if typed[name] and typed[name] == was[name]:
+            amounts[key] = old[key]
+        else:
+            amounts[key] = reader.number(name, 0, PRICE_MAX, "e_price", "12.50")
+    low, high = amounts["min"], amounts["max"]
+    if low is not None and high is not None and high < low and not kept:
+        reader.problems.setdefault("price_max", Problem("e_price_order"))
+    currency = reader.text("price_currency", 8).upper() or DEFAULT_CURRENCY
+    if currency != was["price_currency"].upper() and not _CURRENCY.match(currency):
+        reader.problems.setdefault("price_currency", Problem("e_currency"))
+    if currency == was["price_currency"].upper():
+        currency = was["price_currency"]
+    free = bool(reader.many("price_free"))
+    if free and any(amount for amount in (low, high)) and not (kept and was["price_free"]):
+        reader.problems.setdefault("price_free", Problem("e_free"))
+    typed, remark = _remark(reader, "price_remark", old.get("remark"))
+    price = {key: value for key, value in old.items() if key not in PRICE_KEYS}
+    price.update({key: value for key, value in amounts.items() if value is not None})
+    if low is not None or high is not None:
+        price["currency"] = currency
+    if low is not None or high is not None or free:
+        price["free"] = free
+    if remark:
+        price["remark"] = remark
+    return price, typed
+
+
+def _accessibility(reader: _Reader, old: Sequence[str]) -> list[str]:
+    """The features ticked (``accessibility``), those ``old`` has in its order first, then the
+    others in the vocabulary's; slugs the form does not show (outside the vocabulary) kept."""
+    ticked = reader.many("accessibility")
+    if any(slug not in ACCESSIBILITY for slug in ticked):
+        reader.problems["accessibility"] = Problem("e_choice")
+    kept = [slug for slug in old if slug in ticked or slug not in ACCESSIBILITY]
+    return [*kept, *(slug for slug in ACCESSIBILITY if slug in ticked and slug not in kept)]
+
+
 def active_range(
     periods: Sequence[Mapping[str, Any]], overrides: Mapping[str, Any] | None = None
 ) -> tuple[date | None, date | None]:
@@ -437,14 +595,16 @@ def parse(
         reader.problems["wishes"] = Problem("e_choice")
     values["wishes"] = [wish for wish in WISHES if wish in wishes]
 
+    values["contact"], contact_typed = _contact(
+        reader, old["contact"] if old else {}, item.contact if item is not None else {}
+    )
+    values["price"], price_remark = _price(reader, old["price"] if old else {})
+    values["accessibility"] = _accessibility(reader, old["accessibility"] if old else [])
+
     old_hours = old["opening_hours"] if old else {}
     rules, rows = _rules(reader, list(old_hours.get("rules", [])))
-    remark = {lang: reader.text(f"hours_remark-{lang}", REMARK_MAX) for lang in LANGUAGES}
+    remark, remarks = _remark(reader, "hours_remark", old_hours.get("remark"))
     hours: dict[str, Any] = {"rules": rules} if rules else {}
-    remarks = {
-        **_unshown(old_hours.get("remark") or {}),
-        **{lang: text for lang, text in remark.items() if text},
-    }
     if remarks:
         hours["remark"] = remarks
     try:
@@ -480,6 +640,13 @@ def parse(
         image_url=image_url,
         image_credit=credit,
         wishes=values["wishes"],
+        **contact_typed,
+        price_min=reader.text("price_min", 32),
+        price_max=reader.text("price_max", 32),
+        price_currency=reader.text("price_currency", 8),
+        price_free=bool(reader.many("price_free")),
+        price_remark=price_remark,
+        accessibility=[slug for slug in values["accessibility"] if slug in ACCESSIBILITY],
         rules=rows,
         periods=period_rows,
         hours_remark=remark,
@@ -557,10 +724,13 @@ def apply(item: ContentItem, edit: Edit) -> list[str]:
 
 def _same(name: str, old: Any, new: Any) -> bool:
     """Whether a field's two values say the same: opening hours and periods as what they
-    mean (the flux writes ``"remark": {}`` where the form leaves it out), not as JSON. A save
-    that changes nothing must write no override, or the flux's later updates would not show."""
+    mean (the flux writes ``"remark": {}`` where the form leaves it out), accessibility
+    features in any order, not as JSON. A save that changes nothing must write no override, or
+    the flux's later updates would not show."""
     if old == new:
         return True
+    if name == "accessibility":
+        return sorted(map(str, old)) == sorted(map(str, new))
     try:
         if name == "opening_hours":
             return bool(Schedule.model_validate(old) == Schedule.model_validate(new))

@@ -4,8 +4,9 @@
   missing from the title, source), 20 a page.
 - ``GET|POST /office/catalogue/new`` — a new office item.
 - ``GET|POST /office/catalogue/{item_id}`` — the edit form: four languages side by side,
-  coordinates, opening hours, image, wishes, publishing window. An imported item is edited
-  through its overrides; the form shows what the flux says next to each overridden field.
+  coordinates, image, wishes, contact, prices, accessibility, opening hours, publishing window.
+  An imported item is edited through its overrides; the form shows what the flux says next to
+  each overridden field.
 - ``POST /office/catalogue/{item_id}/revert`` — back to the flux for one field.
 - ``POST /office/catalogue/{item_id}/publication`` — publish or unpublish.
 
@@ -35,13 +36,13 @@ from crm.core.db import Database
 from crm.core.deps import DbDep, SettingsDep
 from crm.core.models import utcnow
 from crm.core.settings import Settings
-from crm.core.vocabulary import LANGUAGE_NAMES, LANGUAGES, WISHES
+from crm.core.vocabulary import ACCESSIBILITY, LANGUAGE_NAMES, LANGUAGES, WISHES
 from crm.office import forms
 from crm.office.forms import EditorDep, PostedForm
 from crm.office.language import negotiate
 from crm.office.render import render_office_page
 from crm.office.session import OfficeSession
-from crm.visitors.pages import WISH_LABELS
+from crm.visitors.pages import NEED_LABELS, WISH_LABELS
 from roadbook.content import editing
 from roadbook.content.catalogue import TEXT_FIELDS, attribution, effective, status
 from roadbook.content.models import KINDS, SOURCES, ContentItem
@@ -196,6 +197,19 @@ def _period_text(period: Mapping[str, Any], language: str) -> str:
     return " · ".join(part for part in (f"{row['start']} → {row['end']}", days, times) if part)
 
 
+def _price_text(price: Mapping[str, Any], language: str) -> str:
+    """A price as the flux note says it: "11 to 15.5 EUR · Gratuit · remark"."""
+    form = editing.price_form(price)
+    amounts = " → ".join(dict.fromkeys(a for a in (form["price_min"], form["price_max"]) if a))
+    remark = localize(price.get("remark") or {}, language).text
+    parts = (
+        f"{amounts} {form['price_currency']}" if amounts else "",
+        word("price_free", language) if form["price_free"] else "",
+        remark or "",
+    )
+    return " · ".join(part for part in parts if part)
+
+
 def _flux(item: ContentItem | None, language: str) -> dict[str, Any]:
     """What the flux says, as the form shows it next to each overridden field."""
     if item is None:
@@ -211,6 +225,15 @@ def _flux(item: ContentItem | None, language: str) -> dict[str, Any]:
             shown[name] = ", ".join(f"{i.get('url')} ({i.get('credit') or '-'})" for i in value)
         elif name == "wishes":
             shown[name] = ", ".join(WISH_LABELS[w][language] for w in value if w in WISH_LABELS)
+        elif name == "contact":
+            lines = editing.contact_form(value).values()
+            shown[name] = " · ".join(entry for text in lines for entry in text.split("\n") if entry)
+        elif name == "price":
+            shown[name] = _price_text(value, language)
+        elif name == "accessibility":
+            shown[name] = ", ".join(
+                NEED_LABELS[n][language] if n in NEED_LABELS else n for n in value
+            )
         elif name == "opening_hours":
             shown[name] = "; ".join(_hours_text(value, language))
         elif name == "periods":
@@ -251,6 +274,7 @@ def _render_form(
             "item_languages": LANGUAGES,
             "kinds": KINDS,
             "subtypes": editing.SUBTYPES,
+            "needs": [(slug, NEED_LABELS[slug][language]) for slug in ACCESSIBILITY],
         },
         title=title_text or word("new" if item is None else "edit", language),
         problems=problems,
