@@ -28,6 +28,7 @@ def test_the_tree_has_its_catalogues() -> None:
         "partners/office/texts.toml",
         "roadbook/office/texts.toml",
         "roadbook/pwa/texts.toml",
+        "roadbook/widget/texts.toml",
         "crm/visitors/pages.toml",
         "roadbook/engine/reasons.toml",
         "roadbook/i18n.toml",
