@@ -619,3 +619,129 @@ async def test_an_imported_places_edits_survive_a_reimport_and_the_flux_shows_th
         assert candidate.title == shown["title"]
         assert candidate.hours is not None and candidate.hours.rules[0].closes == "20:00"
         assert details.shown_until == edited.published_until
+
+
+async def test_contact_prices_and_accessibility_are_edited_and_checked(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    item = await add(db, office, slug="zoo", title={"fr": "Le zoo"})
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    assert '<label for="contact_emails">Adresses e-mail</label>' in page.text
+    assert 'name="accessibility" value="wheelchair"> Fauteuil roulant</label>' in page.text
+    assert 'id="price_currency" name="price_currency" type="text" value="EUR"' in page.text
+    bad = form_of(
+        page,
+        contact_emails="accueil@zoo.example\naccueil(at)zoo.example",
+        contact_websites="www.zoo.example",
+        price_min="15",
+        price_max="9,50",
+        accessibility=["wheelchair"],
+    )
+    answer = await editor.post(f"/office/catalogue/{item.id}", data=bad)
+    assert answer.status_code == 422
+    assert (
+        '<p class="error" id="contact_emails-error">« accueil(at)zoo.example » n&#39;est pas une'
+        " adresse e-mail (nom@domaine.fr).</p>"
+    ) in answer.text
+    assert 'id="contact_websites-error">« www.zoo.example » n&#39;est pas une adresse web' in (
+        answer.text
+    )
+    assert 'id="price_max-error">Le prix maximum est inférieur au prix minimum.</p>' in answer.text
+    assert re.search(
+        r'<textarea id="contact_emails"[^>]*aria-describedby="contact-hint contact_emails-error"'
+        r' aria-invalid="true" autofocus>accueil@zoo.example\naccueil\(at\)zoo.example</textarea>',
+        answer.text,
+    )
+    assert 'value="9,50"' in answer.text  # what was typed is shown again
+    assert 'value="wheelchair" checked' in answer.text
+    again = await reload(db, item.id)
+    assert (again.contact, again.price, again.accessibility) == ({}, {}, [])
+    assert await audits(db, office, "content.") == []
+
+    good = form_of(
+        page,
+        contact_emails="accueil@zoo.example",
+        contact_phones="+33 3 87 00 00 00\n03 87 11 11 11",
+        contact_websites="https://zoo.example/",
+        price_min="9,50",
+        price_max="15",
+        accessibility=["wheelchair", "hearing"],
+        **{"price_remark-en": "Children under 3 free."},
+    )
+    saved = await editor.post(f"/office/catalogue/{item.id}", data=good)
+    assert saved.status_code == 303, saved.text[:2000]
+    assert saved.headers["location"].endswith("fields=contact%2Cprice%2Caccessibility")
+    after = await reload(db, item.id)
+    assert after.contact == {
+        "emails": ["accueil@zoo.example"],
+        "phones": ["+33 3 87 00 00 00", "03 87 11 11 11"],
+        "websites": ["https://zoo.example/"],
+    }
+    assert after.price == {
+        "min": 9.5,
+        "max": 15.0,
+        "currency": "EUR",
+        "free": False,
+        "remark": {"en": "Children under 3 free."},
+    }
+    assert after.accessibility == ["wheelchair", "hearing"]
+    shown = await editor.get(saved.headers["location"])
+    assert "Enregistré : Contact, Tarifs, Accessibilité." in shown.text
+    assert 'id="price_min" name="price_min" type="text" inputmode="decimal"' in shown.text
+    assert 'value="9.5"' in shown.text and 'value="Children under 3 free."' in shown.text
+    same = await editor.post(f"/office/catalogue/{item.id}", data=form_of(shown))
+    assert same.headers["location"].endswith("?done=unchanged")
+    assert len(await audits(db, office, "content.")) == 1
+    # The messages in the editor's language.
+    english = await editor.post(f"/office/catalogue/{item.id}?lang=en", data=bad)
+    assert english.status_code == 422
+    assert "The highest price is below the lowest." in english.text
+    assert "“accueil(at)zoo.example” is not an email address" in english.text
+
+
+async def test_an_imported_items_contact_price_and_accessibility_are_overridden_and_reverted(
+    db: Database, office: Office, editor: httpx2.AsyncClient
+) -> None:
+    flux_price = {"min": 11.0, "max": 15.5, "currency": "EUR", "free": False}
+    item = await add(
+        db,
+        office,
+        slug="musee",
+        title={"fr": "Musée"},
+        contact={"phones": ["+33 3 87 00 00 00"], "websites": ["www.musee.example"]},
+        price=flux_price,
+        accessibility=["hearing", "wheelchair"],
+        source="datatourisme",
+        uri="https://data.datatourisme.fr/13/musee",
+    )
+    page = await editor.get(f"/office/catalogue/{item.id}")
+    # The flux's website is not an absolute URL: left as it is, the save still goes through.
+    unchanged = await editor.post(f"/office/catalogue/{item.id}", data=form_of(page))
+    assert unchanged.headers["location"].endswith("?done=unchanged")
+    edited = form_of(page, price_free=["1"], price_min="0", price_max="0", accessibility=[])
+    saved = await editor.post(f"/office/catalogue/{item.id}", data=edited)
+    assert saved.status_code == 303, saved.text[:2000]
+    after = await reload(db, item.id)
+    assert after.price == flux_price and after.accessibility == ["hearing", "wheelchair"]
+    assert after.overrides == {
+        "price": {"min": 0.0, "max": 0.0, "currency": "EUR", "free": True},
+        "accessibility": [],
+    }
+    shown = await editor.get(f"/office/catalogue/{item.id}")
+    assert "<span>Le flux dit :</span> <q>11 → 15.5 EUR</q>" in shown.text
+    assert "<span>Le flux dit :</span> <q>Audition, Fauteuil roulant</q>" in shown.text
+    assert 'name="field" value="price" formnovalidate>Revenir au flux — Tarifs</button>' in (
+        shown.text
+    )
+    assert 'name="price_free" value="1" checked' in shown.text
+    reverted = await editor.post(
+        f"/office/catalogue/{item.id}/revert", data={"csrf": csrf_of(shown), "field": "price"}
+    )
+    assert reverted.status_code == 303
+    assert (
+        "« Tarifs » reprend la valeur du flux"
+        in (await editor.get(reverted.headers["location"])).text
+    )
+    after = await reload(db, item.id)
+    assert after.overrides == {"accessibility": []}
+    assert effective(after)["price"] == flux_price
