@@ -3,6 +3,7 @@ on a desktop screen, with screenshots of the lists and the forms: sign in, open 
 record with a bad field (the message next to it, the focus on it, the German title kept), then
 
 - the catalogue: fix it, add an opening-hours rule (with the script's "add a rule" button);
+  a bad contact email, then the contact, prices and accessibility saved;
 - the offers: fix it, add an evening slot, approve it.
 """
 
@@ -134,6 +135,65 @@ def test_edit_an_item_with_an_error_then_fix_it_and_translate(
     page.goto(f"{live_server.url}/office/catalogue?missing=de")
     assert page.locator("caption").count() == 0  # nothing misses German any more
     # The refused form's page is a 422 (Chromium logs it); nothing else went wrong.
+    assert page_problems(console) == []
+    page.close()
+
+
+@SCREENS
+def test_an_items_contact_prices_and_accessibility_by_keyboard(
+    browser: Browser, live_server: LiveServer, office: Office, viewport: dict[str, int], name: str
+) -> None:
+    """Contact lines, prices and accessibility boxes, reached by their labels: a bad email is
+    refused with its message next to it (focused), then the fixed form is saved."""
+    page, console = _open_form(browser, live_server, office, CATALOGUE, viewport, name)
+    page.get_by_label("Adresses e-mail").fill("accueil@lac.example\naccueil(at)lac.example")
+    assert page.get_by_label("Sites web (https://…)").input_value() == "https://lac.example/"
+    page.get_by_label("Prix minimum").fill("4,50")
+    page.get_by_label("Prix maximum").fill("9")
+    page.get_by_label("Fauteuil roulant").check()
+    remark = page.get_by_role("group", name="Remarque sur les tarifs")
+    remark.get_by_label("Deutsch").fill("Kinder unter 6 Jahren frei.")
+    save_refused(
+        page,
+        "contact_emails",
+        "« accueil(at)lac.example » n'est pas une adresse e-mail (nom@domaine.fr).",
+    )
+    page.screenshot(path=str(SHOTS / f"office-catalogue-contact-error-{name}-view.png"))
+    item = read_live(live_server.database_url, ContentItem, office.item_id)
+    assert (item.contact, item.price) == ({"websites": ["https://lac.example/"]}, {})
+    assert page.get_by_label("Fauteuil roulant").is_checked()  # kept, not lost
+
+    page.keyboard.press("Control+End")
+    for _ in "(at)lac.example":
+        page.keyboard.press("Backspace")
+    page.keyboard.type("@lac.example")
+    page.keyboard.press("Tab")  # to the phones
+    page.keyboard.type("+33 3 87 00 00 00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer").first.click()
+    assert (
+        page.locator("[role=status]").inner_text() == "Enregistré : Contact, Tarifs, Accessibilité."
+    )
+    item = read_live(live_server.database_url, ContentItem, office.item_id)
+    assert item.contact == {
+        "emails": ["accueil@lac.example"],
+        "phones": ["+33 3 87 00 00 00"],
+        "websites": ["https://lac.example/"],
+    }
+    assert item.price == {
+        "min": 4.5,
+        "max": 9.0,
+        "currency": "EUR",
+        "free": False,
+        "remark": {"de": "Kinder unter 6 Jahren frei."},
+    }
+    assert item.accessibility == ["wheelchair"]
+    page.locator("#s-contact").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"office-catalogue-contact-{name}-view.png"))
+    page.locator("#s-price").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"office-catalogue-price-{name}-view.png"))
+    page.screenshot(path=str(SHOTS / f"office-catalogue-contact-{name}.png"), full_page=True)
+    no_sideways_scroll(page)
     assert page_problems(console) == []
     page.close()
 
