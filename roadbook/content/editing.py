@@ -724,12 +724,13 @@ def apply(item: ContentItem, edit: Edit) -> list[str]:
 
 def _same(name: str, old: Any, new: Any) -> bool:
     """Whether a field's two values say the same: opening hours and periods as what they
-    mean (the flux writes ``"remark": {}`` where the form leaves it out), accessibility
-    features in any order, not as JSON. A save that changes nothing must write no override, or
-    the flux's later updates would not show."""
+    mean (the flux writes ``"remark": {}`` where the form leaves it out), wishes and
+    accessibility features in any order (the flux's is its words', the form's the
+    vocabulary's), not as JSON. A save that changes nothing must write no override, or the
+    flux's later updates would not show."""
     if old == new:
         return True
-    if name == "accessibility":
+    if name in ("wishes", "accessibility"):
         return sorted(map(str, old)) == sorted(map(str, new))
     try:
         if name == "opening_hours":

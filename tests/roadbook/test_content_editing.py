@@ -196,3 +196,16 @@ def test_a_revert_drops_the_fields_override() -> None:
     assert problems == {} and edit is not None
     assert editing.apply(item, edit) == ["contact", "accessibility"]
     assert item.overrides == {}
+
+
+def test_wishes_in_the_fluxs_order_are_no_override() -> None:
+    """The flux lists wishes in the order its words gave them, the form in the vocabulary's:
+    the same wishes saved unchanged are no change."""
+    item = imported(wishes=["culture", "family"])
+    edit, problems = parse(item)
+    assert problems == {}
+    assert editing.apply(item, edit) == []
+    assert item.overrides == {}
+    edit, problems = parse(item, wishes=["culture"])
+    assert editing.apply(item, edit) == ["wishes"]
+    assert item.overrides == {"wishes": ["culture"]}
