@@ -191,12 +191,17 @@ class RecordPages:
     ) -> _Result | Response:
         """A POST on one record: what ``change`` gives for the checked form and the ``model``
         row ``record_id`` (in a session of the office's destination, open while it runs); the
-        403 page for a bad form (nothing read), the 404 page for no such record."""
+        403 page for a bad form (nothing read), the 404 page for no such record.
+
+        The row is locked from its read (``FOR UPDATE``): another writer of it (an import, a
+        colleague's save) waits for this change to commit and then sees it, rather than each
+        writing what it computed from what it read before the other wrote (an event's active
+        range from its dates: tests/crm/test_office_catalogue.py)."""
         form = await self.posted_form(request, office, settings)
         if isinstance(form, Response):
             return form
         async with db.session(office.staff.destination_id) as session:
-            record = await session.get(model, record_id)
+            record = await session.get(model, record_id, with_for_update=True)
             if record is None:
                 return self.not_found(request, office)
             return await change(session, record, form)

@@ -4,6 +4,7 @@ publish and unpublish, who may, CSRF, and the audit log."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sys
@@ -15,7 +16,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import col
 
 from crm.core.db import Database
@@ -26,9 +27,10 @@ from roadbook.content.flux import Found
 from roadbook.content.importer import import_objects
 from roadbook.content.models import ContentItem
 from roadbook.feeds.candidates import item_candidate
+from roadbook.office import router as office_router
 
 sys.path.insert(0, str(Path(__file__).parent))
-from office_support import Office, audits, csrf_of, form_fields, signed_in
+from office_support import Office, audits, csrf_of, form_fields, seed_office, signed_in
 
 LANGS = ("fr", "en", "de", "nl")
 
@@ -560,6 +562,58 @@ async def test_an_imported_events_office_dates_survive_a_reimport(
         "between": [],
         "periods": {item.slug: [{"start": "2026-07-10", "end": "2026-07-12"}]},
     }
+
+
+async def test_an_office_save_and_an_import_at_the_same_moment_keep_both_dates(
+    committed_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The office moves an imported festival to October while an import moves the flux's
+    dates to July: the import waits for the office's save (the row is locked from its read),
+    then widens the active range to both, instead of the save writing a range computed from
+    the flux it read before the import (which would drop July from SQL narrowing)."""
+    office = await seed_office(committed_db)
+    await import_festival(committed_db, office)
+    async with committed_db.session(office.destination_id) as session:
+        (item,) = [i async for i in stream_items(session, office.destination_id, "event")]
+    july = {"@type": ["Period"], "startDate": "2026-07-10", "endDate": "2026-07-12"}
+    newer = {"lastUpdateDatatourisme": "2026-11-21T04:00:00.000Z", "takesPlaceAt": [july]}
+    importing: list[asyncio.Task[dict[str, int]]] = []
+    recorded = office_router._recorded
+
+    async def save_while_importing(*args: Any, **kwargs: Any) -> Any:
+        # The office has read the item and applied its form: the import starts now, and
+        # must wait on the row until the office commits.
+        importing.append(asyncio.create_task(import_festival(committed_db, office, **newer)))
+        await _until_waiting_on_a_lock(committed_db)
+        return await recorded(*args, **kwargs)
+
+    monkeypatch.setattr(office_router, "_recorded", save_while_importing)
+    async with await signed_in(committed_db, office, "marketing") as editor:
+        page = await editor.get(f"/office/catalogue/{item.id}")
+        moved = {"period-0-start": "2026-10-02", "period-0-end": "2026-10-04"}
+        saved = await editor.post(f"/office/catalogue/{item.id}", data=form_of(page, **moved))
+    assert saved.status_code == 303, saved.text[:2000]
+    assert await importing[0] == {"created": 0, "updated": 1, "unchanged": 0}
+    after = await reload(committed_db, item.id)
+    assert after.periods == [{"start": "2026-07-10", "end": "2026-07-12"}]
+    assert after.overrides["periods"][0]["start"] == "2026-10-02"
+    assert after.active_from == date(2026, 7, 10) and after.active_until >= date(2026, 10, 4)
+
+
+async def _until_waiting_on_a_lock(db: Database, tries: int = 200) -> None:
+    """Poll (every 50 ms, 10 s at most) until some session of ``db`` waits on a lock."""
+    for _ in range(tries):
+        async with db.session(system=True) as session:
+            waiting = await session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the import never waited for the office's save")
 
 
 async def test_an_imported_places_edits_survive_a_reimport_and_the_flux_shows_through(
