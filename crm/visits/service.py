@@ -262,7 +262,7 @@ class LatestVisit(NamedTuple):
     kind: str
 
 
-_LATEST = """
+_VISITORS_LATEST = """
 SELECT v.id, v.site_id, v.first_seen_at, v.last_seen_at, v.dwell_s, v.closed_at,
     s.slug, s.name, s.kind
 FROM visit AS v JOIN site AS s ON s.id = v.site_id
@@ -275,7 +275,7 @@ LIMIT %(limit)s
 def latest_read(visitor_id: uuid.UUID, limit: int) -> Read:
     """The statement reading the visitor's ``limit`` latest visits, newest first, for
     crm.core.db.read_together; :func:`latest_of` reads its rows."""
-    return _LATEST, {"visitor": visitor_id, "limit": limit}
+    return _VISITORS_LATEST, {"visitor": visitor_id, "limit": limit}
 
 
 def latest_of(rows: Iterable[tuple[Any, ...]]) -> list[LatestVisit]:
