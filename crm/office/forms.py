@@ -159,6 +159,11 @@ def not_found_page(
     )
 
 
+# The lock a form's change holds on its record (FOR NO KEY UPDATE, as an update takes):
+# RecordPages.change.
+EDIT_LOCK = {"key_share": True}
+
+
 @dataclass(frozen=True, slots=True)
 class RecordPages:
     """One package's list and edit pages (the catalogue's items, the offers): its ``texts``, the
@@ -193,15 +198,17 @@ class RecordPages:
         row ``record_id`` (in a session of the office's destination, open while it runs); the
         403 page for a bad form (nothing read), the 404 page for no such record.
 
-        The row is locked from its read (``FOR UPDATE``): another writer of it (an import, a
-        colleague's save) waits for this change to commit and then sees it, rather than each
-        writing what it computed from what it read before the other wrote (an event's active
-        range from its dates: tests/crm/test_office_catalogue.py)."""
+        The row is locked from its read (:data:`EDIT_LOCK`):
+        another writer of it (an import, a colleague's save) waits for this change to commit
+        and then sees it, rather than each writing what it computed from what it read before
+        the other wrote (an event's active range from its dates:
+        tests/crm/test_office_catalogue.py). Foreign key checks of rows that reference it (a
+        roadbook issuing an offer's code) do not wait."""
         form = await self.posted_form(request, office, settings)
         if isinstance(form, Response):
             return form
         async with db.session(office.staff.destination_id) as session:
-            record = await session.get(model, record_id, with_for_update=True)
+            record = await session.get(model, record_id, with_for_update=EDIT_LOCK)
             if record is None:
                 return self.not_found(request, office)
             return await change(session, record, form)

@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from crm.core.db import Database, read_together
 from crm.core.models import utcnow
+from crm.office.forms import EDIT_LOCK
 from partners.offers import redemption, service
 from partners.offers.models import Offer, Redemption
 from partners.offers.redemption import RedemptionRefused
@@ -124,6 +125,23 @@ async def test_two_requests_at_once_get_the_same_code(committed_db: Database) ->
     async with committed_db.session(office.destination_id) as session:
         rows = await session.scalar(select(func.count()).select_from(Redemption))
     assert rows == 1
+
+
+async def test_a_code_is_issued_while_the_office_edits_its_offer(committed_db: Database) -> None:
+    """The office's form holds the offer's row for its change (crm.office.forms.EDIT_LOCK); a
+    roadbook issuing a code of that offer meanwhile does not wait for it (its
+    foreign key check only shares the row's key)."""
+    office = await seed_office(committed_db)
+    offer = await make_offer(committed_db, office)
+    async with committed_db.session(office.destination_id) as editing:
+        held = await editing.get(Offer, offer.id, with_for_update=EDIT_LOCK)
+        assert held is not None
+        async with committed_db.session(office.destination_id) as roadbook:
+            await roadbook.execute(text("SET LOCAL lock_timeout = '2s'"))
+            codes = await redemption.codes_for(roadbook, [offer], office.visitor_ids["a"])
+            await roadbook.commit()
+        await editing.commit()
+    assert CODE.match(codes[offer.id])
 
 
 async def test_a_code_is_taken_once(db: Database, office: Office) -> None:
