@@ -1,4 +1,5 @@
-"""``crm import-datatourisme`` and ``crm content list|show`` (DESIGN contract, docs/content.md).
+"""``crm import-datatourisme`` and ``crm content list|show|tidy`` (DESIGN contract,
+docs/content.md).
 
 ``crm`` reaches ``roadbook`` only through its composition root: ``crm.main`` calls
 :func:`register` with the ``crm`` Typer app. Stdout is for what scripts parse (the ``--json``
@@ -273,6 +274,56 @@ def content_show(
         typer.echo(f"wishes: {', '.join(shown['wishes'])}")
     if credit := attribution(item, lang):
         typer.echo(credit)
+
+
+@content_app.command("tidy")
+def content_tidy(
+    destination: DestinationOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would go; change nothing.")
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help='Print {"items", "fields", "dry_run"} as the last line.'),
+    ] = False,
+) -> None:
+    """Drop the office's edits of imported items that say what the flux says.
+
+    Saves before the form compared fields by meaning could store an edit equal to the imported
+    value (an empty hours remark, wishes in another order): the item shows the same without
+    it, and later updates of the flux show through again. Prints each item and field dropped.
+    """
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    # The tables content_item refers to, which writing it resolves (list and show only read).
+    from crm.core.tenancy import Destination  # noqa: F401
+    from crm.destinations.models import Site  # noqa: F401
+    from roadbook.content.editing import tidy
+    from roadbook.content.models import ContentItem
+
+    async def work(db: Database) -> list[tuple[str, list[str]]]:
+        destination_id, _, _ = await destination_of(db, destination)
+        async with db.session(destination_id) as session:
+            imported = await session.scalars(
+                select(ContentItem)
+                .where(col(ContentItem.source) != "office")
+                .order_by(col(ContentItem.slug))
+            )
+            tidied = [(item.slug, fields) for item in imported if (fields := tidy(item))]
+            if not dry_run:
+                await session.commit()
+        return tidied
+
+    tidied = _run(work)
+    for slug, fields in tidied:
+        typer.echo(f"{slug}: {', '.join(fields)}")
+    dropped = sum(len(names) for _, names in tidied)
+    verb = "would drop" if dry_run else "dropped"
+    typer.echo(f"{verb} {dropped} edits of {len(tidied)} items", err=as_json)
+    if as_json:
+        summary = {"items": len(tidied), "fields": dropped, "dry_run": dry_run}
+        sys.stdout.write(json.dumps(summary) + "\n")
 
 
 def main() -> None:

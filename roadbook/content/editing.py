@@ -769,6 +769,38 @@ def revert(item: ContentItem, form_field: str) -> bool:
     return True
 
 
+def tidy(item: ContentItem) -> list[str]:
+    """Drop the overrides of an imported item that say what the flux says; the fields whose
+    overrides changed (none for an office item).
+
+    A save writes no such override (:func:`_same`), but saves before it compared fields by
+    meaning (an hours remark ``{}``, wishes in another order) did: the item shows the same
+    without them, and the flux's later updates of those fields show through again
+    (``crm content tidy``). A text field keeps its languages that differ from the flux's."""
+    if item.source == "office":
+        return []
+    overrides = dict(item.overrides)
+    changed = []
+    for name, value in item.overrides.items():
+        flux = getattr(item, name, None)
+        if name in TEXT_FIELDS and isinstance(value, dict) and isinstance(flux, dict):
+            kept = {lang: text for lang, text in value.items() if text != flux.get(lang, "")}
+            if kept != value:
+                changed.append(name)
+                if kept:
+                    overrides[name] = kept
+                else:
+                    del overrides[name]
+        elif _same(name, flux, value):
+            changed.append(name)
+            del overrides[name]
+    if changed:
+        item.overrides = overrides
+        if "periods" in changed:
+            item.active_from, item.active_until = covering(item)
+    return changed
+
+
 def create(destination_id: Any, edit: Edit) -> ContentItem:
     """A new office item from a valid form."""
     active_from, active_until = active_range(edit.values.get("periods", []))

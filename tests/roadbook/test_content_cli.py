@@ -117,6 +117,45 @@ def test_import_list_show(committed_db_url: str, tmp_path: Path) -> None:
     assert json.loads(other.stdout) == []
 
 
+def test_tidy_drops_overrides_equal_to_the_flux(committed_db_url: str, tmp_path: Path) -> None:
+    url = committed_db_url
+    add_destination(url, "amneville")
+    assert run(url, "import-datatourisme", str(flux_folder(tmp_path / "flux"))).returncode == 0
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def overrides() -> dict[str, object]:
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute(
+                "SELECT overrides FROM content_item WHERE slug LIKE 'festival%'"
+            ).fetchone()
+        assert row is not None
+        return dict(row[0])
+
+    # What saves before the form compared by meaning could leave: the flux's own French title
+    # and subtype; and a real edit, a summary the office wrote.
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "UPDATE content_item SET overrides = jsonb_build_object("
+            "'title', jsonb_build_object('fr', title->>'fr'), 'subtype', subtype,"
+            " 'summary', jsonb_build_object('fr', 'Le festival de l''office'))"
+            " WHERE slug LIKE 'festival%'"
+        )
+    before = overrides()
+    dry = run(url, "content", "tidy", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout.splitlines()[-1]) == {"items": 1, "fields": 2, "dry_run": True}
+    assert "would drop 2 edits of 1 items" in dry.stderr
+    assert overrides() == before
+    done = run(url, "content", "tidy")
+    assert done.returncode == 0, done.stderr
+    [line, summary] = done.stdout.splitlines()
+    assert line.startswith("festival-des-mirabelles") and line.endswith(": title, subtype")
+    assert summary == "dropped 2 edits of 1 items"
+    assert overrides() == {"summary": {"fr": "Le festival de l'office"}}
+    again = run(url, "content", "tidy", "--json")
+    assert json.loads(again.stdout.splitlines()[-1]) == {"items": 0, "fields": 0, "dry_run": False}
+
+
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     from roadbook.content.cli import _progress
 

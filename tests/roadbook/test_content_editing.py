@@ -209,3 +209,45 @@ def test_wishes_in_the_fluxs_order_are_no_override() -> None:
     edit, problems = parse(item, wishes=["culture"])
     assert editing.apply(item, edit) == ["wishes"]
     assert item.overrides == {"wishes": ["culture"]}
+
+
+def test_tidy_drops_the_overrides_that_say_what_the_flux_says() -> None:
+    """Overrides an earlier save wrote equal to the flux (wishes in another order, an hours
+    remark {}, a language's text as the flux has it) go; the office's real edits stay."""
+    hours = {"rules": [{"days": ["mon"], "opens": "10:00", "closes": "18:00"}]}
+    item = imported(
+        title={"fr": "Musée", "en": "Museum"},
+        wishes=["culture", "family"],
+        opening_hours=hours,
+        latitude=49.25,
+        longitude=6.14,
+        periods=[{"start": "2026-08-01", "end": "2026-08-02"}],
+        overrides={
+            "title": {"fr": "Musée", "en": "The museum"},
+            "wishes": ["family", "culture"],
+            "opening_hours": {**hours, "remark": {}},
+            "latitude": 49.25,
+            "longitude": 6.2,
+            "accessibility": ["wheelchair", "hearing"],
+            "price": {**FLUX_PRICE, "max": 16.0},
+        },
+    )
+    assert editing.tidy(item) == ["title", "wishes", "opening_hours", "latitude", "accessibility"]
+    assert item.overrides == {
+        "title": {"en": "The museum"},
+        "longitude": 6.2,
+        "price": {**FLUX_PRICE, "max": 16.0},
+    }
+    assert editing.tidy(item) == []
+    # An office item has no flux: its values are its own.
+    own = imported(source="office", uri=None, overrides={})
+    assert editing.tidy(own) == []
+
+
+def test_tidy_recomputes_an_events_active_range_when_its_dates_go() -> None:
+    flux = [{"start": "2026-08-01", "end": "2026-08-02", "start_time": "21:00"}]
+    item = imported(kind="event", periods=flux, overrides={"periods": [dict(flux[0])]})
+    item.active_from, item.active_until = None, None
+    assert editing.tidy(item) == ["periods"]
+    assert item.overrides == {}
+    assert (str(item.active_from), str(item.active_until)) == ("2026-08-01", "2026-08-03")
