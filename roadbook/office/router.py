@@ -198,7 +198,7 @@ def _period_text(period: Mapping[str, Any], language: str) -> str:
 
 
 def _price_text(price: Mapping[str, Any], language: str) -> str:
-    """A price as the flux note says it: "11 to 15.5 EUR · Gratuit · remark"."""
+    """A price as the flux note says it: "11 → 15.5 EUR · Gratuit · remark"."""
     form = editing.price_form(price)
     amounts = " → ".join(dict.fromkeys(a for a in (form["price_min"], form["price_max"]) if a))
     remark = localize(price.get("remark") or {}, language).text
