@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,12 +36,6 @@ from partners.offers.service import runs_at
 # No 0/O, 1/I/L: a code read aloud or off a small screen is typed right.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _TRIES = 8  # a new code after a collision (31^8 codes: a collision is already rare)
-
-_ISSUE = text("""
-    INSERT INTO redemption (destination_id, offer_id, visitor_id, code, issued_at)
-    SELECT v.destination_id, :offer, v.id, :code, :at FROM visitor v
-    WHERE v.id = :visitor AND v.destination_id = :destination
-    ON CONFLICT DO NOTHING""")
 
 # Why a code is refused, by reason: redemption.toml, next to this file.
 MESSAGES = catalogue(__name__)
@@ -103,17 +97,7 @@ async def code_for(session: AsyncSession, offer: Offer, visitor_id: uuid.UUID) -
         held = await _held(session, offer.id, visitor_id)
         if held is not None:
             return held  # type: ignore[no-any-return]
-        result = await session.execute(
-            _ISSUE,
-            {
-                "offer": offer.id,
-                "visitor": visitor_id,
-                "destination": offer.destination_id,
-                "code": new_code(),
-                "at": utcnow(),
-            },
-        )
-        if not getattr(result, "rowcount", 0):
+        if not await _issue(session, [offer], visitor_id):
             visitor = await session.get(Visitor, visitor_id)
             if visitor is None or visitor.destination_id != offer.destination_id:
                 raise ValueError(f"no visitor {visitor_id} in the offer's destination")
@@ -127,18 +111,17 @@ async def codes_for(
     held: Mapping[uuid.UUID, str] | None = None,
 ) -> dict[uuid.UUID, str]:
     """The code of :func:`code_for` of each offer, by offer id, in two statements at most (a
-    roadbook shows a few offers on every request): those already issued are read at once, the
-    missing ones issued at once (:func:`_issue`); :func:`code_for` takes what is still missing
-    (a code that collided, a visitor of another destination). Only the codes are read (no ORM
-    rows: this runs on every roadbook request that shows an offer). ``held``: every code the
-    visitor holds, by offer, when the caller has read them in this transaction
-    (:func:`held_read`): then no statement runs unless a code is missing."""
+    roadbook shows a few offers on every request): the codes the visitor holds are read at once
+    (:func:`held_read`), the missing ones issued at once (:func:`_issue`); :func:`code_for`
+    takes what is still missing (a code that collided, a visitor of another destination). Only
+    the codes are read (no ORM rows: this runs on every roadbook request that shows an offer).
+    ``held``: the rows of :func:`held_read` as a dict, when the caller has read them in this
+    transaction: then no statement runs unless a code is missing."""
     if not offers:
         return {}
     if held is None:
-        found = await _held_codes(session, offers, visitor_id)
-    else:
-        found = {offer.id: held[offer.id] for offer in offers if offer.id in held}
+        held = dict(await on_driver(session, held_read(visitor_id)))
+    found = {offer.id: held[offer.id] for offer in offers if offer.id in held}
     missing = [offer for offer in offers if offer.id not in found]
     if missing:
         found |= await _issue(session, missing, visitor_id)
@@ -148,8 +131,8 @@ async def codes_for(
     return found
 
 
-# The missing codes of a roadbook request (a visitor's first showing of an offer) in one
-# statement, to the driver, in the session's transaction: it returns the codes it issued. One
+# New codes for some offers in one statement (a roadbook request's missing codes, or one for
+# code_for), to the driver, in the session's transaction: it returns the codes it issued. One
 # that conflicts (a code taken, or the same offer issued by a request at the same moment) or
 # whose visitor is not of the offer's destination is not returned; :func:`code_for` sees to it.
 _ISSUE_MANY = """
@@ -178,14 +161,6 @@ async def _issue(
     return dict(await on_driver(session, (_ISSUE_MANY, issue)))
 
 
-# Read when a caller has not read the codes the visitor holds (:func:`held_read`): to the
-# driver (crm.core.db.on_driver).
-_HELD_CODES = """
-SELECT offer_id, code FROM redemption
-WHERE visitor_id = %(visitor)s AND offer_id = ANY(%(offers)s)
-"""
-
-
 # Every code a visitor holds (a handful: one per offer shown to them), by its index.
 _HELD_BY = """
 SELECT offer_id, code FROM redemption WHERE visitor_id = %(visitor)s
@@ -196,13 +171,6 @@ def held_read(visitor_id: uuid.UUID) -> Read:
     """The statement reading every code the visitor holds (for crm.core.db.read_together): its
     rows, as a dict, are :func:`codes_for`'s ``held``."""
     return _HELD_BY, {"visitor": visitor_id}
-
-
-async def _held_codes(
-    session: AsyncSession, offers: Sequence[Offer], visitor_id: uuid.UUID
-) -> dict[uuid.UUID, str]:
-    held = {"visitor": visitor_id, "offers": [offer.id for offer in offers]}
-    return dict(await on_driver(session, (_HELD_CODES, held)))
 
 
 async def redeem(

@@ -2,8 +2,8 @@
 (docs/roadbook-engine.md § Service; the offers themselves: docs/offers.md).
 
 ``partners`` owns offers and redemptions; the roadbook reads them through
-``partners.offers.service.live_offers`` and ``partners.offers.redemption``'s ``held_read`` and
-``codes_for`` only.
+``partners.offers.service.live_offers`` and ``partners.offers.redemption``'s ``held_read`` (in
+the service's reads) and ``codes_for`` only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.core.db import Read
 from partners.offers import redemption
 from partners.offers.models import Offer
 from partners.offers.service import LiveOffer, live_offers
@@ -105,12 +104,6 @@ def _redemption(offer: Offer, code: str) -> Redemption:
     shown = redemption.display(code)
     qr = qr_svg(shown) if offer.redemption_kind == "qr" else None
     return Redemption(code=shown, kind=offer.redemption_kind, qr_svg=qr)
-
-
-def held_read(visitor_id: uuid.UUID) -> Read:
-    """The statement reading the codes the visitor holds (partners.offers.redemption.held_read),
-    for :func:`with_redemptions`'s ``held``."""
-    return redemption.held_read(visitor_id)
 
 
 async def with_redemptions(

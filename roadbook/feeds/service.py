@@ -25,6 +25,7 @@ from crm.destinations.models import Site
 from crm.visitors import service as visitors
 from crm.visitors.models import Visitor
 from crm.visits.service import LatestVisit, latest_of, latest_read
+from partners.offers import redemption
 from roadbook.content.text import localize
 from roadbook.covisitation import job as covisitation
 from roadbook.engine import pipeline
@@ -84,7 +85,7 @@ async def _read(session: AsyncSession, visitor_id: uuid.UUID, now: datetime) -> 
             visitors.scope_ledger_read(visitor_id, PERSONALISATION),
             latest_read(visitor_id, MAX_VISITS),
             exposures.history_read(visitor_id, now),
-            partner_offers.held_read(visitor_id),
+            redemption.held_read(visitor_id),
         ],
     )
     return _Reads(
